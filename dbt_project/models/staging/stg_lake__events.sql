@@ -1,0 +1,22 @@
+-- One row per event, typed and renamed; nothing else.
+select
+    event_id,
+    learner_id,
+    verb,
+    object_type,
+    object_id,
+    course_id,
+    module_id,
+    result_score as score,
+    result_success as is_success,
+    result_completion as is_completion,
+    result_duration_s as duration_s,
+    result_response as response,
+    context_platform as platform,
+    context_session_id as session_id,
+    context_registration as enrollment_id,
+    "timestamp" as occurred_at,
+    received_at,
+    event_date as activity_date,
+    source
+from {{ source('bronze', 'events') }}

@@ -1,0 +1,1 @@
+"""Delta Lake storage: the table catalog, event schema, writers, readers and sources."""

@@ -1,0 +1,60 @@
+"""The table catalog: each lake table's name, location, schema and partitioning."""
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+from lake import schemas
+from learnlake.errors import TableNotFoundError
+from learnlake.settings import Settings, get_settings
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """One lake table: ``name`` is ``<layer>.<table>``."""
+
+    name: str
+    schema: pa.Schema
+    partition_by: tuple[str, ...] = ()
+    description: str = ""
+
+
+TABLES: dict[str, TableSpec] = {
+    spec.name: spec
+    for spec in (
+        TableSpec(
+            "bronze.events",
+            schemas.EVENTS,
+            partition_by=("event_date",),
+            description="Every learner action and domain event, as received.",
+        ),
+        TableSpec(
+            "ground_truth.enrollments",
+            schemas.ENROLLMENT_TRUTH,
+            description="Simulator only: when each enrollment really dropped out or completed.",
+        ),
+        TableSpec(
+            "ground_truth.mastery",
+            schemas.MASTERY_TRUTH,
+            description="Simulator only: each learner's latent skill mastery at the end of each week.",
+        ),
+    )
+}
+
+
+def get_spec(name: str) -> TableSpec:
+    """The spec of a catalogued table, or a clear error naming the known ones."""
+    try:
+        return TABLES[name]
+    except KeyError:
+        known = ", ".join(sorted(TABLES))
+        msg = f"unknown table {name!r}; known: {known}"
+        raise TableNotFoundError(msg) from None
+
+
+def table_uri(name: str, settings: Settings | None = None) -> str:
+    """Where a table lives: ``<lake_uri>/<layer>/<table>``."""
+    get_spec(name)
+    settings = settings or get_settings()
+    layer, table = name.split(".", 1)
+    return f"{settings.lake_uri.rstrip('/')}/{layer}/{table}"

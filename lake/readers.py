@@ -1,0 +1,51 @@
+"""Reading lake tables: eager ``read_*``, lazy ``scan_*``, DuckDB registration, versions."""
+
+import duckdb
+import polars as pl
+from deltalake import DeltaTable
+
+from lake.catalog import table_uri
+from learnlake.errors import TableNotFoundError
+from learnlake.settings import Settings
+
+
+def _open(name: str, settings: Settings | None, version: int | None = None) -> DeltaTable:
+    uri = table_uri(name, settings)
+    if not DeltaTable.is_deltatable(uri):
+        msg = f"table {name!r} has not been written yet (looked in {uri})"
+        raise TableNotFoundError(msg)
+    return DeltaTable(uri, version=version)
+
+
+def table_exists(name: str, settings: Settings | None = None) -> bool:
+    """Whether the table has at least one commit."""
+    return DeltaTable.is_deltatable(table_uri(name, settings))
+
+
+def table_version(name: str, settings: Settings | None = None) -> int:
+    """The current Delta version of a table; models record it for reproducibility."""
+    return _open(name, settings).version()
+
+
+def scan_table(name: str, *, version: int | None = None, settings: Settings | None = None) -> pl.LazyFrame:
+    """A lazy polars frame over a table, optionally at a past version (time travel)."""
+    return pl.scan_delta(_open(name, settings, version))
+
+
+def read_table(name: str, *, version: int | None = None, settings: Settings | None = None) -> pl.DataFrame:
+    """A table (or a past version of it) as a polars DataFrame."""
+    return scan_table(name, version=version, settings=settings).collect()
+
+
+def register_duckdb(
+    con: duckdb.DuckDBPyConnection,
+    name: str,
+    *,
+    view_name: str | None = None,
+    version: int | None = None,
+    settings: Settings | None = None,
+) -> str:
+    """Expose a table to DuckDB as a view over its Arrow dataset; returns the view name."""
+    view_name = view_name or name.replace(".", "_")
+    con.register(view_name, _open(name, settings, version).to_pyarrow_dataset())
+    return view_name

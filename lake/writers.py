@@ -1,0 +1,103 @@
+"""Writing lake tables: idempotent appends and whole-table overwrites.
+
+Appends can carry a Delta transaction identifier (app id + version): Delta stores it in the
+same commit as the data, so replaying a batch after a crash is recognised and skipped.
+"""
+
+import logging
+from pathlib import Path
+
+import pyarrow as pa
+from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
+
+from lake.catalog import TableSpec, get_spec, table_uri
+from learnlake.errors import SchemaMismatchError
+from learnlake.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def conform(spec: TableSpec, data: pa.Table) -> pa.Table:
+    """Select and cast ``data`` to the table's schema; missing required columns are an error."""
+    columns = []
+    for field in spec.schema:
+        if field.name in data.column_names:
+            column = data.column(field.name)
+        elif field.nullable:
+            column = pa.nulls(data.num_rows, field.type)
+        else:
+            msg = f"{spec.name}: required column {field.name!r} is missing"
+            raise SchemaMismatchError(msg)
+        try:
+            column = column.cast(field.type)
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:
+            msg = f"{spec.name}: column {field.name!r} cannot be cast to {field.type}: {exc}"
+            raise SchemaMismatchError(msg) from exc
+        if not field.nullable and column.null_count:
+            msg = f"{spec.name}: column {field.name!r} has {column.null_count} null value(s)"
+            raise SchemaMismatchError(msg)
+        columns.append(column)
+    return pa.Table.from_arrays(columns, schema=spec.schema)
+
+
+def _ensure_local_parent(uri: str) -> None:
+    if "://" not in uri:
+        Path(uri).parent.mkdir(parents=True, exist_ok=True)
+
+
+def append(
+    name: str,
+    data: pa.Table,
+    *,
+    app_id: str | None = None,
+    batch_version: int | None = None,
+    settings: Settings | None = None,
+) -> bool:
+    """Append rows to a table, creating it on first use.
+
+    Args:
+        name: catalogued table name, e.g. ``bronze.events``.
+        data: rows to append; conformed to the table schema first.
+        app_id: writer identity for exactly-once appends (with ``batch_version``).
+        batch_version: monotonically increasing batch number of that writer.
+        settings: where the lake is; defaults to the process settings.
+
+    Returns:
+        False when the batch had already been committed (nothing written), else True.
+    """
+    spec = get_spec(name)
+    uri = table_uri(name, settings)
+    if (app_id is None) != (batch_version is None):
+        raise ValueError("app_id and batch_version go together")
+    commit = None
+    if app_id is not None:
+        if DeltaTable.is_deltatable(uri):
+            done = DeltaTable(uri).transaction_version(app_id)
+            if done is not None and done >= batch_version:
+                log.info("%s: batch %s of %s already committed, skipped", name, batch_version, app_id)
+                return False
+        commit = CommitProperties(app_transactions=[Transaction(app_id=app_id, version=batch_version)])
+    _ensure_local_parent(uri)
+    write_deltalake(
+        uri,
+        conform(spec, data),
+        mode="append",
+        partition_by=list(spec.partition_by) or None,
+        schema_mode="merge",
+        commit_properties=commit,
+    )
+    return True
+
+
+def overwrite(name: str, data: pa.Table, *, settings: Settings | None = None) -> None:
+    """Replace a table's contents in one commit (earlier versions stay readable by time travel)."""
+    spec = get_spec(name)
+    uri = table_uri(name, settings)
+    _ensure_local_parent(uri)
+    write_deltalake(
+        uri,
+        conform(spec, data),
+        mode="overwrite",
+        partition_by=list(spec.partition_by) or None,
+        schema_mode="overwrite",
+    )

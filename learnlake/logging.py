@@ -1,0 +1,20 @@
+"""Logging set-up for command-line entry points (library code only calls getLogger)."""
+
+import logging
+
+from rich.logging import RichHandler
+
+
+def configure_logging(level: str = "INFO") -> None:
+    """Send log records to a rich handler on stderr; idempotent."""
+    root = logging.getLogger()
+    if any(isinstance(h, RichHandler) for h in root.handlers):
+        root.setLevel(level)
+        return
+    handler = RichHandler(show_path=False, rich_tracebacks=True, markup=False)
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(level)
+    # Third-party libraries that are chatty at INFO.
+    for noisy in ("alembic", "mlflow", "urllib3", "httpx", "dagster"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -1,0 +1,73 @@
+"""Settings from the environment (prefix ``LEARNLAKE_``) or a ``.env`` file.
+
+Every path defaults under ``.learnlake/`` in the working directory, so a fresh clone
+runs with no configuration at all; each one can be pointed elsewhere on its own.
+"""
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from learnlake.errors import ConfigurationError
+
+DEV_PSEUDONYM_KEY = "dev-only-pseudonym-key-change-me"
+
+
+class Settings(BaseSettings):
+    """All of LearnLake's configuration; see the README for each variable."""
+
+    model_config = SettingsConfigDict(env_prefix="LEARNLAKE_", env_file=".env", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    log_level: str = "INFO"
+
+    home: Path = Path(".learnlake")
+    lake_uri: str | None = Field(None, description="Root of the Delta lake: a folder or s3://, gs://, abfss://")
+    warehouse_path: Path | None = Field(None, description="DuckDB file that dbt builds")
+    published_warehouse_path: Path | None = Field(None, description="Read-only copy readers use")
+    mlflow_tracking_uri: str | None = None
+    mlflow_artifacts_dir: Path | None = None
+    dagster_home: Path | None = None
+
+    # Keyed hash that turns user ids into pseudonymous learner ids (decision 6).
+    pseudonym_key: SecretStr = SecretStr(DEV_PSEUDONYM_KEY)
+
+    seed: int = 42
+    learners: int = 400
+    courses: int = 4
+    simulation_days: int = 56
+    simulation_start: str = "2026-09-07"
+
+    api_host: str = "127.0.0.1"
+    api_port: int = 8000
+    api_url: str | None = None
+    dashboard_port: int = 8501
+    dagster_port: int = 3000
+    mlflow_port: int = 5000
+
+    @model_validator(mode="after")
+    def _fill_paths_and_check_secrets(self) -> "Settings":
+        home = self.home.expanduser().resolve()
+        self.home = home
+        self.lake_uri = self.lake_uri or str(home / "lake")
+        self.warehouse_path = (self.warehouse_path or home / "warehouse.duckdb").resolve()
+        self.published_warehouse_path = (
+            self.published_warehouse_path or home / "published" / "warehouse.duckdb"
+        ).resolve()
+        self.mlflow_tracking_uri = self.mlflow_tracking_uri or f"sqlite:///{home / 'mlflow.db'}"
+        self.mlflow_artifacts_dir = (self.mlflow_artifacts_dir or home / "mlartifacts").resolve()
+        self.dagster_home = (self.dagster_home or home / "dagster").resolve()
+        self.api_url = self.api_url or f"http://{self.api_host}:{self.api_port}"
+        if self.environment == "production" and self.pseudonym_key.get_secret_value() == DEV_PSEUDONYM_KEY:
+            msg = "LEARNLAKE_PSEUDONYM_KEY is left at its development placeholder; set a secret for production"
+            raise ConfigurationError(msg)
+        return self
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings, read once from the environment."""
+    return Settings()
