@@ -67,6 +67,11 @@ class Settings(BaseSettings):
         return self
 
 
+    def dbt_env(self) -> dict[str, str]:
+        """The variables ``dbt_project/profiles.yml`` and its sources read."""
+        return {"LEARNLAKE_WAREHOUSE_PATH": str(self.warehouse_path), "LEARNLAKE_LAKE_URI": str(self.lake_uri)}
+
+
 @lru_cache
 def get_settings() -> Settings:
     """The process-wide settings, read once from the environment."""

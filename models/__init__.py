@@ -1,0 +1,1 @@
+"""Training, evaluation and inference code, with MLflow tracking and registry helpers."""

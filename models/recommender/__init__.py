@@ -1,0 +1,1 @@
+"""Recommenders: what a learner should do next."""

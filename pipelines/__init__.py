@@ -1,0 +1,1 @@
+"""Dagster definitions: assets, dbt assets, checks, schedules, sensors, resources, jobs."""

@@ -1,0 +1,23 @@
+"""The one Dagster ``Definitions`` of LearnLake (loaded through workspace.yaml).
+
+The dbt assets need ``dbt_project/target/manifest.json``: ``dagster dev`` builds it on
+load; elsewhere call ``pipelines.defs.transforms.project.prepare_manifest()`` first.
+"""
+
+import dagster as dg
+
+
+from pipelines.defs.lake.assets import bronze_events
+from pipelines.defs.models.assets import popularity_recommender
+from pipelines.defs.transforms.assets import published_warehouse, warehouse_models
+from pipelines.defs.transforms.project import dbt_resource
+
+all_assets = [bronze_events, warehouse_models, published_warehouse, popularity_recommender]
+
+resources = {"dbt": dbt_resource()}
+
+skeleton_job = dg.define_asset_job(
+    "learnlake_all_assets", selection=dg.AssetSelection.all(), description="Every asset, in dependency order."
+)
+
+defs = dg.Definitions(assets=all_assets, resources=resources, jobs=[skeleton_job])

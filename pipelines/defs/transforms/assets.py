@@ -1,0 +1,46 @@
+"""dbt models as Dagster assets, and the published read-only copy of the warehouse."""
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+from dagster_dbt import DbtCliResource, dbt_assets, get_asset_key_for_model
+
+from learnlake.settings import get_settings
+from pipelines.defs.transforms.project import dbt_project
+
+@dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project)
+def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
+    """Build and test every dbt model; a failing test fails the run."""
+    # dbt runs in a subprocess and reads its paths from these variables.
+    os.environ.update(get_settings().dbt_env())
+    yield from dbt.cli(["build"], context=context).stream()
+
+
+@dg.asset(
+    deps=[get_asset_key_for_model([warehouse_models], "fct_course_daily_active_learners")],
+    group_name="warehouse",
+    kinds={"duckdb"},
+    description="Read-only copy of the warehouse that dashboards and serving read (decision 4).",
+)
+def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    settings = get_settings()
+    source, target = Path(settings.warehouse_path), Path(settings.published_warehouse_path)
+    with duckdb.connect(str(source)) as con:
+        con.execute("CHECKPOINT")  # everything in the main file, nothing left in the WAL
+        tables = con.execute(
+            "select count(*) from information_schema.tables where table_schema in ('staging', 'marts')"
+        ).fetchone()[0]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Copy next to the target, then rename: readers see the old file or the new one, never half.
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".warehouse-", suffix=".duckdb")
+    os.close(fd)
+    shutil.copyfile(source, tmp)
+    with open(tmp, "rb") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, target)
+    context.log.info(f"published {source} -> {target}")
+    return dg.MaterializeResult(metadata={"path": str(target), "tables": tables})

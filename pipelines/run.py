@@ -1,0 +1,69 @@
+"""Materialise every asset in this process, as `learnlake pipeline run` and the demo do."""
+
+import logging
+import os
+from dataclasses import dataclass
+
+import dagster as dg
+
+from learnlake.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+DAGSTER_YAML = """\
+# Written by LearnLake. Runs materialised from the CLI land here, so `dagster dev`
+# (started with the same DAGSTER_HOME) shows them.
+telemetry:
+  enabled: false
+"""
+
+
+@dataclass(frozen=True)
+class PipelineRun:
+    run_id: str
+    success: bool
+    materialized: list[str]
+    metadata: dict[str, dict]
+
+
+def dagster_instance(settings: Settings) -> dg.DagsterInstance:
+    """The persistent instance under ``settings.dagster_home`` (created on first use)."""
+    home = settings.dagster_home
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(DAGSTER_YAML)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return dg.DagsterInstance.get()
+
+
+def run_pipeline(
+    *, learners: int | None = None, persistent: bool = True, settings: Settings | None = None
+) -> PipelineRun:
+    """Simulate (or reuse) events, build the warehouse, publish it and train the models.
+
+    Args:
+        learners: number of simulated learners; None keeps ``LEARNLAKE_LEARNERS``.
+        persistent: record the run in the Dagster instance under ``.learnlake/dagster``
+            (False: an ephemeral instance, as tests use).
+        settings: must be the process settings; passed for clarity in callers.
+    """
+    settings = settings or get_settings()
+    from pipelines.defs.transforms.project import prepare_manifest
+
+    prepare_manifest()
+    from pipelines.definitions import all_assets, resources
+
+    instance = dagster_instance(settings) if persistent else dg.DagsterInstance.ephemeral()
+    run_config: dict = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+    if learners:
+        run_config["ops"] = {"bronze__events": {"config": {"learners": learners}}}
+    result = dg.materialize(all_assets, instance=instance, resources=resources, run_config=run_config,
+                            raise_on_error=False)
+    metadata: dict[str, dict] = {}
+    for event in result.get_asset_materialization_events():
+        materialization = event.materialization
+        metadata[materialization.asset_key.to_user_string()] = {
+            key: value.value for key, value in materialization.metadata.items()
+        }
+    return PipelineRun(result.run_id, result.success, sorted(metadata), metadata)
