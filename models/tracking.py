@@ -51,7 +51,7 @@ def champion_metric(client: MlflowClient, model_name: str, metric: str) -> tuple
     except MlflowException:
         return None
     value = client.get_run(champion.run_id).data.metrics.get(metric)
-    return (champion.version, value) if value is not None else None
+    return (str(champion.version), value) if value is not None else None
 
 
 def promote_if_better(
@@ -79,7 +79,7 @@ def champion_version(model_name: str, settings: Settings | None = None) -> str:
     settings = settings or get_settings()
     client = MlflowClient(settings.mlflow_tracking_uri, settings.mlflow_tracking_uri)
     try:
-        return client.get_model_version_by_alias(model_name, CHAMPION).version
+        return str(client.get_model_version_by_alias(model_name, CHAMPION).version)
     except MlflowException as exc:
         msg = f"no model {model_name!r} with alias {CHAMPION!r} is registered yet; run `learnlake pipeline run`"
         raise ModelNotFoundError(msg) from exc

@@ -52,14 +52,14 @@ def run_pipeline(
     from pipelines.defs.transforms.project import prepare_manifest
 
     prepare_manifest()
-    from pipelines.definitions import all_assets, resources
+    from pipelines.definitions import defs, skeleton_job
 
     instance = dagster_instance(settings) if persistent else dg.DagsterInstance.ephemeral()
     run_config: dict = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
     if learners:
         run_config["ops"] = {"bronze__events": {"config": {"learners": learners}}}
-    result = dg.materialize(all_assets, instance=instance, resources=resources, run_config=run_config,
-                            raise_on_error=False)
+    job = defs.resolve_job_def(skeleton_job.name)
+    result = job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
     metadata: dict[str, dict] = {}
     for event in result.get_asset_materialization_events():
         materialization = event.materialization

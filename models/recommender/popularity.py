@@ -17,7 +17,8 @@ import mlflow
 import numpy as np
 import pandas as pd
 import polars as pl
-from mlflow.models import infer_signature
+from mlflow.models import ModelSignature
+from mlflow.types import ColSpec, Schema
 
 from lake.readers import read_table, table_version
 from learnlake.settings import Settings, get_settings
@@ -30,6 +31,11 @@ HELD_OUT_METRIC = "test_recall_at_10"
 # Verbs that mean a learner engaged with a content item (not just searched or enrolled).
 ENGAGEMENT_VERBS = ("viewed", "started", "completed", "answered", "played")
 ITEM_TYPES = ("lesson", "video", "quiz", "assignment")
+SIGNATURE = ModelSignature(
+    inputs=Schema([ColSpec("string", "course_id"), ColSpec("long", "k")]),
+    outputs=Schema([ColSpec("string", "course_id"), ColSpec("string", "item_id"), ColSpec("double", "score"),
+                    ColSpec("long", "rank")]),
+)
 
 
 def item_interactions(events: pl.DataFrame) -> pl.DataFrame:
@@ -86,10 +92,13 @@ def evaluate(recommend, interactions: pl.DataFrame, cutoff, catalog: dict[str, l
     after = interactions.filter(pl.col("first_at") >= cutoff)
     seen = {
         (learner, course): set(items)
-        for learner, course, items in before.group_by("learner_id", "course_id").agg("item_id").iter_rows()
+        for learner, course, items in before.group_by("learner_id", "course_id", maintain_order=True)
+        .agg("item_id")
+        .iter_rows()
     }
     recalls, ndcgs, shown = [], [], set()
-    for learner, course, relevant in after.group_by("learner_id", "course_id").agg("item_id").iter_rows():
+    after = after.sort("learner_id", "course_id", "item_id")  # a fixed order keeps the random baseline repeatable
+    for learner, course, relevant in after.group_by("learner_id", "course_id", maintain_order=True).agg("item_id").iter_rows():
         relevant = set(relevant)
         recommended = recommend(learner, course, frozenset(seen.get((learner, course), set())))[:k]
         shown.update(recommended)
@@ -125,7 +134,10 @@ def train(settings: Settings | None = None, *, holdout_days: int = 7, seed: int 
     cutoff = interactions["first_at"].max() - timedelta(days=holdout_days)
     train_part = interactions.filter(pl.col("first_at") < cutoff)
     # The catalogue is what the training period knew about; an item first seen later cannot be ranked.
-    catalog = {c: items for c, items in train_part.group_by("course_id").agg(pl.col("item_id").unique()).iter_rows()}
+    catalog = {
+        course: sorted(items)
+        for course, items in train_part.group_by("course_id").agg(pl.col("item_id").unique()).iter_rows()
+    }
 
     candidate = PopularityRecommender.fit(train_part)
     scores = evaluate(lambda _l, c, seen: [i for i, _ in candidate.recommend(c, 10, seen)], interactions, cutoff, catalog)
@@ -162,7 +174,7 @@ def train(settings: Settings | None = None, *, holdout_days: int = 7, seed: int 
         info = mlflow.pyfunc.log_model(
             name="model",
             python_model=model,
-            signature=infer_signature(example, model.predict(None, example)),
+            signature=SIGNATURE,
             input_example=example,
             registered_model_name=MODEL_NAME,
         )

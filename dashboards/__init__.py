@@ -1,0 +1,1 @@
+"""Streamlit multipage app: ``streamlit run dashboards/app.py`` or ``learnlake serve``."""

@@ -1,0 +1,53 @@
+"""Daily active learners per course, from marts.fct_course_daily_active_learners."""
+
+import altair as alt
+import streamlit as st
+
+from dashboards.warehouse import WarehouseNotPublished, query
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def load_daily_activity():
+    return query(
+        "select course_id, activity_date, active_learners, events "
+        "from marts.fct_course_daily_active_learners order by activity_date, course_id"
+    )
+
+
+st.title("Course activity")
+st.caption("Learners with at least one event in the course, per day.")
+
+try:
+    with st.spinner("Loading daily activity..."):
+        daily = load_daily_activity()
+except WarehouseNotPublished as exc:
+    st.info(f"No data yet: {exc}")
+    st.stop()
+
+if daily.empty:
+    st.info("No data yet: the warehouse has no course activity.")
+    st.stop()
+
+courses = sorted(daily["course_id"].unique())
+chosen = st.multiselect("Courses", courses, default=courses)
+shown = daily[daily["course_id"].isin(chosen)]
+
+left, middle, right = st.columns(3)
+left.metric("Courses", f"{shown['course_id'].nunique():,}")
+middle.metric("Days with activity", f"{shown['activity_date'].nunique():,}")
+right.metric("Events", f"{int(shown['events'].sum()):,}")
+
+chart = (
+    alt.Chart(shown)
+    .mark_line(point=False)
+    .encode(
+        x=alt.X("activity_date:T", title="Day"),
+        y=alt.Y("active_learners:Q", title="Active learners"),
+        color=alt.Color("course_id:N", title="Course"),
+        tooltip=["course_id", "activity_date:T", "active_learners", "events"],
+    )
+    .properties(height=360)
+)
+st.altair_chart(chart, width="stretch")
+st.dataframe(shown, width="stretch", hide_index=True)
+st.download_button("Download CSV", shown.to_csv(index=False), "course_daily_active_learners.csv", "text/csv")

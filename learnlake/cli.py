@@ -1,0 +1,165 @@
+"""The ``learnlake`` command line.
+
+Commands import the rest of the project lazily, inside each command, so that the kernel
+itself depends on nothing else of the project (ARCHITECTURE.md) and ``--help`` is fast.
+"""
+
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from learnlake.logging import configure_logging
+from learnlake.settings import Settings, get_settings
+
+app = typer.Typer(help="LearnLake: a lakehouse data and ML platform for online learning.", no_args_is_help=True)
+pipeline_app = typer.Typer(help="Run the Dagster assets in this process.", no_args_is_help=True)
+app.add_typer(pipeline_app, name="pipeline")
+console = Console(stderr=True)
+
+LearnersOption = Annotated[int | None, typer.Option(help="Simulated learners (default: LEARNLAKE_LEARNERS).", min=1)]
+
+
+@app.callback()
+def _main() -> None:
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing is downloaded at run time
+    configure_logging(get_settings().log_level)
+
+
+@pipeline_app.command("run")
+def pipeline_run(learners: LearnersOption = None) -> None:
+    """Materialise every asset: events -> dbt warehouse -> published copy -> models."""
+    run = _run_pipeline(learners)
+    _print_summary(run, get_settings())
+    if not run.success:
+        raise typer.Exit(1)
+
+
+@app.command()
+def demo(
+    learners: LearnersOption = None,
+    serve_after: Annotated[bool, typer.Option("--serve/--no-serve", help="Serve everything afterwards.")] = True,
+) -> None:
+    """Run the whole platform end to end on simulated data, then serve it."""
+    started = time.monotonic()
+    run = _run_pipeline(learners)
+    settings = get_settings()
+    _print_summary(run, settings, elapsed_s=time.monotonic() - started)
+    if not run.success:
+        raise typer.Exit(1)
+    if serve_after:
+        _serve(settings)
+
+
+@app.command()
+def serve() -> None:
+    """Serve the API, the dashboards, the Dagster UI and the MLflow UI until Ctrl-C."""
+    _serve(get_settings())
+
+
+def _run_pipeline(learners: int | None):
+    from pipelines.run import run_pipeline
+
+    with console.status("Running the pipeline (simulate, build the warehouse, train)..."):
+        return run_pipeline(learners=learners)
+
+
+def _print_summary(run, settings: Settings, elapsed_s: float | None = None) -> None:
+    from lake.readers import scan_table, table_exists
+
+    out = Console(width=None if sys.stdout.isatty() else 160)
+    table = Table(title="LearnLake pipeline run" + ("" if run.success else " [red](FAILED)[/red]"), show_header=False)
+    table.add_row("dagster run", run.run_id)
+    table.add_row("assets materialised", ", ".join(run.materialized) or "none")
+    if table_exists("bronze.events", settings):
+        rows = scan_table("bronze.events", settings=settings).select("event_id").collect().height
+        table.add_row("bronze.events rows", f"{rows:,}")
+    published = Path(settings.published_warehouse_path)
+    if published.exists():
+        import duckdb
+
+        with duckdb.connect(str(published), read_only=True) as con:
+            mart_rows = con.execute("select count(*) from marts.fct_course_daily_active_learners").fetchone()[0]
+        table.add_row("marts.fct_course_daily_active_learners rows", f"{mart_rows:,}")
+    model = run.metadata.get("popularity_recommender", {})
+    if model:
+        table.add_row("mlflow run id", str(model["mlflow_run_id"]))
+        table.add_row("model version", f"{model['model_version']} ({model['promotion']})")
+        table.add_row("held-out recall@10", f"{model['test_recall_at_10']:.3f} (random: {model['random_test_recall_at_10']:.3f})")
+    table.add_row("lake", str(settings.lake_uri))
+    table.add_row("warehouse (published)", str(published))
+    table.add_row("mlflow store", str(settings.mlflow_tracking_uri))
+    if elapsed_s is not None:
+        table.add_row("elapsed", f"{elapsed_s:.0f} s")
+    out.print(table)
+
+
+def _repo_root() -> Path:
+    # pipelines/ sits at the repository root, next to workspace.yaml and dashboards/.
+    return Path(importlib.util.find_spec("pipelines").origin).resolve().parents[1]
+
+
+def _serve(settings: Settings) -> None:
+    root = _repo_root()
+    bin_dir = Path(sys.executable).parent
+    host = settings.api_host
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    env = {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "HF_HUB_OFFLINE": "1",
+        "DAGSTER_HOME": str(settings.dagster_home),
+        "LEARNLAKE_HOME": str(settings.home),  # children resolve the same paths
+        **settings.dbt_env(),
+    }
+    services = {
+        "api": ([sys.executable, "-m", "uvicorn", "serving.main:app", "--host", host,
+                 "--port", str(settings.api_port)], settings.api_url),
+        "dashboards": ([sys.executable, "-m", "streamlit", "run", str(root / "dashboards" / "app.py"),
+                        "--server.address", host, "--server.port", str(settings.dashboard_port),
+                        "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+                       f"http://{host}:{settings.dashboard_port}"),
+        "dagster": ([str(bin_dir / "dagster"), "dev", "-w", str(root / "workspace.yaml"), "-h", host,
+                     "-p", str(settings.dagster_port)], f"http://{host}:{settings.dagster_port}"),
+        "mlflow": ([str(bin_dir / "mlflow"), "server", "--backend-store-uri", settings.mlflow_tracking_uri,
+                    "--default-artifact-root", settings.mlflow_artifacts_dir.as_uri(), "--host", host,
+                    "--port", str(settings.mlflow_port), "--workers", "1"], f"http://{host}:{settings.mlflow_port}"),
+    }
+    procs: dict[str, subprocess.Popen] = {}
+    # Ctrl-C and a plain `kill` both stop every service (a background shell ignores SIGINT otherwise).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    table = Table(title="LearnLake is serving (Ctrl-C stops everything)")
+    table.add_column("service")
+    table.add_column("url")
+    try:
+        for name, (cmd, url) in services.items():
+            procs[name] = subprocess.Popen(cmd, cwd=root, env=env, start_new_session=True)
+            table.add_row(name, url)
+        table.add_row("api docs", f"{settings.api_url}/docs")
+        Console().print(table)
+        while True:
+            for name, proc in procs.items():
+                if proc.poll() is not None:
+                    console.print(f"[red]{name} exited with code {proc.returncode}; stopping the rest[/red]")
+                    raise typer.Exit(1)
+            time.sleep(1)
+    except KeyboardInterrupt:
+        console.print("stopping...")
+    finally:
+        for proc in procs.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in procs.values():
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)

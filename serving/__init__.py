@@ -1,0 +1,1 @@
+"""The FastAPI service: core API, event ingestion, ML and analytics endpoints."""

@@ -1,0 +1,20 @@
+"""Typed dependencies shared by the routes."""
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from learnlake.settings import Settings
+from serving.champions import ChampionCache
+
+
+def get_settings_dep(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_popularity_model(request: Request) -> ChampionCache:
+    return request.app.state.popularity
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+PopularityDep = Annotated[ChampionCache, Depends(get_popularity_model)]

@@ -1,0 +1,33 @@
+"""Liveness and what the service can see."""
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from lake.readers import table_exists
+from learnlake import __version__
+from learnlake.errors import ModelNotFoundError
+from serving.api.deps import PopularityDep, SettingsDep
+
+router = APIRouter(tags=["health"])
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+    events_table: bool
+    popularity_champion: str | None
+
+
+@router.get("/health")
+def health(settings: SettingsDep, popularity: PopularityDep) -> Health:
+    """The service is up; says whether the lake and the champion model are there yet."""
+    try:
+        champion = popularity.get().version
+    except ModelNotFoundError:
+        champion = None
+    return Health(
+        status="ok",
+        version=__version__,
+        events_table=table_exists("bronze.events", settings),
+        popularity_champion=champion,
+    )

@@ -1,0 +1,44 @@
+"""Champion models for serving, reloaded when the ``champion`` alias moves.
+
+The alias is looked up at most every ``refresh_s`` seconds, so a newly promoted model is
+served without a restart and the registry is not queried on every request.
+"""
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from learnlake.settings import Settings
+from models.tracking import champion_version, load_champion
+
+
+@dataclass(frozen=True)
+class LoadedModel:
+    name: str
+    version: str
+    model: Any  # the python model inside the MLflow pyfunc wrapper
+
+
+class ChampionCache:
+    """Holds the current champion of one registered model."""
+
+    def __init__(self, model_name: str, settings: Settings, refresh_s: float = 10.0) -> None:
+        self.model_name = model_name
+        self.settings = settings
+        self.refresh_s = refresh_s
+        self._loaded: LoadedModel | None = None
+        self._checked_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def get(self) -> LoadedModel:
+        """The champion; raises ModelNotFoundError when none is registered."""
+        with self._lock:
+            now = time.monotonic()
+            if self._loaded is None or now - self._checked_at >= self.refresh_s:
+                version = champion_version(self.model_name, self.settings)
+                if self._loaded is None or self._loaded.version != version:
+                    version, pyfunc = load_champion(self.model_name, self.settings)
+                    self._loaded = LoadedModel(self.model_name, version, pyfunc.unwrap_python_model())
+                self._checked_at = now
+            return self._loaded

@@ -1,0 +1,39 @@
+"""Builds the FastAPI app: ``uvicorn serving.main:app`` or ``learnlake serve``."""
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+
+from learnlake import __version__
+from learnlake.errors import ModelNotFoundError, TableNotFoundError
+from learnlake.settings import Settings, get_settings
+from models.recommender.popularity import MODEL_NAME as POPULARITY_MODEL
+from serving.api.routes import health, recommendations
+from serving.champions import ChampionCache
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """A new app bound to ``settings`` (the process settings by default)."""
+    settings = settings or get_settings()
+    app = FastAPI(title="LearnLake API", version=__version__)
+    app.state.settings = settings
+    app.state.popularity = ChampionCache(POPULARITY_MODEL, settings)
+    app.include_router(health.router)
+    app.include_router(recommendations.router)
+
+    # Our own errors become HTTP answers here, once: routes and lower layers never build them.
+    @app.exception_handler(ModelNotFoundError)
+    async def _no_model(_: Request, exc: ModelNotFoundError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503)
+
+    @app.exception_handler(TableNotFoundError)
+    async def _no_table(_: Request, exc: TableNotFoundError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503)
+
+    return app
+
+
+def __getattr__(name: str):
+    # `uvicorn serving.main:app` builds the app on first access, not at import.
+    if name == "app":
+        return create_app()
+    raise AttributeError(name)
