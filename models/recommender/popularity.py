@@ -80,8 +80,10 @@ class PopularityRecommender(mlflow.pyfunc.PythonModel):
 
 @dataclass(frozen=True)
 class HoldOutScores:
-    recall_at_10: float
-    ndcg_at_10: float
+    """Mean recall@k and nDCG@k over learners, and the share of the catalogue ever shown."""
+
+    recall: float
+    ndcg: float
     coverage: float
     learners: int
 
@@ -109,8 +111,8 @@ def evaluate(recommend, interactions: pl.DataFrame, cutoff, catalog: dict[str, l
         ndcgs.append(dcg / ideal)
     catalog_size = sum(len(items) for items in catalog.values())
     return HoldOutScores(
-        recall_at_10=float(np.mean(recalls)) if recalls else 0.0,
-        ndcg_at_10=float(np.mean(ndcgs)) if ndcgs else 0.0,
+        recall=float(np.mean(recalls)) if recalls else 0.0,
+        ndcg=float(np.mean(ndcgs)) if ndcgs else 0.0,
         coverage=len(shown) / catalog_size if catalog_size else 0.0,
         learners=len(recalls),
     )
@@ -149,12 +151,12 @@ def train(settings: Settings | None = None, *, holdout_days: int = 7, seed: int 
 
     baseline = evaluate(random_recommend, interactions, cutoff, catalog)
     metrics = {
-        HELD_OUT_METRIC: scores.recall_at_10,
-        "test_ndcg_at_10": scores.ndcg_at_10,
+        HELD_OUT_METRIC: scores.recall,
+        "test_ndcg_at_10": scores.ndcg,
         "test_catalog_coverage": scores.coverage,
         "test_learners": float(scores.learners),
-        "random_test_recall_at_10": baseline.recall_at_10,
-        "random_test_ndcg_at_10": baseline.ndcg_at_10,
+        "random_test_recall_at_10": baseline.recall,
+        "random_test_ndcg_at_10": baseline.ndcg,
         "train_interactions": float(train_part.height),
     }
     # The served model learns from everything; the held-out metric above is what it is judged on.

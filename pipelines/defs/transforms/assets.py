@@ -3,6 +3,7 @@
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
@@ -15,9 +16,24 @@ from pipelines.defs.transforms.project import dbt_project
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project)
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """Build and test every dbt model; a failing test fails the run."""
-    # dbt runs in a subprocess and reads its paths from these variables.
-    os.environ.update(get_settings().dbt_env())
-    yield from dbt.cli(["build"], context=context).stream()
+    with _environment(get_settings().dbt_env()):
+        invocation = dbt.cli(["build"], context=context)  # starts the dbt process with this environment
+    yield from invocation.stream()
+
+
+@contextmanager
+def _environment(variables: dict[str, str]):
+    """Set variables for a subprocess started inside the block, then restore the old values."""
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 @dg.asset(

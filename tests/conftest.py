@@ -1,0 +1,31 @@
+"""Shared fixtures: every test gets its own LearnLake home, never the developer's `.learnlake/`."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+from learnlake.settings import Settings, get_settings
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_environment():
+    """Drop LEARNLAKE_* variables of the developer's shell so tests see only their own."""
+    kept = {"LEARNLAKE_REQUIRE_SERVICES"}
+    saved = {k: v for k, v in os.environ.items() if k.startswith("LEARNLAKE_") and k not in kept}
+    for key in saved:
+        del os.environ[key]
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    yield
+    os.environ.update(saved)
+
+
+@pytest.fixture
+def learnlake_home(tmp_path, monkeypatch) -> Settings:
+    """Point the process settings at a fresh home under tmp_path."""
+    monkeypatch.setenv("LEARNLAKE_HOME", str(tmp_path / "learnlake"))
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()

@@ -1,0 +1,43 @@
+import mlflow
+import pytest
+
+from learnlake.errors import ModelNotFoundError
+from models.tracking import champion_version, configure_mlflow, promote_if_better
+
+NAME = "test-model"
+
+
+def _register(client, metric: float) -> str:
+    with mlflow.start_run() as run:
+        mlflow.log_metric("test_auc", metric)
+    if not client.search_registered_models(f"name = '{NAME}'"):
+        client.create_registered_model(NAME)
+    version = client.create_model_version(NAME, source=f"{run.info.artifact_uri}/model", run_id=run.info.run_id)
+    return str(version.version)
+
+
+def test_champion_moves_only_when_the_candidate_is_better(learnlake_home):
+    client = configure_mlflow(learnlake_home)
+    with pytest.raises(ModelNotFoundError, match="no model 'test-model'"):
+        champion_version(NAME, learnlake_home)
+
+    first = promote_if_better(client, NAME, _register(client, 0.70), "test_auc")
+    assert first.promoted and first.reason == "no champion yet"
+    assert champion_version(NAME, learnlake_home) == "1"
+
+    worse = promote_if_better(client, NAME, _register(client, 0.65), "test_auc")
+    assert not worse.promoted and worse.champion_metric == pytest.approx(0.70)
+    tie = promote_if_better(client, NAME, _register(client, 0.70), "test_auc")
+    assert not tie.promoted
+    assert champion_version(NAME, learnlake_home) == "1"
+
+    better = promote_if_better(client, NAME, _register(client, 0.75), "test_auc")
+    assert better.promoted and "beats champion v1" in better.reason
+    assert champion_version(NAME, learnlake_home) == "4"
+
+
+def test_lower_is_better_metrics(learnlake_home):
+    client = configure_mlflow(learnlake_home)
+    promote_if_better(client, NAME, _register(client, 0.30), "test_auc", higher_is_better=False)
+    assert promote_if_better(client, NAME, _register(client, 0.20), "test_auc", higher_is_better=False).promoted
+    assert champion_version(NAME, learnlake_home) == "2"
