@@ -40,9 +40,18 @@ def conform(spec: TableSpec, data: pa.Table) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=spec.schema)
 
 
-def _ensure_local_parent(uri: str) -> None:
+def _write(spec: TableSpec, uri: str, data: pa.Table, *, mode: str, commit: CommitProperties | None = None) -> None:
     if "://" not in uri:
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
+    write_deltalake(
+        uri,
+        conform(spec, data),
+        mode=mode,
+        partition_by=list(spec.partition_by) or None,
+        # Appends may add optional columns (schema evolution); an overwrite sets the schema anew.
+        schema_mode="merge" if mode == "append" else "overwrite",
+        commit_properties=commit,
+    )
 
 
 def append(
@@ -77,27 +86,10 @@ def append(
                 log.info("%s: batch %s of %s already committed, skipped", name, batch_version, app_id)
                 return False
         commit = CommitProperties(app_transactions=[Transaction(app_id=app_id, version=batch_version)])
-    _ensure_local_parent(uri)
-    write_deltalake(
-        uri,
-        conform(spec, data),
-        mode="append",
-        partition_by=list(spec.partition_by) or None,
-        schema_mode="merge",
-        commit_properties=commit,
-    )
+    _write(spec, uri, data, mode="append", commit=commit)
     return True
 
 
 def overwrite(name: str, data: pa.Table, *, settings: Settings | None = None) -> None:
     """Replace a table's contents in one commit (earlier versions stay readable by time travel)."""
-    spec = get_spec(name)
-    uri = table_uri(name, settings)
-    _ensure_local_parent(uri)
-    write_deltalake(
-        uri,
-        conform(spec, data),
-        mode="overwrite",
-        partition_by=list(spec.partition_by) or None,
-        schema_mode="overwrite",
-    )
+    _write(get_spec(name), table_uri(name, settings), data, mode="overwrite")

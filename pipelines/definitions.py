@@ -6,7 +6,6 @@ load; elsewhere call ``pipelines.defs.transforms.project.prepare_manifest()`` fi
 
 import dagster as dg
 
-
 from pipelines.defs.lake.assets import bronze_events
 from pipelines.defs.models.assets import popularity_recommender
 from pipelines.defs.transforms.assets import published_warehouse, warehouse_models

@@ -38,5 +38,5 @@ def test_dbt_source_is_wired_to_the_lake_asset(defs):
 def test_workspace_yaml_loads_the_definitions(defs):
     dagster = Path(sys.executable).parent / "dagster"
     result = subprocess.run([str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
-                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300)
+                            cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -4,7 +4,6 @@ from datetime import date
 
 import dagster as dg
 
-
 from lake import writers
 from lake.readers import table_version
 from lake.sources.simulator import SimulationConfig, simulate

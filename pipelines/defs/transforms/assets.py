@@ -13,6 +13,7 @@ from dagster_dbt import DbtCliResource, dbt_assets, get_asset_key_for_model
 from learnlake.settings import get_settings
 from pipelines.defs.transforms.project import dbt_project
 
+
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project)
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """Build and test every dbt model; a failing test fails the run."""
