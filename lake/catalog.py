@@ -29,6 +29,11 @@ TABLES: dict[str, TableSpec] = {
             description="Every learner action and domain event, as received.",
         ),
         TableSpec(
+            "bronze.dead_letters",
+            schemas.DEAD_LETTERS,
+            description="Rows that could not be committed to their table, with the reason.",
+        ),
+        TableSpec(
             "ground_truth.enrollments",
             schemas.ENROLLMENT_TRUTH,
             description="Simulator only: when each enrollment really dropped out or completed.",

@@ -45,7 +45,8 @@ def register_duckdb(
     version: int | None = None,
     settings: Settings | None = None,
 ) -> str:
-    """Expose a table to DuckDB as a view over its Arrow dataset; returns the view name."""
+    """Expose a table (read eagerly) to DuckDB under ``view_name``; returns the view name."""
     view_name = view_name or name.replace(".", "_")
-    con.register(view_name, _open(name, settings, version).to_pyarrow_dataset())
+    # Through polars: deltalake's own pyarrow dataset makes the interpreter abort at exit.
+    con.register(view_name, read_table(name, version=version, settings=settings).to_arrow())
     return view_name

@@ -68,3 +68,15 @@ MASTERY_TRUTH = pa.schema(
         pa.field("mastery", pa.float64(), nullable=False),  # P(correct) on an item of difficulty 0
     ]
 )
+
+DEAD_LETTERS = pa.schema(
+    [
+        pa.field("dead_letter_id", pa.string(), nullable=False),  # <writer id>:<landing sequence number>
+        pa.field("target_table", pa.string(), nullable=False),
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("reason", pa.string(), nullable=False),
+        pa.field("received_at", _TS, nullable=False),
+        pa.field("failed_at", _TS, nullable=False),
+        pa.field("payload", pa.string(), nullable=False),
+    ]
+)

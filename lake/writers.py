@@ -5,16 +5,20 @@ same commit as the data, so replaying a batch after a crash is recognised and sk
 """
 
 import logging
+import time
 from pathlib import Path
 
 import pyarrow as pa
 from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
+from deltalake.exceptions import CommitFailedError
 
 from lake.catalog import TableSpec, get_spec, table_uri
 from learnlake.errors import SchemaMismatchError
 from learnlake.settings import Settings
 
 log = logging.getLogger(__name__)
+
+COMMIT_ATTEMPTS = 8
 
 
 def conform(spec: TableSpec, data: pa.Table) -> pa.Table:
@@ -45,7 +49,7 @@ def _write(spec: TableSpec, uri: str, data: pa.Table, *, mode: str, commit: Comm
         Path(uri).parent.mkdir(parents=True, exist_ok=True)
     write_deltalake(
         uri,
-        conform(spec, data),
+        data,
         mode=mode,
         partition_by=list(spec.partition_by) or None,
         # Appends may add optional columns (schema evolution); an overwrite sets the schema anew.
@@ -78,18 +82,29 @@ def append(
     uri = table_uri(name, settings)
     if (app_id is None) != (batch_version is None):
         raise ValueError("app_id and batch_version go together")
-    commit = None
-    if app_id is not None:
-        if DeltaTable.is_deltatable(uri):
-            done = DeltaTable(uri).transaction_version(app_id)
-            if done is not None and done >= batch_version:
-                log.info("%s: batch %s of %s already committed, skipped", name, batch_version, app_id)
-                return False
-        commit = CommitProperties(app_transactions=[Transaction(app_id=app_id, version=batch_version)])
-    _write(spec, uri, data, mode="append", commit=commit)
-    return True
+    data = conform(spec, data)
+    for attempt in range(1, COMMIT_ATTEMPTS + 1):
+        commit = None
+        if app_id is not None:
+            if DeltaTable.is_deltatable(uri):
+                done = DeltaTable(uri).transaction_version(app_id)
+                if done is not None and done >= batch_version:
+                    log.info("%s: batch %s of %s already committed, skipped", name, batch_version, app_id)
+                    return False
+            commit = CommitProperties(app_transactions=[Transaction(app_id=app_id, version=batch_version)])
+        try:
+            _write(spec, uri, data, mode="append", commit=commit)
+            return True
+        except CommitFailedError:
+            # Another writer committed first (optimistic concurrency): look again, then retry.
+            if attempt == COMMIT_ATTEMPTS:
+                raise
+            log.info("%s: concurrent commit, retrying (%s/%s)", name, attempt, COMMIT_ATTEMPTS)
+            time.sleep(0.05 * attempt)
+    raise AssertionError("unreachable")
 
 
 def overwrite(name: str, data: pa.Table, *, settings: Settings | None = None) -> None:
     """Replace a table's contents in one commit (earlier versions stay readable by time travel)."""
-    _write(get_spec(name), table_uri(name, settings), data, mode="overwrite")
+    spec = get_spec(name)
+    _write(spec, table_uri(name, settings), conform(spec, data), mode="overwrite")

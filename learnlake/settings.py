@@ -31,6 +31,15 @@ class Settings(BaseSettings):
     mlflow_tracking_uri: str | None = None
     mlflow_artifacts_dir: Path | None = None
     dagster_home: Path | None = None
+    landing_dir: Path | None = Field(None, description="Where the API's fsync'd landing logs live")
+
+    # Ingestion
+    writer_id: str = Field("api-0", pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="This API process's landing log")
+    ingest_max_events: int = Field(5000, ge=1)
+    ingest_max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024)
+    commit_interval_s: float = Field(0.5, gt=0)
+    commit_batch_size: int = Field(50_000, ge=1)
+    run_committer: bool = Field(True, description="Commit landed events from inside the API process")
 
     # Keyed hash that turns user ids into pseudonymous learner ids (decision 6).
     pseudonym_key: SecretStr = SecretStr(DEV_PSEUDONYM_KEY)
@@ -60,6 +69,7 @@ class Settings(BaseSettings):
         self.mlflow_tracking_uri = self.mlflow_tracking_uri or f"sqlite:///{home / 'mlflow.db'}"
         self.mlflow_artifacts_dir = (self.mlflow_artifacts_dir or home / "mlartifacts").resolve()
         self.dagster_home = (self.dagster_home or home / "dagster").resolve()
+        self.landing_dir = (self.landing_dir or home / "landing").resolve()
         self.api_url = self.api_url or f"http://{self.api_host}:{self.api_port}"
         if self.environment == "production" and self.pseudonym_key.get_secret_value() == DEV_PSEUDONYM_KEY:
             msg = "LEARNLAKE_PSEUDONYM_KEY is left at its development placeholder; set a secret for production"

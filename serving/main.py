@@ -1,23 +1,44 @@
 """Builds the FastAPI app: ``uvicorn serving.main:app`` or ``learnlake serve``."""
 
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
+from lake.committer import Committer, CommitterThread
+from lake.landing import LandingLog
 from learnlake import __version__
 from learnlake.errors import ModelNotFoundError, TableNotFoundError
 from learnlake.settings import Settings, get_settings
 from models.recommender.popularity import MODEL_NAME as POPULARITY_MODEL
-from serving.api.routes import health, recommendations
+from serving.api.routes import events, health, recommendations
 from serving.champions import ChampionCache
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     """A new app bound to ``settings`` (the process settings by default)."""
     settings = settings or get_settings()
-    app = FastAPI(title="LearnLake API", version=__version__)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.landing = LandingLog(settings.landing_dir / settings.writer_id, settings.writer_id)
+        committer = None
+        if settings.run_committer:
+            committer = CommitterThread(
+                Committer(app.state.landing, settings, max_events=settings.commit_batch_size),
+                interval_s=settings.commit_interval_s,
+            )
+            committer.start()
+        yield
+        if committer is not None:
+            committer.stop()  # flushes what landed before the stop
+        app.state.landing.close()
+
+    app = FastAPI(title="LearnLake API", version=__version__, lifespan=lifespan)
     app.state.settings = settings
     app.state.popularity = ChampionCache(POPULARITY_MODEL, settings)
     app.include_router(health.router)
+    app.include_router(events.router)
     app.include_router(recommendations.router)
 
     # Our own errors become HTTP answers here, once: routes and lower layers never build them.

@@ -4,6 +4,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from lake.landing import LandingLog
 from learnlake.settings import Settings
 from serving.champions import ChampionCache
 
@@ -16,5 +17,10 @@ def get_popularity_model(request: Request) -> ChampionCache:
     return request.app.state.popularity
 
 
+def get_landing(request: Request) -> LandingLog:
+    return request.app.state.landing
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 PopularityDep = Annotated[ChampionCache, Depends(get_popularity_model)]
+LandingDep = Annotated[LandingLog, Depends(get_landing)]
