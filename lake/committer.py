@@ -8,6 +8,10 @@ append the same rows twice. Rows that cannot be turned into events go to
 """
 
 import logging
+import os
+import signal
+import subprocess
+import sys
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,7 +23,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from lake import writers
 from lake.catalog import table_uri
-from lake.events import EVENT_LIST, NativeEvent, event_to_row, rows_to_table
+from lake.events import EventColumns, NativeEvent, event_to_row, rows_to_table
 from lake.landing import LandedBatch, LandingLog
 from lake.schemas import DEAD_LETTERS
 from learnlake.settings import Settings, get_settings
@@ -83,43 +87,57 @@ class Committer:
         return stats
 
     def _convert(self, batches: list[LandedBatch]) -> tuple[pa.Table, pa.Table]:
-        rows, dead = [], []
-        now = datetime.now(UTC)
+        """Landed batches as (events, dead letters), fast if every item is plain, else row by row."""
+        fast = EventColumns()
+        items_of: list[tuple[LandedBatch, list]] = []
+        dead: list[dict] = []
         for batch in batches:
-            received_at = datetime.fromtimestamp(batch.received_at_us / 1_000_000, UTC)
-            skip = set(batch.skip)
             try:
                 items = orjson.loads(batch.body)
-                events: list = EVENT_LIST.validate_json(batch.body)
-            except (orjson.JSONDecodeError, ValidationError):
-                # Accepted once, so this only happens if validation rules changed since:
-                # find the offending events one by one and keep the rest.
-                items = orjson.loads(batch.body) if _is_json_list(batch.body) else []
-                events = [_validate_one(item) for item in items]
-            for index, (item, event) in enumerate(zip(items, events)):
+                if not isinstance(items, list):
+                    raise ValueError("not a JSON array of events")
+            except ValueError as exc:  # orjson.JSONDecodeError is a ValueError
+                dead.append(self._dead_letter(batch, "body", str(exc), batch.body.decode(errors="replace")))
+                continue
+            items_of.append((batch, items))
+            skip = set(batch.skip)
+            for index, item in enumerate(items):
+                if index not in skip:  # skipped: replays of events landed earlier
+                    fast.add(item, received_at_us=batch.received_at_us, source=batch.source,
+                             payload=orjson.dumps(item).decode())
+        try:
+            events = fast.to_table()
+        except (pa.ArrowException, TypeError, ValueError) as exc:
+            log.info("fast conversion refused (%s); validating event by event", exc)
+            events = self._convert_slowly(items_of, dead)
+        return events, pa.Table.from_pylist(dead, schema=DEAD_LETTERS)
+
+    def _convert_slowly(self, items_of: list[tuple[LandedBatch, list]], dead: list[dict]) -> pa.Table:
+        rows = []
+        for batch, items in items_of:
+            received_at = datetime.fromtimestamp(batch.received_at_us / 1_000_000, UTC)
+            skip = set(batch.skip)
+            for index, item in enumerate(items):
                 if index in skip:
                     continue
                 payload = orjson.dumps(item).decode()
+                event = _validate_one(item)
                 if isinstance(event, str):
-                    dead.append({
-                        "dead_letter_id": f"{self.landing.writer_id}:{batch.seq}:{index}",
-                        "target_table": "bronze.events",
-                        "source": batch.source,
-                        "reason": event,
-                        "received_at": received_at,
-                        "failed_at": now,
-                        "payload": payload,
-                    })
+                    dead.append(self._dead_letter(batch, index, event, payload))
                 else:
                     rows.append(event_to_row(event, received_at=received_at, source=batch.source, payload=payload))
-        return rows_to_table(rows), pa.Table.from_pylist(dead, schema=DEAD_LETTERS)
+        return rows_to_table(rows)
 
-
-def _is_json_list(body: bytes) -> bool:
-    try:
-        return isinstance(orjson.loads(body), list)
-    except orjson.JSONDecodeError:
-        return False
+    def _dead_letter(self, batch: LandedBatch, index, reason: str, payload: str) -> dict:
+        return {
+            "dead_letter_id": f"{self.landing.writer_id}:{batch.seq}:{index}",
+            "target_table": "bronze.events",
+            "source": batch.source,
+            "reason": reason[:2000],
+            "received_at": datetime.fromtimestamp(batch.received_at_us / 1_000_000, UTC),
+            "failed_at": datetime.now(UTC),
+            "payload": payload,
+        }
 
 
 def _validate_one(item) -> NativeEvent | str:
@@ -130,26 +148,60 @@ def _validate_one(item) -> NativeEvent | str:
         return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False))
 
 
-class CommitterThread(threading.Thread):
-    """Runs ``Committer.flush`` every ``interval_s`` until stopped (the API's background committer)."""
+def commit_forever(committer: Committer, interval_s: float, stop: threading.Event) -> None:
+    """Flush every ``interval_s`` until ``stop`` is set, then once more for what landed last."""
+    while not stop.wait(interval_s):
+        _flush_logging_errors(committer)
+    _flush_logging_errors(committer)
 
-    def __init__(self, committer: Committer, interval_s: float = 0.5) -> None:
-        super().__init__(name="learnlake-committer", daemon=True)
-        self.committer = committer
-        self.interval_s = interval_s
-        self._stop_requested = threading.Event()
 
-    def run(self) -> None:
-        while not self._stop_requested.wait(self.interval_s):
-            self._flush_logging_errors()
-        self._flush_logging_errors()  # what landed before the stop
+def _flush_logging_errors(committer: Committer) -> None:
+    try:
+        committer.flush()
+    except Exception:  # a failed commit is retried on the next tick; the rows stay landed
+        log.exception("commit failed; will retry")
 
-    def _flush_logging_errors(self) -> None:
-        try:
-            self.committer.flush()
-        except Exception:  # a failed commit is retried on the next tick; the rows stay landed
-            log.exception("commit failed; will retry")
 
-    def stop(self, timeout: float | None = 30) -> None:
-        self._stop_requested.set()
-        self.join(timeout)
+class CommitterProcess:
+    """The API's background committer, in a child process of its own.
+
+    A child process rather than a thread: turning JSON into Arrow is Python work that would
+    otherwise take the GIL from the request handlers. It reads the same landing log (the
+    log needs no coordination: the Delta transaction identifier says what is committed) and
+    is stopped with SIGTERM, after a last flush.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        env = {
+            **os.environ,
+            "LEARNLAKE_HOME": str(settings.home),
+            "LEARNLAKE_LAKE_URI": str(settings.lake_uri),
+            "LEARNLAKE_LANDING_DIR": str(settings.landing_dir),
+            "LEARNLAKE_WRITER_ID": settings.writer_id,
+            "LEARNLAKE_COMMIT_INTERVAL_S": str(settings.commit_interval_s),
+            "LEARNLAKE_COMMIT_BATCH_SIZE": str(settings.commit_batch_size),
+        }
+        self.process = subprocess.Popen([sys.executable, "-m", "lake.committer"], env=env)
+
+    def stop(self, timeout: float = 60) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+def main() -> None:
+    """Entry point of the committer process: commit this writer's landing log until SIGTERM."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s committer %(levelname)s %(message)s")
+    settings = get_settings()
+    landing = LandingLog(settings.landing_dir / settings.writer_id, settings.writer_id, readonly=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    commit_forever(Committer(landing, settings, max_events=settings.commit_batch_size), settings.commit_interval_s, stop)
+
+
+if __name__ == "__main__":
+    main()

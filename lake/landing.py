@@ -87,8 +87,8 @@ class LandingLog:
     Args:
         directory: the log's own folder (one per writer).
         writer_id: the identity of the writing process; part of the committer's Delta app id.
-        readonly: open for reading only (``learnlake ingest flush`` beside a running API):
-            nothing is truncated or written.
+        readonly: open for reading only (a committer beside the writing API): no batch is
+            appended and nothing is truncated; only the committed position is recorded.
     """
 
     def __init__(self, directory: Path, writer_id: str, *, readonly: bool = False) -> None:
@@ -218,9 +218,9 @@ class LandingLog:
         return int(path.read_text()) if path.exists() else 0
 
     def mark_committed(self, seq: int) -> None:
-        if self.readonly or seq <= self.committed_seq():
+        if seq <= self.committed_seq():
             return
-        tmp = self.directory / f".{COMMITTED_FILE}.tmp"
+        tmp = self.directory / f".{COMMITTED_FILE}.{os.getpid()}.tmp"
         tmp.write_text(str(seq))
         os.replace(tmp, self.directory / COMMITTED_FILE)
 

@@ -9,7 +9,8 @@ from learnlake.errors import TableNotFoundError
 from learnlake.settings import Settings
 
 
-def _open(name: str, settings: Settings | None, version: int | None = None) -> DeltaTable:
+def open_table(name: str, settings: Settings | None = None, version: int | None = None) -> DeltaTable:
+    """The Delta table behind a catalogued name; TableNotFoundError before its first commit."""
     uri = table_uri(name, settings)
     if not DeltaTable.is_deltatable(uri):
         msg = f"table {name!r} has not been written yet (looked in {uri})"
@@ -24,12 +25,12 @@ def table_exists(name: str, settings: Settings | None = None) -> bool:
 
 def table_version(name: str, settings: Settings | None = None) -> int:
     """The current Delta version of a table; models record it for reproducibility."""
-    return _open(name, settings).version()
+    return open_table(name, settings).version()
 
 
 def scan_table(name: str, *, version: int | None = None, settings: Settings | None = None) -> pl.LazyFrame:
     """A lazy polars frame over a table, optionally at a past version (time travel)."""
-    return pl.scan_delta(_open(name, settings, version))
+    return pl.scan_delta(open_table(name, settings, version))
 
 
 def read_table(name: str, *, version: int | None = None, settings: Settings | None = None) -> pl.DataFrame:

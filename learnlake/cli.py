@@ -23,6 +23,12 @@ from learnlake.settings import Settings, get_settings
 app = typer.Typer(help="LearnLake: a lakehouse data and ML platform for online learning.", no_args_is_help=True)
 pipeline_app = typer.Typer(help="Run the Dagster assets in this process.", no_args_is_help=True)
 app.add_typer(pipeline_app, name="pipeline")
+ingest_app = typer.Typer(help="The ingestion landing logs.", no_args_is_help=True)
+app.add_typer(ingest_app, name="ingest")
+lake_app = typer.Typer(help="Delta table maintenance.", no_args_is_help=True)
+app.add_typer(lake_app, name="lake")
+bench_app = typer.Typer(help="Benchmarks that print their figures.", no_args_is_help=True)
+app.add_typer(bench_app, name="bench")
 console = Console(stderr=True)
 
 LearnersOption = Annotated[int | None, typer.Option(help="Simulated learners (default: LEARNLAKE_LEARNERS).", min=1)]
@@ -40,6 +46,95 @@ def pipeline_run(learners: LearnersOption = None) -> None:
     run = _run_pipeline(learners)
     _print_summary(run, get_settings())
     if not run.success:
+        raise typer.Exit(1)
+
+
+@ingest_app.command("flush")
+def ingest_flush() -> None:
+    """Commit everything waiting in the landing logs to bronze.events (safe beside a running API)."""
+    from lake.committer import Committer
+    from lake.landing import LandingLog
+
+    settings = get_settings()
+    logs = sorted(p for p in settings.landing_dir.glob("*") if p.is_dir()) if settings.landing_dir.exists() else []
+    total = 0
+    for directory in logs:
+        landing = LandingLog(directory, directory.name, readonly=True)
+        stats = Committer(landing, settings, max_events=settings.commit_batch_size).flush()
+        total += stats.committed
+        console.print(f"{directory.name}: {stats.committed:,} events committed, {stats.dead_letters:,} dead letters, "
+                      f"up to batch {stats.last_seq}")
+    if not logs:
+        console.print(f"no landing logs under {settings.landing_dir}")
+
+
+TableArgument = Annotated[str, typer.Argument(help="A catalogued table, e.g. bronze.events.")]
+
+
+@lake_app.command("optimize")
+def lake_optimize(table: TableArgument) -> None:
+    """Compact small files of a table into larger ones."""
+    from lake import maintenance
+
+    metrics = maintenance.optimize(table)
+    Console().print_json(data={k: v for k, v in metrics.items() if isinstance(v, int | float | str)})
+
+
+@lake_app.command("vacuum")
+def lake_vacuum(
+    table: TableArgument,
+    retention_hours: Annotated[int, typer.Option(help="Keep files needed by versions this recent.", min=0)] = 168,
+    dry_run: Annotated[bool, typer.Option("--dry-run/--delete", help="Only list what would go.")] = True,
+) -> None:
+    """Delete files that no version within the retention needs (lists them with --dry-run)."""
+    from datetime import timedelta
+
+    from lake import maintenance
+
+    files = maintenance.vacuum(table, retention=timedelta(hours=retention_hours), dry_run=dry_run)
+    verb = "would delete" if dry_run else "deleted"
+    console.print(f"{table}: {verb} {len(files)} file(s)")
+
+
+@lake_app.command("history")
+def lake_history(
+    table: TableArgument, limit: Annotated[int, typer.Option(help="How many commits.", min=1)] = 20
+) -> None:
+    """The table's most recent commits."""
+    from lake import maintenance
+
+    rows = Table("version", "timestamp", "operation", "parameters", title=f"{table} history")
+    for commit in maintenance.history(table, limit=limit):
+        params = commit.get("operationParameters") or {}
+        rows.add_row(str(commit.get("version")), str(commit.get("timestamp")), str(commit.get("operation")),
+                     ", ".join(f"{k}={v}" for k, v in params.items())[:80])
+    Console().print(rows)
+
+
+@bench_app.command("ingest")
+def bench_ingest(
+    events: Annotated[int, typer.Option(help="Events to post.", min=1)] = 200_000,
+    batch: Annotated[int, typer.Option(help="Events per request.", min=1)] = 500,
+    clients: Annotated[int, typer.Option(help="Concurrent clients.", min=1)] = 4,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Post simulator events to a fresh API on loopback and time them into Delta."""
+    import json
+
+    from serving import bench_ingest
+
+    result = bench_ingest.run(events=events, batch=batch, clients=clients, progress=console.print)
+    figures = bench_ingest.as_dict(result)
+    if as_json:
+        print(json.dumps(figures))
+    else:
+        table = Table("figure", "value", title="ingestion benchmark")
+        for key, value in figures.items():
+            table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
+        Console().print(table)
+    if result.delta_rows != events or result.delta_distinct_ids != events:
+        console.print(f"[red]Delta holds {result.delta_rows:,} rows, {result.delta_distinct_ids:,} distinct ids; "
+                      f"expected {events:,}[/red]")
         raise typer.Exit(1)
 
 

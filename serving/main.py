@@ -5,7 +5,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from lake.committer import Committer, CommitterThread
+from lake.committer import CommitterProcess
 from lake.landing import LandingLog
 from learnlake import __version__
 from learnlake.errors import ModelNotFoundError, TableNotFoundError
@@ -22,13 +22,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.landing = LandingLog(settings.landing_dir / settings.writer_id, settings.writer_id)
-        committer = None
-        if settings.run_committer:
-            committer = CommitterThread(
-                Committer(app.state.landing, settings, max_events=settings.commit_batch_size),
-                interval_s=settings.commit_interval_s,
-            )
-            committer.start()
+        committer = CommitterProcess(settings) if settings.run_committer else None
         yield
         if committer is not None:
             committer.stop()  # flushes what landed before the stop

@@ -1,0 +1,179 @@
+"""`learnlake bench ingest`: how fast events go from HTTP clients to Delta, measured end to end.
+
+Starts the API on loopback in its own process (with its own throwaway home), posts N
+simulator events in batches of B from concurrent clients, waits until every batch is
+committed to Delta, checks the table holds exactly N distinct event ids, and compares the
+rate with the cost floor: writing the same events straight to one Parquet file.
+"""
+
+import http.client
+import math
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import orjson
+import polars as pl
+import pyarrow.parquet as pq
+
+from lake.events import row_to_native
+from lake.sources.simulator import SimulationConfig, simulate
+
+EVENTS_PER_LEARNER = 150  # a safe under-estimate of what the simulator yields per learner
+
+
+@dataclass(frozen=True)
+class IngestBenchmark:
+    events: int
+    batch: int
+    clients: int
+    events_per_s: float
+    committed_events_per_s: float
+    p50_ack_ms: float
+    p99_ack_ms: float
+    raw_write_events_per_s: float
+    ratio: float
+    delta_rows: int
+    delta_distinct_ids: int
+
+
+def simulated_events(n: int, seed: int = 1) -> pl.DataFrame:
+    """Exactly ``n`` simulator events (more learners are simulated until there are enough)."""
+    learners = max(10, math.ceil(n / EVENTS_PER_LEARNER))
+    events = simulate(SimulationConfig(learners=learners, seed=seed)).events
+    while events.height < n:
+        learners *= 2
+        events = simulate(SimulationConfig(learners=learners, seed=seed)).events
+    return events.head(n)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _get_json(port: int, path: str) -> dict:
+    con = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        con.request("GET", path)
+        return orjson.loads(con.getresponse().read())
+    finally:
+        con.close()
+
+
+def start_api(home: Path, port: int, env: dict | None = None) -> subprocess.Popen:
+    """The API in its own process, answering on loopback; returns once /health answers."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "serving.main:app", "--host", "127.0.0.1", "--port", str(port),
+         "--no-access-log", "--log-level", "warning"],
+        env={**os.environ, "LEARNLAKE_HOME": str(home), **(env or {})},
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"the API exited with code {proc.returncode} while starting")
+        try:
+            _get_json(port, "/health")
+            return proc
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise RuntimeError("the API did not answer within 60 s")
+
+
+def post_batches(port: int, bodies: list[bytes], clients: int) -> list[float]:
+    """Post every body (each client its share, keep-alive); returns the ack latencies in seconds."""
+    latencies: list[float] = []
+    errors: list[str] = []
+    lock = threading.Lock()
+
+    def client(share: list[bytes]) -> None:
+        con = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        mine = []
+        for body in share:
+            started = time.perf_counter()
+            con.request("POST", "/v1/events", body=body, headers={"Content-Type": "application/json"})
+            response = con.getresponse()
+            answer = response.read()
+            mine.append(time.perf_counter() - started)
+            if response.status != 202:
+                errors.append(f"{response.status}: {answer[:200]!r}")
+        con.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(bodies[i::clients],)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise RuntimeError(f"{len(errors)} batch(es) refused, first: {errors[0]}")
+    return latencies
+
+
+def wait_until_committed(port: int, timeout_s: float = 600) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        status = _get_json(port, "/v1/ingest/status")
+        if status["backlog_batches"] == 0:
+            return
+        time.sleep(0.05)
+    raise RuntimeError(f"events not committed within {timeout_s} s")
+
+
+def run(events: int = 200_000, batch: int = 500, clients: int = 4, progress=print) -> IngestBenchmark:
+    progress(f"simulating {events:,} events...")
+    frame = simulated_events(events)
+    natives = [row_to_native(row) for row in frame.iter_rows(named=True)]
+    bodies = [orjson.dumps(natives[i:i + batch]) for i in range(0, len(natives), batch)]
+
+    with tempfile.TemporaryDirectory(prefix="learnlake-bench-") as tmp:
+        home = Path(tmp) / "learnlake"
+        raw_path = Path(tmp) / "raw.parquet"
+        arrow = frame.to_arrow()
+        started = time.perf_counter()
+        pq.write_table(arrow, raw_path)
+        raw_rate = events / (time.perf_counter() - started)
+
+        port = _free_port()
+        api = start_api(home, port)
+        try:
+            progress(f"posting {len(bodies):,} batches of {batch} from {clients} clients...")
+            started = time.perf_counter()
+            latencies = post_batches(port, bodies, clients)
+            acked_s = time.perf_counter() - started
+            wait_until_committed(port)
+            committed_s = time.perf_counter() - started
+        finally:
+            api.terminate()
+            api.wait(60)
+        table = pl.read_delta(str(home / "lake" / "bronze" / "events"), columns=["event_id"])
+
+    latencies.sort()
+    rate = events / acked_s
+    return IngestBenchmark(
+        events=events,
+        batch=batch,
+        clients=clients,
+        events_per_s=round(rate),
+        committed_events_per_s=round(events / committed_s),
+        p50_ack_ms=round(statistics.median(latencies) * 1000, 2),
+        p99_ack_ms=round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 2),
+        raw_write_events_per_s=round(raw_rate),
+        ratio=round(rate / raw_rate, 4),
+        delta_rows=table.height,
+        delta_distinct_ids=table["event_id"].n_unique(),
+    )
+
+
+def as_dict(result: IngestBenchmark) -> dict:
+    return asdict(result)
