@@ -7,6 +7,7 @@ append the same rows twice. Rows that cannot be turned into events go to
 ``bronze.dead_letters`` with the reason (same identifier), never silently away.
 """
 
+import ctypes
 import logging
 import os
 import signal
@@ -31,6 +32,7 @@ from learnlake.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 ONE_EVENT = TypeAdapter(NativeEvent)
+PR_SET_PDEATHSIG = 1
 
 
 @dataclass
@@ -95,8 +97,8 @@ class Committer:
             try:
                 items = orjson.loads(batch.body)
                 if not isinstance(items, list):
-                    raise ValueError("not a JSON array of events")
-            except ValueError as exc:  # orjson.JSONDecodeError is a ValueError
+                    raise TypeError("not a JSON array of events")
+            except (ValueError, TypeError) as exc:  # orjson.JSONDecodeError is a ValueError
                 dead.append(self._dead_letter(batch, "body", str(exc), batch.body.decode(errors="replace")))
                 continue
             items_of.append((batch, items))
@@ -181,7 +183,8 @@ class CommitterProcess:
             "LEARNLAKE_COMMIT_INTERVAL_S": str(settings.commit_interval_s),
             "LEARNLAKE_COMMIT_BATCH_SIZE": str(settings.commit_batch_size),
         }
-        self.process = subprocess.Popen([sys.executable, "-m", "lake.committer"], env=env)
+        self.process = subprocess.Popen([sys.executable, "-m", "lake.committer"], env=env,
+                                        preexec_fn=_terminate_with_parent)
 
     def stop(self, timeout: float = 60) -> None:
         if self.process.poll() is None:
@@ -190,6 +193,15 @@ class CommitterProcess:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
                 self.process.kill()
+
+
+def _terminate_with_parent() -> None:
+    """Linux: SIGTERM this child when the API dies, even by SIGKILL, so it flushes and exits."""
+    try:
+        libc = ctypes.CDLL("libc.so.6", use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:
+        pass  # elsewhere an orphaned committer keeps committing; harmless, and stops with its log
 
 
 def main() -> None:

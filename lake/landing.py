@@ -14,6 +14,7 @@ The committer reads records after a sequence number; how far it got is stored in
 Delta commit (a transaction identifier), so the log keeps no checkpoint that could lie.
 """
 
+import itertools
 import logging
 import os
 import struct
@@ -181,7 +182,8 @@ class LandingLog:
     # -- reading -------------------------------------------------------------------------
 
     def read_after(self, seq: int, max_events: int) -> list[LandedBatch]:
-        """Batches with a sequence number above ``seq``, in order, about ``max_events`` events in all."""
+        """Batches with a sequence number above ``seq``, in order, at most ``max_events`` events in all
+        (but always at least one batch)."""
         batches: list[LandedBatch] = []
         events = 0
         for path, offset in self._start_points(seq):
@@ -190,11 +192,11 @@ class LandingLog:
                     return batches  # a record still being written (another process) or torn
                 if batch.seq <= seq:
                     continue
+                if batches and events + len(batch.ids) > max_events:
+                    return batches  # whole batches only; at least one even if it is larger
                 batches.append(batch)
                 events += len(batch.ids)
                 self._cursor = (batch.seq, path, end)
-                if events >= max_events:
-                    return batches
         return batches
 
     def _start_points(self, seq: int) -> list[tuple[Path, int]]:
@@ -239,7 +241,7 @@ class LandingLog:
         removed = 0
         with self._lock:
             segments = self.segments()
-            for path, following in zip(segments, segments[1:]):  # never the segment being written
+            for path, following in itertools.pairwise(segments):  # never the segment being written
                 last_in_segment = int(following.stem) - 1
                 if last_in_segment > committed or path.stat().st_mtime > cutoff:
                     break
