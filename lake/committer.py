@@ -183,8 +183,8 @@ class CommitterProcess:
             "LEARNLAKE_COMMIT_INTERVAL_S": str(settings.commit_interval_s),
             "LEARNLAKE_COMMIT_BATCH_SIZE": str(settings.commit_batch_size),
         }
-        self.process = subprocess.Popen([sys.executable, "-m", "lake.committer"], env=env,
-                                        preexec_fn=_terminate_with_parent)
+        env["LEARNLAKE_COMMITTER_PARENT_PID"] = str(os.getpid())
+        self.process = subprocess.Popen([sys.executable, "-m", "lake.committer"], env=env)
 
     def stop(self, timeout: float = 60) -> None:
         if self.process.poll() is None:
@@ -195,13 +195,15 @@ class CommitterProcess:
                 self.process.kill()
 
 
-def _terminate_with_parent() -> None:
-    """Linux: SIGTERM this child when the API dies, even by SIGKILL, so it flushes and exits."""
+def _stop_with_parent(stop: threading.Event) -> None:
+    """Linux: have SIGTERM sent to this process when the API dies, even by SIGKILL."""
     try:
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     except OSError:
-        pass  # elsewhere an orphaned committer keeps committing; harmless, and stops with its log
+        return  # elsewhere an orphaned committer keeps committing: harmless, txn ids prevent doubles
+    parent = os.environ.get("LEARNLAKE_COMMITTER_PARENT_PID")
+    if parent and os.getppid() != int(parent):
+        stop.set()  # the API died before the request above took effect
 
 
 def main() -> None:
@@ -212,6 +214,7 @@ def main() -> None:
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
+    _stop_with_parent(stop)
     commit_forever(Committer(landing, settings, max_events=settings.commit_batch_size), settings.commit_interval_s, stop)
 
 
