@@ -258,3 +258,14 @@ def _serve(settings: Settings) -> None:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
+
+
+def main() -> None:
+    """The console script: our own errors are printed as one line, not a traceback."""
+    from learnlake.errors import LearnLakeError
+
+    try:
+        app()
+    except LearnLakeError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        sys.exit(2)

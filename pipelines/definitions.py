@@ -7,6 +7,8 @@ load; elsewhere call ``pipelines.defs.transforms.project.prepare_manifest()`` fi
 import dagster as dg
 
 from pipelines.defs.lake.assets import bronze_events
+from pipelines.defs.lake.schedules import lake_maintenance_job, lake_maintenance_schedule
+from pipelines.defs.lake.sensors import bronze_events_sensor, downstream_of_events_job
 from pipelines.defs.models.assets import popularity_recommender
 from pipelines.defs.transforms.assets import published_warehouse, warehouse_models
 from pipelines.defs.transforms.project import dbt_resource
@@ -19,4 +21,10 @@ skeleton_job = dg.define_asset_job(
     "learnlake_all_assets", selection=dg.AssetSelection.all(), description="Every asset, in dependency order."
 )
 
-defs = dg.Definitions(assets=all_assets, resources=resources, jobs=[skeleton_job])
+defs = dg.Definitions(
+    assets=all_assets,
+    resources=resources,
+    jobs=[skeleton_job, downstream_of_events_job, lake_maintenance_job],
+    schedules=[lake_maintenance_schedule],
+    sensors=[bronze_events_sensor],
+)

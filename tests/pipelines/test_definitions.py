@@ -40,3 +40,40 @@ def test_workspace_yaml_loads_the_definitions(defs):
     result = subprocess.run([str(dagster), "definitions", "validate", "-w", "workspace.yaml"],
                             cwd=REPO_ROOT, capture_output=True, text=True, timeout=300, check=False)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_sensor_requests_one_run_per_new_events_version(defs, learnlake_home):
+    from lake import writers
+    from lake.sources.simulator import SimulationConfig, simulate
+    from pipelines.defs.lake.sensors import bronze_events_sensor
+
+    assert isinstance(bronze_events_sensor(dg.build_sensor_context()), dg.SkipReason)
+    events = simulate(SimulationConfig(learners=5, days=7)).events.to_arrow()
+    writers.append("bronze.events", events)
+    context = dg.build_sensor_context()
+    request = bronze_events_sensor(context)
+    assert isinstance(request, dg.RunRequest) and request.run_key == "bronze.events@0"
+    assert isinstance(bronze_events_sensor(dg.build_sensor_context(cursor=context.cursor)), dg.SkipReason)
+    writers.append("bronze.events", events.slice(0, 3))
+    assert bronze_events_sensor(dg.build_sensor_context(cursor=context.cursor)).run_key == "bronze.events@1"
+    job = defs.resolve_job_def("downstream_of_events")
+    selected = {key.to_user_string() for key in job.asset_layer.selected_asset_keys}
+    assert "bronze/events" not in selected and "published_warehouse" in selected
+
+
+def test_maintenance_job_compacts_checkpoints_and_vacuums(defs, learnlake_home):
+    from lake import maintenance, writers
+    from lake.readers import read_table
+    from lake.sources.simulator import SimulationConfig, simulate
+
+    events = simulate(SimulationConfig(learners=5, days=7)).events.to_arrow()
+    for start in range(0, events.num_rows, events.num_rows // 4):
+        writers.append("bronze.events", events.slice(start, events.num_rows // 4))
+    before = maintenance.file_count("bronze.events")
+    result = defs.resolve_job_def("lake_maintenance_job").execute_in_process()
+    assert result.success
+    summary = result.output_for_node("maintain_lake_tables")["bronze.events"]
+    assert summary["files_before"] == before > summary["files_after"]
+    assert read_table("bronze.events").height == events.num_rows
+    operations = [c["operation"] for c in maintenance.history("bronze.events", limit=5)]
+    assert "OPTIMIZE" in operations
