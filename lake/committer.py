@@ -209,6 +209,8 @@ def _stop_with_parent(stop: threading.Event) -> None:
 def main() -> None:
     """Entry point of the committer process: commit this writer's landing log until SIGTERM."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s committer %(levelname)s %(message)s")
+    # Background work: when CPU is short, acknowledging clients comes first; commits catch up.
+    os.nice(10)
     settings = get_settings()
     landing = LandingLog(settings.landing_dir / settings.writer_id, settings.writer_id, readonly=True)
     stop = threading.Event()

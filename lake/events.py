@@ -16,12 +16,13 @@ A native event (``POST /v1/events``)::
 not know are kept in the stored raw payload, never refused, so newer clients keep working.
 """
 
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal, NotRequired
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import AwareDatetime, ConfigDict, Field, TypeAdapter
+from pydantic import AwareDatetime, ConfigDict, Field, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
 from lake.schemas import EVENT_SCHEMA_VERSION, EVENTS, VERBS
@@ -78,6 +79,51 @@ def future_timestamps(events: list[NativeEvent], now: datetime | None = None) ->
     """Indexes of events whose timestamp is further in the future than clock skew explains."""
     limit = (now or datetime.now(UTC)) + MAX_CLOCK_SKEW
     return [i for i, event in enumerate(events) if event["timestamp"] > limit]
+
+
+@dataclass(frozen=True)
+class BatchCheck:
+    """What validating a request body found: the lowercased event ids, or why it is refused."""
+
+    ids: list[str] | None = None
+    status: int | None = None  # the HTTP status of the refusal
+    detail: str | dict | None = None
+
+
+def check_batch(body: bytes, max_events: int) -> BatchCheck:
+    """Validate a ``POST /v1/events`` body whole; a pure function, so it can run in a worker process."""
+    try:
+        events = EVENT_LIST.validate_json(body)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False, include_input=False)
+        if errors[0]["type"] == "json_invalid":
+            return BatchCheck(status=400, detail=f"malformed JSON: {errors[0]['ctx']['error']}")
+        if errors[0]["loc"] == ():
+            return BatchCheck(status=422, detail="the body must be a JSON array of events")
+        return _refusal([
+            {"index": e["loc"][0], "field": ".".join(map(str, e["loc"][1:])) or None, "reason": e["msg"]}
+            for e in errors
+        ])
+    if not events:
+        return BatchCheck(status=422, detail="the batch is empty")
+    if len(events) > max_events:
+        return BatchCheck(status=413, detail=f"{len(events)} events in one batch; at most {max_events} are allowed")
+    if future := future_timestamps(events):
+        return _refusal([{"index": i, "field": "timestamp", "reason": "timestamp is in the future"} for i in future])
+    ids = [event["event_id"].lower() for event in events]
+    if len(set(ids)) != len(ids):
+        first_seen: dict[str, int] = {}
+        return _refusal([
+            {"index": i, "field": "event_id", "reason": f"duplicate of the event at index {first_seen[event_id]}"}
+            for i, event_id in enumerate(ids)
+            if first_seen.setdefault(event_id, i) != i
+        ])
+    return BatchCheck(ids=ids)
+
+
+def _refusal(problems: list[dict]) -> BatchCheck:
+    return BatchCheck(status=422, detail={"message": f"{len(problems)} problem(s); nothing was stored",
+                                          "errors": problems})
 
 
 def event_to_row(event: NativeEvent, *, received_at: datetime, source: str, payload: str) -> dict:

@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     writer_id: str = Field("api-0", pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="This API process's landing log")
     ingest_max_events: int = Field(5000, ge=1)
     ingest_max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024)
+    ingest_validation_workers: int = Field(1, ge=0, description="Processes that validate batches; 0: in the API")
     commit_interval_s: float = Field(0.5, gt=0)
     commit_batch_size: int = Field(50_000, ge=1)
     run_committer: bool = Field(True, description="Commit landed events from inside the API process")

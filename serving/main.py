@@ -1,5 +1,7 @@
 """Builds the FastAPI app: ``uvicorn serving.main:app`` or ``learnlake serve``."""
 
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
@@ -23,7 +25,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI):
         app.state.landing = LandingLog(settings.landing_dir / settings.writer_id, settings.writer_id)
         committer = CommitterProcess(settings) if settings.run_committer else None
+        app.state.validators = None
+        if settings.ingest_validation_workers:
+            app.state.validators = ProcessPoolExecutor(
+                settings.ingest_validation_workers, mp_context=multiprocessing.get_context("spawn"))
         yield
+        if app.state.validators is not None:
+            app.state.validators.shutdown()
         if committer is not None:
             committer.stop()  # flushes what landed before the stop
         app.state.landing.close()
