@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from learnlake.errors import ConfigurationError
 
 DEV_PSEUDONYM_KEY = "dev-only-pseudonym-key-change-me"
+DEV_XAPI_PASSWORD = "dev-only-xapi-password-change-me"
 
 
 class Settings(BaseSettings):
@@ -41,6 +42,10 @@ class Settings(BaseSettings):
     commit_interval_s: float = Field(0.5, gt=0)
     commit_batch_size: int = Field(50_000, ge=1)
     run_committer: bool = Field(True, description="Commit landed events from inside the API process")
+
+    # The learning record store's HTTP Basic credentials (xAPI clients).
+    xapi_username: str = "learnlake"
+    xapi_password: SecretStr = SecretStr(DEV_XAPI_PASSWORD)
 
     # Keyed hash that turns user ids into pseudonymous learner ids (decision 6).
     pseudonym_key: SecretStr = SecretStr(DEV_PSEUDONYM_KEY)
@@ -72,9 +77,12 @@ class Settings(BaseSettings):
         self.dagster_home = (self.dagster_home or home / "dagster").resolve()
         self.landing_dir = (self.landing_dir or home / "landing").resolve()
         self.api_url = self.api_url or f"http://{self.api_host}:{self.api_port}"
-        if self.environment == "production" and self.pseudonym_key.get_secret_value() == DEV_PSEUDONYM_KEY:
-            msg = "LEARNLAKE_PSEUDONYM_KEY is left at its development placeholder; set a secret for production"
-            raise ConfigurationError(msg)
+        if self.environment == "production":
+            for name, value, placeholder in (("PSEUDONYM_KEY", self.pseudonym_key, DEV_PSEUDONYM_KEY),
+                                             ("XAPI_PASSWORD", self.xapi_password, DEV_XAPI_PASSWORD)):
+                if value.get_secret_value() == placeholder:
+                    msg = f"LEARNLAKE_{name} is left at its development placeholder; set a secret for production"
+                    raise ConfigurationError(msg)
         return self
 
 

@@ -5,6 +5,8 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from lake.committer import CommitterProcess
@@ -13,8 +15,10 @@ from learnlake import __version__
 from learnlake.errors import ModelNotFoundError, TableNotFoundError
 from learnlake.settings import Settings, get_settings
 from models.recommender.popularity import MODEL_NAME as POPULARITY_MODEL
-from serving.api.routes import events, health, recommendations
+from serving.api.routes import events, health, recommendations, xapi
 from serving.champions import ChampionCache
+from serving.xapi.service import StatementResource
+from serving.xapi.store import StatementStore
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -24,6 +28,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         app.state.landing = LandingLog(settings.landing_dir / settings.writer_id, settings.writer_id)
+        app.state.xapi = StatementResource(
+            store=StatementStore(settings.home / "lrs" / "statements.sqlite"),
+            landing=app.state.landing,
+            pseudonym_key=settings.pseudonym_key.get_secret_value(),
+            authority={"objectType": "Agent", "account": {"homePage": settings.api_url, "name": settings.xapi_username}},
+        )
         committer = CommitterProcess(settings) if settings.run_committer else None
         app.state.validators = None
         if settings.ingest_validation_workers:
@@ -34,6 +44,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.validators.shutdown()
         if committer is not None:
             committer.stop()  # flushes what landed before the stop
+        app.state.xapi.store.close()
         app.state.landing.close()
 
     app = FastAPI(title="LearnLake API", version=__version__, lifespan=lifespan)
@@ -42,6 +53,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(events.router)
     app.include_router(recommendations.router)
+    app.include_router(xapi.router)
+
+    @app.middleware("http")
+    async def _xapi_version_header(request: Request, call_next):
+        response = await call_next(request)
+        if request.url.path.startswith("/xapi"):
+            response.headers["X-Experience-API-Version"] = xapi.LRS_VERSION
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # xAPI wants 400 for any bad request; the rest of the API keeps FastAPI's 422.
+        status = 400 if request.url.path.startswith("/xapi") else 422
+        return JSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=status)
 
     # Our own errors become HTTP answers here, once: routes and lower layers never build them.
     @app.exception_handler(ModelNotFoundError)

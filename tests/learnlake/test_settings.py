@@ -29,9 +29,12 @@ def test_variables_with_the_prefix_override(tmp_path, monkeypatch):
     assert settings.api_url == "http://127.0.0.1:9000"
 
 
-def test_production_refuses_the_placeholder_pseudonym_key(monkeypatch):
+def test_production_refuses_placeholder_secrets(monkeypatch):
     monkeypatch.setenv("LEARNLAKE_ENVIRONMENT", "production")
     with pytest.raises(ConfigurationError, match="LEARNLAKE_PSEUDONYM_KEY"):
         Settings()
     monkeypatch.setenv("LEARNLAKE_PSEUDONYM_KEY", "a-real-secret-from-the-vault")
+    with pytest.raises(ConfigurationError, match="LEARNLAKE_XAPI_PASSWORD"):
+        Settings()
+    monkeypatch.setenv("LEARNLAKE_XAPI_PASSWORD", "another-real-secret")
     assert Settings().environment == "production"

@@ -1,0 +1,193 @@
+"""The xAPI Statement Resource (xAPI 1.0.3; clients of 1.0.x and 2.0.0 are accepted).
+
+Every response carries ``X-Experience-API-Version``; requests need HTTP Basic credentials
+(``LEARNLAKE_XAPI_USERNAME`` / ``LEARNLAKE_XAPI_PASSWORD``) and a supported version header,
+except ``/xapi/about``. An invalid statement is a 400 (not FastAPI's 422) and nothing of its
+batch is stored; a known id with other content is a 409.
+"""
+
+import secrets
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+from urllib.parse import urlencode
+
+import orjson
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import HTTPBasic, HTTPBasicCredentials
+from pydantic import TypeAdapter, ValidationError
+
+from serving.api.deps import SettingsDep
+from serving.api.request_body import read_body_limited
+from serving.xapi.models import Actor, Timestamp
+from serving.xapi.service import StatementResource, XapiError, now_iso
+from serving.xapi.store import Query
+
+SUPPORTED = ("1.0.0", "1.0.1", "1.0.2", "1.0.3", "2.0.0")
+LRS_VERSION = "1.0.3"
+QUERY_PARAMS = {"agent", "verb", "activity", "registration", "related_activities", "related_agents", "since",
+                "until", "limit", "format", "attachments", "ascending", "cursor"}
+MAX_LIMIT = 1000
+basic = HTTPBasic(auto_error=False)
+ACTOR = TypeAdapter(Actor)
+TIMESTAMP = TypeAdapter(Timestamp)
+
+router = APIRouter(prefix="/xapi", tags=["xapi"])
+
+
+def require_lrs_client(
+    request: Request, settings: SettingsDep, credentials: Annotated[HTTPBasicCredentials | None, Depends(basic)]
+) -> None:
+    """HTTP Basic against the configured LRS credentials, then the version header."""
+    expected_user = settings.xapi_username.encode()
+    expected_password = settings.xapi_password.get_secret_value().encode()
+    if credentials is None or not (
+        secrets.compare_digest(credentials.username.encode(), expected_user)
+        & secrets.compare_digest(credentials.password.encode(), expected_password)
+    ):
+        raise HTTPException(401, "xAPI needs HTTP Basic credentials", headers={"WWW-Authenticate": 'Basic realm="xapi"'})
+    version = request.headers.get("x-experience-api-version")
+    if version is None:
+        raise HTTPException(400, "the X-Experience-API-Version header is required")
+    if version not in SUPPORTED:
+        raise HTTPException(400, f"X-Experience-API-Version {version!r} is not supported; use one of {SUPPORTED}")
+
+
+LrsClient = Depends(require_lrs_client)
+
+
+def _resource(request: Request) -> StatementResource:
+    return request.app.state.xapi
+
+
+async def _json_body(request: Request, limit: int) -> object:
+    content_type = request.headers.get("content-type", "application/json").split(";")[0].strip()
+    if content_type != "application/json":
+        raise HTTPException(400, f"content type {content_type!r} is not supported; send application/json")
+    body = await read_body_limited(request, limit)
+    try:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise HTTPException(400, f"malformed JSON: {exc}") from None
+
+
+async def _save(request: Request, raws: list, statement_id: str | None = None) -> list[str]:
+    try:
+        return await run_in_threadpool(_resource(request).save, raws, statement_id=statement_id)
+    except XapiError as exc:
+        raise HTTPException(exc.status, str(exc)) from None
+
+
+@router.get("/about")
+def about() -> dict:
+    """The xAPI versions this LRS speaks (no credentials needed)."""
+    return {"version": list(SUPPORTED[-2:]), "extensions": {}}
+
+
+@router.post("/statements", dependencies=[LrsClient])
+async def post_statements(request: Request, settings: SettingsDep) -> list[str]:
+    """Store one statement or an array of them; returns their ids in order."""
+    body = await _json_body(request, settings.ingest_max_body_bytes)
+    raws = body if isinstance(body, list) else [body]
+    if not raws:
+        raise HTTPException(400, "no statements")
+    return await _save(request, raws)
+
+
+@router.put("/statements", status_code=204, dependencies=[LrsClient])
+async def put_statement(request: Request, settings: SettingsDep, statementId: str | None = None) -> Response:
+    """Store one statement under the id given in the query."""
+    if not statementId:
+        raise HTTPException(400, "PUT needs the statementId parameter")
+    _uuid_or_400(statementId, "statementId")
+    body = await _json_body(request, settings.ingest_max_body_bytes)
+    if isinstance(body, list):
+        raise HTTPException(400, "PUT takes a single statement")
+    await _save(request, [body], statement_id=statementId.lower())
+    return Response(status_code=204)
+
+
+def _uuid_or_400(value: str, name: str) -> None:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        raise HTTPException(400, f"{name} {value!r} is not a UUID") from None
+
+
+def _bool(params, name: str) -> bool:
+    value = params.get(name, "false")
+    if value not in ("true", "false"):
+        raise HTTPException(400, f"{name} must be true or false")
+    return value == "true"
+
+
+@router.get("/statements", dependencies=[LrsClient])
+def get_statements(request: Request, response: Response) -> dict:
+    """One statement by statementId / voidedStatementId, or a filtered page of statements."""
+    params = request.query_params
+    resource = _resource(request)
+    response.headers["X-Experience-API-Consistent-Through"] = resource.store.latest_stored() or now_iso()
+    single = [p for p in ("statementId", "voidedStatementId") if p in params]
+    if single:
+        others = set(params) - {"statementId", "voidedStatementId", "format", "attachments"}
+        if len(single) > 1 or others:
+            raise HTTPException(400, f"{single[0]} cannot be combined with {sorted(others) or single}")
+        statement_id = params[single[0]].lower()
+        _uuid_or_400(statement_id, single[0])
+        statement = resource.store.get(statement_id, voided=single[0] == "voidedStatementId")
+        if statement is None:
+            raise HTTPException(404, f"no statement {statement_id}" + (" (voided?)" if single[0] == "statementId" else ""))
+        response.headers["Last-Modified"] = statement["stored"]
+        return statement
+    unknown = set(params) - QUERY_PARAMS
+    if unknown:
+        raise HTTPException(400, f"unknown parameter(s): {sorted(unknown)}")
+    if params.get("format", "exact") not in ("exact", "ids", "canonical"):
+        raise HTTPException(400, "format must be exact, ids or canonical")
+    if _bool(params, "attachments"):
+        raise HTTPException(400, "attachments=true (multipart answers) is not supported")
+    agent_key = None
+    if "agent" in params:
+        try:
+            agent_key = ACTOR.validate_json(params["agent"]).ifi_key()
+        except ValidationError as exc:
+            raise HTTPException(400, f"agent: {exc.errors(include_url=False)[0]['msg']}") from None
+    for name in ("since", "until"):
+        if name in params:
+            try:
+                TIMESTAMP.validate_python(params[name])
+            except ValidationError:
+                raise HTTPException(400, f"{name} must be an ISO 8601 timestamp") from None
+    if "registration" in params:
+        _uuid_or_400(params["registration"], "registration")
+    try:
+        limit = int(params.get("limit", "0"))
+        cursor = int(params["cursor"]) if "cursor" in params else None
+    except ValueError:
+        raise HTTPException(400, "limit and cursor must be integers") from None
+    if limit < 0:
+        raise HTTPException(400, "limit must not be negative")
+    query = Query(
+        agent=agent_key, verb=params.get("verb"), activity=params.get("activity"),
+        registration=params.get("registration", "").lower() or None,
+        related_activities=_bool(params, "related_activities"), related_agents=_bool(params, "related_agents"),
+        since=_utc(params.get("since")), until=_utc(params.get("until")), ascending=_bool(params, "ascending"),
+        limit=min(limit or MAX_LIMIT, MAX_LIMIT), after_seq=cursor,
+    )
+    statements, next_seq = resource.store.query(query)
+    more = ""
+    if next_seq is not None:
+        kept = {k: v for k, v in params.items() if k != "cursor"}
+        more = f"/xapi/statements?{urlencode({**kept, 'cursor': next_seq})}"
+    return {"statements": statements, "more": more}
+
+
+def _utc(value: str | None) -> str | None:
+    """A client timestamp in the stored form (UTC, milliseconds, Z) so string order is time order."""
+    if value is None:
+        return None
+    parsed = datetime.fromisoformat(value)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

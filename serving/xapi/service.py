@@ -1,0 +1,143 @@
+"""What the Statement Resource does with statements, apart from HTTP: validate, complete, store."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import orjson
+from pydantic import ValidationError
+
+from lake.landing import LandingLog
+from lake.sources.xapi import statement_to_event
+from serving.xapi.models import VOIDED, Activity, Agent, Group, Statement, StatementRef, SubStatement
+from serving.xapi.store import StatementStore, StoredStatement
+
+LRS_SET = ("stored", "authority", "version")
+
+
+class XapiError(Exception):
+    """A request the Statement Resource refuses, with the HTTP status to answer."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def validation_message(exc: ValidationError, index: int | None = None) -> str:
+    where = "" if index is None else f"statement {index}: "
+    parts = [f"{'.'.join(map(str, e['loc'])) or 'statement'}: {e['msg']}" for e in exc.errors(include_url=False)[:5]]
+    return where + "; ".join(parts)
+
+
+def parse(raw: object, index: int | None = None) -> Statement:
+    if not isinstance(raw, dict):
+        raise XapiError(400, f"{'' if index is None else f'statement {index}: '}a statement must be a JSON object")
+    try:
+        return Statement.model_validate_json(orjson.dumps(raw))
+    except ValidationError as exc:
+        raise XapiError(400, validation_message(exc, index)) from None
+
+
+def _dump(model) -> dict:
+    return orjson.loads(model.model_dump_json(by_alias=True, exclude_none=True))
+
+
+def _same(incoming: dict, stored: dict) -> bool:
+    """Statement comparison: equal apart from what the LRS sets."""
+    return {k: v for k, v in incoming.items() if k not in LRS_SET} == \
+        {k: v for k, v in stored.items() if k not in LRS_SET}
+
+
+def _activities(statement: Statement) -> list[tuple[str, bool]]:
+    found: list[tuple[str, bool]] = []
+    if isinstance(statement.object, Activity):
+        found.append((statement.object.id, True))
+    if isinstance(statement.object, SubStatement) and isinstance(statement.object.object, Activity):
+        found.append((statement.object.object.id, False))
+    for ctx in (statement.context, statement.object.context if isinstance(statement.object, SubStatement) else None):
+        if ctx is not None and ctx.context_activities is not None:
+            for group in ("parent", "grouping", "category", "other"):
+                found += [(a.id, False) for a in getattr(ctx.context_activities, group) or []]
+    return found
+
+
+def _agents(statement: Statement) -> list[tuple[str, bool]]:
+    found = [(key, True) for key in statement.actor_keys()]
+    if isinstance(statement.object, Agent | Group) and statement.object.ifi_key():
+        found.append((statement.object.ifi_key(), True))
+    related = []
+    if statement.context is not None:
+        related += [statement.context.instructor, statement.context.team]
+    if isinstance(statement.object, SubStatement):
+        related.append(statement.object.actor)
+        if isinstance(statement.object.object, Agent | Group):
+            related.append(statement.object.object)
+    if statement.authority is not None:
+        related.append(statement.authority)
+    found += [(actor.ifi_key(), False) for actor in related if actor is not None and actor.ifi_key()]
+    return found
+
+
+@dataclass
+class StatementResource:
+    store: StatementStore
+    landing: LandingLog
+    pseudonym_key: str
+    authority: dict
+
+    def save(self, raws: list, *, statement_id: str | None = None) -> list[str]:
+        """Validate, complete and store statements, all or none; returns their ids."""
+        parsed = [parse(raw, None if statement_id else i) for i, raw in enumerate(raws)]
+        if statement_id is not None:
+            if parsed[0].id is not None and str(parsed[0].id) != statement_id:
+                raise XapiError(400, "statementId does not match the statement's id")
+            parsed[0].id = uuid.UUID(statement_id)
+        for statement in parsed:
+            statement.id = statement.id or uuid.uuid4()
+        ids = [str(s.id) for s in parsed]
+        if len(set(ids)) != len(ids):
+            raise XapiError(400, "the same statement id appears twice in the batch")
+
+        existing = self.store.get_bodies(ids)
+        stored_at = now_iso()
+        new: list[tuple[Statement, dict]] = []
+        for statement in parsed:
+            body = _dump(statement)
+            if str(statement.id) in existing:
+                if not _same(body, existing[str(statement.id)]):
+                    raise XapiError(409, f"statement {statement.id} exists with different content")
+                continue  # the same statement again: nothing to do
+            body.setdefault("timestamp", stored_at)
+            body["stored"] = stored_at
+            body.setdefault("authority", self.authority)
+            body["version"] = body.get("version", "1.0.0")
+            new.append((statement, body))
+
+        batch_ids = {str(s.id): s for s, _ in new}
+        for statement, _ in new:
+            if statement.verb.id == VOIDED:
+                target = str(statement.object.id) if isinstance(statement.object, StatementRef) else None
+                if target and (self.store.is_voiding(target)
+                               or (target in batch_ids and batch_ids[target].verb.id == VOIDED)):
+                    raise XapiError(400, "a voiding statement cannot void another voiding statement")
+        if not new:
+            return ids
+
+        events = [statement_to_event(body, actor_key=s.actor_keys()[0] if s.actor_keys() else "anonymous-group",
+                                     pseudonym_key=self.pseudonym_key) for s, body in new]
+        # The lake first: if the store then fails, the client retries and the landing log
+        # recognises the ids; the other way round a crash would leave the lake without them.
+        self.landing.append([e["event_id"] for e in events], orjson.dumps(events), source="xapi")
+        self.store.insert([
+            StoredStatement(
+                id=str(s.id), stored=stored_at, verb_id=s.verb.id,
+                registration=str(s.context.registration) if s.context and s.context.registration else None,
+                voiding_target=str(s.object.id) if s.verb.id == VOIDED else None,
+                agents=_agents(s), activities=_activities(s), body=body)
+            for s, body in new
+        ])
+        return ids

@@ -1,0 +1,160 @@
+"""The statement store of the learning record store: SQLite (WAL, fsync'd commits).
+
+It holds statements exactly as the LRS returns them (with ``id``, ``stored``,
+``authority`` and ``version`` filled in), plus the keys that queries filter on. It is the
+LRS's own record; the lake receives each statement as a native event through the landing
+log, with a pseudonymous actor.
+"""
+
+import sqlite3
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import orjson
+
+SCHEMA = """
+create table if not exists statements (
+    seq integer primary key autoincrement,
+    id text not null unique,
+    stored text not null,
+    verb_id text not null,
+    registration text,
+    voided integer not null default 0,
+    voiding_target text,
+    body blob not null
+);
+create table if not exists statement_agents (
+    seq integer not null, agent_key text not null, direct integer not null
+);
+create index if not exists statement_agents_key on statement_agents (agent_key, seq);
+create table if not exists statement_activities (
+    seq integer not null, activity_id text not null, direct integer not null
+);
+create index if not exists statement_activities_id on statement_activities (activity_id, seq);
+create index if not exists statements_stored on statements (stored);
+"""
+
+
+@dataclass(frozen=True)
+class StoredStatement:
+    """One statement to insert, with its query keys."""
+
+    id: str
+    stored: str
+    verb_id: str
+    registration: str | None
+    voiding_target: str | None
+    agents: list[tuple[str, bool]]  # (agent key, whether it is the actor or the object)
+    activities: list[tuple[str, bool]]  # (activity id, whether it is the object)
+    body: dict
+
+
+@dataclass(frozen=True)
+class Query:
+    agent: str | None = None
+    verb: str | None = None
+    activity: str | None = None
+    registration: str | None = None
+    related_activities: bool = False
+    related_agents: bool = False
+    since: str | None = None
+    until: str | None = None
+    ascending: bool = False
+    limit: int = 100
+    after_seq: int | None = None  # paging cursor
+
+
+class StatementStore:
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._con = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._con.execute("pragma journal_mode=wal")
+        self._con.execute("pragma synchronous=full")
+        self._con.executescript(SCHEMA)
+
+    def get_bodies(self, ids: Iterable[str]) -> dict[str, dict]:
+        ids = list(ids)
+        if not ids:
+            return {}
+        with self._lock:
+            rows = self._con.execute(
+                f"select id, body from statements where id in ({','.join('?' * len(ids))})", ids).fetchall()
+        return {row[0]: orjson.loads(row[1]) for row in rows}
+
+    def get(self, statement_id: str, *, voided: bool) -> dict | None:
+        with self._lock:
+            row = self._con.execute("select body, voided from statements where id = ?", (statement_id,)).fetchone()
+        if row is None or bool(row[1]) != voided:
+            return None
+        return orjson.loads(row[0])
+
+    def is_voiding(self, statement_id: str) -> bool:
+        with self._lock:
+            row = self._con.execute("select verb_id from statements where id = ?", (statement_id,)).fetchone()
+        return row is not None and row[0] == "http://adlnet.gov/expapi/verbs/voided"
+
+    def insert(self, statements: list[StoredStatement]) -> None:
+        """Insert all or nothing, in one durable transaction; voiding statements void their targets."""
+        with self._lock:
+            self._con.execute("begin immediate")
+            try:
+                for st in statements:
+                    cur = self._con.execute(
+                        "insert into statements (id, stored, verb_id, registration, voiding_target, body) "
+                        "values (?, ?, ?, ?, ?, ?)",
+                        (st.id, st.stored, st.verb_id, st.registration, st.voiding_target, orjson.dumps(st.body)))
+                    seq = cur.lastrowid
+                    self._con.executemany("insert into statement_agents values (?, ?, ?)",
+                                          [(seq, key, int(direct)) for key, direct in st.agents])
+                    self._con.executemany("insert into statement_activities values (?, ?, ?)",
+                                          [(seq, key, int(direct)) for key, direct in st.activities])
+                    if st.voiding_target:
+                        self._con.execute("update statements set voided = 1 where id = ? and verb_id != ?",
+                                          (st.voiding_target, "http://adlnet.gov/expapi/verbs/voided"))
+                self._con.execute("commit")
+            except BaseException:
+                self._con.execute("rollback")
+                raise
+
+    def query(self, q: Query) -> tuple[list[dict], int | None]:
+        """Matching statements (not voided) and the cursor for the next page, if any."""
+        where, params = ["s.voided = 0"], []
+        if q.agent:
+            where.append("exists (select 1 from statement_agents a where a.seq = s.seq and a.agent_key = ?"
+                         + ("" if q.related_agents else " and a.direct = 1") + ")")
+            params.append(q.agent)
+        if q.activity:
+            where.append("exists (select 1 from statement_activities t where t.seq = s.seq and t.activity_id = ?"
+                         + ("" if q.related_activities else " and t.direct = 1") + ")")
+            params.append(q.activity)
+        for column, value in (("verb_id", q.verb), ("registration", q.registration)):
+            if value:
+                where.append(f"s.{column} = ?")
+                params.append(value)
+        if q.since:
+            where.append("s.stored > ?")
+            params.append(q.since)
+        if q.until:
+            where.append("s.stored <= ?")
+            params.append(q.until)
+        if q.after_seq is not None:
+            where.append("s.seq > ?" if q.ascending else "s.seq < ?")
+            params.append(q.after_seq)
+        order = "asc" if q.ascending else "desc"
+        sql = f"select s.seq, s.body from statements s where {' and '.join(where)} order by s.seq {order} limit ?"
+        with self._lock:
+            rows = self._con.execute(sql, [*params, q.limit + 1]).fetchall()
+        more = rows[q.limit - 1][0] if len(rows) > q.limit else None
+        return [orjson.loads(body) for _, body in rows[: q.limit]], more
+
+    def latest_stored(self) -> str | None:
+        with self._lock:
+            row = self._con.execute("select max(stored) from statements").fetchone()
+        return row[0]
+
+    def close(self) -> None:
+        with self._lock:
+            self._con.close()
