@@ -57,3 +57,23 @@ def test_unknown_and_unwritten_tables_say_so(learnlake_home):
         writers.append("bronze.nope", pa.table({"a": [1]}))
     with pytest.raises(TableNotFoundError, match="has not been written yet"):
         readers.read_table("bronze.events")
+
+
+def test_a_new_optional_column_does_not_break_the_table_or_older_readers(learnlake_home, events, monkeypatch):
+    from lake import catalog
+
+    writers.append("bronze.events", events.slice(0, 50))
+    old_columns = readers.read_table("bronze.events").columns
+    spec = catalog.TABLES["bronze.events"]
+    evolved = catalog.TableSpec(spec.name, spec.schema.append(pa.field("context_device", pa.string())),
+                                spec.partition_by, spec.description)
+    monkeypatch.setitem(catalog.TABLES, "bronze.events", evolved)
+    newer = events.slice(50, 10).append_column("context_device", pa.array(["ios"] * 10))
+    writers.append("bronze.events", newer)
+    table = readers.read_table("bronze.events")
+    assert table.height == 60
+    assert table["context_device"].null_count() == 50  # older rows simply have no value
+    # A reader that knows only the old columns reads the same rows as before.
+    old_view = readers.scan_table("bronze.events").select(old_columns).collect()
+    assert old_view.height == 60 and old_view.columns == old_columns
+    assert readers.read_table("bronze.events", version=0).columns == old_columns  # time travel too
