@@ -14,7 +14,7 @@ import signal
 import subprocess
 import sys
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import orjson
@@ -41,7 +41,6 @@ class CommitStats:
     committed: int = 0
     dead_letters: int = 0
     last_seq: int = 0
-    errors: list[str] = field(default_factory=list)
 
 
 class Committer:

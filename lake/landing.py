@@ -100,7 +100,6 @@ class LandingLog:
         self._accepted: set[str] = set()
         self._last_seq = 0
         self._file = None
-        self._file_first_seq = 0
         self._cursor: tuple[int, Path, int] | None = None  # (seq read up to, segment, offset after it)
         if not readonly:
             self.directory.mkdir(parents=True, exist_ok=True)
@@ -141,7 +140,6 @@ class LandingLog:
         else:
             path = self.directory / _segment_name(self._last_seq + 1)
         self._file = open(path, "ab")  # noqa: SIM115 - kept open across appends
-        self._file_first_seq = int(path.stem)
         if not segments or path != segments[-1]:
             _fsync_directory(self.directory)  # the new file's name must survive a crash too
         return self._file

@@ -120,11 +120,12 @@ def bench_ingest(
 ) -> None:
     """Post simulator events to a fresh API on loopback and time them into Delta."""
     import json
+    from dataclasses import asdict
 
     from serving import bench_ingest
 
     result = bench_ingest.run(events=events, batch=batch, clients=clients, progress=console.print)
-    figures = bench_ingest.as_dict(result)
+    figures = asdict(result)
     if as_json:
         print(json.dumps(figures))
     else:

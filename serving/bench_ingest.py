@@ -16,7 +16,7 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
@@ -173,7 +173,3 @@ def run(events: int = 200_000, batch: int = 500, clients: int = 4, progress=prin
         delta_rows=table.height,
         delta_distinct_ids=table["event_id"].n_unique(),
     )
-
-
-def as_dict(result: IngestBenchmark) -> dict:
-    return asdict(result)

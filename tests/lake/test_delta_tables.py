@@ -77,3 +77,14 @@ def test_a_new_optional_column_does_not_break_the_table_or_older_readers(learnla
     old_view = readers.scan_table("bronze.events").select(old_columns).collect()
     assert old_view.height == 60 and old_view.columns == old_columns
     assert readers.read_table("bronze.events", version=0).columns == old_columns  # time travel too
+
+
+def test_duckdb_reads_a_lake_table(learnlake_home, events):
+    import duckdb
+
+    writers.append("bronze.events", events)
+    with duckdb.connect() as con:
+        view = readers.register_duckdb(con, "bronze.events")
+        count, learners = con.execute(f"select count(*), count(distinct learner_id) from {view}").fetchone()
+    assert count == events.num_rows
+    assert learners == len(set(events.column("learner_id").to_pylist()))
