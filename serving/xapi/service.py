@@ -1,7 +1,8 @@
 """What the Statement Resource does with statements, apart from HTTP: validate, complete, store."""
 
+import threading
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import orjson
@@ -88,10 +89,17 @@ class StatementResource:
     landing: LandingLog
     pseudonym_key: str
     authority: dict
+    # One save at a time: the id checks and the insert must see the same store, and
+    # `stored` times must follow insertion order (queries page by it).
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def save(self, raws: list, *, statement_id: str | None = None) -> list[str]:
         """Validate, complete and store statements, all or none; returns their ids."""
         parsed = [parse(raw, None if statement_id else i) for i, raw in enumerate(raws)]
+        with self._lock:
+            return self._save(parsed, statement_id)
+
+    def _save(self, parsed: list[Statement], statement_id: str | None) -> list[str]:
         if statement_id is not None:
             if parsed[0].id is not None and str(parsed[0].id) != statement_id:
                 raise XapiError(400, "statementId does not match the statement's id")

@@ -329,3 +329,13 @@ def test_statements_reach_the_lake_with_a_pseudonymous_actor(lrs, learnlake_home
     assert row["result_score"] == 0.8 and row["result_duration_s"] == 330.0
     assert row["learner_id"].startswith("lrn_")
     assert not events.filter(pl.col("payload").str.contains("ada@example.org")).height
+
+
+def test_concurrent_posts_of_one_id_store_it_once(lrs):
+    from concurrent.futures import ThreadPoolExecutor
+
+    statement_id = str(uuid.uuid4())
+    with ThreadPoolExecutor(8) as pool:
+        codes = list(pool.map(lambda _: _post(lrs, statement(id=statement_id)).status_code, range(16)))
+    assert codes == [200] * 16
+    assert [s["id"] for s in _get(lrs).json()["statements"]] == [statement_id]
