@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from lake.committer import CommitterProcess
+from lake.events import check_batch
 from lake.landing import LandingLog
 from learnlake import __version__
 from learnlake.errors import ModelNotFoundError, TableNotFoundError
@@ -39,6 +40,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.ingest_validation_workers:
             app.state.validators = ProcessPoolExecutor(
                 settings.ingest_validation_workers, mp_context=multiprocessing.get_context("spawn"))
+            # Workers start on first use; start (and import) them now, not in a client's request.
+            warm_up = [app.state.validators.submit(check_batch, b"[]", 1)
+                       for _ in range(settings.ingest_validation_workers)]
+            for future in warm_up:
+                future.result()
         yield
         if app.state.validators is not None:
             app.state.validators.shutdown()
