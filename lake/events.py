@@ -166,63 +166,49 @@ class EventColumns:
     """
 
     def __init__(self) -> None:
-        self.values: dict[str, list] = {name: [] for name in _COLUMN_SOURCES}
-        self.received_at_us: list[int] = []
-        self.source: list[str] = []
-        self.payload: list[str] = []
+        self.rows: list[tuple] = []  # one tuple per event, in _COLUMNS order; transposed at the end
 
     def __len__(self) -> int:
-        return len(self.payload)
+        return len(self.rows)
 
     def add(self, item: dict, *, received_at_us: int, source: str, payload: str) -> None:
-        obj = item.get("object") or {}
-        result = item.get("result") or {}
-        context = item.get("context") or {}
-        parts = {"": item, "object": obj, "result": result, "context": context}
-        for name, (part, key) in _COLUMN_SOURCES.items():
-            self.values[name].append(parts[part].get(key))
-        self.received_at_us.append(received_at_us)
-        self.source.append(source)
-        self.payload.append(payload)
+        get = item.get
+        obj = get("object") or _EMPTY
+        result = get("result") or _EMPTY
+        context = get("context") or _EMPTY
+        self.rows.append((
+            get("event_id"), get("learner_id"), get("verb"),
+            obj.get("type"), obj.get("id"), obj.get("course_id"), obj.get("module_id"),
+            result.get("score"), result.get("success"), result.get("completion"), result.get("duration_s"),
+            result.get("response"),
+            context.get("platform"), context.get("session_id"), context.get("registration"),
+            get("timestamp"), get("schema_version"), received_at_us, source, payload,
+        ))
 
     def to_table(self) -> pa.Table:
-        arrays = {name: pa.array(values, type=EVENTS.field(name).type if name != "timestamp" else pa.string())
-                  for name, values in self.values.items()}
-        timestamp = arrays.pop("timestamp").cast(pa.timestamp("us", tz="UTC"))
+        columns = dict(zip(_COLUMNS, map(list, zip(*self.rows)), strict=True)) if self.rows else \
+            {name: [] for name in _COLUMNS}
+        arrays = {name: pa.array(columns[name], type=EVENTS.field(name).type) for name in _COLUMNS[:15]}
+        timestamp = pa.array(columns["timestamp"], pa.string()).cast(pa.timestamp("us", tz="UTC"))
         arrays["event_id"] = pc.utf8_lower(arrays["event_id"])
-        schema_version = pa.array(self.values["schema_version"], pa.int32()).fill_null(EVENT_SCHEMA_VERSION)
-        columns = {
-            **arrays,
+        arrays.update({
             "timestamp": timestamp,
-            "received_at": pa.array(self.received_at_us, pa.int64()).cast(pa.timestamp("us", tz="UTC")),
+            "received_at": pa.array(columns["received_at_us"], pa.int64()).cast(pa.timestamp("us", tz="UTC")),
             "event_date": timestamp.cast(pa.date32()),
-            "schema_version": schema_version,
-            "source": pa.array(self.source, pa.string()),
-            "payload": pa.array(self.payload, pa.string()),
-        }
-        return pa.Table.from_pydict({name: columns[name] for name in EVENTS.names}, schema=EVENTS)
+            "schema_version": pa.array(columns["schema_version"], pa.int32()).fill_null(EVENT_SCHEMA_VERSION),
+            "source": pa.array(columns["source"], pa.string()),
+            "payload": pa.array(columns["payload"], pa.string()),
+        })
+        return pa.Table.from_pydict({name: arrays[name] for name in EVENTS.names}, schema=EVENTS)
 
 
-# bronze.events column -> (part of the native event, key in it)
-_COLUMN_SOURCES = {
-    "event_id": ("", "event_id"),
-    "learner_id": ("", "learner_id"),
-    "verb": ("", "verb"),
-    "object_type": ("object", "type"),
-    "object_id": ("object", "id"),
-    "course_id": ("object", "course_id"),
-    "module_id": ("object", "module_id"),
-    "result_score": ("result", "score"),
-    "result_success": ("result", "success"),
-    "result_completion": ("result", "completion"),
-    "result_duration_s": ("result", "duration_s"),
-    "result_response": ("result", "response"),
-    "context_platform": ("context", "platform"),
-    "context_session_id": ("context", "session_id"),
-    "context_registration": ("context", "registration"),
-    "timestamp": ("", "timestamp"),
-    "schema_version": ("", "schema_version"),
-}
+_EMPTY: dict = {}
+_COLUMNS = (
+    "event_id", "learner_id", "verb", "object_type", "object_id", "course_id", "module_id",
+    "result_score", "result_success", "result_completion", "result_duration_s", "result_response",
+    "context_platform", "context_session_id", "context_registration",
+    "timestamp", "schema_version", "received_at_us", "source", "payload",
+)
 
 
 def rows_to_table(rows: list[dict]) -> pa.Table:
