@@ -42,6 +42,8 @@ class Settings(BaseSettings):
     commit_interval_s: float = Field(0.5, gt=0)
     commit_batch_size: int = Field(50_000, ge=1)
     run_committer: bool = Field(True, description="Commit landed events from inside the API process")
+    landing_keep_s: float = Field(86_400, ge=0, description="How long committed landing batches (and replay "
+                                  "detection of their ids) are kept")
 
     # The learning record store's HTTP Basic credentials (xAPI clients).
     xapi_username: str = "learnlake"

@@ -1,10 +1,13 @@
 """Builds the FastAPI app: ``uvicorn serving.main:app`` or ``learnlake serve``."""
 
+import asyncio
+import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -45,7 +48,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                        for _ in range(settings.ingest_validation_workers)]
             for future in warm_up:
                 future.result()
+        pruner = asyncio.create_task(_prune_landing_log(app.state.landing, settings.landing_keep_s))
         yield
+        pruner.cancel()
         if app.state.validators is not None:
             app.state.validators.shutdown()
         if committer is not None:
@@ -84,6 +89,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"detail": str(exc)}, status_code=503)
 
     return app
+
+
+async def _prune_landing_log(landing: LandingLog, keep_s: float, every_s: float = 60) -> None:
+    """Drop committed landing segments older than ``keep_s`` (and their ids from memory), forever."""
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            await run_in_threadpool(landing.prune, keep_s=keep_s)
+        except OSError:
+            logging.getLogger(__name__).exception("pruning the landing log failed; will retry")
 
 
 def __getattr__(name: str):
