@@ -339,3 +339,26 @@ def test_concurrent_posts_of_one_id_store_it_once(lrs):
         codes = list(pool.map(lambda _: _post(lrs, statement(id=statement_id)).status_code, range(16)))
     assert codes == [200] * 16
     assert [s["id"] for s in _get(lrs).json()["statements"]] == [statement_id]
+
+
+def test_format_ids_keeps_only_identifiers(lrs):
+    [statement_id] = _post(lrs, statement()).json()
+    body = _get(lrs, statementId=statement_id, format="ids").json()
+    assert body["actor"] == {"objectType": "Agent", "mbox": "mailto:ada@example.org"}
+    assert body["verb"] == {"id": COMPLETED}
+    assert body["object"] == {"id": LESSON}
+    assert body["context"]["contextActivities"] == {"grouping": [{"id": COURSE}]}
+    assert _get(lrs, format="ids").json()["statements"][0]["verb"] == {"id": COMPLETED}
+
+
+def test_format_canonical_keeps_one_language(lrs):
+    display = {"en-US": "completed", "fr-FR": "terminé", "de-DE": "abgeschlossen"}
+    [statement_id] = _post(lrs, statement(verb={"id": COMPLETED, "display": display})).json()
+    french = lrs.get("/xapi/statements", params={"statementId": statement_id, "format": "canonical"},
+                     headers={"Accept-Language": "fr-FR, en-US;q=0.5"}).json()
+    assert french["verb"]["display"] == {"fr-FR": "terminé"}
+    unknown = lrs.get("/xapi/statements", params={"statementId": statement_id, "format": "canonical"},
+                      headers={"Accept-Language": "ja-JP"}).json()
+    assert unknown["verb"]["display"] == {"en-US": "completed"}
+    assert _get(lrs, statementId=statement_id).json()["verb"]["display"] == display  # exact is untouched
+    assert _get(lrs, statementId=statement_id, format="pretty").status_code == 400

@@ -20,6 +20,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from serving.api.deps import SettingsDep
 from serving.api.request_body import read_body_limited
+from serving.xapi.formats import accepted_languages, canonical_format, ids_format
 from serving.xapi.models import Actor, Timestamp
 from serving.xapi.service import StatementResource, XapiError, now_iso
 from serving.xapi.store import Query
@@ -139,12 +140,10 @@ def get_statements(request: Request, response: Response) -> dict:
         if statement is None:
             raise HTTPException(404, f"no statement {statement_id}" + (" (voided?)" if single[0] == "statementId" else ""))
         response.headers["Last-Modified"] = statement["stored"]
-        return statement
+        return _formatted([statement], request)[0]
     unknown = set(params) - QUERY_PARAMS
     if unknown:
         raise HTTPException(400, f"unknown parameter(s): {sorted(unknown)}")
-    if params.get("format", "exact") not in ("exact", "ids", "canonical"):
-        raise HTTPException(400, "format must be exact, ids or canonical")
     if _bool(params, "attachments"):
         raise HTTPException(400, "attachments=true (multipart answers) is not supported")
     agent_key = None
@@ -180,7 +179,19 @@ def get_statements(request: Request, response: Response) -> dict:
     if next_seq is not None:
         kept = {k: v for k, v in params.items() if k != "cursor"}
         more = f"/xapi/statements?{urlencode({**kept, 'cursor': next_seq})}"
-    return {"statements": statements, "more": more}
+    return {"statements": _formatted(statements, request), "more": more}
+
+
+def _formatted(statements: list[dict], request: Request) -> list[dict]:
+    fmt = request.query_params.get("format", "exact")
+    if fmt not in ("exact", "ids", "canonical"):
+        raise HTTPException(400, "format must be exact, ids or canonical")
+    if fmt == "ids":
+        return [ids_format(s) for s in statements]
+    if fmt == "canonical":
+        languages = accepted_languages(request.headers.get("accept-language"))
+        return [canonical_format(s, languages) for s in statements]
+    return statements
 
 
 def _utc(value: str | None) -> str | None:
