@@ -283,9 +283,14 @@ class Statement(_Strict):
             raise ValueError("context.revision and context.platform are not allowed when the object is an Agent or Group")
         if self.verb.id == VOIDED and not isinstance(self.object, StatementRef):
             raise ValueError("a voiding statement's object must be a StatementRef")
-        if self.attachments and any(a.file_url is None for a in self.attachments):
-            raise ValueError("attachments without fileUrl need a multipart/mixed request, which this LRS does not take")
         return self
+
+    def attachment_hashes(self) -> list[str]:
+        """sha2 of the attachments whose content must travel in the request (no fileUrl)."""
+        found = [a.sha2 for a in self.attachments or [] if a.file_url is None]
+        if isinstance(self.object, SubStatement):
+            found += [a.sha2 for a in self.object.attachments or [] if a.file_url is None]
+        return found
 
     def actor_keys(self) -> list[str]:
         """The IFIs of the actor (and of an identified group's members), for the agent filter."""

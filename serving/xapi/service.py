@@ -93,13 +93,22 @@ class StatementResource:
     # `stored` times must follow insertion order (queries page by it).
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def save(self, raws: list, *, statement_id: str | None = None) -> list[str]:
-        """Validate, complete and store statements, all or none; returns their ids."""
+    def save(self, raws: list, *, statement_id: str | None = None,
+             attachments: dict[str, tuple[str, bytes]] | None = None) -> list[str]:
+        """Validate, complete and store statements (and the contents of their attachments),
+        all or none; returns their ids."""
         parsed = [parse(raw, None if statement_id else i) for i, raw in enumerate(raws)]
+        attachments = attachments or {}
+        needed = {sha2 for statement in parsed for sha2 in statement.attachment_hashes()}
+        if missing := needed - set(attachments):
+            raise XapiError(400, f"no multipart part carries the attachment(s) with sha2 {sorted(missing)}")
+        if extra := set(attachments) - needed:
+            raise XapiError(400, f"multipart part(s) {sorted(extra)} match no attachment of the statements")
         with self._lock:
-            return self._save(parsed, statement_id)
+            return self._save(parsed, statement_id, attachments)
 
-    def _save(self, parsed: list[Statement], statement_id: str | None) -> list[str]:
+    def _save(self, parsed: list[Statement], statement_id: str | None,
+              attachments: dict[str, tuple[str, bytes]]) -> list[str]:
         if statement_id is not None:
             if parsed[0].id is not None and str(parsed[0].id) != statement_id:
                 raise XapiError(400, "statementId does not match the statement's id")
@@ -147,5 +156,5 @@ class StatementResource:
                 voiding_target=str(s.object.id) if s.verb.id == VOIDED else None,
                 agents=_agents(s), activities=_activities(s), body=body)
             for s, body in new
-        ])
+        ], attachments)
         return ids

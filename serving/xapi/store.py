@@ -34,6 +34,9 @@ create table if not exists statement_activities (
 );
 create index if not exists statement_activities_id on statement_activities (activity_id, seq);
 create index if not exists statements_stored on statements (stored);
+create table if not exists attachments (
+    sha2 text primary key, content_type text not null, content blob not null
+);
 """
 
 
@@ -96,11 +99,14 @@ class StatementStore:
             row = self._con.execute("select verb_id from statements where id = ?", (statement_id,)).fetchone()
         return row is not None and row[0] == "http://adlnet.gov/expapi/verbs/voided"
 
-    def insert(self, statements: list[StoredStatement]) -> None:
+    def insert(self, statements: list[StoredStatement], attachments: dict[str, tuple[str, bytes]] | None = None) -> None:
         """Insert all or nothing, in one durable transaction; voiding statements void their targets."""
         with self._lock:
             self._con.execute("begin immediate")
             try:
+                self._con.executemany(
+                    "insert or ignore into attachments (sha2, content_type, content) values (?, ?, ?)",
+                    [(sha2, content_type, content) for sha2, (content_type, content) in (attachments or {}).items()])
                 for st in statements:
                     cur = self._con.execute(
                         "insert into statements (id, stored, verb_id, registration, voiding_target, body) "
@@ -149,6 +155,17 @@ class StatementStore:
             rows = self._con.execute(sql, [*params, q.limit + 1]).fetchall()
         more = rows[q.limit - 1][0] if len(rows) > q.limit else None
         return [orjson.loads(body) for _, body in rows[: q.limit]], more
+
+    def attachments(self, hashes: Iterable[str]) -> dict[str, tuple[str, bytes]]:
+        """Stored attachment contents by sha2 (those the store has)."""
+        hashes = sorted(set(hashes))
+        if not hashes:
+            return {}
+        with self._lock:
+            rows = self._con.execute(
+                f"select sha2, content_type, content from attachments where sha2 in ({','.join('?' * len(hashes))})",
+                hashes).fetchall()
+        return {sha2: (content_type, content) for sha2, content_type, content in rows}
 
     def latest_stored(self) -> str | None:
         with self._lock:

@@ -304,7 +304,7 @@ def test_paging_with_more_visits_everything_once(lrs, stored):
     {"limit": "-1"},
     {"related_agents": "maybe"},
     {"colour": "blue"},
-    {"attachments": "true"},
+    {"attachments": "maybe"},
 ])
 def test_bad_queries_are_400(lrs, params):
     response = _get(lrs, **params)
@@ -362,3 +362,71 @@ def test_format_canonical_keeps_one_language(lrs):
     assert unknown["verb"]["display"] == {"en-US": "completed"}
     assert _get(lrs, statementId=statement_id).json()["verb"]["display"] == display  # exact is untouched
     assert _get(lrs, statementId=statement_id, format="pretty").status_code == 400
+
+
+# -- attachments (multipart/mixed) ------------------------------------------------------------
+
+def _multipart(statements, parts, boundary="xapi-boundary"):
+    import json as _json
+
+    chunks = [f"--{boundary}\r\nContent-Type: application/json\r\n\r\n{_json.dumps(statements)}\r\n".encode()]
+    for content_type, content, sha2, encoding in parts:
+        chunks.append(f"--{boundary}\r\nContent-Type: {content_type}\r\nContent-Transfer-Encoding: {encoding}\r\n"
+                      f"X-Experience-API-Hash: {sha2}\r\n\r\n".encode() + content + b"\r\n")
+    chunks.append(f"--{boundary}--\r\n".encode())
+    return b"".join(chunks), {"Content-Type": f"multipart/mixed; boundary={boundary}"}
+
+
+def _with_attachment(content: bytes):
+    import hashlib
+
+    sha2 = hashlib.sha256(content).hexdigest()
+    attachment = {"usageType": "http://adlnet.gov/expapi/attachments/signature", "display": {"en-US": "signature"},
+                  "contentType": "text/plain", "length": len(content), "sha2": sha2}
+    return statement(attachments=[attachment]), sha2
+
+
+def test_attachments_travel_in_multipart_requests_and_answers(lrs):
+    import email.parser
+    import email.policy
+
+    content = b"signed by Ada\r\n\x00\xff binary too"
+    body_statement, sha2 = _with_attachment(content)
+    body, headers = _multipart([body_statement], [("text/plain", content, sha2, "binary")])
+    response = lrs.post("/xapi/statements", content=body, headers=headers)
+    assert response.status_code == 200, response.text
+    [statement_id] = response.json()
+
+    answer = _get(lrs, statementId=statement_id, attachments="true")
+    assert answer.status_code == 200 and answer.headers["content-type"].startswith("multipart/mixed")
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
+        b"Content-Type: " + answer.headers["content-type"].encode() + b"\r\n\r\n" + answer.content)
+    first, attachment = list(message.iter_parts())
+    assert first.get_content_type() == "application/json"
+    assert attachment["X-Experience-API-Hash"] == sha2
+    assert attachment.get_payload(decode=True) == content
+    assert _get(lrs, statementId=statement_id).json()["attachments"][0]["sha2"] == sha2  # JSON without it
+
+
+@pytest.mark.parametrize("case", ["wrong hash", "missing part", "undeclared part", "not binary", "json not first"])
+def test_bad_multipart_requests_are_400(lrs, case):
+    content = b"signature"
+    body_statement, sha2 = _with_attachment(content)
+    parts = {
+        "wrong hash": [("text/plain", b"something else", sha2, "binary")],
+        "missing part": [],
+        "undeclared part": [("text/plain", content, sha2, "binary"), ("text/plain", b"x", _sha(b"x"), "binary")],
+        "not binary": [("text/plain", content, sha2, "base64")],
+    }.get(case, [("text/plain", content, sha2, "binary")])
+    body, headers = _multipart([body_statement], parts)
+    if case == "json not first":
+        body = body.replace(b"Content-Type: application/json", b"Content-Type: text/plain", 1)
+    response = lrs.post("/xapi/statements", content=body, headers=headers)
+    assert response.status_code == 400, response.text
+    assert _get(lrs).json()["statements"] == []
+
+
+def _sha(content: bytes) -> str:
+    import hashlib
+
+    return hashlib.sha256(content).hexdigest()

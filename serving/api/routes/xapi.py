@@ -22,6 +22,7 @@ from serving.api.deps import SettingsDep
 from serving.api.request_body import read_body_limited
 from serving.xapi.formats import accepted_languages, canonical_format, ids_format
 from serving.xapi.models import Actor, Timestamp
+from serving.xapi.multipart import attachment_hashes, build_multipart, parse_multipart
 from serving.xapi.service import StatementResource, XapiError, now_iso
 from serving.xapi.store import Query
 
@@ -62,20 +63,29 @@ def _resource(request: Request) -> StatementResource:
     return request.app.state.xapi
 
 
-async def _json_body(request: Request, limit: int) -> object:
-    content_type = request.headers.get("content-type", "application/json").split(";")[0].strip()
-    if content_type != "application/json":
-        raise HTTPException(400, f"content type {content_type!r} is not supported; send application/json")
+async def _statements_body(request: Request, limit: int) -> tuple[object, dict[str, tuple[str, bytes]]]:
+    """The statement JSON and the attachment contents of a request (application/json or multipart/mixed)."""
+    header = request.headers.get("content-type", "application/json")
+    content_type = header.split(";")[0].strip().lower()
     body = await read_body_limited(request, limit)
+    if content_type == "multipart/mixed":
+        try:
+            return parse_multipart(header, body)
+        except XapiError as exc:
+            raise HTTPException(exc.status, str(exc)) from None
+    if content_type != "application/json":
+        raise HTTPException(400, f"content type {content_type!r} is not supported; send application/json "
+                                 "or multipart/mixed")
     try:
-        return orjson.loads(body)
+        return orjson.loads(body), {}
     except orjson.JSONDecodeError as exc:
         raise HTTPException(400, f"malformed JSON: {exc}") from None
 
 
-async def _save(request: Request, raws: list, statement_id: str | None = None) -> list[str]:
+async def _save(request: Request, raws: list, attachments: dict, statement_id: str | None = None) -> list[str]:
     try:
-        return await run_in_threadpool(_resource(request).save, raws, statement_id=statement_id)
+        return await run_in_threadpool(_resource(request).save, raws, statement_id=statement_id,
+                                       attachments=attachments)
     except XapiError as exc:
         raise HTTPException(exc.status, str(exc)) from None
 
@@ -89,11 +99,11 @@ def about() -> dict:
 @router.post("/statements", dependencies=[LrsClient])
 async def post_statements(request: Request, settings: SettingsDep) -> list[str]:
     """Store one statement or an array of them; returns their ids in order."""
-    body = await _json_body(request, settings.ingest_max_body_bytes)
+    body, attachments = await _statements_body(request, settings.ingest_max_body_bytes)
     raws = body if isinstance(body, list) else [body]
     if not raws:
         raise HTTPException(400, "no statements")
-    return await _save(request, raws)
+    return await _save(request, raws, attachments)
 
 
 @router.put("/statements", status_code=204, dependencies=[LrsClient])
@@ -102,10 +112,10 @@ async def put_statement(request: Request, settings: SettingsDep, statementId: st
     if not statementId:
         raise HTTPException(400, "PUT needs the statementId parameter")
     _uuid_or_400(statementId, "statementId")
-    body = await _json_body(request, settings.ingest_max_body_bytes)
+    body, attachments = await _statements_body(request, settings.ingest_max_body_bytes)
     if isinstance(body, list):
         raise HTTPException(400, "PUT takes a single statement")
-    await _save(request, [body], statement_id=statementId.lower())
+    await _save(request, [body], attachments, statement_id=statementId.lower())
     return Response(status_code=204)
 
 
@@ -124,7 +134,7 @@ def _bool(params, name: str) -> bool:
 
 
 @router.get("/statements", dependencies=[LrsClient])
-def get_statements(request: Request, response: Response) -> dict:
+def get_statements(request: Request, response: Response):
     """One statement by statementId / voidedStatementId, or a filtered page of statements."""
     params = request.query_params
     resource = _resource(request)
@@ -140,12 +150,11 @@ def get_statements(request: Request, response: Response) -> dict:
         if statement is None:
             raise HTTPException(404, f"no statement {statement_id}" + (" (voided?)" if single[0] == "statementId" else ""))
         response.headers["Last-Modified"] = statement["stored"]
-        return _formatted([statement], request)[0]
+        return _answer(_formatted([statement], request)[0], [statement], request, response)
     unknown = set(params) - QUERY_PARAMS
     if unknown:
         raise HTTPException(400, f"unknown parameter(s): {sorted(unknown)}")
-    if _bool(params, "attachments"):
-        raise HTTPException(400, "attachments=true (multipart answers) is not supported")
+    _bool(params, "attachments")  # checked here, used by _answer
     agent_key = None
     if "agent" in params:
         try:
@@ -179,7 +188,16 @@ def get_statements(request: Request, response: Response) -> dict:
     if next_seq is not None:
         kept = {k: v for k, v in params.items() if k != "cursor"}
         more = f"/xapi/statements?{urlencode({**kept, 'cursor': next_seq})}"
-    return {"statements": _formatted(statements, request), "more": more}
+    return _answer({"statements": _formatted(statements, request), "more": more}, statements, request, response)
+
+
+def _answer(content: dict, statements: list[dict], request: Request, response: Response):
+    """JSON, or with attachments=true a multipart/mixed answer carrying the attachments' contents."""
+    if not _bool(request.query_params, "attachments"):
+        return content
+    stored = _resource(request).store.attachments(attachment_hashes(statements))
+    body, content_type = build_multipart(orjson.dumps(content), stored)
+    return Response(body, media_type=content_type, headers=dict(response.headers))
 
 
 def _formatted(statements: list[dict], request: Request) -> list[dict]:
