@@ -7,6 +7,7 @@ rate with the cost floor: writing the same events straight to one Parquet file.
 """
 
 import http.client
+import logging
 import math
 import os
 import socket
@@ -25,6 +26,8 @@ import pyarrow.parquet as pq
 
 from lake.events import row_to_native
 from lake.sources.simulator import SimulationConfig, simulate
+
+log = logging.getLogger(__name__)
 
 EVENTS_PER_LEARNER = 150  # a safe under-estimate of what the simulator yields per learner
 
@@ -130,7 +133,7 @@ def wait_until_committed(port: int, timeout_s: float = 600) -> None:
     raise RuntimeError(f"events not committed within {timeout_s} s")
 
 
-def run(events: int = 200_000, batch: int = 500, clients: int = 4, progress=print) -> IngestBenchmark:
+def run(events: int = 200_000, batch: int = 500, clients: int = 4, progress=log.info) -> IngestBenchmark:
     progress(f"simulating {events:,} events...")
     frame = simulated_events(events)
     natives = [row_to_native(row) for row in frame.iter_rows(named=True)]
