@@ -5,10 +5,11 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
+from learnlake.errors import LearnLakeError
 from learnlake.settings import get_settings
 
 
-class WarehouseNotPublished(Exception):
+class WarehouseNotPublished(LearnLakeError):
     """The pipeline has not published a warehouse yet."""
 
 

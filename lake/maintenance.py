@@ -26,6 +26,8 @@ def vacuum(name: str, *, retention: timedelta = DEFAULT_RETENTION, dry_run: bool
     which is also how a forgotten learner's rows really leave the disk.
     """
     hours = int(retention.total_seconds() // 3600)
+    # delta-rs refuses a retention below the table's default unless told not to check;
+    # asking for a shorter one here is that explicit choice.
     return open_table(name, settings).vacuum(
         retention_hours=hours, dry_run=dry_run, enforce_retention_duration=hours >= DEFAULT_RETENTION.days * 24
     )

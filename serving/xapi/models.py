@@ -206,12 +206,8 @@ class Result(_Strict):
     extensions: Extensions | None = None
 
 
-def _activity_list(value: Any) -> Any:
-    return [value] if isinstance(value, dict) else value  # a single Activity is allowed, as a list of one
-
-
 class ContextActivities(_Strict):
-    parent: Annotated[list[Activity], Field()] | None = None
+    parent: list[Activity] | None = None
     grouping: list[Activity] | None = None
     category: list[Activity] | None = None
     other: list[Activity] | None = None
@@ -219,7 +215,7 @@ class ContextActivities(_Strict):
     @field_validator("parent", "grouping", "category", "other", mode="before")
     @classmethod
     def _single_to_list(cls, value: Any) -> Any:
-        return _activity_list(value)
+        return [value] if isinstance(value, dict) else value  # one Activity is allowed, as a list of one
 
 
 class Context(_Strict):

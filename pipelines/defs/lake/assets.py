@@ -53,5 +53,3 @@ def bronze_events(context: dg.AssetExecutionContext, config: SimulatorConfig) ->
             "delta_version": table_version("bronze.events"),
         }
     )
-
-

@@ -51,6 +51,5 @@ async def ingest_events(request: Request, landing: LandingDep, settings: Setting
 @router.get("/ingest/status")
 def ingest_status(landing: LandingDep) -> IngestStatus:
     """How far this process's landing log has been committed to Delta."""
-    landed, committed = landing.last_seq(), landing.committed_seq()
-    return IngestStatus(writer_id=landing.writer_id, landed_seq=landed, committed_seq=committed,
-                        backlog_batches=max(0, landed - committed))
+    return IngestStatus(writer_id=landing.writer_id, landed_seq=landing.last_seq(),
+                        committed_seq=landing.committed_seq(), backlog_batches=landing.backlog())
