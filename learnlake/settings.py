@@ -15,6 +15,7 @@ from learnlake.errors import ConfigurationError
 
 DEV_PSEUDONYM_KEY = "dev-only-pseudonym-key-change-me"
 DEV_XAPI_PASSWORD = "dev-only-xapi-password-change-me"
+DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789"
 
 
 class Settings(BaseSettings):
@@ -49,6 +50,20 @@ class Settings(BaseSettings):
     xapi_username: str = "learnlake"
     xapi_password: SecretStr = SecretStr(DEV_XAPI_PASSWORD)
 
+    # The core course/user API: SQLite under home by default, PostgreSQL by URL
+    # (postgresql+psycopg://user:password@host/db).
+    database_url: str | None = None
+    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    jwt_issuer: str = "learnlake"
+    jwt_audience: str = "learnlake-api"
+    access_token_ttl_s: int = Field(900, ge=30)
+    refresh_token_ttl_s: int = Field(30 * 86_400, ge=60)
+    # Rate limits (the `limits` library's notation) per user, or per client address before sign-in.
+    redis_url: str | None = Field(None, description="Redis for rate limits (and later caches); memory if unset")
+    rate_limit_auth: str = "20/minute"
+    rate_limit_read: str = "600/minute"
+    rate_limit_write: str = "120/minute"
+
     # Keyed hash that turns user ids into pseudonymous learner ids (decision 6).
     pseudonym_key: SecretStr = SecretStr(DEV_PSEUDONYM_KEY)
 
@@ -79,12 +94,17 @@ class Settings(BaseSettings):
         self.dagster_home = (self.dagster_home or home / "dagster").resolve()
         self.landing_dir = (self.landing_dir or home / "landing").resolve()
         self.api_url = self.api_url or f"http://{self.api_host}:{self.api_port}"
-        if self.environment == "production":
+        self.database_url = self.database_url or f"sqlite:///{home / 'core.db'}"
+        if self.environment != "development":
             for name, value, placeholder in (("PSEUDONYM_KEY", self.pseudonym_key, DEV_PSEUDONYM_KEY),
-                                             ("XAPI_PASSWORD", self.xapi_password, DEV_XAPI_PASSWORD)):
+                                             ("XAPI_PASSWORD", self.xapi_password, DEV_XAPI_PASSWORD),
+                                             ("JWT_SECRET", self.jwt_secret, DEV_JWT_SECRET)):
                 if value.get_secret_value() == placeholder:
-                    msg = f"LEARNLAKE_{name} is left at its development placeholder; set a secret for production"
+                    msg = (f"LEARNLAKE_{name} is left at its development placeholder; "
+                           f"set a secret outside development (LEARNLAKE_ENVIRONMENT={self.environment})")
                     raise ConfigurationError(msg)
+            if len(self.jwt_secret.get_secret_value()) < 32:
+                raise ConfigurationError("LEARNLAKE_JWT_SECRET must be at least 32 characters")
         return self
 
 

@@ -19,8 +19,12 @@ from learnlake import __version__
 from learnlake.errors import ModelNotFoundError, TableNotFoundError
 from learnlake.settings import Settings, get_settings
 from models.recommender.popularity import MODEL_NAME as POPULARITY_MODEL
-from serving.api.routes import events, health, recommendations, xapi
+from serving.api.routes import auth, courses, enrollments, events, health, recommendations, users, xapi
 from serving.champions import ChampionCache
+from serving.core.db import Database
+from serving.core.migrate import ensure_current
+from serving.core.outbox import Outbox
+from serving.core.rate_limits import RateLimits
 from serving.xapi.service import StatementResource
 from serving.xapi.store import StatementStore
 
@@ -31,6 +35,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
+        await run_in_threadpool(ensure_current, settings.database_url)
         app.state.landing = LandingLog(settings.landing_dir / settings.writer_id, settings.writer_id)
         app.state.xapi = StatementResource(
             store=StatementStore(settings.home / "lrs" / "statements.sqlite"),
@@ -57,11 +62,21 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             committer.stop()  # flushes what landed before the stop
         app.state.xapi.store.close()
         app.state.landing.close()
+        app.state.database.dispose()
 
-    app = FastAPI(title="LearnLake API", version=__version__, lifespan=lifespan)
+    app = FastAPI(title="LearnLake API", version=__version__, lifespan=lifespan,
+                  description="Learner activity ingestion (native and xAPI), the core course/user API, "
+                              "and the models served from the lake.")
     app.state.settings = settings
+    app.state.database = Database(settings.database_url)
+    app.state.outbox = Outbox(settings.pseudonym_key.get_secret_value())
+    app.state.rate_limits = RateLimits(settings)
     app.state.popularity = ChampionCache(POPULARITY_MODEL, settings)
     app.include_router(health.router)
+    app.include_router(auth.router)
+    app.include_router(users.router)
+    app.include_router(courses.router)
+    app.include_router(enrollments.router)
     app.include_router(events.router)
     app.include_router(recommendations.router)
     app.include_router(xapi.router)

@@ -7,6 +7,7 @@ from fastapi import Depends, Request
 from lake.landing import LandingLog
 from learnlake.settings import Settings
 from serving.champions import ChampionCache
+from serving.core.outbox import Outbox
 
 
 def get_settings_dep(request: Request) -> Settings:
@@ -24,3 +25,10 @@ def get_landing(request: Request) -> LandingLog:
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 PopularityDep = Annotated[ChampionCache, Depends(get_popularity_model)]
 LandingDep = Annotated[LandingLog, Depends(get_landing)]
+
+
+def get_outbox(request: Request) -> Outbox:
+    return request.app.state.outbox
+
+
+OutboxDep = Annotated[Outbox, Depends(get_outbox)]

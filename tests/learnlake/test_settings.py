@@ -37,4 +37,21 @@ def test_production_refuses_placeholder_secrets(monkeypatch):
     with pytest.raises(ConfigurationError, match="LEARNLAKE_XAPI_PASSWORD"):
         Settings()
     monkeypatch.setenv("LEARNLAKE_XAPI_PASSWORD", "another-real-secret")
+    with pytest.raises(ConfigurationError, match="LEARNLAKE_JWT_SECRET"):
+        Settings()
+    monkeypatch.setenv("LEARNLAKE_JWT_SECRET", "too-short")
+    with pytest.raises(ConfigurationError, match="at least 32"):
+        Settings()
+    monkeypatch.setenv("LEARNLAKE_JWT_SECRET", "x" * 48)
     assert Settings().environment == "production"
+
+
+def test_placeholders_are_refused_outside_development_too(monkeypatch):
+    monkeypatch.setenv("LEARNLAKE_ENVIRONMENT", "test")
+    with pytest.raises(ConfigurationError, match="LEARNLAKE_ENVIRONMENT=test"):
+        Settings()
+
+
+def test_the_core_database_defaults_to_sqlite_under_home(tmp_path, monkeypatch):
+    monkeypatch.setenv("LEARNLAKE_HOME", str(tmp_path))
+    assert Settings().database_url == f"sqlite:///{tmp_path / 'core.db'}"

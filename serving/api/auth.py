@@ -1,0 +1,76 @@
+"""Who is calling, and may they: bearer-token authentication, the permission check, rate limits."""
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from serving.core.db import Database
+from serving.core.permissions import Permission, allows, scope_of
+from serving.core.rate_limits import EndpointClass, RateLimits
+from serving.core.security import InvalidTokenError, decode_access_token
+from serving.core.tables import User
+
+bearer = HTTPBearer(auto_error=False, description="The access token from POST /api/v1/auth/login")
+
+
+def get_database(request: Request) -> Database:
+    return request.app.state.database
+
+
+DatabaseDep = Annotated[Database, Depends(get_database)]
+
+
+def current_user(request: Request, database: DatabaseDep,
+                 credentials: HTTPAuthorizationCredentials | None = Security(bearer)) -> User:
+    """The signed-in user; the role comes from the database, so a change applies at once."""
+    if credentials is None:
+        raise _unauthorized("sign in first: send 'Authorization: Bearer <access token>'")
+    try:
+        claims = decode_access_token(credentials.credentials, request.app.state.settings)
+    except InvalidTokenError as exc:
+        raise _unauthorized(str(exc)) from exc
+    with database.read() as session:
+        user = session.get(User, claims.user_id)
+    if user is None or not user.is_active:
+        raise _unauthorized("this account does not exist or is disabled")
+    return user
+
+
+def require(permission: Permission) -> Callable[..., User]:
+    """A dependency that lets through users whose role holds ``permission``, within their rate limit."""
+
+    def dependency(request: Request, user: Annotated[User, Depends(current_user)]) -> User:
+        if scope_of(user.role, permission) is None:
+            raise HTTPException(403, f"the {user.role} role does not have the permission {permission.value!r}")
+        endpoint_class = EndpointClass.READ if request.method in ("GET", "HEAD") else EndpointClass.WRITE
+        enforce_rate_limit(request, endpoint_class, f"user:{user.id}")
+        return user
+
+    dependency.permission = permission  # the role x endpoint test reads it
+    return dependency
+
+
+def require_on(user: User, permission: Permission, owner_id: str | None) -> None:
+    """Refuse with 403 unless ``user`` may act under ``permission`` on what ``owner_id`` owns."""
+    if not allows(user.role, user.id, permission, owner_id):
+        raise HTTPException(403, f"{permission.value!r} covers only your own resources")
+
+
+def enforce_rate_limit(request: Request, endpoint_class: EndpointClass, key: str) -> None:
+    limits: RateLimits = request.app.state.rate_limits
+    verdict = limits.hit(endpoint_class, key)
+    if not verdict.allowed:
+        raise HTTPException(429, f"too many {endpoint_class.value} requests; retry in {verdict.retry_after_s} s",
+                            headers={"Retry-After": str(verdict.retry_after_s)})
+
+
+def limit_sign_in(request: Request) -> None:
+    """Sign-in and registration are limited per client address: there is no user yet."""
+    client = request.client.host if request.client else "unknown"
+    enforce_rate_limit(request, EndpointClass.AUTH, f"ip:{client}")
+
+
+def _unauthorized(reason: str) -> HTTPException:
+    return HTTPException(401, reason, headers={"WWW-Authenticate": "Bearer"})

@@ -1,0 +1,90 @@
+"""``/api/v1/auth``: register, sign in, refresh, sign out."""
+
+from datetime import UTC, datetime, timedelta
+
+from fastapi import APIRouter, Depends, HTTPException, Response
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from serving.api.auth import DatabaseDep, limit_sign_in
+from serving.api.deps import OutboxDep, SettingsDep
+from serving.api.schemas import LoginBody, RefreshBody, RegisterBody, TokenPair, UserOut
+from serving.core.security import (
+    hash_password,
+    issue_access_token,
+    new_refresh_token,
+    refresh_token_hash,
+    verify_password,
+)
+from serving.core.tables import RefreshToken, Role, User
+
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"], dependencies=[Depends(limit_sign_in)])
+
+
+@router.post("/register", status_code=201, response_model=UserOut,
+             responses={409: {"description": "The e-mail is already registered"}})
+def register(body: RegisterBody, database: DatabaseDep, outbox: OutboxDep) -> User:
+    """Create a learner account. Other roles are given by an admin."""
+    password_hash = hash_password(body.password)
+    try:
+        with database.write() as session:
+            user = User(email=body.email.lower(), name=body.name, role=Role.LEARNER, password_hash=password_hash)
+            session.add(user)
+            session.flush()
+            outbox.record(session, "user.registered", actor_id=user.id, entity_type="user", entity_id=user.id,
+                          role=user.role)
+    except IntegrityError as exc:
+        raise HTTPException(409, "this e-mail is already registered") from exc
+    return user
+
+
+@router.post("/login", response_model=TokenPair, responses={401: {"description": "Wrong e-mail or password"}})
+def login(body: LoginBody, database: DatabaseDep, settings: SettingsDep) -> TokenPair:
+    with database.read() as session:
+        user = session.scalar(select(User).where(User.email == body.email.lower()))
+    # Verify outside any transaction: argon2 takes tens of milliseconds on purpose.
+    if not verify_password(body.password, user.password_hash if user else None) or not user.is_active:
+        raise HTTPException(401, "wrong e-mail or password", headers={"WWW-Authenticate": "Bearer"})
+    with database.write() as session:
+        return _issue_tokens(session, user, settings)
+
+
+@router.post("/refresh", response_model=TokenPair, responses={401: {"description": "Unknown or used token"}})
+def refresh(body: RefreshBody, database: DatabaseDep, settings: SettingsDep) -> TokenPair:
+    """Trade a refresh token for a new pair; the old refresh token stops working."""
+    now = datetime.now(UTC)
+    with database.write() as session:
+        token = session.scalar(select(RefreshToken).where(
+            RefreshToken.token_hash == refresh_token_hash(body.refresh_token)).with_for_update())
+        if token is not None and token.revoked_at is not None:
+            # A rotated token came back: someone else holds a copy. Sign that user out everywhere.
+            session.execute(update(RefreshToken).where(RefreshToken.user_id == token.user_id,
+                                                       RefreshToken.revoked_at.is_(None)).values(revoked_at=now))
+        user = session.get(User, token.user_id) if token is not None else None
+        if token is None or token.revoked_at is not None or token.expires_at <= now or not user or not user.is_active:
+            invalid = True
+        else:
+            invalid = False
+            token.revoked_at = now
+            pair = _issue_tokens(session, user, settings)
+    if invalid:
+        raise HTTPException(401, "this refresh token is unknown, expired or already used; sign in again")
+    return pair
+
+
+@router.post("/logout", status_code=204, response_class=Response)
+def logout(body: RefreshBody, database: DatabaseDep) -> Response:
+    """Revoke a refresh token (access tokens expire on their own within minutes)."""
+    with database.write() as session:
+        session.execute(update(RefreshToken).where(RefreshToken.token_hash == refresh_token_hash(body.refresh_token),
+                                                   RefreshToken.revoked_at.is_(None))
+                        .values(revoked_at=datetime.now(UTC)))
+    return Response(status_code=204)
+
+
+def _issue_tokens(session, user: User, settings) -> TokenPair:
+    token, token_hash = new_refresh_token()
+    session.add(RefreshToken(user_id=user.id, token_hash=token_hash,
+                             expires_at=datetime.now(UTC) + timedelta(seconds=settings.refresh_token_ttl_s)))
+    return TokenPair(access_token=issue_access_token(user.id, user.role, settings), refresh_token=token,
+                     expires_in=settings.access_token_ttl_s)

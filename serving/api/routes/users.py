@@ -1,0 +1,112 @@
+"""``/api/v1/users``: my account and enrollments; the admin's user list."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from sqlalchemy import func, or_, select
+
+from serving.api.auth import DatabaseDep, require
+from serving.api.deps import OutboxDep
+from serving.api.pagination import Limit, Offset, page, sort_options
+from serving.api.schemas import EnrollmentOut, Page, UpdateMeBody, UpdateUserBody, UserOut
+from serving.core.permissions import Permission
+from serving.core.security import hash_password
+from serving.core.tables import Enrollment, EnrollmentStatus, Role, User
+
+router = APIRouter(prefix="/api/v1/users", tags=["users"])
+
+USER_SORTS = sort_options("created_at", "email", "name", "role")
+USER_COLUMNS = {"id": User.id, "created_at": User.created_at, "email": User.email, "name": User.name,
+                "role": User.role}
+ENROLLMENT_SORTS = sort_options("enrolled_at", "progress_percent")
+ENROLLMENT_COLUMNS = {"id": Enrollment.id, "enrolled_at": Enrollment.enrolled_at,
+                      "progress_percent": Enrollment.progress_percent}
+
+
+@router.get("/me", response_model=UserOut)
+def read_me(me: Annotated[User, Depends(require(Permission.READ_SELF))]) -> User:
+    return me
+
+
+@router.patch("/me", response_model=UserOut)
+def update_me(body: UpdateMeBody, me: Annotated[User, Depends(require(Permission.UPDATE_SELF))],
+              database: DatabaseDep, outbox: OutboxDep) -> User:
+    password_hash = hash_password(body.password) if body.password else None
+    with database.write() as session:
+        user = session.get(User, me.id)
+        if body.name is not None:
+            user.name = body.name
+        if password_hash is not None:
+            user.password_hash = password_hash
+        changed = sorted(body.model_dump(exclude_none=True))
+        if changed:
+            outbox.record(session, "user.updated", actor_id=me.id, entity_type="user", entity_id=me.id,
+                          changed=changed)
+    return user
+
+
+@router.get("/me/enrollments", response_model=Page[EnrollmentOut])
+def my_enrollments(
+    me: Annotated[User, Depends(require(Permission.READ_SELF))],
+    database: DatabaseDep,
+    status: EnrollmentStatus | None = None,
+    sort: Literal[ENROLLMENT_SORTS] = "-enrolled_at",  # type: ignore[valid-type]
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[EnrollmentOut]:
+    query = select(Enrollment).where(Enrollment.user_id == me.id)
+    if status is not None:
+        query = query.where(Enrollment.status == status)
+    with database.read() as session:
+        items, total = page(session, query, sort=sort, columns=ENROLLMENT_COLUMNS, limit=limit, offset=offset)
+    return Page(items=[EnrollmentOut.model_validate(e) for e in items], total=total, limit=limit, offset=offset)
+
+
+@router.get("", response_model=Page[UserOut])
+def list_users(
+    _: Annotated[User, Depends(require(Permission.LIST_USERS))],
+    database: DatabaseDep,
+    q: Annotated[str | None, Query(max_length=200, description="Part of the e-mail or name")] = None,
+    role: Role | None = None,
+    sort: Literal[USER_SORTS] = "created_at",  # type: ignore[valid-type]
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[UserOut]:
+    query = select(User)
+    if q:
+        needle = q.lower()
+        query = query.where(or_(User.email.contains(needle, autoescape=True),
+                                func.lower(User.name).contains(needle, autoescape=True)))
+    if role is not None:
+        query = query.where(User.role == role)
+    with database.read() as session:
+        items, total = page(session, query, sort=sort, columns=USER_COLUMNS, limit=limit, offset=offset)
+    return Page(items=[UserOut.model_validate(u) for u in items], total=total, limit=limit, offset=offset)
+
+
+@router.get("/{user_id}", response_model=UserOut, responses={404: {"description": "No such user"}})
+def read_user(user_id: str, _: Annotated[User, Depends(require(Permission.LIST_USERS))],
+              database: DatabaseDep) -> User:
+    with database.read() as session:
+        user = session.get(User, user_id)
+    if user is None:
+        raise HTTPException(404, f"no user {user_id}")
+    return user
+
+
+@router.patch("/{user_id}", response_model=UserOut, responses={404: {"description": "No such user"}})
+def update_user(user_id: str, body: UpdateUserBody, admin: Annotated[User, Depends(require(Permission.MANAGE_USERS))],
+                database: DatabaseDep, outbox: OutboxDep) -> User:
+    with database.write() as session:
+        user = session.get(User, user_id, with_for_update=True)
+        if user is None:
+            raise HTTPException(404, f"no user {user_id}")
+        if user.id == admin.id and (body.role not in (None, Role.ADMIN) or body.is_active is False):
+            raise HTTPException(409, "admins cannot demote or disable themselves; ask another admin")
+        changes = body.model_dump(exclude_none=True)
+        for field, value in changes.items():
+            setattr(user, field, value)
+        if changes:
+            outbox.record(session, "user.updated", actor_id=admin.id, entity_type="user", entity_id=user.id,
+                          changed=sorted(changes), role=user.role, is_active=user.is_active)
+    return user

@@ -1,0 +1,231 @@
+"""Request and response bodies of the core course/user API."""
+
+from datetime import datetime
+from typing import Annotated, Generic, Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, field_validator
+
+from serving.core.tables import ContentType, CourseStatus, EnrollmentStatus, ProgressStatus, Role
+
+T = TypeVar("T")
+
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Title = Annotated[str, Field(min_length=1, max_length=300)]
+Password = Annotated[str, Field(min_length=10, max_length=256)]
+Id = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class Body(BaseModel):
+    """Bodies refuse keys they do not know: a typo must not pass silently."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+# --- auth and users -------------------------------------------------------------------
+
+
+class RegisterBody(Body):
+    email: EmailStr
+    name: Name
+    password: Password
+
+    @field_validator("name")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("name must not be blank")
+        return value.strip()
+
+
+class LoginBody(Body):
+    email: EmailStr
+    password: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class RefreshBody(Body):
+    refresh_token: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class TokenPair(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["bearer"] = "bearer"
+    expires_in: int
+
+
+class UserOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    email: str
+    name: str
+    role: Role
+    is_active: bool
+    created_at: datetime
+    updated_at: datetime
+
+
+class UpdateMeBody(Body):
+    name: Name | None = None
+    password: Password | None = None
+
+
+class UpdateUserBody(Body):
+    name: Name | None = None
+    role: Role | None = None
+    is_active: bool | None = None
+
+
+# --- courses, modules, content ----------------------------------------------------------
+
+
+class CourseCreate(Body):
+    title: Title
+    description: Annotated[str, Field(max_length=20_000)] = ""
+    metadata: dict = Field(default_factory=dict)
+    instructor_id: Id | None = Field(None, description="Admins only: whom the course belongs to")
+
+
+class CourseUpdate(Body):
+    title: Title | None = None
+    description: Annotated[str, Field(max_length=20_000)] | None = None
+    metadata: dict | None = None
+
+
+class CourseOut(BaseModel):
+    id: str
+    title: str
+    description: str
+    instructor_id: str
+    status: CourseStatus
+    metadata: dict
+    published_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class ModuleCreate(Body):
+    title: Title
+    position: Annotated[int, Field(ge=1, le=10_000)] | None = Field(None, description="Default: after the last")
+
+
+class ModuleUpdate(Body):
+    title: Title | None = None
+    position: Annotated[int, Field(ge=1, le=10_000)] | None = None
+
+
+class ContentItemCreate(Body):
+    content_type: ContentType
+    title: Title
+    body: Annotated[str, Field(max_length=200_000)] | None = None
+    url: HttpUrl | None = None
+    skills: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list, max_length=50)
+    difficulty: Annotated[float, Field(ge=-10, le=10)] | None = None
+    estimated_minutes: Annotated[int, Field(ge=0, le=10_000)] | None = None
+    prerequisites: list[Id] = Field(default_factory=list, max_length=100)
+    position: Annotated[int, Field(ge=1, le=10_000)] | None = None
+
+
+class ContentItemUpdate(Body):
+    title: Title | None = None
+    body: Annotated[str, Field(max_length=200_000)] | None = None
+    url: HttpUrl | None = None
+    skills: list[Annotated[str, Field(min_length=1, max_length=100)]] | None = Field(None, max_length=50)
+    difficulty: Annotated[float, Field(ge=-10, le=10)] | None = None
+    estimated_minutes: Annotated[int, Field(ge=0, le=10_000)] | None = None
+    prerequisites: list[Id] | None = Field(None, max_length=100)
+    position: Annotated[int, Field(ge=1, le=10_000)] | None = None
+
+
+class ContentItemOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    module_id: str
+    course_id: str
+    position: int
+    content_type: ContentType
+    title: str
+    body: str | None
+    url: str | None
+    skills: list[str]
+    difficulty: float | None
+    estimated_minutes: int | None
+    prerequisites: list[str]
+    updated_at: datetime
+
+
+class ModuleOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    course_id: str
+    position: int
+    title: str
+    items: list[ContentItemOut]
+    updated_at: datetime
+
+
+# --- enrollments and progress -----------------------------------------------------------
+
+
+class EnrollmentOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    id: str
+    user_id: str
+    course_id: str
+    status: EnrollmentStatus
+    progress_percent: float
+    enrolled_at: datetime
+    completed_at: datetime | None
+    unenrolled_at: datetime | None
+
+
+class CourseLearnerOut(EnrollmentOut):
+    """An enrollment as the course's instructor sees it: with who the learner is."""
+
+    name: str
+    email: str
+
+
+class ProgressBody(Body):
+    item_id: Id
+    status: ProgressStatus
+    score: Annotated[float, Field(ge=0, le=1)] | None = None
+    time_spent_s: Annotated[float, Field(ge=0, le=86_400)] = 0.0
+
+
+class ItemProgressOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+    item_id: str
+    status: ProgressStatus
+    score: float | None
+    time_spent_s: float
+    completed_at: datetime | None
+    updated_at: datetime
+
+
+class ProgressOut(BaseModel):
+    enrollment: EnrollmentOut
+    items: list[ItemProgressOut]
+
+
+class CourseStats(BaseModel):
+    """Aggregates an analyst may read: counts and averages, no one's identity."""
+
+    course_id: str
+    enrollments: int
+    active: int
+    completed: int
+    unenrolled: int
+    mean_progress_percent: float | None
+    items: int

@@ -1,0 +1,37 @@
+"""Domain events, written to the outbox in the same transaction as the change they record.
+
+The relay in ``lake.sources.core_outbox`` later moves them into ``bronze.events``. Payloads
+carry ids and facts, never e-mail or name; users appear by their pseudonymous learner id.
+"""
+
+from sqlalchemy.orm import Session
+
+from lake.privacy import learner_id_for
+from serving.core.tables import OutboxEvent
+
+
+class Outbox:
+    """Writes domain events into the caller's session (and so into its transaction)."""
+
+    def __init__(self, pseudonym_key: str) -> None:
+        self.pseudonym_key = pseudonym_key
+
+    def learner_id(self, user_id: str) -> str:
+        return learner_id_for(user_id, self.pseudonym_key)
+
+    def record(self, session: Session, event_type: str, *, actor_id: str, entity_type: str, entity_id: str,
+               course_id: str | None = None, **facts) -> None:
+        """Add one event; ``entity_id`` of a user is replaced by its learner id."""
+        if entity_type == "user":
+            entity_id = self.learner_id(entity_id)
+        session.add(OutboxEvent(
+            event_type=event_type,
+            entity_type=entity_type,
+            entity_id=entity_id,
+            learner_id=self.learner_id(actor_id),
+            course_id=course_id,
+            payload={key: value for key, value in facts.items() if value is not None},
+        ))
+        # Flush now: the outbox id is drawn while the caller still holds its row locks, so
+        # ids rise in commit order for each entity.
+        session.flush()

@@ -1,0 +1,84 @@
+"""Passwords (argon2), access tokens (JWT with expiry, issuer and audience) and refresh tokens.
+
+Access tokens are short-lived and stateless. Refresh tokens are random strings; the
+database keeps only their SHA-256, rotates them on each use, and treats the reuse of a
+rotated token as theft: every token of that user is revoked.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import jwt
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from learnlake.settings import Settings
+
+ALGORITHM = "HS256"
+_hasher = PasswordHasher()
+# Verifying against this when an e-mail is unknown keeps login time the same either way.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class InvalidTokenError(Exception):
+    """The token is missing, malformed, expired, or not for this API."""
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(password: str, password_hash: str | None) -> bool:
+    try:
+        return _hasher.verify(password_hash or _DUMMY_HASH, password) and password_hash is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    user_id: str
+    role: str
+
+
+def issue_access_token(user_id: str, role: str, settings: Settings, now: datetime | None = None) -> str:
+    now = now or datetime.now(UTC)
+    claims = {
+        "sub": user_id,
+        "role": role,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "exp": now + timedelta(seconds=settings.access_token_ttl_s),
+        "jti": secrets.token_hex(8),
+    }
+    return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm=ALGORITHM)
+
+
+def decode_access_token(token: str, settings: Settings) -> AccessClaims:
+    try:
+        claims = jwt.decode(
+            token,
+            settings.jwt_secret.get_secret_value(),
+            algorithms=[ALGORITHM],
+            audience=settings.jwt_audience,
+            issuer=settings.jwt_issuer,
+            options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise InvalidTokenError("the access token has expired; refresh it") from exc
+    except jwt.PyJWTError as exc:
+        raise InvalidTokenError(f"invalid access token: {exc}") from exc
+    return AccessClaims(user_id=str(claims["sub"]), role=str(claims.get("role", "")))
+
+
+def new_refresh_token() -> tuple[str, str]:
+    """A fresh refresh token and the hash the database keeps."""
+    token = secrets.token_urlsafe(32)
+    return token, refresh_token_hash(token)
+
+
+def refresh_token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

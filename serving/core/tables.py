@@ -1,0 +1,229 @@
+"""The core database's tables (SQLAlchemy 2). Alembic migrations in ``migrations/`` create them.
+
+Ids are UUID strings, portable between SQLite and PostgreSQL. Every table that the lake
+snapshots has ``updated_at``, which the snapshot reads incrementally.
+"""
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Role(StrEnum):
+    LEARNER = "learner"
+    INSTRUCTOR = "instructor"
+    ANALYST = "analyst"
+    ADMIN = "admin"
+
+
+class CourseStatus(StrEnum):
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    ARCHIVED = "archived"
+
+
+class ContentType(StrEnum):
+    LESSON = "lesson"
+    VIDEO = "video"
+    QUIZ = "quiz"
+    ASSIGNMENT = "assignment"
+
+
+class EnrollmentStatus(StrEnum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    UNENROLLED = "unenrolled"
+
+
+class ProgressStatus(StrEnum):
+    STARTED = "started"
+    COMPLETED = "completed"
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator):
+    """A timestamp that is always timezone-aware UTC in Python (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect):
+        if value is not None:
+            if value.tzinfo is None:
+                raise ValueError("naive datetime given to a UTC column")
+            value = value.astimezone(UTC)
+            if dialect.name == "sqlite":
+                value = value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect):
+        if value is not None:
+            value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        return value
+
+
+# Outbox ids order state changes: BIGINT on PostgreSQL, INTEGER (the rowid) on SQLite.
+BigId = BigInteger().with_variant(Integer, "sqlite")
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UtcDateTime}
+
+
+class Timestamps:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
+
+
+class User(Timestamps, Base):
+    __tablename__ = "users"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # stored lowercased
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16), default=Role.LEARNER)
+    password_hash: Mapped[str | None] = mapped_column(String(200))  # None: cannot sign in (seeded accounts)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class RefreshToken(Base):
+    """A refresh token, stored as its SHA-256: the token itself is only ever in the client's hands."""
+
+    __tablename__ = "refresh_tokens"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class Course(Timestamps, Base):
+    __tablename__ = "courses"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str] = mapped_column(Text, default="")
+    instructor_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=CourseStatus.DRAFT, index=True)
+    meta: Mapped[dict] = mapped_column("metadata", JSON, default=dict)
+    published_at: Mapped[datetime | None]
+
+    modules: Mapped[list["Module"]] = relationship(
+        back_populates="course", order_by="Module.position", cascade="all, delete-orphan", passive_deletes=True)
+
+
+class Module(Timestamps, Base):
+    __tablename__ = "modules"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    course_id: Mapped[str] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+
+    course: Mapped[Course] = relationship(back_populates="modules")
+    items: Mapped[list["ContentItem"]] = relationship(
+        back_populates="module", order_by="ContentItem.position", cascade="all, delete-orphan", passive_deletes=True)
+
+
+class ContentItem(Timestamps, Base):
+    __tablename__ = "content_items"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    module_id: Mapped[str] = mapped_column(ForeignKey("modules.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[str] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str | None] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(String(2000))
+    skills: Mapped[list] = mapped_column(JSON, default=list)
+    difficulty: Mapped[float | None] = mapped_column(Float)
+    estimated_minutes: Mapped[int | None] = mapped_column(Integer)
+    prerequisites: Mapped[list] = mapped_column(JSON, default=list)  # content item ids
+
+    module: Mapped[Module] = relationship(back_populates="items")
+
+
+class Enrollment(Base):
+    __tablename__ = "enrollments"
+    __table_args__ = (UniqueConstraint("user_id", "course_id", name="uq_enrollments_user_course"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id"), index=True)
+    course_id: Mapped[str] = mapped_column(ForeignKey("courses.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default=EnrollmentStatus.ACTIVE)
+    progress_percent: Mapped[float] = mapped_column(Float, default=0.0)
+    enrolled_at: Mapped[datetime] = mapped_column(default=utcnow)
+    completed_at: Mapped[datetime | None]
+    unenrolled_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow, index=True)
+
+
+class ItemProgress(Timestamps, Base):
+    __tablename__ = "item_progress"
+    __table_args__ = (UniqueConstraint("enrollment_id", "item_id", name="uq_item_progress_enrollment_item"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    enrollment_id: Mapped[str] = mapped_column(ForeignKey("enrollments.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[str] = mapped_column(ForeignKey("content_items.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16))
+    score: Mapped[float | None] = mapped_column(Float)
+    time_spent_s: Mapped[float] = mapped_column(Float, default=0.0)
+    completed_at: Mapped[datetime | None]
+
+
+class OutboxEvent(Base):
+    """A domain event written in the same transaction as the change it records (ARCHITECTURE.md decision 1).
+
+    The relay (``lake.sources.core_outbox``) claims undelivered rows in numbered batches
+    (``relay_batch``) and appends each batch to ``bronze.events`` under that number as a
+    Delta transaction id, so a crash between the two never loses or repeats one.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_undelivered", "relay_batch", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(String(36), unique=True, default=new_id)
+    event_type: Mapped[str] = mapped_column(String(64))  # user.registered, course.published...
+    entity_type: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[str] = mapped_column(String(64))  # pseudonymous for users
+    learner_id: Mapped[str] = mapped_column(String(64))  # pseudonymous id of who made the change
+    course_id: Mapped[str | None] = mapped_column(String(36))
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    payload: Mapped[dict] = mapped_column(JSON)  # never e-mail or name
+    relay_batch: Mapped[int | None] = mapped_column(BigId)
+
+
+class OutboxRelayState(Base):
+    """One row: the last relay batch number handed out (a compare-and-set guards it)."""
+
+    __tablename__ = "outbox_relay"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last_batch: Mapped[int] = mapped_column(BigId, default=0)
