@@ -17,6 +17,7 @@ class TableSpec:
     schema: pa.Schema
     partition_by: tuple[str, ...] = ()
     description: str = ""
+    primary_key: tuple[str, ...] = ()  # for merges; empty for append-only tables
 
 
 TABLES: dict[str, TableSpec] = {
@@ -45,6 +46,20 @@ TABLES: dict[str, TableSpec] = {
         ),
     )
 }
+
+CORE_SNAPSHOTS = {
+    # table -> (schema, key, description)
+    "bronze.core_users": (schemas.CORE_USERS, "learner_id", "Core API users, pseudonymous: role and status"),
+    "bronze.core_courses": (schemas.CORE_COURSES, "course_id", "Core API courses"),
+    "bronze.core_modules": (schemas.CORE_MODULES, "module_id", "Core API course modules"),
+    "bronze.core_content_items": (schemas.CORE_CONTENT_ITEMS, "item_id", "Core API content items"),
+    "bronze.core_enrollments": (schemas.CORE_ENROLLMENTS, "enrollment_id", "Core API enrollments"),
+    "bronze.core_item_progress": (schemas.CORE_ITEM_PROGRESS, "progress_id", "Progress per content item"),
+}
+TABLES.update({
+    name: TableSpec(name, schema, primary_key=(key,), description=f"{description} (snapshot, merged on {key}).")
+    for name, (schema, key, description) in CORE_SNAPSHOTS.items()
+})
 
 
 def get_spec(name: str) -> TableSpec:

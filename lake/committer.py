@@ -27,6 +27,7 @@ from lake.catalog import table_uri
 from lake.events import EventColumns, NativeEvent, event_to_row, rows_to_table
 from lake.landing import LandedBatch, LandingLog
 from lake.schemas import DEAD_LETTERS
+from lake.sources.core_outbox import OutboxRelay, outbox_relay_for
 from learnlake.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -149,18 +150,24 @@ def _validate_one(item) -> NativeEvent | str:
         return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False))
 
 
-def commit_forever(committer: Committer, interval_s: float, stop: threading.Event) -> None:
-    """Flush every ``interval_s`` until ``stop`` is set, then once more for what landed last."""
+def commit_forever(committer: Committer, interval_s: float, stop: threading.Event,
+                   relay: OutboxRelay | None = None) -> None:
+    """Flush every ``interval_s`` until ``stop`` is set, then once more for what landed last.
+
+    With a ``relay``, the core API's domain events go to the lake on the same beat.
+    """
+    flushes = [committer.flush] + ([relay.relay] if relay is not None else [])
     while not stop.wait(interval_s):
-        _flush_logging_errors(committer)
-    _flush_logging_errors(committer)
+        _flush_logging_errors(flushes)
+    _flush_logging_errors(flushes)
 
 
-def _flush_logging_errors(committer: Committer) -> None:
-    try:
-        committer.flush()
-    except Exception:  # a failed commit is retried on the next tick; the rows stay landed
-        log.exception("commit failed; will retry")
+def _flush_logging_errors(flushes) -> None:
+    for flush in flushes:
+        try:
+            flush()
+        except Exception:  # a failed commit is retried on the next tick; the rows stay landed
+            log.exception("commit failed; will retry")
 
 
 class CommitterProcess:
@@ -179,6 +186,7 @@ class CommitterProcess:
             "LEARNLAKE_LAKE_URI": str(settings.lake_uri),
             "LEARNLAKE_LANDING_DIR": str(settings.landing_dir),
             "LEARNLAKE_WRITER_ID": settings.writer_id,
+            "LEARNLAKE_DATABASE_URL": settings.database_url,
             "LEARNLAKE_COMMIT_INTERVAL_S": str(settings.commit_interval_s),
             "LEARNLAKE_COMMIT_BATCH_SIZE": str(settings.commit_batch_size),
         }
@@ -216,7 +224,8 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     _stop_with_parent(stop)
-    commit_forever(Committer(landing, settings, max_events=settings.commit_batch_size), settings.commit_interval_s, stop)
+    committer = Committer(landing, settings, max_events=settings.commit_batch_size)
+    commit_forever(committer, settings.commit_interval_s, stop, relay=outbox_relay_for(settings))
 
 
 if __name__ == "__main__":

@@ -81,3 +81,77 @@ DEAD_LETTERS = pa.schema(
         pa.field("payload", pa.string(), nullable=False),
     ]
 )
+
+
+# Snapshots of the core API's tables (``bronze.core_*``), merged on their key. People appear
+# only by pseudonymous learner id: e-mail and name stay in the core database (decision 6).
+CORE_USERS = pa.schema([
+    pa.field("learner_id", pa.string(), nullable=False),
+    pa.field("role", pa.string(), nullable=False),
+    pa.field("is_active", pa.bool_(), nullable=False),
+    pa.field("created_at", _TS, nullable=False),
+    pa.field("updated_at", _TS, nullable=False),
+])
+
+CORE_COURSES = pa.schema([
+    pa.field("course_id", pa.string(), nullable=False),
+    pa.field("title", pa.string(), nullable=False),
+    pa.field("description", pa.string()),
+    pa.field("instructor_learner_id", pa.string(), nullable=False),
+    pa.field("status", pa.string(), nullable=False),
+    pa.field("metadata", pa.string()),  # JSON
+    pa.field("published_at", _TS),
+    pa.field("created_at", _TS, nullable=False),
+    pa.field("updated_at", _TS, nullable=False),
+])
+
+CORE_MODULES = pa.schema([
+    pa.field("module_id", pa.string(), nullable=False),
+    pa.field("course_id", pa.string(), nullable=False),
+    pa.field("position", pa.int32(), nullable=False),
+    pa.field("title", pa.string(), nullable=False),
+    pa.field("created_at", _TS, nullable=False),
+    pa.field("updated_at", _TS, nullable=False),
+])
+
+CORE_CONTENT_ITEMS = pa.schema([
+    pa.field("item_id", pa.string(), nullable=False),
+    pa.field("module_id", pa.string(), nullable=False),
+    pa.field("course_id", pa.string(), nullable=False),
+    pa.field("position", pa.int32(), nullable=False),
+    pa.field("content_type", pa.string(), nullable=False),
+    pa.field("title", pa.string(), nullable=False),
+    pa.field("body", pa.string()),
+    pa.field("url", pa.string()),
+    pa.field("skills", pa.list_(pa.string())),
+    pa.field("difficulty", pa.float64()),
+    pa.field("estimated_minutes", pa.int32()),
+    pa.field("prerequisites", pa.list_(pa.string())),
+    pa.field("created_at", _TS, nullable=False),
+    pa.field("updated_at", _TS, nullable=False),
+])
+
+CORE_ENROLLMENTS = pa.schema([
+    pa.field("enrollment_id", pa.string(), nullable=False),
+    pa.field("learner_id", pa.string(), nullable=False),
+    pa.field("course_id", pa.string(), nullable=False),
+    pa.field("status", pa.string(), nullable=False),
+    pa.field("progress_percent", pa.float64(), nullable=False),
+    pa.field("enrolled_at", _TS, nullable=False),
+    pa.field("completed_at", _TS),
+    pa.field("unenrolled_at", _TS),
+    pa.field("updated_at", _TS, nullable=False),
+])
+
+CORE_ITEM_PROGRESS = pa.schema([
+    pa.field("progress_id", pa.string(), nullable=False),
+    pa.field("enrollment_id", pa.string(), nullable=False),
+    pa.field("learner_id", pa.string(), nullable=False),
+    pa.field("item_id", pa.string(), nullable=False),
+    pa.field("status", pa.string(), nullable=False),
+    pa.field("score", pa.float64()),
+    pa.field("time_spent_s", pa.float64(), nullable=False),
+    pa.field("completed_at", _TS),
+    pa.field("created_at", _TS, nullable=False),
+    pa.field("updated_at", _TS, nullable=False),
+])

@@ -108,3 +108,38 @@ def overwrite(name: str, data: pa.Table, *, settings: Settings | None = None) ->
     """Replace a table's contents in one commit (earlier versions stay readable by time travel)."""
     spec = get_spec(name)
     _write(spec, table_uri(name, settings), conform(spec, data), mode="overwrite")
+
+
+def merge(name: str, data: pa.Table, *, delete_keys: list[str] | None = None,
+          settings: Settings | None = None) -> dict:
+    """Upsert rows into a table on its primary key (creating it on first use), then delete ``delete_keys``.
+
+    Returns the counts Delta reports (rows inserted, updated, deleted).
+    """
+    spec = get_spec(name)
+    if not spec.primary_key:
+        raise ValueError(f"{name} has no primary key to merge on")
+    uri = table_uri(name, settings)
+    data = conform(spec, data)
+    counts = {"inserted": 0, "updated": 0, "deleted": 0}
+    if not DeltaTable.is_deltatable(uri):
+        _write(spec, uri, data, mode="append")
+        counts["inserted"] = data.num_rows
+    elif data.num_rows:
+        predicate = " AND ".join(f"t.{key} = s.{key}" for key in spec.primary_key)
+        for attempt in range(1, COMMIT_ATTEMPTS + 1):
+            try:
+                result = (DeltaTable(uri).merge(data, predicate, source_alias="s", target_alias="t")
+                          .when_matched_update_all().when_not_matched_insert_all().execute())
+                break
+            except CommitFailedError:
+                if attempt == COMMIT_ATTEMPTS:
+                    raise
+                time.sleep(0.05 * attempt)
+        counts["inserted"] = result.get("num_target_rows_inserted", 0)
+        counts["updated"] = result.get("num_target_rows_updated", 0)
+    if delete_keys:
+        (key,) = spec.primary_key
+        quoted = ", ".join("'" + k.replace("'", "''") + "'" for k in delete_keys)
+        counts["deleted"] = DeltaTable(uri).delete(f"{key} IN ({quoted})").get("num_deleted_rows", 0)
+    return counts

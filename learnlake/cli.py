@@ -27,6 +27,8 @@ ingest_app = typer.Typer(help="The ingestion landing logs.", no_args_is_help=Tru
 app.add_typer(ingest_app, name="ingest")
 lake_app = typer.Typer(help="Delta table maintenance.", no_args_is_help=True)
 app.add_typer(lake_app, name="lake")
+db_app = typer.Typer(help="The core course/user database.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
 bench_app = typer.Typer(help="Benchmarks that print their figures.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
 console = Console(stderr=True)
@@ -51,21 +53,79 @@ def pipeline_run(learners: LearnersOption = None) -> None:
 
 @ingest_app.command("flush")
 def ingest_flush() -> None:
-    """Commit everything waiting in the landing logs to bronze.events (safe beside a running API)."""
+    """Commit everything waiting in the landing logs, and the core API's outbox, to bronze.events.
+
+    Safe beside a running API: Delta transaction ids keep every event to one copy.
+    """
     from lake.committer import Committer
     from lake.landing import LandingLog
+    from lake.sources.core_outbox import outbox_relay_for
 
     settings = get_settings()
     logs = sorted(p for p in settings.landing_dir.glob("*") if p.is_dir()) if settings.landing_dir.exists() else []
-    total = 0
     for directory in logs:
         landing = LandingLog(directory, directory.name, readonly=True)
         stats = Committer(landing, settings, max_events=settings.commit_batch_size).flush()
-        total += stats.committed
         console.print(f"{directory.name}: {stats.committed:,} events committed, {stats.dead_letters:,} dead letters, "
                       f"up to batch {stats.last_seq}")
     if not logs:
         console.print(f"no landing logs under {settings.landing_dir}")
+    relay = outbox_relay_for(settings)
+    if relay is None:
+        console.print("no core database yet: no domain events to relay")
+        return
+    try:
+        relayed = relay.relay()
+    finally:
+        relay.close()
+    console.print(f"outbox: {relayed.events:,} domain events relayed in {relayed.batches} batches")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Alembic revision")] = "head") -> None:
+    """Apply the core database's migrations (LEARNLAKE_DATABASE_URL; SQLite under home by default)."""
+    from serving.core.migrate import current_revision, upgrade
+
+    settings = get_settings()
+    upgrade(settings.database_url, revision)
+    console.print(f"core database at revision {current_revision(settings.database_url)}: {_safe_url(settings)}")
+
+
+@db_app.command("seed")
+def db_seed(learners: LearnersOption = None) -> None:
+    """Fill the core database with the simulator's users, courses, enrollments and progress."""
+    _seed_core_database(get_settings(), learners)
+
+
+def _seed_core_database(settings: Settings, learners: int | None) -> None:
+    from lake.sources.simulator import config_from_settings, simulate
+    from serving.core.db import Database
+    from serving.core.migrate import upgrade
+    from serving.core.outbox import Outbox
+    from serving.core.seed import DEMO_PASSWORD, seed_from_simulation
+
+    upgrade(settings.database_url)
+    database = Database(settings.database_url)
+    try:
+        with console.status("Seeding the core database with the simulated platform..."):
+            sim = simulate(config_from_settings(settings, learners=learners))
+            counts = seed_from_simulation(database, Outbox(settings.pseudonym_key.get_secret_value()), sim)
+    finally:
+        database.dispose()
+    if counts.users:
+        console.print(f"core database seeded: {counts.users:,} users, {counts.courses} courses, "
+                      f"{counts.enrollments:,} enrollments, {counts.progress:,} item completions")
+    else:
+        console.print("core database already seeded")
+    accounts = ["admin@learnlake.example", "analyst@learnlake.example"] + sim.users.group_by(
+        "role", maintain_order=True).first()["email"].to_list()
+    console.print(f"demo accounts (password {DEMO_PASSWORD!r}): {', '.join(accounts)}")
+
+
+def _safe_url(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.database_url).render_as_string(hide_password=True)
 
 
 TableArgument = Annotated[str, typer.Argument(help="A catalogued table, e.g. bronze.events.")]
@@ -146,8 +206,9 @@ def demo(
 ) -> None:
     """Run the whole platform end to end on simulated data, then serve it."""
     started = time.monotonic()
-    run = _run_pipeline(learners)
     settings = get_settings()
+    _seed_core_database(settings, learners)
+    run = _run_pipeline(learners)
     _print_summary(run, settings, elapsed_s=time.monotonic() - started)
     if not run.success:
         raise typer.Exit(1)

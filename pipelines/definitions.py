@@ -6,6 +6,7 @@ load; elsewhere call ``pipelines.defs.transforms.project.prepare_manifest()`` fi
 
 import dagster as dg
 
+from pipelines.defs.core.assets import core_snapshots
 from pipelines.defs.lake.assets import bronze_events
 from pipelines.defs.lake.schedules import lake_maintenance_job, lake_maintenance_schedule
 from pipelines.defs.lake.sensors import bronze_events_sensor, downstream_of_events_job
@@ -13,7 +14,7 @@ from pipelines.defs.models.assets import popularity_recommender
 from pipelines.defs.transforms.assets import published_warehouse, warehouse_models
 from pipelines.defs.transforms.project import dbt_resource
 
-all_assets = [bronze_events, warehouse_models, published_warehouse, popularity_recommender]
+all_assets = [bronze_events, core_snapshots, warehouse_models, published_warehouse, popularity_recommender]
 
 resources = {"dbt": dbt_resource()}
 

@@ -68,6 +68,19 @@ class SimulationConfig:
             raise ValueError(msg)
 
 
+def config_from_settings(settings, *, learners: int | None = None, courses: int | None = None,
+                         days: int | None = None, seed: int | None = None) -> SimulationConfig:
+    """The simulation that ``LEARNLAKE_*`` settings describe, with optional overrides."""
+    return SimulationConfig(
+        learners=learners or settings.learners,
+        courses=courses or settings.courses,
+        days=days or settings.simulation_days,
+        seed=settings.seed if seed is None else seed,
+        start=date.fromisoformat(settings.simulation_start),
+        pseudonym_key=settings.pseudonym_key.get_secret_value(),
+    )
+
+
 @dataclass
 class Simulation:
     """Platform entities, activity events and the ground truth behind them."""

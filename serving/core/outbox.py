@@ -4,10 +4,12 @@ The relay in ``lake.sources.core_outbox`` later moves them into ``bronze.events`
 carry ids and facts, never e-mail or name; users appear by their pseudonymous learner id.
 """
 
+from datetime import datetime
+
 from sqlalchemy.orm import Session
 
 from lake.privacy import learner_id_for
-from serving.core.tables import OutboxEvent
+from serving.core.tables import OutboxEvent, utcnow
 
 
 class Outbox:
@@ -20,8 +22,13 @@ class Outbox:
         return learner_id_for(user_id, self.pseudonym_key)
 
     def record(self, session: Session, event_type: str, *, actor_id: str, entity_type: str, entity_id: str,
-               course_id: str | None = None, **facts) -> None:
-        """Add one event; ``entity_id`` of a user is replaced by its learner id."""
+               course_id: str | None = None, occurred_at: datetime | None = None, flush: bool = True,
+               **facts) -> None:
+        """Add one event; ``entity_id`` of a user is replaced by its learner id.
+
+        ``occurred_at`` (default now) is for imports of past changes; ``flush=False`` for bulk
+        imports in one transaction, where nothing else competes for the rows.
+        """
         if entity_type == "user":
             entity_id = self.learner_id(entity_id)
         session.add(OutboxEvent(
@@ -30,8 +37,10 @@ class Outbox:
             entity_id=entity_id,
             learner_id=self.learner_id(actor_id),
             course_id=course_id,
+            occurred_at=occurred_at or utcnow(),
             payload={key: value for key, value in facts.items() if value is not None},
         ))
         # Flush now: the outbox id is drawn while the caller still holds its row locks, so
         # ids rise in commit order for each entity.
-        session.flush()
+        if flush:
+            session.flush()

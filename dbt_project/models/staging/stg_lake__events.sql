@@ -1,4 +1,5 @@
--- One row per event, typed and renamed; nothing else.
+-- One row per learner activity event, typed and renamed. Domain events of the core API
+-- (source 'outbox': user.registered, enrollment.created...) are staged apart.
 select
     event_id,
     learner_id,
@@ -20,3 +21,4 @@ select
     event_date as activity_date,
     source
 from {{ source('bronze', 'events') }}
+where source <> 'outbox'

@@ -1,12 +1,10 @@
 """Lake assets: activity events (from the simulator until ingestion lands) and ground truth."""
 
-from datetime import date
-
 import dagster as dg
 
 from lake import writers
 from lake.readers import table_version
-from lake.sources.simulator import SimulationConfig, simulate
+from lake.sources.simulator import config_from_settings, simulate
 from learnlake.settings import get_settings
 
 
@@ -27,14 +25,8 @@ class SimulatorConfig(dg.Config):
 )
 def bronze_events(context: dg.AssetExecutionContext, config: SimulatorConfig) -> dg.MaterializeResult:
     settings = get_settings()
-    cfg = SimulationConfig(
-        learners=config.learners or settings.learners,
-        courses=config.courses or settings.courses,
-        days=config.days or settings.simulation_days,
-        seed=settings.seed if config.seed is None else config.seed,
-        start=date.fromisoformat(settings.simulation_start),
-        pseudonym_key=settings.pseudonym_key.get_secret_value(),
-    )
+    cfg = config_from_settings(settings, learners=config.learners, courses=config.courses, days=config.days,
+                               seed=config.seed)
     context.log.info(f"simulating {cfg.learners} learners in {cfg.courses} courses over {cfg.days} days")
     sim = simulate(cfg)
     # One writer identity per simulator configuration: re-running the same one adds nothing.

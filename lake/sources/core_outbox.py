@@ -1,0 +1,188 @@
+"""Moves the core API's domain events from its outbox table into ``bronze.events``, exactly once.
+
+The relay works in numbered batches:
+
+1. claim: in one database transaction, take the next batch number from ``outbox_relay``
+   (a compare-and-set, so two relays never share a number) and stamp it on the oldest
+   unclaimed outbox rows;
+2. append those rows to ``bronze.events`` with the Delta transaction id
+   (``core-outbox``, batch number).
+
+A crash after 1 leaves a claimed batch that the next run finds (its number is above the
+Delta transaction version) and appends; a crash after 2 leaves nothing to do, because Delta
+already records that batch number. The lake is the relay's only checkpoint.
+
+Per entity, outbox ids rise in commit order (the API draws them while it holds the entity's
+row lock), and batches go out in id order, so each entity's events arrive in order.
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import orjson
+import pyarrow as pa
+import sqlalchemy as sa
+from deltalake import DeltaTable
+
+from lake import writers
+from lake.catalog import table_uri
+from lake.schemas import EVENT_SCHEMA_VERSION, EVENTS
+from learnlake.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
+
+APP_ID = "core-outbox"
+SOURCE = "outbox"
+
+# The API's tables as the relay needs them (lake/ may not import serving/; names are the contract).
+OUTBOX = sa.table(
+    "outbox",
+    *(sa.column(name) for name in ("id", "event_id", "event_type", "entity_type", "entity_id", "learner_id",
+                                   "course_id", "occurred_at", "payload", "relay_batch")),
+)
+RELAY_STATE = sa.table("outbox_relay", sa.column("id"), sa.column("last_batch"))
+
+
+@dataclass
+class RelayStats:
+    batches: int = 0
+    events: int = 0
+    last_batch: int = 0
+
+
+class OutboxRelay:
+    """Relays one core database's outbox; safe to run beside other relays of the same database."""
+
+    def __init__(self, database_url: str, settings: Settings | None = None, *, batch_size: int = 10_000,
+                 keep_delivered_s: float = 86_400) -> None:
+        self.settings = settings or get_settings()
+        connect_args = {"timeout": 30} if database_url.startswith("sqlite") else {}
+        self.engine = sa.create_engine(database_url, connect_args=connect_args)
+        self.batch_size = batch_size
+        self.keep_delivered_s = keep_delivered_s
+        self._delivered: int | None = None  # read from Delta once; this relay moves it on after
+
+    def delivered_batch(self) -> int:
+        uri = table_uri("bronze.events", self.settings)
+        if not DeltaTable.is_deltatable(uri):
+            return 0
+        return DeltaTable(uri).transaction_version(APP_ID) or 0
+
+    def relay(self) -> RelayStats:
+        """Append every outbox event not yet in the lake."""
+        if self._delivered is None:
+            self._delivered = self.delivered_batch()
+        stats = RelayStats(last_batch=self._delivered)
+        while True:
+            batch = self._pending_batch(stats.last_batch) or self._claim()
+            if batch is None:
+                break
+            rows = self._rows_of(batch)
+            writers.append("bronze.events", _to_events(rows), app_id=APP_ID, batch_version=batch,
+                           settings=self.settings)
+            stats.batches += 1
+            stats.events += len(rows)
+            stats.last_batch = self._delivered = batch
+        if stats.batches:
+            log.info("relayed %s domain events in %s batches", stats.events, stats.batches)
+            self._prune(stats.last_batch)
+        return stats
+
+    def _pending_batch(self, delivered: int) -> int | None:
+        """A batch claimed earlier but not in the lake yet (its relay stopped in between)."""
+        with self.engine.connect() as connection:
+            return connection.execute(sa.select(sa.func.min(OUTBOX.c.relay_batch))
+                                      .where(OUTBOX.c.relay_batch > delivered)).scalar()
+
+    def _claim(self) -> int | None:
+        with self.engine.begin() as connection:
+            last = connection.execute(sa.select(RELAY_STATE.c.last_batch).where(RELAY_STATE.c.id == 1)).scalar_one()
+            batch = last + 1
+            taken = connection.execute(sa.update(RELAY_STATE).where(RELAY_STATE.c.id == 1,
+                                                                    RELAY_STATE.c.last_batch == last)
+                                       .values(last_batch=batch)).rowcount
+            if taken != 1:
+                return None  # another relay claimed this number; its rows are its own
+            oldest = (sa.select(OUTBOX.c.id).where(OUTBOX.c.relay_batch.is_(None)).order_by(OUTBOX.c.id)
+                      .limit(self.batch_size).scalar_subquery())
+            claimed = connection.execute(sa.update(OUTBOX).where(OUTBOX.c.relay_batch.is_(None),
+                                                                 OUTBOX.c.id.in_(oldest))
+                                         .values(relay_batch=batch)).rowcount
+            if not claimed:
+                connection.rollback()  # keep the number: batch numbers only mark real batches
+                return None
+        return batch
+
+    def _rows_of(self, batch: int) -> list[dict]:
+        with self.engine.connect() as connection:
+            result = connection.execute(sa.select(OUTBOX).where(OUTBOX.c.relay_batch == batch).order_by(OUTBOX.c.id))
+            return [dict(row._mapping) for row in result]
+
+    def _prune(self, delivered: int) -> None:
+        """Forget delivered events after a while: the lake has them."""
+        cutoff = datetime.now(UTC) - timedelta(seconds=self.keep_delivered_s)
+        if self.engine.dialect.name == "sqlite":
+            cutoff = cutoff.replace(tzinfo=None)
+        with self.engine.begin() as connection:
+            connection.execute(sa.delete(OUTBOX).where(OUTBOX.c.relay_batch <= delivered,
+                                                       OUTBOX.c.occurred_at < cutoff))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def outbox_relay_for(settings: Settings) -> OutboxRelay | None:
+    """A relay for the configured core database, or None while there is no migrated one."""
+    url = settings.database_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return None
+    relay = OutboxRelay(url, settings)
+    try:
+        with relay.engine.connect() as connection:
+            if not sa.inspect(connection).has_table("outbox"):
+                relay.close()
+                return None
+    except sa.exc.OperationalError as exc:
+        relay.close()
+        log.warning("core database unreachable, domain events not relayed this time: %s", exc)
+        return None
+    return relay
+
+
+def _to_events(rows: list[dict]) -> pa.Table:
+    received_at = datetime.now(UTC)
+    events = []
+    for row in rows:
+        facts = row["payload"] if isinstance(row["payload"], dict) else orjson.loads(row["payload"])
+        occurred_at = _utc(row["occurred_at"])
+        progress = row["event_type"] == "progress.updated"
+        events.append({
+            "event_id": row["event_id"],
+            "learner_id": row["learner_id"],
+            "verb": row["event_type"],
+            "object_type": row["entity_type"],
+            "object_id": row["entity_id"],
+            "course_id": row["course_id"],
+            "module_id": facts.get("module_id"),
+            "result_score": facts.get("score") if progress else None,
+            "result_completion": facts.get("status") == "completed" if progress else None,
+            "result_duration_s": facts.get("time_spent_s") if progress else None,
+            "context_platform": "core-api",
+            "timestamp": occurred_at,
+            "received_at": received_at,
+            "event_date": occurred_at.date(),
+            "schema_version": EVENT_SCHEMA_VERSION,
+            "source": SOURCE,
+            "payload": orjson.dumps({"outbox_id": row["id"], "event_type": row["event_type"],
+                                     "entity_type": row["entity_type"], "entity_id": row["entity_id"],
+                                     **facts}).decode(),
+        })
+    return pa.Table.from_pylist(events, schema=EVENTS)
+
+
+def _utc(value) -> datetime:
+    if isinstance(value, str):  # SQLite through a plain table() comes back as text
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
