@@ -167,7 +167,7 @@ def _to_events(rows: list[dict]) -> pa.Table:
             "course_id": row["course_id"],
             "module_id": facts.get("module_id"),
             "result_score": facts.get("score") if progress else None,
-            "result_completion": facts.get("status") == "completed" if progress else None,
+            "result_completion": facts.get("item_status") == "completed" if progress else None,
             "result_duration_s": facts.get("time_spent_s") if progress else None,
             "context_platform": "core-api",
             "timestamp": occurred_at,

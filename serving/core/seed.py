@@ -129,7 +129,8 @@ def _seed_enrollments(session, outbox: Outbox, sim: Simulation) -> tuple[int, in
                                      created_at=row["completed_at"], updated_at=row["completed_at"]))
             outbox.record(session, "progress.updated", actor_id=enr["user_id"], entity_type="enrollment",
                           entity_id=enr["enrollment_id"], course_id=enr["course_id"], occurred_at=row["completed_at"],
-                          flush=False, item_id=row["object_id"], status=ProgressStatus.COMPLETED, score=row["score"],
-                          progress_percent=round(100.0 * i / total, 2))
+                          flush=False, item_id=row["object_id"], item_status=ProgressStatus.COMPLETED,
+                          score=row["score"], progress_percent=round(100.0 * i / total, 2),
+                          status=EnrollmentStatus.ACTIVE if i < total else EnrollmentStatus.COMPLETED)
             progress_rows += 1
     return sim.enrollments.height, progress_rows

@@ -170,7 +170,7 @@ def report_progress(course_id: str, body: ProgressBody, user: Student, database:
             progress.completed_at = now
         session.flush()
         _recompute_percent(session, enrollment, now)
-        _record(outbox, session, "progress.updated", user.id, enrollment, item_id=item.id, status=progress.status,
+        _record(outbox, session, "progress.updated", user.id, enrollment, item_id=item.id, item_status=progress.status,
                 score=progress.score, time_spent_s=body.time_spent_s)
         if enrollment.status == EnrollmentStatus.COMPLETED and enrollment.completed_at == now:
             _record(outbox, session, "enrollment.completed", user.id, enrollment)

@@ -1,0 +1,146 @@
+"""Fixtures of the core API tests: every test here runs on SQLite and on PostgreSQL.
+
+PostgreSQL is the one on 127.0.0.1:5432 (user postgres, trust auth). The session creates a
+database of its own there, migrates it once, and empties it before each test. Without a
+reachable server these cases are skipped, or fail when ``LEARNLAKE_REQUIRE_SERVICES=1``.
+"""
+
+import os
+import uuid
+from dataclasses import dataclass, field
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+
+from serving.core.migrate import upgrade
+from serving.core.tables import Base, Role, User
+from serving.core.security import hash_password
+from serving.main import create_app
+
+PG_ADMIN_URL = os.environ.get("LEARNLAKE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PASSWORD = "correct horse battery"
+
+
+def services_required() -> bool:
+    return os.environ.get("LEARNLAKE_REQUIRE_SERVICES") == "1"
+
+
+def unavailable(reason: str):
+    if services_required():
+        pytest.fail(f"{reason} (LEARNLAKE_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A fresh, migrated PostgreSQL database for this test session, dropped at the end."""
+    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    name = f"learnlake_test_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        unavailable(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc.orig}")
+    url = sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    upgrade(url)
+    yield url
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+def _empty_postgres(url: str) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as connection:
+        tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+        connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY CASCADE")
+        connection.exec_driver_sql("INSERT INTO outbox_relay (id, last_batch) VALUES (1, 0)")
+    engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path) -> str:
+    """The core database URL, once SQLite in tmp_path and once the session's PostgreSQL, emptied."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'core.db'}"
+    url = request.getfixturevalue("postgres_url")
+    _empty_postgres(url)
+    return url
+
+
+@dataclass
+class CoreApi:
+    """A running app, and helpers to make signed-in users of each role."""
+
+    client: TestClient
+    settings: object
+    users: dict = field(default_factory=dict)
+
+    def user(self, role: Role | str = Role.LEARNER, name: str | None = None) -> "SignedIn":
+        """A new user of ``role`` (written straight to the database: only admins can make roles), signed in."""
+        name = name or f"{role}-{len(self.users) + 1}"
+        email = f"{name}@example.org"
+        with self.client.app.state.database.write() as session:
+            user = User(email=email, name=name.title(), role=str(role), password_hash=_password_hash())
+            session.add(user)
+        tokens = self.client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+        assert tokens.status_code == 200, tokens.text
+        signed_in = SignedIn(user.id, email, str(role), tokens.json()["access_token"], tokens.json()["refresh_token"])
+        self.users[name] = signed_in
+        return signed_in
+
+    def course(self, owner: "SignedIn", *, publish: bool = True, items: int = 4) -> dict:
+        """A course of ``owner`` with one module of ``items`` lessons, published unless told otherwise."""
+        course = self.client.post("/api/v1/courses", json={"title": "Statistics for people"},
+                                  headers=owner.headers).json()
+        module = self.client.post(f"/api/v1/courses/{course['id']}/modules", json={"title": "Basics"},
+                                  headers=owner.headers).json()
+        course["item_ids"] = [
+            self.client.post(f"/api/v1/courses/{course['id']}/modules/{module['id']}/items",
+                             json={"content_type": "lesson", "title": f"Lesson {i}", "skills": ["mean"]},
+                             headers=owner.headers).json()["id"]
+            for i in range(items)
+        ]
+        course["module_id"] = module["id"]
+        if publish:
+            assert self.client.post(f"/api/v1/courses/{course['id']}/publish", headers=owner.headers).is_success
+        return course
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    id: str
+    email: str
+    role: str
+    access_token: str
+    refresh_token: str
+
+    @property
+    def headers(self) -> dict:
+        return {"Authorization": f"Bearer {self.access_token}"}
+
+
+_HASH = {}
+
+
+def _password_hash() -> str:
+    # argon2 is slow on purpose; one hash of the shared test password serves every user.
+    if "hash" not in _HASH:
+        _HASH["hash"] = hash_password(PASSWORD)
+    return _HASH["hash"]
+
+
+def core_settings(learnlake_home, database_url: str, **overrides):
+    return learnlake_home.model_copy(update={
+        "database_url": database_url, "run_committer": False, "ingest_validation_workers": 0,
+        "rate_limit_read": "100000/minute", "rate_limit_write": "100000/minute", "rate_limit_auth": "100000/minute",
+        **overrides})
+
+
+@pytest.fixture
+def api(learnlake_home, database_url) -> CoreApi:
+    settings = core_settings(learnlake_home, database_url)
+    with TestClient(create_app(settings)) as client:
+        yield CoreApi(client, settings)
