@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 
 from serving.core.migrate import upgrade
 from serving.core.tables import Base, Role, User
-from serving.core.security import hash_password
+from serving.core.security import hash_password, issue_access_token
 from serving.main import create_app
 
 PG_ADMIN_URL = os.environ.get("LEARNLAKE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -78,16 +78,24 @@ class CoreApi:
     settings: object
     users: dict = field(default_factory=dict)
 
-    def user(self, role: Role | str = Role.LEARNER, name: str | None = None) -> "SignedIn":
-        """A new user of ``role`` (written straight to the database: only admins can make roles), signed in."""
+    def user(self, role: Role | str = Role.LEARNER, name: str | None = None, *, login: bool = False) -> "SignedIn":
+        """A new user of ``role`` (written straight to the database: only admins can make roles).
+
+        With ``login`` they sign in through the API (and get a refresh token); otherwise their
+        access token is minted directly, which skips argon2 and keeps big tests fast.
+        """
         name = name or f"{role}-{len(self.users) + 1}"
         email = f"{name}@example.org"
         with self.client.app.state.database.write() as session:
             user = User(email=email, name=name.title(), role=str(role), password_hash=_password_hash())
             session.add(user)
-        tokens = self.client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
-        assert tokens.status_code == 200, tokens.text
-        signed_in = SignedIn(user.id, email, str(role), tokens.json()["access_token"], tokens.json()["refresh_token"])
+        if login:
+            tokens = self.client.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+            assert tokens.status_code == 200, tokens.text
+            access, refresh = tokens.json()["access_token"], tokens.json()["refresh_token"]
+        else:
+            access, refresh = issue_access_token(user.id, str(role), self.settings), None
+        signed_in = SignedIn(user.id, email, str(role), access, refresh)
         self.users[name] = signed_in
         return signed_in
 
@@ -115,7 +123,7 @@ class SignedIn:
     email: str
     role: str
     access_token: str
-    refresh_token: str
+    refresh_token: str | None
 
     @property
     def headers(self) -> dict:

@@ -50,7 +50,7 @@ def test_wrong_password_and_unknown_email_get_the_same_answer(api):
 
 
 def test_refresh_rotates_and_reuse_of_a_used_token_signs_out_everywhere(api):
-    learner = api.user()
+    learner = api.user(login=True)
     first = api.client.post("/api/v1/auth/refresh", json={"refresh_token": learner.refresh_token})
     assert first.status_code == 200
     second_refresh = first.json()["refresh_token"]
@@ -62,7 +62,7 @@ def test_refresh_rotates_and_reuse_of_a_used_token_signs_out_everywhere(api):
 
 
 def test_logout_revokes_the_refresh_token(api):
-    learner = api.user()
+    learner = api.user(login=True)
     assert api.client.post("/api/v1/auth/logout", json={"refresh_token": learner.refresh_token}).status_code == 204
     assert api.client.post("/api/v1/auth/refresh", json={"refresh_token": learner.refresh_token}).status_code == 401
 
