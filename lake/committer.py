@@ -8,13 +8,16 @@ append the same rows twice. Rows that cannot be turned into events go to
 """
 
 import ctypes
+import fcntl
 import logging
 import os
 import signal
 import subprocess
 import sys
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from datetime import UTC, datetime
 
 import orjson
@@ -34,6 +37,7 @@ log = logging.getLogger(__name__)
 
 ONE_EVENT = TypeAdapter(NativeEvent)
 PR_SET_PDEATHSIG = 1
+COMMIT_LOCK = ".commit.lock"  # in the landing log directory
 
 
 @dataclass
@@ -61,7 +65,16 @@ class Committer:
         return DeltaTable(uri).transaction_version(self.app_id) or 0
 
     def flush(self, max_batches: int | None = None) -> CommitStats:
-        """Commit everything landed so far (or ``max_batches`` micro-batches of it)."""
+        """Commit everything landed so far (or ``max_batches`` micro-batches of it).
+
+        One committer at a time per landing log (the API's, or ``learnlake ingest flush``
+        beside it): Delta transaction ids stop a batch from being committed twice in a row,
+        not by two writers at the same instant. The log is local, so a file lock suffices.
+        """
+        with _exclusive(self.landing.directory / COMMIT_LOCK):
+            return self._flush(max_batches)
+
+    def _flush(self, max_batches: int | None) -> CommitStats:
         stats = CommitStats(last_seq=self.committed_seq())
         self.landing.mark_committed(stats.last_seq)
         while max_batches is None or stats.batches < max_batches:
@@ -148,6 +161,16 @@ def _validate_one(item) -> NativeEvent | str:
         return ONE_EVENT.validate_python(item)
     except ValidationError as exc:
         return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False))
+
+
+@contextmanager
+def _exclusive(lock_path: Path):
+    with open(lock_path, "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def commit_forever(committer: Committer, interval_s: float, stop: threading.Event,

@@ -10,13 +10,19 @@ The relay works in numbered batches:
 
 A crash after 1 leaves a claimed batch that the next run finds (its number is above the
 Delta transaction version) and appends; a crash after 2 leaves nothing to do, because Delta
-already records that batch number. The lake is the relay's only checkpoint.
+already records that batch number. The lake is the relay's only checkpoint. A lease in ``outbox_relay`` lets one relay work at
+a time: Delta transaction ids stop a batch from being appended twice in a row, but not by two
+writers at the same instant.
 
 Per entity, outbox ids rise in commit order (the API draws them while it holds the entity's
 row lock), and batches go out in id order, so each entity's events arrive in order.
 """
 
 import logging
+import os
+import socket
+import time
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -42,7 +48,9 @@ OUTBOX = sa.table(
     *(sa.column(name) for name in ("id", "event_id", "event_type", "entity_type", "entity_id", "learner_id",
                                    "course_id", "occurred_at", "payload", "relay_batch")),
 )
-RELAY_STATE = sa.table("outbox_relay", sa.column("id"), sa.column("last_batch"))
+RELAY_STATE = sa.table("outbox_relay", sa.column("id"), sa.column("last_batch"), sa.column("lease_holder"),
+                       sa.column("lease_until"))
+LEASE_S = 120  # far longer than one batch takes; a relay that died frees the lease after this
 
 
 @dataclass
@@ -62,7 +70,7 @@ class OutboxRelay:
         self.engine = sa.create_engine(database_url, connect_args=connect_args)
         self.batch_size = batch_size
         self.keep_delivered_s = keep_delivered_s
-        self._delivered: int | None = None  # read from Delta once; this relay moves it on after
+        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
     def delivered_batch(self) -> int:
         uri = table_uri("bronze.events", self.settings)
@@ -71,24 +79,48 @@ class OutboxRelay:
         return DeltaTable(uri).transaction_version(APP_ID) or 0
 
     def relay(self) -> RelayStats:
-        """Append every outbox event not yet in the lake."""
-        if self._delivered is None:
-            self._delivered = self.delivered_batch()
-        stats = RelayStats(last_batch=self._delivered)
+        """Append every outbox event not yet in the lake (nothing if another relay is at work)."""
+        if not self._take_lease():
+            return RelayStats()
+        try:
+            return self._relay()
+        finally:
+            self._release_lease()
+
+    def _relay(self) -> RelayStats:
+        stats = RelayStats(last_batch=self.delivered_batch())
         while True:
             batch = self._pending_batch(stats.last_batch) or self._claim()
-            if batch is None:
+            if batch is None or not self._take_lease():
                 break
             rows = self._rows_of(batch)
             writers.append("bronze.events", _to_events(rows), app_id=APP_ID, batch_version=batch,
                            settings=self.settings)
             stats.batches += 1
             stats.events += len(rows)
-            stats.last_batch = self._delivered = batch
+            stats.last_batch = batch
         if stats.batches:
             log.info("relayed %s domain events in %s batches", stats.events, stats.batches)
             self._prune(stats.last_batch)
         return stats
+
+    def _take_lease(self) -> bool:
+        """Take (or renew) the lease unless another live relay holds it."""
+        now = time.time()
+        with self.engine.begin() as connection:
+            taken = connection.execute(
+                sa.update(RELAY_STATE)
+                .where(RELAY_STATE.c.id == 1, sa.or_(RELAY_STATE.c.lease_until.is_(None),
+                                                     RELAY_STATE.c.lease_until < now,
+                                                     RELAY_STATE.c.lease_holder == self.holder))
+                .values(lease_holder=self.holder, lease_until=now + LEASE_S)).rowcount
+        return taken == 1
+
+    def _release_lease(self) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(sa.update(RELAY_STATE).where(RELAY_STATE.c.id == 1,
+                                                            RELAY_STATE.c.lease_holder == self.holder)
+                               .values(lease_holder=None, lease_until=None))
 
     def _pending_batch(self, delivered: int) -> int | None:
         """A batch claimed earlier but not in the lake yet (its relay stopped in between)."""

@@ -221,9 +221,15 @@ class OutboxEvent(Base):
 
 
 class OutboxRelayState(Base):
-    """One row: the last relay batch number handed out (a compare-and-set guards it)."""
+    """One row: the last relay batch number handed out, and the lease of the relay at work.
+
+    Delta transaction ids stop a batch from being appended twice one after the other, not by
+    two relays at the same instant; the lease lets one relay work at a time, on any host.
+    """
 
     __tablename__ = "outbox_relay"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     last_batch: Mapped[int] = mapped_column(BigId, default=0)
+    lease_holder: Mapped[str | None] = mapped_column(String(64))
+    lease_until: Mapped[float | None] = mapped_column(Float)  # epoch seconds

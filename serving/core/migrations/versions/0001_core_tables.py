@@ -36,6 +36,8 @@ def upgrade() -> None:
     outbox_relay = op.create_table('outbox_relay',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('last_batch', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('lease_holder', sa.String(length=64), nullable=True),
+    sa.Column('lease_until', sa.Float(), nullable=True),
     sa.PrimaryKeyConstraint('id')
     )
     op.bulk_insert(outbox_relay, [{'id': 1, 'last_batch': 0}])
