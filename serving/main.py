@@ -88,6 +88,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             response.headers["X-Experience-API-Version"] = xapi.LRS_VERSION
         return response
 
+    @app.middleware("http")
+    async def _refuse_nul_in_url(request: Request, call_next):
+        # NUL cannot be stored in PostgreSQL text (nor is it in any id); refuse it at the door.
+        if "\x00" in request.url.path or "%00" in request.url.query or "%00" in request.url.path:
+            problem = {"loc": ["path" if "%00" not in request.url.query else "query"],
+                       "msg": "NUL characters are not allowed in the URL", "type": "value_error"}
+            return JSONResponse({"detail": [problem]}, status_code=400 if request.url.path.startswith("/xapi")
+                                else 422)
+        return await call_next(request)
+
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         # xAPI wants 400 for any bad request; the rest of the API keeps FastAPI's 422.

@@ -16,8 +16,8 @@ import sqlalchemy as sa
 
 from lake import writers
 from lake.catalog import get_spec
-from lake.readers import scan_table, table_exists
 from lake.privacy import learner_id_for
+from lake.readers import scan_table, table_exists
 from learnlake.settings import Settings, get_settings
 
 

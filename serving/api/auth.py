@@ -23,7 +23,7 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 
 
 def current_user(request: Request, database: DatabaseDep,
-                 credentials: HTTPAuthorizationCredentials | None = Security(bearer)) -> User:
+                 credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]) -> User:
     """The signed-in user; the role comes from the database, so a change applies at once."""
     if credentials is None:
         raise _unauthorized("sign in first: send 'Authorization: Bearer <access token>'")

@@ -3,7 +3,8 @@
 from datetime import datetime
 from typing import Annotated, Generic, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, field_validator
+from email_validator import EmailNotValidError, validate_email
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
 from serving.core.tables import ContentType, CourseStatus, EnrollmentStatus, ProgressStatus, Role
 
@@ -15,10 +16,39 @@ Password = Annotated[str, Field(min_length=10, max_length=256)]
 Id = Annotated[str, Field(min_length=1, max_length=64)]
 
 
+def _email(value: str) -> str:
+    # Syntax only (no DNS at run time); `.test` addresses are allowed, for test and demo accounts.
+    try:
+        return validate_email(value, check_deliverability=False, test_environment=True).normalized.lower()
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc)) from exc
+
+
+Email = Annotated[str, Field(max_length=320, json_schema_extra={"format": "email"}), AfterValidator(_email)]
+
+
 class Body(BaseModel):
-    """Bodies refuse keys they do not know: a typo must not pass silently."""
+    """Bodies refuse keys they do not know (a typo must not pass silently) and NUL characters
+    anywhere, which PostgreSQL cannot store in text."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value):
+        if _holds_nul(value):
+            raise ValueError("NUL characters (\\u0000) are not allowed")
+        return value
+
+
+def _holds_nul(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(_holds_nul(v) for v in value)
+    return False
 
 
 class Page(BaseModel, Generic[T]):
@@ -32,7 +62,7 @@ class Page(BaseModel, Generic[T]):
 
 
 class RegisterBody(Body):
-    email: EmailStr
+    email: Email
     name: Name
     password: Password
 
@@ -45,7 +75,7 @@ class RegisterBody(Body):
 
 
 class LoginBody(Body):
-    email: EmailStr
+    email: Email
     password: Annotated[str, Field(min_length=1, max_length=256)]
 
 

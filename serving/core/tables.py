@@ -7,6 +7,7 @@ snapshots has ``updated_at``, which the snapshot reads incrementally.
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
+from typing import ClassVar
 
 from sqlalchemy import (
     JSON,
@@ -90,7 +91,7 @@ BigId = BigInteger().with_variant(Integer, "sqlite")
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UtcDateTime}
+    type_annotation_map: ClassVar[dict] = {datetime: UtcDateTime}
 
 
 class Timestamps:

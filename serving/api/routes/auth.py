@@ -8,6 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from serving.api.auth import DatabaseDep, limit_sign_in
 from serving.api.deps import OutboxDep, SettingsDep
+from serving.api.responses import documented
 from serving.api.schemas import LoginBody, RefreshBody, RegisterBody, TokenPair, UserOut
 from serving.core.security import (
     hash_password,
@@ -18,7 +19,8 @@ from serving.core.security import (
 )
 from serving.core.tables import RefreshToken, Role, User
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"], dependencies=[Depends(limit_sign_in)])
+router = APIRouter(prefix="/api/v1/auth", tags=["auth"], dependencies=[Depends(limit_sign_in)],
+                   responses=documented(429))
 
 
 @router.post("/register", status_code=201, response_model=UserOut,

@@ -12,6 +12,7 @@ from serving.api.auth import DatabaseDep, require, require_on
 from serving.api.course_access import visible_course
 from serving.api.deps import OutboxDep
 from serving.api.pagination import Limit, Offset, sort_options
+from serving.api.responses import SIGNED_IN
 from serving.api.routes.courses import NOT_FOUND
 from serving.api.schemas import (
     CourseLearnerOut,
@@ -34,7 +35,7 @@ from serving.core.tables import (
     User,
 )
 
-router = APIRouter(prefix="/api/v1/courses/{course_id}", tags=["enrollments"])
+router = APIRouter(prefix="/api/v1/courses/{course_id}", tags=["enrollments"], responses=SIGNED_IN)
 
 Student = Annotated[User, Depends(require(Permission.STUDY))]
 LEARNER_SORTS = sort_options("enrolled_at", "progress_percent", "name")

@@ -16,8 +16,9 @@ from pydantic import BaseModel
 from lake.events import check_batch
 from serving.api.deps import LandingDep, SettingsDep
 from serving.api.request_body import read_body_limited
+from serving.api.responses import documented
 
-router = APIRouter(prefix="/v1", tags=["ingestion"])
+router = APIRouter(prefix="/v1", tags=["ingestion"], responses=documented(400, 413, 422))
 
 
 class IngestAck(BaseModel):

@@ -4,8 +4,9 @@ from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel
 
 from serving.api.deps import PopularityDep
+from serving.api.responses import documented
 
-router = APIRouter(prefix="/api/v1", tags=["recommendations"])
+router = APIRouter(prefix="/api/v1", tags=["recommendations"], responses=documented(503))
 
 
 class RecommendedItem(BaseModel):

@@ -8,12 +8,13 @@ from sqlalchemy import func, or_, select
 from serving.api.auth import DatabaseDep, require
 from serving.api.deps import OutboxDep
 from serving.api.pagination import Limit, Offset, page, sort_options
+from serving.api.responses import SIGNED_IN
 from serving.api.schemas import EnrollmentOut, Page, UpdateMeBody, UpdateUserBody, UserOut
 from serving.core.permissions import Permission
 from serving.core.security import hash_password
 from serving.core.tables import Enrollment, EnrollmentStatus, Role, User
 
-router = APIRouter(prefix="/api/v1/users", tags=["users"])
+router = APIRouter(prefix="/api/v1/users", tags=["users"], responses=SIGNED_IN)
 
 USER_SORTS = sort_options("created_at", "email", "name", "role")
 USER_COLUMNS = {"id": User.id, "created_at": User.created_at, "email": User.email, "name": User.name,

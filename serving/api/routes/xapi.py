@@ -20,6 +20,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from serving.api.deps import SettingsDep
 from serving.api.request_body import read_body_limited
+from serving.api.responses import documented
 from serving.xapi.formats import accepted_languages, canonical_format, ids_format
 from serving.xapi.models import Actor, Timestamp
 from serving.xapi.multipart import attachment_hashes, build_multipart, parse_multipart
@@ -35,7 +36,7 @@ basic = HTTPBasic(auto_error=False)
 ACTOR = TypeAdapter(Actor)
 TIMESTAMP = TypeAdapter(Timestamp)
 
-router = APIRouter(prefix="/xapi", tags=["xapi"])
+router = APIRouter(prefix="/xapi", tags=["xapi"], responses=documented(400, 401, 404, 409, 412, 413))
 
 
 def require_lrs_client(

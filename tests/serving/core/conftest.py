@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from serving.core.migrate import upgrade
-from serving.core.tables import Base, Role, User
 from serving.core.security import hash_password, issue_access_token
+from serving.core.tables import Base, Role, User
 from serving.main import create_app
 
 PG_ADMIN_URL = os.environ.get("LEARNLAKE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
