@@ -26,6 +26,7 @@ from serving.api.schemas import (
 )
 from serving.core.outbox import Outbox
 from serving.core.permissions import Permission, Scope, scope_of
+from serving.core.progress import recompute_course
 from serving.core.tables import ContentItem, Course, CourseStatus, Enrollment, Module, Role, User
 
 router = APIRouter(prefix="/api/v1/courses", tags=["courses"], responses=SIGNED_IN)
@@ -199,6 +200,8 @@ def delete_module(course_id: str, module_id: str, user: Editor, database: Databa
         session.delete(module)
         outbox.record(session, "module.deleted", actor_id=user.id, entity_type="module", entity_id=module_id,
                       course_id=course_id)
+        session.flush()
+        _recompute_enrollments(session, outbox, user, course_id)
     return Response(status_code=204)
 
 
@@ -221,6 +224,7 @@ def create_item(course_id: str, module_id: str, body: ContentItemCreate, user: E
         outbox.record(session, "content_item.created", actor_id=user.id, entity_type="content_item",
                       entity_id=item.id, course_id=course_id, module_id=module.id, content_type=item.content_type,
                       skills=item.skills, difficulty=item.difficulty, estimated_minutes=item.estimated_minutes)
+        _recompute_enrollments(session, outbox, user, course_id)
         return item
 
 
@@ -256,7 +260,17 @@ def delete_item(course_id: str, item_id: str, user: Editor, database: DatabaseDe
         session.delete(item)
         outbox.record(session, "content_item.deleted", actor_id=user.id, entity_type="content_item",
                       entity_id=item_id, course_id=course_id)
+        session.flush()
+        _recompute_enrollments(session, outbox, user, course_id)
     return Response(status_code=204)
+
+
+def _recompute_enrollments(session: Session, outbox: Outbox, user: User, course_id: str) -> None:
+    """The course's items changed, so its learners' percents may have."""
+    for enrollment in recompute_course(session, course_id):
+        outbox.record(session, "enrollment.recomputed", actor_id=user.id, entity_type="enrollment",
+                      entity_id=enrollment.id, course_id=course_id, status=enrollment.status,
+                      progress_percent=enrollment.progress_percent)
 
 
 def _module_of(session: Session, course: Course, module_id: str) -> Module:

@@ -25,6 +25,7 @@ from serving.api.schemas import (
 )
 from serving.core.outbox import Outbox
 from serving.core.permissions import Permission
+from serving.core.progress import recompute_percent
 from serving.core.tables import (
     ContentItem,
     CourseStatus,
@@ -170,7 +171,7 @@ def report_progress(course_id: str, body: ProgressBody, user: Student, database:
         if body.status == ProgressStatus.COMPLETED and progress.completed_at is None:
             progress.completed_at = now
         session.flush()
-        _recompute_percent(session, enrollment, now)
+        recompute_percent(session, enrollment, now)
         _record(outbox, session, "progress.updated", user.id, enrollment, item_id=item.id, item_status=progress.status,
                 score=progress.score, time_spent_s=body.time_spent_s)
         if enrollment.status == EnrollmentStatus.COMPLETED and enrollment.completed_at == now:
@@ -193,18 +194,6 @@ def my_progress(course_id: str, user: Annotated[User, Depends(require(Permission
 def _enrollment(session: Session, user_id: str, course_id: str, *, lock: bool = False) -> Enrollment | None:
     query = select(Enrollment).where(Enrollment.user_id == user_id, Enrollment.course_id == course_id)
     return session.scalar(query.with_for_update() if lock else query)
-
-
-def _recompute_percent(session: Session, enrollment: Enrollment, now: datetime) -> None:
-    total = session.scalar(select(func.count()).where(ContentItem.course_id == enrollment.course_id)) or 0
-    done = session.scalar(select(func.count()).select_from(ItemProgress).join(
-        ContentItem, ContentItem.id == ItemProgress.item_id).where(
-        ItemProgress.enrollment_id == enrollment.id, ItemProgress.status == ProgressStatus.COMPLETED,
-        ContentItem.course_id == enrollment.course_id)) or 0
-    enrollment.progress_percent = round(100.0 * done / total, 2) if total else 0.0
-    if total and done >= total and enrollment.status == EnrollmentStatus.ACTIVE:
-        enrollment.status = EnrollmentStatus.COMPLETED
-        enrollment.completed_at = now
 
 
 def _progress_out(session: Session, enrollment: Enrollment) -> ProgressOut:
