@@ -44,18 +44,38 @@ def test_demo_prints_a_summary(demo):
     assert str(settings.published_warehouse_path) in output
 
 
+def _activity(settings) -> pl.DataFrame:
+    """Learner activity: bronze.events without the core API's domain events."""
+    return read_table("bronze.events", settings=settings).filter(pl.col("source") != "outbox")
+
+
 def test_events_are_in_the_lake(demo):
     settings, _ = demo
-    events = read_table("bronze.events", settings=settings)
+    events = _activity(settings)
     assert events.height > 1000
     assert events["learner_id"].n_unique() == LEARNERS
     truth = read_table("ground_truth.enrollments", settings=settings)
     assert set(truth["course_id"]) == set(events.drop_nulls("course_id")["course_id"])
 
 
+def test_the_core_database_was_seeded_and_reached_the_lake(demo):
+    settings, output = demo
+    assert "core database seeded" in output
+    users = read_table("bronze.core_users", settings=settings)
+    assert users.filter(pl.col("role") == "learner").height == LEARNERS
+    assert set(users["role"]) == {"learner", "instructor", "analyst", "admin"}
+    enrollments = read_table("bronze.core_enrollments", settings=settings)
+    assert set(enrollments["learner_id"]) <= set(users["learner_id"])
+    # The simulated activity and the core database name the same learners the same way.
+    assert set(_activity(settings)["learner_id"]) <= set(users["learner_id"])
+    domain = read_table("bronze.events", settings=settings).filter(pl.col("source") == "outbox")
+    assert domain.filter(pl.col("verb") == "user.registered").height == users.height
+    assert domain.filter(pl.col("verb") == "enrollment.created").height == enrollments.height
+
+
 def test_mart_matches_the_raw_events(demo):
     settings, _ = demo
-    events = read_table("bronze.events", settings=settings)
+    events = _activity(settings)
     expected = (
         events.drop_nulls("course_id")
         .group_by("course_id", pl.col("event_date").alias("activity_date"))
@@ -89,7 +109,7 @@ def test_api_answers_from_the_champion(demo):
     health = client.get("/health").json()
     assert health == {"status": "ok", "version": health["version"], "events_table": True, "popularity_champion": "1"}
 
-    events = read_table("bronze.events", settings=settings)
+    events = _activity(settings)
     course_id = events.drop_nulls("course_id")["course_id"][0]
     response = client.get(f"/api/v1/courses/{course_id}/popular-items", params={"k": 5})
     assert response.status_code == 200
@@ -109,7 +129,7 @@ def test_dashboard_renders_the_mart(demo):
     at = AppTest.from_file(str(REPO_ROOT / "dashboards" / "app.py"), default_timeout=60).run()
     assert not at.exception
     assert at.title[0].value == "Course activity"
-    events = read_table("bronze.events", settings=settings).drop_nulls("course_id")
+    events = _activity(settings).drop_nulls("course_id")
     assert at.metric[0].value == str(events["course_id"].n_unique())
     assert at.metric[2].value == f"{events.height:,}"
     assert not at.info  # no "no data yet" message

@@ -1,14 +1,21 @@
 """Every state change of the core API reaches bronze.events once, in order per entity."""
 
 import threading
+import time
 from collections import defaultdict
 
 import orjson
 import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner
 
 from lake import readers
 from lake.sources.core_outbox import OutboxRelay
+from learnlake import cli
+from learnlake.settings import get_settings
 from serving.core.tables import OutboxEvent
+from serving.main import create_app
+from tests.serving.core.conftest import CoreApi, core_settings
 
 
 def _drive_some_changes(api) -> None:
@@ -113,3 +120,32 @@ def test_relays_running_side_by_side_deliver_each_event_once(api):
     OutboxRelay(api.settings.database_url, api.settings).relay()
     lake = _domain_events()
     assert len(lake) == len({e["event_id"] for e in lake}) == len(_outbox(api))
+
+
+def test_the_apis_committer_relays_domain_events_on_its_own(learnlake_home, database_url):
+    settings = core_settings(learnlake_home, database_url, run_committer=True, commit_interval_s=0.2)
+    with TestClient(create_app(settings)) as client:
+        api = CoreApi(client, settings)
+        teacher = api.user("instructor")
+        api.course(teacher, items=2)
+        expected = {e.event_id for e in _outbox(api)}
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if readers.table_exists("bronze.events") and set(_domain_events_ids()) >= expected:
+                break
+            time.sleep(0.2)
+    assert sorted(_domain_events_ids()) == sorted(expected)
+
+
+def test_ingest_flush_relays_the_outbox(api, monkeypatch):
+    _drive_some_changes(api)
+    monkeypatch.setenv("LEARNLAKE_DATABASE_URL", api.settings.database_url)
+    get_settings.cache_clear()
+    result = CliRunner().invoke(cli.app, ["ingest", "flush"])
+    assert result.exit_code == 0, result.output
+    assert f"{len(_outbox(api))} domain events relayed" in result.output.replace(",", "")
+    assert len(_domain_events()) == len(_outbox(api))
+
+
+def _domain_events_ids() -> list[str]:
+    return readers.read_table("bronze.events").filter(source="outbox")["event_id"].to_list()
