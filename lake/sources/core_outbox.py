@@ -71,6 +71,7 @@ class OutboxRelay:
         self.batch_size = batch_size
         self.keep_delivered_s = keep_delivered_s
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._seen_delivered = 0  # batches known to be in the lake: the cheap "anything to do?" check
 
     def delivered_batch(self) -> int:
         uri = table_uri("bronze.events", self.settings)
@@ -80,7 +81,7 @@ class OutboxRelay:
 
     def relay(self) -> RelayStats:
         """Append every outbox event not yet in the lake (nothing if another relay is at work)."""
-        if not self._take_lease():
+        if not self._has_work() or not self._take_lease():
             return RelayStats()
         try:
             return self._relay()
@@ -99,10 +100,18 @@ class OutboxRelay:
             stats.batches += 1
             stats.events += len(rows)
             stats.last_batch = batch
+        self._seen_delivered = stats.last_batch
         if stats.batches:
             log.info("relayed %s domain events in %s batches", stats.events, stats.batches)
             self._prune(stats.last_batch)
         return stats
+
+    def _has_work(self) -> bool:
+        """Whether any event is unclaimed or claimed past what this relay saw delivered (one indexed query)."""
+        with self.engine.connect() as connection:
+            row = connection.execute(sa.select(OUTBOX.c.id).where(sa.or_(
+                OUTBOX.c.relay_batch.is_(None), OUTBOX.c.relay_batch > self._seen_delivered)).limit(1)).first()
+        return row is not None
 
     def _take_lease(self) -> bool:
         """Take (or renew) the lease unless another live relay holds it."""
