@@ -1,3 +1,4 @@
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 import orjson
@@ -69,3 +70,17 @@ def test_rows_that_cannot_be_events_become_dead_letters(learnlake_home, natives)
     assert "verb" in dead["reason"] and orjson.loads(dead["payload"]) == broken
     events = readers.read_table("bronze.events")
     assert events.filter(pl.col("event_id") == natives[2]["event_id"])["result_score"].item() == 0.5
+
+
+def test_committers_of_one_landing_log_side_by_side_store_each_event_once(learnlake_home, natives):
+    # The API's committer and `learnlake ingest flush` at the same instant: Delta transaction
+    # ids alone would let both append the same batch; the per-log lock makes them take turns.
+    log = LandingLog(learnlake_home.landing_dir / "w", "w")
+    for start in range(0, 300, 20):
+        _land(log, natives[start:start + 20])
+    committers = [Committer(LandingLog(log.directory, "w", readonly=True), learnlake_home, max_events=20)
+                  for _ in range(3)]
+    with ThreadPoolExecutor(3) as pool:
+        committed = sum(s.committed for s in pool.map(lambda c: c.flush(), committers))
+    table = readers.read_table("bronze.events")
+    assert committed == table.height == table["event_id"].n_unique() == 300
