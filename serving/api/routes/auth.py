@@ -3,7 +3,7 @@
 from datetime import UTC, datetime, timedelta
 
 from fastapi import APIRouter, Depends, HTTPException, Response
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from serving.api.auth import DatabaseDep, limit_sign_in
@@ -85,8 +85,11 @@ def logout(body: RefreshBody, database: DatabaseDep) -> Response:
 
 
 def _issue_tokens(session, user: User, settings) -> TokenPair:
+    now = datetime.now(UTC)
+    # Expired tokens of this user can go: nobody can use them, and reuse detection needs only live ones.
+    session.execute(delete(RefreshToken).where(RefreshToken.user_id == user.id, RefreshToken.expires_at < now))
     token, token_hash = new_refresh_token()
     session.add(RefreshToken(user_id=user.id, token_hash=token_hash,
-                             expires_at=datetime.now(UTC) + timedelta(seconds=settings.refresh_token_ttl_s)))
+                             expires_at=now + timedelta(seconds=settings.refresh_token_ttl_s)))
     return TokenPair(access_token=issue_access_token(user.id, user.role, settings), refresh_token=token,
                      expires_in=settings.access_token_ttl_s)

@@ -3,8 +3,10 @@
 from datetime import UTC, datetime, timedelta
 
 import jwt
+import sqlalchemy as sa
 
 from serving.core.security import issue_access_token
+from serving.core.tables import RefreshToken
 from tests.serving.core.conftest import PASSWORD
 
 
@@ -103,3 +105,14 @@ def test_changing_my_password(api):
                                                        "password": PASSWORD}).status_code == 401
     assert api.client.post("/api/v1/auth/login", json={"email": learner.email,
                                                        "password": "a brand new password"}).status_code == 200
+
+
+def test_expired_refresh_tokens_are_refused_and_purged_at_the_next_sign_in(api):
+    learner = api.user(login=True)
+    database = api.client.app.state.database
+    with database.write() as session:
+        session.execute(sa.update(RefreshToken).values(expires_at=datetime.now(UTC) - timedelta(seconds=1)))
+    assert api.client.post("/api/v1/auth/refresh", json={"refresh_token": learner.refresh_token}).status_code == 401
+    assert api.client.post("/api/v1/auth/login", json={"email": learner.email, "password": PASSWORD}).is_success
+    with database.read() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(RefreshToken)) == 1
