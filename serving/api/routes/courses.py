@@ -267,8 +267,8 @@ def delete_item(course_id: str, item_id: str, user: Editor, database: DatabaseDe
 
 def _recompute_enrollments(session: Session, outbox: Outbox, user: User, course_id: str) -> None:
     """The course's items changed, so its learners' percents may have."""
-    for enrollment in recompute_course(session, course_id):
-        outbox.record(session, "enrollment.recomputed", actor_id=user.id, entity_type="enrollment",
+    for enrollment, event_type in recompute_course(session, course_id):
+        outbox.record(session, event_type, actor_id=user.id, entity_type="enrollment",
                       entity_id=enrollment.id, course_id=course_id, status=enrollment.status,
                       progress_percent=enrollment.progress_percent)
 

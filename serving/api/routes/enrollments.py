@@ -171,11 +171,11 @@ def report_progress(course_id: str, body: ProgressBody, user: Student, database:
         if body.status == ProgressStatus.COMPLETED and progress.completed_at is None:
             progress.completed_at = now
         session.flush()
-        recompute_percent(session, enrollment, now)
+        change = recompute_percent(session, enrollment, now)
         _record(outbox, session, "progress.updated", user.id, enrollment, item_id=item.id, item_status=progress.status,
                 score=progress.score, time_spent_s=body.time_spent_s)
-        if enrollment.status == EnrollmentStatus.COMPLETED and enrollment.completed_at == now:
-            _record(outbox, session, "enrollment.completed", user.id, enrollment)
+        if change == "enrollment.completed":
+            _record(outbox, session, change, user.id, enrollment)
         return _progress_out(session, enrollment)
 
 

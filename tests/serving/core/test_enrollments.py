@@ -3,6 +3,9 @@
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
+import sqlalchemy as sa
+
+from serving.core.tables import OutboxEvent
 
 
 def test_enrolling_is_idempotent_and_leaving_keeps_the_record(api):
@@ -124,3 +127,25 @@ def test_a_hundred_concurrent_progress_updates_leave_a_consistent_percent(api):
     # The percents seen along the way only ever rose.
     seen = sorted(r.json()["enrollment"]["progress_percent"] for r in responses)
     assert seen[-1] == 100.0 and seen[0] >= 5.0
+
+
+def test_content_changes_recompute_the_percents_of_the_course(api):
+    teacher, learner = api.user("instructor"), api.user()
+    course = api.course(teacher, items=2)
+    base = f"/api/v1/courses/{course['id']}"
+    api.client.post(f"{base}/enrollments", headers=learner.headers)
+    api.client.post(f"{base}/progress", json={"item_id": course["item_ids"][0], "status": "completed"},
+                    headers=learner.headers)
+    api.client.post(f"{base}/modules/{course['module_id']}/items", json={"content_type": "quiz", "title": "Q"},
+                    headers=teacher.headers)
+    assert api.client.get(f"{base}/progress", headers=learner.headers).json()["enrollment"]["progress_percent"] == 33.33
+    # Removing everything the learner has not done completes their enrollment.
+    items = api.client.get(f"{base}/modules", headers=teacher.headers).json()[0]["items"]
+    for item in items[1:]:
+        api.client.delete(f"{base}/items/{item['id']}", headers=teacher.headers)
+    enrollment = api.client.get(f"{base}/progress", headers=learner.headers).json()["enrollment"]
+    assert (enrollment["progress_percent"], enrollment["status"]) == (100.0, "completed")
+    with api.client.app.state.database.read() as session:
+        events = session.scalars(sa.select(OutboxEvent.event_type).where(OutboxEvent.entity_type == "enrollment")
+                                 .order_by(OutboxEvent.id)).all()
+    assert events[-3:] == ["enrollment.recomputed", "enrollment.recomputed", "enrollment.completed"]
