@@ -55,7 +55,8 @@ def pipeline_run(learners: LearnersOption = None) -> None:
 def ingest_flush() -> None:
     """Commit everything waiting in the landing logs, and the core API's outbox, to bronze.events.
 
-    Safe beside a running API: Delta transaction ids keep every event to one copy.
+    Safe beside a running API: committers of one landing log take turns (a file lock), outbox
+    relays too (a lease in the database), and Delta transaction ids skip what is already in.
     """
     from lake.committer import Committer
     from lake.landing import LandingLog
