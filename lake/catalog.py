@@ -40,6 +40,11 @@ TABLES: dict[str, TableSpec] = {
             description="Simulator only: when each enrollment really dropped out or completed.",
         ),
         TableSpec(
+            "labels.dropout",
+            schemas.DROPOUT_LABELS,
+            description="Real datasets' dropout outcomes per enrollment (KDD Cup 2015...), by source.",
+        ),
+        TableSpec(
             "ground_truth.mastery",
             schemas.MASTERY_TRUTH,
             description="Simulator only: each learner's latent skill mastery at the end of each week.",

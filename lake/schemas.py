@@ -155,3 +155,12 @@ CORE_ITEM_PROGRESS = pa.schema([
     pa.field("created_at", _TS, nullable=False),
     pa.field("updated_at", _TS, nullable=False),
 ])
+
+# Outcomes that real datasets come with, for training and evaluating models on them.
+DROPOUT_LABELS = pa.schema([
+    pa.field("source", pa.string(), nullable=False),  # the dataset
+    pa.field("enrollment_id", pa.string(), nullable=False),
+    pa.field("learner_id", pa.string(), nullable=False),
+    pa.field("course_id", pa.string()),
+    pa.field("dropped_out", pa.bool_(), nullable=False),
+])

@@ -27,6 +27,8 @@ ingest_app = typer.Typer(help="The ingestion landing logs.", no_args_is_help=Tru
 app.add_typer(ingest_app, name="ingest")
 lake_app = typer.Typer(help="Delta table maintenance.", no_args_is_help=True)
 app.add_typer(lake_app, name="lake")
+datasets_app = typer.Typer(help="Real public datasets into the lake.", no_args_is_help=True)
+app.add_typer(datasets_app, name="datasets")
 db_app = typer.Typer(help="The core course/user database.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 bench_app = typer.Typer(help="Benchmarks that print their figures.", no_args_is_help=True)
@@ -80,6 +82,23 @@ def ingest_flush() -> None:
     finally:
         relay.close()
     console.print(f"outbox: {relayed.events:,} domain events relayed in {relayed.batches} batches")
+
+
+@datasets_app.command("load")
+def datasets_load(
+    name: Annotated[str, typer.Argument(help="assistments or kddcup2015")],
+    data_dir: Annotated[Path, typer.Option("--data-dir", help="A directory in the layout of shared/data/README.md")],
+) -> None:
+    """Append a real dataset's events (and labels) to the lake; loading the same files again adds nothing."""
+    from lake.sources.datasets.loading import load_dataset
+
+    with console.status(f"Loading {name} from {data_dir}..."):
+        report = load_dataset(name, data_dir.expanduser().resolve(), get_settings())
+    labels = "".join(f", {rows:,} rows to {table}" for table, rows in report.labels.items())
+    if report.appended:
+        console.print(f"{name}: {report.events:,} events to bronze.events{labels}")
+    else:
+        console.print(f"{name}: these files were loaded before ({report.app_id}); nothing added")
 
 
 @db_app.command("upgrade")

@@ -1,0 +1,87 @@
+"""Real datasets into the lake: ASSISTments and KDD Cup 2015, checked against the raw files."""
+
+import os
+from pathlib import Path
+
+import polars as pl
+import pytest
+from typer.testing import CliRunner
+
+from lake import readers
+from lake.sources.datasets.assistments import read_sequences
+from lake.sources.datasets.common import DatasetError
+from lake.sources.datasets.loading import load_dataset
+from learnlake import cli
+
+from ...conftest import REPO_ROOT
+
+DATA_DIR = Path(os.environ.get("LEARNLAKE_DATA_DIR", REPO_ROOT.parent / "shared" / "data"))
+
+
+def _dataset_dir(name: str) -> Path:
+    path = DATA_DIR / name
+    if not path.is_dir():
+        pytest.skip(f"real dataset {name} not found at {path} (set LEARNLAKE_DATA_DIR)")
+    return path
+
+
+def test_assistments_answers_match_the_three_line_files(learnlake_home):
+    data = _dataset_dir("assistments")
+    report = load_dataset("assistments", data, learnlake_home)
+    # 224,218 train and 101,419 test answers (the DKVMN split); fold files repeat train and are not read.
+    assert report.events == 325_637 and report.appended
+    events = readers.read_table("bronze.events").filter(pl.col("source") == "assistments")
+    assert events.height == events["event_id"].n_unique() == 325_637
+    train = next(data.rglob("*_updated_train.csv"))
+    sequences = read_sequences(train)
+    first = events.filter(pl.col("payload").str.contains(f'"file":"{train.name}","skill_id":')).sort("timestamp")
+    learner = first["learner_id"][0]
+    mine = events.filter(pl.col("learner_id") == learner).sort("timestamp")
+    skills, answers = next((s, a) for s, a in sequences if len(s) == mine.height)
+    assert mine["result_success"].to_list() == [bool(a) for a in answers]
+    assert mine["object_id"].to_list() == [f"assistments:skill:{s}" for s in skills]
+    correct = sum(sum(a) for _, a in sequences)
+    assert events.filter(pl.col("payload").str.contains('"split":"train"'))["result_success"].sum() == correct
+    assert not load_dataset("assistments", data, learnlake_home).appended  # same files: nothing added
+
+
+def test_kddcup2015_counts_become_events_and_labels(learnlake_home):
+    data = _dataset_dir("kddcup2015")
+    report = load_dataset("kddcup2015", data, learnlake_home)
+    raw = pl.concat([pl.read_csv(p) for p in sorted(data.glob("trainCourse*.csv"))])
+    counted = raw.select(pl.sum_horizontal(pl.col("^event_.*$")).sum()).item()
+    assert report.events == counted
+    events = readers.read_table("bronze.events").filter(pl.col("source") == "kddcup2015")
+    assert events.height == events["event_id"].n_unique() == counted
+    videos = raw["event_video"].sum()
+    assert events.filter(pl.col("verb") == "played").height == videos
+    labels = readers.read_table("labels.dropout")
+    truth = pl.read_csv(data / "truth_train.csv", schema_overrides={"enrollment_id": pl.String})
+    logged = truth.filter(pl.col("enrollment_id").is_in(raw["enrollment_id"].cast(pl.String).unique().implode()))
+    assert labels.height == logged.height
+    assert labels["dropped_out"].sum() == logged["label"].sum()
+    # A label and its enrollment's events name the same pseudonymous learner.
+    pairs = events.select("context_registration", "learner_id").unique().join(
+        labels.select("enrollment_id", pl.col("learner_id").alias("labelled")),
+        left_on="context_registration", right_on="enrollment_id")
+    assert pairs.height > 0.9 * labels.height
+    assert (pairs["learner_id"] == pairs["labelled"]).all()
+
+
+def test_a_malformed_file_is_a_clear_error_and_stores_nothing(learnlake_home, tmp_path):
+    (tmp_path / "broken_train.csv").write_text("3\n1,2,3\n1,0\n")
+    with pytest.raises(DatasetError, match="3 answers announced, 3 skills, 2 answers given"):
+        load_dataset("assistments", tmp_path, learnlake_home)
+    assert not readers.table_exists("bronze.events")
+    with pytest.raises(DatasetError, match="unknown dataset"):
+        load_dataset("moodle", tmp_path, learnlake_home)
+
+
+def test_any_directory_in_the_layout_loads_through_the_cli(learnlake_home, tmp_path):
+    (tmp_path / "mine_train.csv").write_text("2\n7,7\n1,0\n1\n3\n1\n")
+    (tmp_path / "mine_test.csv").write_text("1\n7\n0\n")
+    result = CliRunner().invoke(cli.app, ["datasets", "load", "assistments", "--data-dir", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "4 events" in result.output
+    events = readers.read_table("bronze.events")
+    assert events["result_success"].to_list().count(True) == 2
