@@ -163,4 +163,5 @@ DROPOUT_LABELS = pa.schema([
     pa.field("learner_id", pa.string(), nullable=False),
     pa.field("course_id", pa.string()),
     pa.field("dropped_out", pa.bool_(), nullable=False),
+    pa.field("final_result", pa.string()),  # the dataset's own outcome where it has one (OULAD: Pass, Fail...)
 ])

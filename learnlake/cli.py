@@ -86,7 +86,7 @@ def ingest_flush() -> None:
 
 @datasets_app.command("load")
 def datasets_load(
-    name: Annotated[str, typer.Argument(help="assistments or kddcup2015")],
+    name: Annotated[str, typer.Argument(help="assistments, kddcup2015 or oulad")],
     data_dir: Annotated[Path, typer.Option("--data-dir", help="A directory in the layout of shared/data/README.md")],
 ) -> None:
     """Append a real dataset's events (and labels) to the lake; loading the same files again adds nothing."""

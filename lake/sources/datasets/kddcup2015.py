@@ -97,4 +97,5 @@ def _labels(data_dir: Path, daily: pl.DataFrame, pseudonym_key: str) -> pa.Table
         "learner_id": [dataset_learner_id(NAME, f"enrollment:{e}", pseudonym_key) for e in labelled["enrollment_id"]],
         "course_id": labelled["course_id"],
         "dropped_out": labelled["label"] == 1,
-    }).to_arrow().cast(DROPOUT_LABELS)
+        "final_result": None,
+    }, schema_overrides={"final_result": pl.String}).to_arrow().cast(DROPOUT_LABELS)

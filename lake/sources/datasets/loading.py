@@ -4,11 +4,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from lake import writers
-from lake.sources.datasets import assistments, kddcup2015
+from lake.sources.datasets import assistments, kddcup2015, oulad
 from lake.sources.datasets.common import DatasetError, fingerprint
 from learnlake.settings import Settings, get_settings
 
-LOADERS = {assistments.NAME: assistments.load, kddcup2015.NAME: kddcup2015.load}
+LOADERS = {assistments.NAME: assistments.load, kddcup2015.NAME: kddcup2015.load, oulad.NAME: oulad.load}
 
 
 @dataclass(frozen=True)

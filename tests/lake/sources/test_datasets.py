@@ -85,3 +85,28 @@ def test_any_directory_in_the_layout_loads_through_the_cli(learnlake_home, tmp_p
     assert "4 events" in result.output
     events = readers.read_table("bronze.events")
     assert events["result_success"].to_list().count(True) == 2
+
+
+def test_oulad_registrations_and_graded_assessments_with_outcomes(learnlake_home):
+    data = _dataset_dir("oulad")
+    report = load_dataset("oulad", data, learnlake_home)
+    info = pl.read_csv(data / "studentInfo.csv")
+    registrations = pl.read_csv(data / "studentRegistration.csv", null_values=["", "?"])
+    results = pl.read_csv(data / "studentAssessment.csv", null_values=["", "?"])
+    events = readers.read_table("bronze.events").filter(pl.col("source") == "oulad")
+    assert report.events == events.height == events["event_id"].n_unique()
+    assert events.filter(pl.col("verb") == "registered").height == registrations["date_registration"].count()
+    graded = events.filter(pl.col("verb") == "completed")
+    assert graded.height == results.height
+    assert graded["result_score"].mean() == pytest.approx(results["score"].mean() / 100)
+    assert graded["result_success"].sum() == (results["score"] >= 40).sum()
+    # A student's events and outcome sit in one course (module presentation), under one learner id.
+    first = info.row(0, named=True)
+    course = f"oulad:{first['code_module']}-{first['code_presentation']}"
+    labels = readers.read_table("labels.dropout").filter(pl.col("source") == "oulad")
+    assert labels.height == info.height
+    assert labels.group_by("final_result").len().sort("final_result").rows() == \
+        info.group_by("final_result").len().sort("final_result").rows()
+    assert labels["dropped_out"].sum() == (info["final_result"] == "Withdrawn").sum()
+    mine = labels.filter(pl.col("enrollment_id") == f"{course}:{first['id_student']}")
+    assert events.filter(pl.col("learner_id") == mine["learner_id"][0], pl.col("course_id") == course).height >= 1
