@@ -127,6 +127,7 @@ CORE_CONTENT_ITEMS = pa.schema([
     pa.field("difficulty", pa.float64()),
     pa.field("estimated_minutes", pa.int32()),
     pa.field("prerequisites", pa.list_(pa.string())),
+    pa.field("source", pa.string()),  # JSON: where imported content came from
     pa.field("created_at", _TS, nullable=False),
     pa.field("updated_at", _TS, nullable=False),
 ])

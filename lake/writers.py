@@ -129,7 +129,9 @@ def merge(name: str, data: pa.Table, *, delete_keys: list[str] | None = None,
         predicate = " AND ".join(f"t.{key} = s.{key}" for key in spec.primary_key)
         for attempt in range(1, COMMIT_ATTEMPTS + 1):
             try:
-                result = (DeltaTable(uri).merge(data, predicate, source_alias="s", target_alias="t")
+                # merge_schema: a new optional column (schema evolution) joins the table on the way.
+                result = (DeltaTable(uri).merge(data, predicate, source_alias="s", target_alias="t",
+                                                merge_schema=True)
                           .when_matched_update_all().when_not_matched_insert_all().execute())
                 break
             except CommitFailedError:

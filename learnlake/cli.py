@@ -86,12 +86,18 @@ def ingest_flush() -> None:
 
 @datasets_app.command("load")
 def datasets_load(
-    name: Annotated[str, typer.Argument(help="assistments, kddcup2015 or oulad")],
+    name: Annotated[str, typer.Argument(help="assistments, kddcup2015, oulad or openstax")],
     data_dir: Annotated[Path, typer.Option("--data-dir", help="A directory in the layout of shared/data/README.md")],
 ) -> None:
-    """Append a real dataset's events (and labels) to the lake; loading the same files again adds nothing."""
+    """Load a real dataset: events (and labels) into the lake, or (openstax) a book as a course.
+
+    Loading the same files again adds nothing.
+    """
     from lake.sources.datasets.loading import load_dataset
 
+    if name == "openstax":
+        _import_openstax(data_dir.expanduser().resolve(), get_settings())
+        return
     with console.status(f"Loading {name} from {data_dir}..."):
         report = load_dataset(name, data_dir.expanduser().resolve(), get_settings())
     labels = "".join(f", {rows:,} rows to {table}" for table, rows in report.labels.items())
@@ -99,6 +105,26 @@ def datasets_load(
         console.print(f"{name}: {report.events:,} events to bronze.events{labels}")
     else:
         console.print(f"{name}: these files were loaded before ({report.app_id}); nothing added")
+
+
+def _import_openstax(data_dir: Path, settings: Settings) -> None:
+    """A book is course content: it goes to the core database, and from there to the lake."""
+    from lake.sources.datasets.openstax import read_book
+    from serving.core.db import Database
+    from serving.core.imports import import_book
+    from serving.core.migrate import upgrade
+    from serving.core.outbox import Outbox
+
+    book = read_book(data_dir)
+    upgrade(settings.database_url)
+    database = Database(settings.database_url)
+    try:
+        report = import_book(database, Outbox(settings.pseudonym_key.get_secret_value()), book)
+    finally:
+        database.dispose()
+    console.print(f"openstax: {book.title!r} is course {report.course_id} "
+                  f"({'created' if report.created else 'already there'}): {report.sections_added} sections added, "
+                  f"{report.sections_updated} updated, in {len(book.chapters)} modules")
 
 
 @db_app.command("upgrade")

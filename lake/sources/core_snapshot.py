@@ -42,7 +42,7 @@ QUERIES = (
                   "WHERE updated_at >= :since", "SELECT id FROM modules"),
     SnapshotQuery("bronze.core_content_items",
                   "SELECT id AS item_id, module_id, course_id, position, content_type, title, body, url, skills, "
-                  "difficulty, estimated_minutes, prerequisites, created_at, updated_at FROM content_items "
+                  "difficulty, estimated_minutes, prerequisites, source, created_at, updated_at FROM content_items "
                   "WHERE updated_at >= :since", "SELECT id FROM content_items"),
     SnapshotQuery("bronze.core_enrollments",
                   "SELECT id AS enrollment_id, user_id, course_id, status, progress_percent, enrolled_at, "

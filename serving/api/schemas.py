@@ -189,6 +189,7 @@ class ContentItemOut(BaseModel):
     difficulty: float | None
     estimated_minutes: int | None
     prerequisites: list[str]
+    source: dict | None = Field(None, description="Where imported content came from (book, section, file)")
     updated_at: datetime
 
 

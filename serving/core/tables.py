@@ -166,6 +166,8 @@ class ContentItem(Timestamps, Base):
     difficulty: Mapped[float | None] = mapped_column(Float)
     estimated_minutes: Mapped[int | None] = mapped_column(Integer)
     prerequisites: Mapped[list] = mapped_column(JSON, default=list)  # content item ids
+    # Where imported content came from (book, section, file), so answers built from it can cite it.
+    source: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
 
     module: Mapped[Module] = relationship(back_populates="items")
 
