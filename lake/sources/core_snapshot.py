@@ -94,6 +94,12 @@ def _snapshot(connection, query: SnapshotQuery, key: str, settings: Settings) ->
     return {"read": len(rows), **counts}
 
 
+def empty_table(name: str) -> pa.Table:
+    """No rows, the table's columns: merging it creates the table and changes nothing else."""
+    schema = get_spec(name).schema
+    return pa.table({f.name: pa.array([], f.type) for f in schema}, schema=schema)
+
+
 def _to_arrow_value(value, arrow_type: pa.DataType):
     """A database value as the lake column wants it (SQLite hands back text and integers)."""
     if value is None:

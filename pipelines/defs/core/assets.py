@@ -2,9 +2,10 @@
 
 import dagster as dg
 
+from lake import writers
 from lake.catalog import CORE_SNAPSHOTS
 from lake.sources.core_outbox import outbox_relay_for
-from lake.sources.core_snapshot import snapshot_core_tables
+from lake.sources.core_snapshot import empty_table, snapshot_core_tables
 from learnlake.settings import get_settings
 
 CORE_KEYS = {name: dg.AssetKey(name.split(".")) for name in CORE_SNAPSHOTS}
@@ -20,8 +21,10 @@ def core_snapshots(context: dg.AssetExecutionContext):
     settings = get_settings()
     relay = outbox_relay_for(settings)
     if relay is None:
-        context.log.info("no migrated core database yet: nothing to snapshot")
-        for key in CORE_KEYS.values():
+        # Empty tables still: the transforms read them, also for lakes fed by datasets only.
+        context.log.info("no migrated core database yet: the core tables stay empty")
+        for name, key in CORE_KEYS.items():
+            writers.merge(name, empty_table(name), settings=settings)
             yield dg.MaterializeResult(asset_key=key, metadata={"skipped": "no core database"})
         return
     try:

@@ -1,0 +1,15 @@
+-- Skills: those content items are tagged with, and those datasets name in their answers.
+with tagged as (
+    select distinct skill_id, course_id
+    from {{ ref('stg_core__content_items') }}, unnest(skills) as s(skill_id)
+),
+
+answered as (
+    select distinct payload_skill_id as skill_id, course_id
+    from {{ ref('stg_lake__events') }}
+    where payload_skill_id is not null
+)
+
+select skill_id, any_value(course_id) as course_id, count(distinct course_id) as courses
+from (select * from tagged union all select * from answered)
+group by skill_id
