@@ -1,5 +1,6 @@
 """The marts against independent computations: the same figures recomputed with polars from the lake."""
 
+import itertools
 from datetime import timedelta
 
 import duckdb
@@ -66,7 +67,7 @@ def test_the_funnel_counts_what_the_core_database_says(built):
         assert (joined[column] == joined[f"{column}_mart"]).all(), column
     funnel = marts["fct_course_funnel"]
     ordered = ["enrolled", "started", "reached_25_pct", "reached_50_pct", "reached_75_pct", "completed"]
-    for wider, narrower in zip(ordered, ordered[1:], strict=False):
+    for wider, narrower in itertools.pairwise(ordered):
         assert (funnel[wider] >= funnel[narrower]).all(), (wider, narrower)
 
 
