@@ -245,6 +245,28 @@ def bench_ingest(
         raise typer.Exit(1)
 
 
+@bench_app.command("transform")
+def bench_transform(
+    events: Annotated[int, typer.Option(help="Events in the lake before the full build.", min=1000)] = 1_000_000,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Time a full dbt build on N events, an incremental one after 1 % more, and a plain scan."""
+    import json
+    from dataclasses import asdict
+
+    from pipelines import bench_transform
+
+    with console.status(f"Benchmarking the transforms on {events:,} events..."):
+        figures = asdict(bench_transform.run(events))
+    if as_json:
+        print(json.dumps(figures))
+    else:
+        table = Table("figure", "value", title="transform benchmark")
+        for key, value in figures.items():
+            table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
+        Console().print(table)
+
+
 @app.command()
 def demo(
     learners: LearnersOption = None,

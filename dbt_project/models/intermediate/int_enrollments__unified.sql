@@ -5,11 +5,10 @@ with from_events as (
     select
         learner_id,
         course_id,
-        coalesce(min(occurred_at) filter (where verb = 'registered'), min(occurred_at)) as first_seen_at,
-        max(occurred_at) filter (where verb <> 'registered') as last_activity_at,
+        coalesce(min(registered_at), min(first_at)) as first_seen_at,
+        max(last_study_at) as last_activity_at,
         min(enrollment_id) as enrollment_id_in_events
-    from {{ ref('stg_lake__events') }}
-    where course_id is not null
+    from {{ ref('int_learner_course_days') }}
     group by learner_id, course_id
 ),
 

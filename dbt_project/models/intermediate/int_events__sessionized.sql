@@ -1,10 +1,17 @@
 -- Activity events numbered into learning sessions: a learner's session ends after 30 minutes
 -- without an event (the inactivity gap Open edX and most web analytics use).
+-- Incremental by learner: a run renumbers only the learners who have new events (new events
+-- can fall between old ones), and leaves everyone else's sessions as they were.
+{{ config(materialized='incremental', unique_key='learner_id', incremental_strategy='delete+insert') }}
+
 with ordered as (
     select
         *,
         lag(occurred_at) over (partition by learner_id order by occurred_at, event_id) as previous_at
     from {{ ref('stg_lake__events') }}
+    {% if is_incremental() %}
+    where learner_id in ({{ learners_with_new_rows(ref('stg_lake__events')) }})
+    {% endif %}
 ),
 
 flagged as (

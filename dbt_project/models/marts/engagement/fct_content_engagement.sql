@@ -1,33 +1,12 @@
 -- Per content item: views, starts, completions, learners, time spent and, for videos, the
 -- share of the video learners watched (time played over its length, capped at 1 per learner).
-with item_events as (
+with per_learner as (
     select
-        coalesce(i.item_id, e.object_id) as item_id,
-        e.course_id,
+        e.*,
         coalesce(i.content_type, e.object_type) as content_type,
-        i.estimated_minutes,
-        e.learner_id,
-        e.verb,
-        e.duration_s
-    from {{ ref('stg_lake__events') }} as e
-    left join {{ ref('stg_core__content_items') }} as i on e.object_id = i.item_id
-    where e.object_type in ('lesson', 'video', 'quiz', 'assignment', 'page', 'problem', 'wiki', 'forum')
-),
-
-per_learner as (
-    select
-        item_id,
-        learner_id,
-        any_value(course_id) as course_id,
-        any_value(content_type) as content_type,
-        any_value(estimated_minutes) as estimated_minutes,
-        count(*) filter (where verb = 'viewed') as views,
-        count(*) filter (where verb = 'started') as starts,
-        count(*) filter (where verb = 'completed') as completions,
-        coalesce(sum(duration_s) filter (where verb = 'completed'), 0) as time_spent_s,
-        coalesce(sum(duration_s) filter (where verb in ('played', 'paused')), 0) as played_s
-    from item_events
-    group by item_id, learner_id
+        i.estimated_minutes
+    from {{ ref('int_learner_item_engagement') }} as e
+    left join {{ ref('stg_core__content_items') }} as i on e.item_id = i.item_id
 )
 
 select

@@ -3,9 +3,8 @@
 select
     course_id,
     activity_date,
-    count(distinct learner_id) as active_learners,
-    count(*) as events,
-    coalesce(sum(duration_s), 0) / 60.0 as minutes
-from {{ ref('stg_lake__events') }}
-where course_id is not null
+    count(*) as active_learners,
+    sum(events) as events,
+    sum(duration_s) / 60.0 as minutes
+from {{ ref('int_learner_course_days') }}
 group by course_id, activity_date

@@ -1,7 +1,13 @@
 -- What each learner did each day: events, courses, sessions started and study minutes.
+-- Incremental by learner: only learners with new events are recounted.
+{{ config(materialized='incremental', unique_key='learner_id', incremental_strategy='delete+insert') }}
+
 with sessions as (
     select learner_id, activity_date, count(*) as sessions, sum(duration_s) / 60.0 as study_minutes
     from {{ ref('fct_learning_sessions') }}
+    {% if is_incremental() %}
+    where learner_id in ({{ learners_with_new_rows(ref('stg_lake__events')) }})
+    {% endif %}
     group by learner_id, activity_date
 ),
 
@@ -12,8 +18,12 @@ events as (
         count(*) as events,
         count(distinct course_id) as active_courses,
         count(*) filter (where verb = 'completed') as completions,
-        count(*) filter (where verb = 'answered') as answers
+        count(*) filter (where verb = 'answered') as answers,
+        max(staged_at) as staged_at
     from {{ ref('stg_lake__events') }}
+    {% if is_incremental() %}
+    where learner_id in ({{ learners_with_new_rows(ref('stg_lake__events')) }})
+    {% endif %}
     group by learner_id, activity_date
 )
 
@@ -25,6 +35,7 @@ select
     e.completions,
     e.answers,
     coalesce(s.sessions, 0) as sessions_started,
-    coalesce(s.study_minutes, 0) as study_minutes
+    coalesce(s.study_minutes, 0) as study_minutes,
+    e.staged_at
 from events as e
 left join sessions as s using (learner_id, activity_date)

@@ -5,11 +5,12 @@ with activity as (
         e.course_id,
         e.learner_id,
         date_trunc('week', e.enrolled_at)::date as cohort_week,
-        floor((epoch(s.occurred_at) - epoch(date_trunc('week', e.enrolled_at))) / (7 * 86400))::integer
-            as weeks_since_enrollment
+        -- a day counts when it holds an event at or after enrolling
+        floor((epoch(greatest(d.first_at, e.enrolled_at)) - epoch(date_trunc('week', e.enrolled_at)))
+              / (7 * 86400))::integer as weeks_since_enrollment
     from {{ ref('fct_enrollments') }} as e
-    join {{ ref('stg_lake__events') }} as s
-        on s.learner_id = e.learner_id and s.course_id = e.course_id and s.occurred_at >= e.enrolled_at
+    join {{ ref('int_learner_course_days') }} as d
+        on d.learner_id = e.learner_id and d.course_id = e.course_id and d.last_at >= e.enrolled_at
 ),
 
 cohorts as (

@@ -1,0 +1,136 @@
+"""`learnlake bench transform`: how long the dbt build takes on N events, full and incremental.
+
+In a fresh, throwaway home: simulate a platform, repeat its events over as many cohorts of
+new learners as it takes to reach N (tiling keeps big runs fast while every learner stays
+real-shaped), write them to ``bronze.events`` with the simulated content items, then time
+
+- ``scan_s``: DuckDB reading the Delta table once and aggregating it per course (the floor);
+- ``full_build_s``: ``dbt build`` (models and tests) from an empty warehouse;
+- ``incremental_build_s``: ``dbt build`` again after 1 % more events arrive.
+"""
+
+import logging
+import math
+import os
+import re
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import polars as pl
+
+from lake import writers
+from lake.catalog import CORE_SNAPSHOTS, table_uri
+from lake.sources.core_snapshot import empty_table
+from lake.sources.simulator import SimulationConfig, simulate
+from learnlake.settings import Settings
+from pipelines.defs.transforms.project import DBT_EXECUTABLE, DBT_PROJECT_DIR
+
+log = logging.getLogger(__name__)
+
+# dbt's progress lines: "... OK created sql table model marts.fct_x ... [OK in 1.23s]"
+NODE_TIME = re.compile(r"(model|test) ([\w.]+) [. ]*\[(?:OK|PASS)[^\]]* in ([\d.]+)s\]")
+BASE_EVENTS = 200_000  # simulated once, then tiled
+WRITE_CHUNK = 2_000_000
+
+
+@dataclass(frozen=True)
+class TransformBenchmark:
+    events: int
+    incremental_events: int
+    scan_s: float
+    full_build_s: float
+    incremental_build_s: float
+    models_and_tests: int
+
+
+def run(events: int, *, seed: int = 7) -> TransformBenchmark:
+    with tempfile.TemporaryDirectory(prefix="learnlake-bench-transform-") as home:
+        settings = Settings(home=Path(home))
+        base = _simulate_base(min(events, BASE_EVENTS), seed, settings)
+        log.info("writing %s events to bronze.events", f"{events:,}")
+        _write_tiles(base, 0, events, settings)
+        scan_s = _time_scan(settings)
+        log.info("full dbt build")
+        full_s, steps = dbt_build(settings)
+        more = max(1, events // 100)
+        _write_tiles(base, events, events + more, settings)
+        log.info("incremental dbt build after %s more events", f"{more:,}")
+        incremental_s, _ = dbt_build(settings)
+    return TransformBenchmark(events, more, round(scan_s, 2), round(full_s, 2), round(incremental_s, 2), steps)
+
+
+def _simulate_base(target: int, seed: int, settings: Settings) -> pl.DataFrame:
+    learners = max(10, math.ceil(target / 150))
+    sim = simulate(SimulationConfig(learners=learners, courses=4, days=56, seed=seed))
+    items = sim.content_items.rename({"item_id": "item_id"}).with_columns(
+        pl.col("position").cast(pl.Int32), pl.col("estimated_minutes").cast(pl.Int32),
+        pl.lit(None, pl.String).alias("body"), pl.lit(None, pl.String).alias("url"),
+        pl.lit(None, pl.String).alias("source"),
+        pl.col("difficulty").cast(pl.Float64),
+        pl.lit(sim.config.start).cast(pl.Datetime("us", "UTC")).alias("created_at"),
+        pl.lit(sim.config.start).cast(pl.Datetime("us", "UTC")).alias("updated_at"),
+    )
+    for name in CORE_SNAPSHOTS:
+        writers.merge(name, empty_table(name), settings=settings)
+    writers.merge("bronze.core_content_items", items.to_arrow(), settings=settings)
+    return sim.events.head(target)
+
+
+def _write_tiles(base: pl.DataFrame, start: int, stop: int, settings: Settings) -> None:
+    """Rows ``start..stop`` of the endless sequence base, base with new learners, ...; in chunks."""
+    version = _next_version(settings)
+    position = start
+    while position < stop:
+        tile, offset = divmod(position, base.height)
+        size = min(stop - position, base.height - offset, WRITE_CHUNK)
+        chunk = base.slice(offset, size).with_columns(
+            (pl.col("event_id") + f"~{tile}").alias("event_id"),
+            (pl.col("learner_id") + f"~{tile}").alias("learner_id"),
+            (pl.col("context_registration") + f"~{tile}").alias("context_registration"),
+            (pl.col("context_session_id") + f"~{tile}").alias("context_session_id"),
+        )
+        writers.append("bronze.events", chunk.to_arrow(), app_id="bench", batch_version=version, settings=settings)
+        version += 1
+        position += size
+
+
+def _next_version(settings: Settings) -> int:
+    from deltalake import DeltaTable
+
+    uri = table_uri("bronze.events", settings)
+    return (DeltaTable(uri).transaction_version("bench") or 0) + 1 if DeltaTable.is_deltatable(uri) else 1
+
+
+def _time_scan(settings: Settings) -> float:
+    started = time.perf_counter()
+    with duckdb.connect() as con:
+        frame = pl.scan_delta(table_uri("bronze.events", settings))
+        con.register("events", frame.collect().to_arrow())
+        con.sql("select course_id, count(*), count(distinct learner_id) from events group by course_id").fetchall()
+    return time.perf_counter() - started
+
+
+def dbt_build(settings: Settings) -> tuple[float, int]:
+    """Run `dbt build` on the warehouse and lake of `settings`; returns (seconds, models and tests run)."""
+    env = {**os.environ, **settings.dbt_env(), "DBT_USE_COLORS": "false"}
+    started = time.perf_counter()
+    result = subprocess.run(
+        [DBT_EXECUTABLE, "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+         "--target-path", str(settings.home / "dbt-target"), "--log-path", str(settings.home / "dbt-logs")],
+        env=env, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        tail = "\n".join(result.stdout.splitlines()[-30:])
+        raise RuntimeError(f"dbt build failed:\n{tail}")
+    timed = sorted(((float(m.group(3)), m.group(2), m.group(1)) for m in NODE_TIME.finditer(result.stdout)),
+                   reverse=True)
+    log.info("models %.1fs, tests %.1fs, the rest (dbt itself) %.1fs; slowest: %s",
+             sum(t for t, _, kind in timed if kind == "model"), sum(t for t, _, kind in timed if kind == "test"),
+             elapsed - sum(t for t, _, _ in timed), ", ".join(f"{name} {secs:.1f}s" for secs, name, _ in timed[:6]))
+    done = next((line for line in result.stdout.splitlines() if "PASS=" in line), "")
+    steps = int(done.split("TOTAL=")[-1]) if "TOTAL=" in done else 0
+    return elapsed, steps
