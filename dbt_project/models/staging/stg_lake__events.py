@@ -47,7 +47,8 @@ where source <> 'outbox'
 def model(dbt, session):
     dbt.config(materialized="incremental", incremental_strategy="append")
     source = dbt.source("bronze", "events")  # the declared lineage; read below file by file
-    files = DeltaTable(f"{os.environ['LEARNLAKE_LAKE_URI'].rstrip('/')}/bronze/events").file_uris()
+    lake = os.environ.get("LEARNLAKE_LAKE_URI", "../.learnlake/lake")  # as in _sources.yml
+    files = DeltaTable(f"{lake.rstrip('/')}/bronze/events").file_uris()
     staged = set()
     if dbt.is_incremental:
         staged = {path for (path,) in session.sql(f"select distinct delta_file from {dbt.this}").fetchall()}
