@@ -8,7 +8,7 @@ from pathlib import Path
 
 import dagster as dg
 import duckdb
-from dagster_dbt import DbtCliResource, dbt_assets, get_asset_key_for_model
+from dagster_dbt import DbtCliResource, dbt_assets
 
 from learnlake.settings import get_settings
 from pipelines.defs.transforms.project import dbt_project
@@ -38,26 +38,32 @@ def _environment(variables: dict[str, str]):
 
 
 @dg.asset(
-    deps=[get_asset_key_for_model([warehouse_models], "fct_course_daily_active_learners")],
+    deps=[warehouse_models],
     group_name="warehouse",
     kinds={"duckdb"},
     description="Read-only copy of the warehouse that dashboards and serving read (decision 4).",
 )
 def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings = get_settings()
-    source, target = Path(settings.warehouse_path), Path(settings.published_warehouse_path)
+    tables = publish_warehouse(Path(settings.warehouse_path), Path(settings.published_warehouse_path))
+    context.log.info(f"published {settings.warehouse_path} -> {settings.published_warehouse_path}")
+    return dg.MaterializeResult(metadata={"path": str(settings.published_warehouse_path), "tables": tables})
+
+
+def publish_warehouse(source: Path, target: Path) -> int:
+    """Copy the warehouse next to ``target``, then rename it over: readers see the old file or
+    the new one, never half of either. Returns the number of tables published."""
     with duckdb.connect(str(source)) as con:
         con.execute("CHECKPOINT")  # everything in the main file, nothing left in the WAL
         tables = con.execute(
-            "select count(*) from information_schema.tables where table_schema in ('staging', 'marts')"
+            "select count(*) from information_schema.tables "
+            "where table_schema in ('staging', 'intermediate', 'marts')"
         ).fetchone()[0]
     target.parent.mkdir(parents=True, exist_ok=True)
-    # Copy next to the target, then rename: readers see the old file or the new one, never half.
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".warehouse-", suffix=".duckdb")
     os.close(fd)
     shutil.copyfile(source, tmp)
     with open(tmp, "rb") as fh:
         os.fsync(fh.fileno())
     os.replace(tmp, target)
-    context.log.info(f"published {source} -> {target}")
-    return dg.MaterializeResult(metadata={"path": str(target), "tables": tables})
+    return tables
