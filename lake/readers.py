@@ -51,3 +51,21 @@ def register_duckdb(
     # Through polars: deltalake's own pyarrow dataset makes the interpreter abort at exit.
     con.register(view_name, read_table(name, version=version, settings=settings).to_arrow())
     return view_name
+
+
+def read_added_since(name: str, version: int | None, *, settings: Settings | None = None) -> tuple[pl.DataFrame, int]:
+    """Rows in data files added after ``version`` (all rows when None), and the table's current version.
+
+    Compaction rewrites old rows into new files, so callers that must not see a row twice
+    deduplicate on its id.
+    """
+    table = open_table(name, settings)
+    current = table.version()
+    files = table.file_uris()
+    if version is not None:
+        seen = set(open_table(name, settings, version).file_uris())
+        files = [path for path in files if path not in seen]
+    if not files:
+        return scan_table(name, settings=settings).head(0).collect(), current
+    frame = pl.scan_parquet(files, hive_partitioning=True, missing_columns="insert", extra_columns="ignore").collect()
+    return frame, current

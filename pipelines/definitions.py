@@ -11,6 +11,7 @@ from pipelines.defs.lake.assets import bronze_events
 from pipelines.defs.lake.schedules import lake_maintenance_job, lake_maintenance_schedule
 from pipelines.defs.lake.sensors import bronze_events_sensor, downstream_of_events_job
 from pipelines.defs.models.assets import popularity_recommender
+from pipelines.defs.quality.checks import quality_checks
 from pipelines.defs.transforms.assets import published_warehouse, warehouse_models
 from pipelines.defs.transforms.project import dbt_resource
 
@@ -21,11 +22,17 @@ resources = {"dbt": dbt_resource()}
 skeleton_job = dg.define_asset_job(
     "learnlake_all_assets", selection=dg.AssetSelection.all(), description="Every asset, in dependency order."
 )
+daily_schedule = dg.ScheduleDefinition(
+    job=skeleton_job, cron_schedule="0 4 * * *", execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Everything once a day at 04:00 UTC (after lake maintenance), beside the sensor's runs.",
+)
 
 defs = dg.Definitions(
     assets=all_assets,
+    asset_checks=quality_checks,
     resources=resources,
     jobs=[skeleton_job, downstream_of_events_job, lake_maintenance_job],
-    schedules=[lake_maintenance_schedule],
+    schedules=[lake_maintenance_schedule, daily_schedule],
     sensors=[bronze_events_sensor],
 )

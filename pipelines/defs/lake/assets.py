@@ -1,5 +1,7 @@
 """Lake assets: activity events (from the simulator until ingestion lands) and ground truth."""
 
+from datetime import timedelta
+
 import dagster as dg
 
 from lake import writers
@@ -22,6 +24,8 @@ class SimulatorConfig(dg.Config):
     group_name="lake",
     kinds={"deltalake"},
     description="Every learner action and domain event (Delta, partitioned by event_date).",
+    # A live platform sends events all day: a day without any is worth a look.
+    freshness_policy=dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=26), warn_window=timedelta(hours=6)),
 )
 def bronze_events(context: dg.AssetExecutionContext, config: SimulatorConfig) -> dg.MaterializeResult:
     settings = get_settings()

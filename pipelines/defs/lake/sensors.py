@@ -9,7 +9,9 @@ EVENTS_KEY = dg.AssetKey(["bronze", "events"])
 
 downstream_of_events_job = dg.define_asset_job(
     "downstream_of_events",
-    selection=dg.AssetSelection.keys(EVENTS_KEY).downstream(include_self=False),
+    # The quality check of bronze.events runs first: a failure stops everything after it.
+    selection=dg.AssetSelection.keys(EVENTS_KEY).downstream(include_self=False)
+    | dg.AssetSelection.checks_for_assets(EVENTS_KEY),
     description="Everything built from bronze.events: the warehouse, its published copy, the models.",
 )
 

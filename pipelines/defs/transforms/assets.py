@@ -4,6 +4,7 @@ import os
 import shutil
 import tempfile
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
@@ -42,6 +43,7 @@ def _environment(variables: dict[str, str]):
     group_name="warehouse",
     kinds={"duckdb"},
     description="Read-only copy of the warehouse that dashboards and serving read (decision 4).",
+    freshness_policy=dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=26)),  # the daily build
 )
 def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     settings = get_settings()
