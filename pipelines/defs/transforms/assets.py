@@ -1,18 +1,16 @@
 """dbt models as Dagster assets, and the published read-only copy of the warehouse."""
 
 import os
-import shutil
-import tempfile
 from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from learnlake.settings import get_settings
 from pipelines.defs.transforms.project import dbt_project
+from pipelines.defs.transforms.publish import publish_warehouse
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project)
@@ -50,22 +48,3 @@ def published_warehouse(context: dg.AssetExecutionContext) -> dg.MaterializeResu
     tables = publish_warehouse(Path(settings.warehouse_path), Path(settings.published_warehouse_path))
     context.log.info(f"published {settings.warehouse_path} -> {settings.published_warehouse_path}")
     return dg.MaterializeResult(metadata={"path": str(settings.published_warehouse_path), "tables": tables})
-
-
-def publish_warehouse(source: Path, target: Path) -> int:
-    """Copy the warehouse next to ``target``, then rename it over: readers see the old file or
-    the new one, never half of either. Returns the number of tables published."""
-    with duckdb.connect(str(source)) as con:
-        con.execute("CHECKPOINT")  # everything in the main file, nothing left in the WAL
-        tables = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema in ('staging', 'intermediate', 'marts')"
-        ).fetchone()[0]
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".warehouse-", suffix=".duckdb")
-    os.close(fd)
-    shutil.copyfile(source, tmp)
-    with open(tmp, "rb") as fh:
-        os.fsync(fh.fileno())
-    os.replace(tmp, target)
-    return tables
