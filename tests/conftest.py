@@ -29,3 +29,14 @@ def learnlake_home(tmp_path, monkeypatch) -> Settings:
     get_settings.cache_clear()
     yield get_settings()
     get_settings.cache_clear()
+
+
+def real_data_dir() -> Path:
+    """Where the real datasets are: ``LEARNLAKE_DATA_DIR``, else the nearest ``shared/data``
+    above the repository (``../shared/data`` in the workspace); tests skip when it is absent."""
+    if os.environ.get("LEARNLAKE_DATA_DIR"):
+        return Path(os.environ["LEARNLAKE_DATA_DIR"])
+    for parent in REPO_ROOT.parents:
+        if (parent / "shared" / "data").is_dir():
+            return parent / "shared" / "data"
+    return REPO_ROOT.parent / "shared" / "data"

@@ -1,7 +1,5 @@
 """dbt builds green on the real datasets, each loaded the way a user would load it."""
 
-import os
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -16,11 +14,11 @@ from serving.core.db import Database
 from serving.core.imports import import_book
 from serving.core.migrate import upgrade
 from serving.core.outbox import Outbox
-from tests.conftest import REPO_ROOT
+from tests.conftest import real_data_dir
 
 pytestmark = pytest.mark.integration
 
-DATA_DIR = Path(os.environ.get("LEARNLAKE_DATA_DIR", REPO_ROOT.parent / "shared" / "data"))
+DATA_DIR = real_data_dir()
 ACTIVITY = ("assistments", "kddcup2015", "oulad")
 
 

@@ -1,6 +1,5 @@
 """Real datasets into the lake: ASSISTments and KDD Cup 2015, checked against the raw files."""
 
-import os
 from pathlib import Path
 
 import polars as pl
@@ -13,9 +12,9 @@ from lake.sources.datasets.common import DatasetError
 from lake.sources.datasets.loading import load_dataset
 from learnlake import cli
 
-from ...conftest import REPO_ROOT
+from ...conftest import real_data_dir
 
-DATA_DIR = Path(os.environ.get("LEARNLAKE_DATA_DIR", REPO_ROOT.parent / "shared" / "data"))
+DATA_DIR = real_data_dir()
 
 
 def _dataset_dir(name: str) -> Path:

@@ -1,8 +1,6 @@
 """An OpenStax book imported as a course: readable through the API, cited by source, re-importable."""
 
 import dataclasses
-import os
-from pathlib import Path
 
 import pytest
 
@@ -10,9 +8,9 @@ from lake import readers
 from lake.sources.core_snapshot import snapshot_core_tables
 from lake.sources.datasets.openstax import read_book
 from serving.core.imports import import_book
-from tests.conftest import REPO_ROOT
+from tests.conftest import real_data_dir
 
-BOOK_DIR = Path(os.environ.get("LEARNLAKE_DATA_DIR", REPO_ROOT.parent / "shared" / "data")) / "openstax-python"
+BOOK_DIR = real_data_dir() / "openstax-python"
 
 
 @pytest.fixture(scope="module")
