@@ -66,11 +66,9 @@ def run(events: int, *, seed: int = 7) -> TransformBenchmark:
 def _simulate_base(target: int, seed: int, settings: Settings) -> pl.DataFrame:
     learners = max(10, math.ceil(target / 150))
     sim = simulate(SimulationConfig(learners=learners, courses=4, days=56, seed=seed))
-    items = sim.content_items.rename({"item_id": "item_id"}).with_columns(
+    # The simulated catalogue as the core snapshot would hold it (writers fill the absent columns).
+    items = sim.content_items.with_columns(
         pl.col("position").cast(pl.Int32), pl.col("estimated_minutes").cast(pl.Int32),
-        pl.lit(None, pl.String).alias("body"), pl.lit(None, pl.String).alias("url"),
-        pl.lit(None, pl.String).alias("source"),
-        pl.col("difficulty").cast(pl.Float64),
         pl.lit(sim.config.start).cast(pl.Datetime("us", "UTC")).alias("created_at"),
         pl.lit(sim.config.start).cast(pl.Datetime("us", "UTC")).alias("updated_at"),
     )
@@ -81,7 +79,8 @@ def _simulate_base(target: int, seed: int, settings: Settings) -> pl.DataFrame:
 
 
 def _write_tiles(base: pl.DataFrame, start: int, stop: int, settings: Settings) -> None:
-    """Rows ``start..stop`` of the endless sequence base, base with new learners, ...; in chunks."""
+    """Rows ``start..stop`` of the endless sequence: the base events, then the base again with
+    new learner and event ids (tile 1, 2...), and so on; written in chunks."""
     version = _next_version(settings)
     position = start
     while position < stop:
