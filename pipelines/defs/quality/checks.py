@@ -17,7 +17,7 @@ import duckdb
 import polars as pl
 
 from lake.quarantine import quarantine
-from lake.readers import read_added_since, table_exists
+from lake.readers import read_added_since, table_exists, table_version
 from learnlake.settings import Settings, get_settings
 from pipelines.defs.quality.suites import (
     bronze_events_suite,
@@ -69,7 +69,7 @@ def bronze_events_quality(context: dg.AssetCheckExecutionContext) -> dg.AssetChe
         metadata["rows_moved_to_dead_letters"] = moved
         context.log.error(f"bronze.events failed its checks ({result.summary()}); "
                           f"{moved} row(s) moved to bronze.dead_letters")
-        _, version = read_added_since("bronze.events", version, settings=settings)  # after the delete
+        version = table_version("bronze.events", settings)  # the delete made a version of its own
     _write_watermark(settings, version)
     return dg.AssetCheckResult(passed=result.passed, metadata=metadata,
                                severity=dg.AssetCheckSeverity.ERROR)
