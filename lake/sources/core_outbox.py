@@ -162,13 +162,18 @@ class OutboxRelay:
             return [dict(row._mapping) for row in result]
 
     def _prune(self, delivered: int) -> None:
-        """Forget delivered events after a while: the lake has them."""
+        """Forget delivered events after a while: the lake has them.
+
+        The newest row always stays: SQLite hands out max(id) + 1, so deleting the newest rows
+        would let new events reuse their ids, and ids must only rise.
+        """
         cutoff = datetime.now(UTC) - timedelta(seconds=self.keep_delivered_s)
         if self.engine.dialect.name == "sqlite":
             cutoff = cutoff.replace(tzinfo=None)
+        newest = sa.select(sa.func.max(OUTBOX.c.id)).scalar_subquery()
         with self.engine.begin() as connection:
             connection.execute(sa.delete(OUTBOX).where(OUTBOX.c.relay_batch <= delivered,
-                                                       OUTBOX.c.occurred_at < cutoff))
+                                                       OUTBOX.c.occurred_at < cutoff, OUTBOX.c.id < newest))
 
     def close(self) -> None:
         self.engine.dispose()

@@ -149,3 +149,17 @@ def test_ingest_flush_relays_the_outbox(api, monkeypatch):
 
 def _domain_events_ids() -> list[str]:
     return readers.read_table("bronze.events").filter(source="outbox")["event_id"].to_list()
+
+
+def test_pruning_delivered_events_never_lets_an_id_come_back(api):
+    _drive_some_changes(api)
+    last_before = max(e.id for e in _outbox(api))
+    OutboxRelay(api.settings.database_url, api.settings, keep_delivered_s=0).relay()
+    remaining = _outbox(api)
+    assert [e.id for e in remaining] == [last_before]  # everything delivered is gone but the newest
+    teacher = api.user("instructor")
+    api.client.post("/api/v1/courses", json={"title": "After the pruning"}, headers=teacher.headers)
+    assert min(e.id for e in _outbox(api) if e.id != last_before) > last_before
+    OutboxRelay(api.settings.database_url, api.settings).relay()
+    lake = _domain_events()
+    assert len({e["outbox_id"] for e in lake}) == len(lake)
