@@ -10,10 +10,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import polars as pl
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lake.schemas import CONTENT_TYPES
 from lake.sources.simulator import Simulation
+from learnlake.errors import ConfigurationError
 from serving.core.db import Database
 from serving.core.outbox import Outbox
 from serving.core.security import hash_password
@@ -47,6 +48,11 @@ def seed_from_simulation(database: Database, outbox: Outbox, sim: Simulation) ->
     with database.write() as session:
         if session.scalar(select(User.id).where(User.id == sim.users["user_id"][0])) is not None:
             return counts
+        taken = session.scalar(select(func.count()).where(User.email.in_(sim.users["email"].to_list())))
+        if taken:
+            msg = (f"{taken} of the simulated users' e-mails belong to other users of this core database "
+                   "(another simulation was seeded here); seed into a fresh LEARNLAKE_HOME or database")
+            raise ConfigurationError(msg)
         demo_hash = hash_password(DEMO_PASSWORD)
         first = {"instructor": None, "learner": None}
         for user in sim.users.iter_rows(named=True):
@@ -62,12 +68,15 @@ def seed_from_simulation(database: Database, outbox: Outbox, sim: Simulation) ->
         start = datetime.combine(sim.config.start, datetime.min.time(), UTC)
         for email, name, role in (("admin@learnlake.example", "Ada Admin", Role.ADMIN),
                                   ("analyst@learnlake.example", "Alan Analyst", Role.ANALYST)):
+            if session.scalar(select(User.id).where(User.email == email)) is not None:
+                continue  # made by hand, or by an earlier seeding: keep that one
             user = User(email=email, name=name, role=role, password_hash=demo_hash, created_at=start, updated_at=start)
             session.add(user)
             session.flush()
             outbox.record(session, "user.registered", actor_id=user.id, entity_type="user", entity_id=user.id,
                           occurred_at=start, flush=False, role=role)
-        counts.users = sim.users.height + 2
+            counts.users += 1
+        counts.users += sim.users.height
         session.flush()
         _seed_catalog(session, outbox, sim, start)
         counts.courses = sim.courses.height
@@ -76,6 +85,7 @@ def seed_from_simulation(database: Database, outbox: Outbox, sim: Simulation) ->
 
 
 def _seed_catalog(session, outbox: Outbox, sim: Simulation, published_at: datetime) -> None:
+    instructors = dict(zip(sim.courses["course_id"], sim.courses["instructor_id"], strict=True))
     for course in sim.courses.iter_rows(named=True):
         session.add(Course(id=course["course_id"], title=course["title"], instructor_id=course["instructor_id"],
                            status=CourseStatus.PUBLISHED, description=f"A simulated course: {course['title']}.",
@@ -89,6 +99,9 @@ def _seed_catalog(session, outbox: Outbox, sim: Simulation, published_at: dateti
     for module in sim.modules.iter_rows(named=True):
         session.add(Module(id=module["module_id"], course_id=module["course_id"], position=module["position"],
                            title=module["title"], created_at=published_at, updated_at=published_at))
+        outbox.record(session, "module.created", actor_id=instructors[module["course_id"]], entity_type="module",
+                      entity_id=module["module_id"], course_id=module["course_id"], occurred_at=published_at,
+                      flush=False, position=module["position"])
     session.flush()
     for item in sim.content_items.iter_rows(named=True):
         session.add(ContentItem(
@@ -96,6 +109,11 @@ def _seed_catalog(session, outbox: Outbox, sim: Simulation, published_at: dateti
             content_type=item["content_type"], title=item["title"], body=f"{item['title']}.", skills=item["skills"],
             difficulty=item["difficulty"], estimated_minutes=item["estimated_minutes"],
             prerequisites=item["prerequisites"], created_at=published_at, updated_at=published_at))
+        outbox.record(session, "content_item.created", actor_id=instructors[item["course_id"]],
+                      entity_type="content_item", entity_id=item["item_id"], course_id=item["course_id"],
+                      occurred_at=published_at, flush=False, module_id=item["module_id"],
+                      content_type=item["content_type"], skills=item["skills"], difficulty=item["difficulty"],
+                      estimated_minutes=item["estimated_minutes"])
     session.flush()
 
 
