@@ -225,20 +225,12 @@ def bench_ingest(
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
     """Post simulator events to a fresh API on loopback and time them into Delta."""
-    import json
     from dataclasses import asdict
 
     from serving import bench_ingest
 
     result = bench_ingest.run(events=events, batch=batch, clients=clients, progress=console.print)
-    figures = asdict(result)
-    if as_json:
-        print(json.dumps(figures))
-    else:
-        table = Table("figure", "value", title="ingestion benchmark")
-        for key, value in figures.items():
-            table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
-        Console().print(table)
+    _print_figures(asdict(result), as_json=as_json, title="ingestion benchmark")
     if result.delta_rows != events or result.delta_distinct_ids != events:
         console.print(f"[red]Delta holds {result.delta_rows:,} rows, {result.delta_distinct_ids:,} distinct ids; "
                       f"expected {events:,}[/red]")
@@ -251,20 +243,26 @@ def bench_transform(
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
     """Time a full dbt build on N events, an incremental one after 1 % more, and a plain scan."""
-    import json
     from dataclasses import asdict
 
     from pipelines import bench_transform
 
     with console.status(f"Benchmarking the transforms on {events:,} events..."):
         figures = asdict(bench_transform.run(events))
+    _print_figures(figures, as_json=as_json, title="transform benchmark")
+
+
+def _print_figures(figures: dict, *, as_json: bool, title: str) -> None:
+    """A benchmark's figures: one JSON line on stdout, or a table for people."""
+    import json
+
     if as_json:
         print(json.dumps(figures))
-    else:
-        table = Table("figure", "value", title="transform benchmark")
-        for key, value in figures.items():
-            table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
-        Console().print(table)
+        return
+    table = Table("figure", "value", title=title)
+    for key, value in figures.items():
+        table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
+    Console().print(table)
 
 
 @app.command()

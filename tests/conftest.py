@@ -1,6 +1,7 @@
 """Shared fixtures: every test gets its own LearnLake home, never the developer's `.learnlake/`."""
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -40,3 +41,23 @@ def real_data_dir() -> Path:
         if (parent / "shared" / "data").is_dir():
             return parent / "shared" / "data"
     return REPO_ROOT.parent / "shared" / "data"
+
+
+@contextmanager
+def demo_home(tmp_path_factory, name: str, *, learners: int, courses: int):
+    """`learnlake demo --no-serve` in a home of its own; yields (settings, the demo's output)."""
+    from typer.testing import CliRunner
+
+    from learnlake.cli import app as cli
+
+    home = tmp_path_factory.mktemp(name) / "learnlake"
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("LEARNLAKE_HOME", str(home))
+        mp.setenv("LEARNLAKE_COURSES", str(courses))
+        get_settings.cache_clear()
+        result = CliRunner().invoke(cli, ["demo", "--no-serve", "--learners", str(learners)])
+        assert result.exit_code == 0, result.output + repr(result.exception)
+        try:
+            yield get_settings(), result.output
+        finally:
+            get_settings.cache_clear()

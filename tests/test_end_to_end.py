@@ -12,11 +12,10 @@ from typer.testing import CliRunner
 
 from lake.readers import read_table, table_version
 from learnlake.cli import app as cli
-from learnlake.settings import get_settings
 from models.recommender.popularity import HELD_OUT_METRIC, MODEL_NAME
 from serving.main import create_app
 
-from .conftest import REPO_ROOT
+from .conftest import REPO_ROOT, demo_home
 
 pytestmark = pytest.mark.integration
 
@@ -26,15 +25,8 @@ LEARNERS = 40
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """Run the demo once for the module, in its own home."""
-    home = tmp_path_factory.mktemp("e2e") / "learnlake"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LEARNLAKE_HOME", str(home))
-        mp.setenv("LEARNLAKE_COURSES", "3")
-        get_settings.cache_clear()
-        result = CliRunner().invoke(cli, ["demo", "--no-serve", "--learners", str(LEARNERS)])
-        assert result.exit_code == 0, result.output + repr(result.exception)
-        yield get_settings(), result.output
-    get_settings.cache_clear()
+    with demo_home(tmp_path_factory, "e2e", learners=LEARNERS, courses=3) as built:
+        yield built
 
 
 def test_demo_prints_a_summary(demo):

@@ -3,11 +3,8 @@
 import nbformat
 import pytest
 from nbclient import NotebookClient
-from typer.testing import CliRunner
 
-from learnlake.cli import app as cli
-from learnlake.settings import get_settings
-from tests.conftest import REPO_ROOT
+from tests.conftest import REPO_ROOT, demo_home
 
 pytestmark = pytest.mark.integration
 
@@ -16,15 +13,8 @@ NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
 
 @pytest.fixture(scope="module")
 def built_home(tmp_path_factory):
-    home = tmp_path_factory.mktemp("notebooks") / "learnlake"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LEARNLAKE_HOME", str(home))
-        mp.setenv("LEARNLAKE_COURSES", "2")
-        get_settings.cache_clear()
-        result = CliRunner().invoke(cli, ["demo", "--no-serve", "--learners", "40"])
-        assert result.exit_code == 0, result.output
-        yield home
-    get_settings.cache_clear()
+    with demo_home(tmp_path_factory, "notebooks", learners=40, courses=2) as (settings, _):
+        yield settings.home
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])

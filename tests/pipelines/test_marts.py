@@ -6,11 +6,9 @@ from datetime import timedelta
 import duckdb
 import polars as pl
 import pytest
-from typer.testing import CliRunner
 
 from lake.readers import read_table
-from learnlake.cli import app as cli
-from learnlake.settings import get_settings
+from tests.conftest import demo_home
 
 pytestmark = pytest.mark.integration
 
@@ -21,14 +19,7 @@ SESSION_GAP = timedelta(minutes=30)
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
     """The seeded core database and the whole pipeline on a small simulation, once for the module."""
-    home = tmp_path_factory.mktemp("marts") / "learnlake"
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("LEARNLAKE_HOME", str(home))
-        mp.setenv("LEARNLAKE_COURSES", "3")
-        get_settings.cache_clear()
-        result = CliRunner().invoke(cli, ["demo", "--no-serve", "--learners", str(LEARNERS)])
-        assert result.exit_code == 0, result.output + repr(result.exception)
-        settings = get_settings()
+    with demo_home(tmp_path_factory, "marts", learners=LEARNERS, courses=3) as (settings, _):
         events = read_table("bronze.events", settings=settings).filter(pl.col("source") != "outbox")
         enrollments = read_table("bronze.core_enrollments", settings=settings)
         with duckdb.connect(str(settings.published_warehouse_path), read_only=True) as con:
@@ -36,7 +27,6 @@ def built(tmp_path_factory):
                 "fct_learning_sessions", "fct_course_funnel", "fct_retention_cohorts", "fct_item_statistics",
                 "fct_at_risk_by_rule", "fct_learner_course_state", "fct_learner_daily_activity")}
         yield events, enrollments, marts
-    get_settings.cache_clear()
 
 
 def test_sessions_split_on_thirty_minutes_of_silence(built):

@@ -19,12 +19,9 @@ import polars as pl
 from lake.quarantine import quarantine
 from lake.readers import read_added_since, table_exists, table_version
 from learnlake.settings import Settings, get_settings
-from pipelines.defs.quality.suites import (
-    bronze_events_suite,
-    enrollments_suite,
-    graded_answers_suite,
-    validate,
-)
+
+# The suites import great-expectations (seconds): each check imports them when it runs, so
+# loading the Dagster definitions (the CLI, `dagster dev`) stays quick.
 
 EVENTS_KEY = dg.AssetKey(["bronze", "events"])
 
@@ -50,6 +47,8 @@ def _write_watermark(settings: Settings, version: int) -> None:
                 description="great-expectations suite on the activity rows added since the last check; "
                             "bad rows move to bronze.dead_letters")
 def bronze_events_quality(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+    from pipelines.defs.quality.suites import bronze_events_suite, validate
+
     settings = get_settings()
     if not table_exists("bronze.events", settings):
         return dg.AssetCheckResult(passed=True, metadata={"rows_checked": 0, "note": "no events yet"})
@@ -87,6 +86,8 @@ def _known(settings: Settings, table: str, column: str) -> list[str]:
 @dg.asset_check(asset=dg.AssetKey(["marts", "fct_enrollments"]), blocking=True,
                 description="Unique enrollments, known statuses, courses and learners known to the dimensions")
 def fct_enrollments_quality() -> dg.AssetCheckResult:
+    from pipelines.defs.quality.suites import enrollments_suite, validate
+
     settings = get_settings()
     frame = _warehouse_frame(settings, "select * from marts.fct_enrollments")
     suite = enrollments_suite(_known(settings, "dim_courses", "course_id"),
@@ -99,6 +100,8 @@ def fct_enrollments_quality() -> dg.AssetCheckResult:
 @dg.asset_check(asset=dg.AssetKey(["marts", "fct_graded_answers"]), blocking=True,
                 description="Unique answers, attempts from 1, scores in [0, 1], learners known to the dimensions")
 def fct_graded_answers_quality() -> dg.AssetCheckResult:
+    from pipelines.defs.quality.suites import graded_answers_suite, validate
+
     settings = get_settings()
     frame = _warehouse_frame(settings, "select event_id, learner_id, attempt_number, score from marts.fct_graded_answers")
     result = validate(frame.to_pandas(), graded_answers_suite(_known(settings, "dim_learners", "learner_id")),
