@@ -34,7 +34,8 @@ def course_files(data_dir: Path) -> list[Path]:
     return files
 
 
-def _read_course(path: Path) -> pl.DataFrame:
+def read_course(path: Path) -> pl.DataFrame:
+    """One course file: daily counts per enrollment, with ``course_id`` and ``time`` as a date."""
     wanted = ["enrollment_id", "time", *(f"event_{t}" for t in EVENT_TYPES)]
     try:
         frame = pl.read_csv(path, columns=wanted, schema_overrides={"enrollment_id": pl.String})
@@ -46,7 +47,7 @@ def _read_course(path: Path) -> pl.DataFrame:
 
 def load(data_dir: Path, pseudonym_key: str) -> DatasetLoad:
     files = course_files(data_dir)
-    daily = pl.concat([_read_course(path) for path in files])
+    daily = pl.concat([read_course(path) for path in files])
     counts = daily.unpivot(index=["enrollment_id", "time", "course_id"], variable_name="kind", value_name="n")
     counts = counts.with_columns(pl.col("kind").str.strip_prefix("event_")).filter(pl.col("n") > 0)
     if counts["n"].min() is not None and counts["n"].min() < 0:
@@ -81,14 +82,22 @@ def load(data_dir: Path, pseudonym_key: str) -> DatasetLoad:
                        files=files + sorted(data_dir.rglob("truth_train.csv")))
 
 
-def _labels(data_dir: Path, daily: pl.DataFrame, pseudonym_key: str) -> pa.Table:
+def read_truth(data_dir: Path) -> pl.DataFrame | None:
+    """``enrollment_id``, ``label`` (1 = dropped out) from the truth files, or None without any."""
     truth_files = sorted(data_dir.rglob("truth_train.csv"))
     if not truth_files:
-        return pa.table({f.name: pa.array([], f.type) for f in DROPOUT_LABELS}, schema=DROPOUT_LABELS)
+        return None
     truth = pl.concat([pl.read_csv(p, schema_overrides={"enrollment_id": pl.String, "label": pl.Int64})
                        for p in truth_files]).unique("enrollment_id")
     if set(truth["label"].unique().to_list()) - {0, 1}:
         raise DatasetError(f"{truth_files[0]}: labels must be 0 or 1")
+    return truth
+
+
+def _labels(data_dir: Path, daily: pl.DataFrame, pseudonym_key: str) -> pa.Table:
+    truth = read_truth(data_dir)
+    if truth is None:
+        return pa.table({f.name: pa.array([], f.type) for f in DROPOUT_LABELS}, schema=DROPOUT_LABELS)
     courses = daily.select("enrollment_id", "course_id").unique("enrollment_id")
     labelled = truth.join(courses, on="enrollment_id", how="inner")  # labels of enrollments we have logs of
     return pl.DataFrame({

@@ -1,0 +1,68 @@
+"""``learnlake eval dropout``: KDD Cup 2015 dropout, trained on some course files, tested on others.
+
+Each enrolment's 30 days of daily counts become activity features (``features.py``); the
+calibrated boosting model and the recency/activity baseline are fitted on the training
+directory and scored on the test directory, or, without one, on a seeded 80/20 split by
+enrolment.
+"""
+
+import logging
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from lake.sources.datasets.common import DatasetError
+from lake.sources.datasets.kddcup2015 import EVENT_TYPES, course_files, read_course, read_truth
+from models.dropout.features import activity_cube, activity_features
+from models.dropout.model import BaselineModel, DropoutModel, scores
+
+log = logging.getLogger(__name__)
+TYPES = [f"event_{t}" for t in EVENT_TYPES]
+
+
+def labelled_features(data_dir: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Features and dropout labels of every labelled enrolment under ``data_dir``."""
+    daily = pl.concat([read_course(path) for path in course_files(data_dir)])
+    truth = read_truth(data_dir)
+    if truth is None:
+        raise DatasetError(f"no truth_train.csv under {data_dir}: the labels are needed to train and to test")
+    # Day 0 is each course's first logged day; the window is the longest course's.
+    daily = daily.with_columns(
+        (pl.col("time") - pl.col("time").min().over("course_id")).dt.total_days().cast(pl.Int64).alias("day"))
+    days = int(daily["day"].max()) + 1
+    daily = daily.join(truth, on="enrollment_id", how="inner")
+    if daily.is_empty():
+        raise DatasetError(f"no enrolment under {data_dir} has a label in truth_train.csv")
+    cube = activity_cube(daily, key="enrollment_id", course="course_id", day="day", types=TYPES, days=days)
+    features, names = activity_features(cube)
+    labels = truth.filter(pl.col("enrollment_id").is_in(cube.keys)).sort("enrollment_id")
+    labels = dict(zip(labels["enrollment_id"], labels["label"], strict=True))
+    return features, np.array([labels[k] for k in cube.keys], dtype=np.int8), names
+
+
+def evaluate(train_dir: Path, test_dir: Path | None = None, *, seed: int = 0) -> dict:
+    """Train on ``train_dir``; the test figures of the model and of the baseline."""
+    x_train, y_train, names = labelled_features(train_dir)
+    if test_dir is None:
+        order = np.random.default_rng(seed).permutation(len(y_train))
+        cut = int(0.8 * len(order))
+        x_test, y_test = x_train[order[cut:]], y_train[order[cut:]]
+        x_train, y_train = x_train[order[:cut]], y_train[order[:cut]]
+    else:
+        x_test, y_test, test_names = labelled_features(test_dir)
+        if test_names != names:
+            raise DatasetError("train and test directories give different features (their course lengths differ)")
+    log.info("dropout: %d training and %d test enrolments, %d features", len(y_train), len(y_test), len(names))
+    model = DropoutModel(names, seed=seed).fit(x_train, y_train)
+    baseline = BaselineModel(names).fit(x_train, y_train)
+    return {
+        "dataset": "kddcup2015",
+        "train_enrollments": int(len(y_train)),
+        "test_enrollments": int(len(y_test)),
+        "split": "directories" if test_dir is not None else f"80/20 by enrollment, seed {seed}",
+        "dropout_rate_test": float(y_test.mean()),
+        **scores(y_test, model.predict_proba(x_test)),
+        "baselines": {"recency_activity_logistic": scores(y_test, baseline.predict_proba(x_test))},
+        "features": len(names),
+    }
