@@ -33,6 +33,8 @@ db_app = typer.Typer(help="The core course/user database.", no_args_is_help=True
 app.add_typer(db_app, name="db")
 bench_app = typer.Typer(help="Benchmarks that print their figures.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
+eval_app = typer.Typer(help="Evaluate the models on real datasets; each run is logged to MLflow.", no_args_is_help=True)
+app.add_typer(eval_app, name="eval")
 console = Console(stderr=True)
 
 LearnersOption = Annotated[int | None, typer.Option(help="Simulated learners (default: LEARNLAKE_LEARNERS).", min=1)]
@@ -260,9 +262,105 @@ def _print_figures(figures: dict, *, as_json: bool, title: str) -> None:
         print(json.dumps(figures))
         return
     table = Table("figure", "value", title=title)
-    for key, value in figures.items():
-        table.add_row(key, f"{value:,}" if isinstance(value, int) else str(value))
+    for key, value in _flat(figures).items():
+        table.add_row(key, f"{value:,}" if isinstance(value, int) else f"{value:.4f}" if isinstance(value, float)
+                      else str(value))
     Console().print(table)
+
+
+def _flat(figures: dict, prefix: str = "") -> dict:
+    flat = {}
+    for key, value in figures.items():
+        flat |= _flat(value, f"{prefix}{key}.") if isinstance(value, dict) else {f"{prefix}{key}": value}
+    return flat
+
+
+DataDirOption = Annotated[Path, typer.Option("--data-dir", help="A directory in the layout of shared/data/README.md.",
+                                             exists=True, file_okay=False)]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")]
+
+
+def _report_evaluation(kind: str, result: dict, inputs: dict[str, list[Path]], *, as_json: bool,
+                       params: dict | None = None) -> None:
+    from models.evaluation import log_evaluation
+
+    result["mlflow_run_id"] = log_evaluation(kind, result, inputs=inputs, params=params)
+    _print_figures(result, as_json=as_json, title=f"{kind} evaluation")
+
+
+@eval_app.command("kt")
+def eval_kt(
+    data_dir: DataDirOption,
+    as_json: JsonOption = False,
+    seed: Annotated[int, typer.Option(help="Seed of the validation split and of training.")] = 0,
+    conservative_groups: Annotated[bool, typer.Option(
+        help="Count a run of consecutive rows with distinct skills as one answer (for files that may hold "
+             "expanded multi-skill answers).")] = False,
+) -> None:
+    """Knowledge tracing: train DKT and the attentive model on *_train.csv, report test AUC and accuracy."""
+    from models.knowledge_tracing import assistments
+    from models.knowledge_tracing.data import split_files
+
+    files = split_files(data_dir)
+    console.print(f"Training knowledge tracing on {files.train.name}, testing on {files.test.name}...")
+    result = assistments.evaluate(data_dir, seed=seed, conservative_groups=conservative_groups, progress=True)
+    inputs = {"train": [files.train], "test": [files.test]} | ({"valid": [files.valid]} if files.valid else {})
+    _report_evaluation("kt", result, inputs, as_json=as_json, params={"seed": seed,
+                                                                      "conservative_groups": conservative_groups})
+
+
+@eval_app.command("dropout")
+def eval_dropout(
+    train_dir: Annotated[Path, typer.Option("--train-dir", help="KDD Cup 2015 course files to train on.",
+                                            exists=True, file_okay=False)],
+    test_dir: Annotated[Path | None, typer.Option("--test-dir", help="Course files to test on (default: a "
+                                                  "seeded 80/20 split of the training enrolments).",
+                                                  exists=True, file_okay=False)] = None,
+    as_json: JsonOption = False,
+    seed: Annotated[int, typer.Option(help="Seed of the split and of the model.")] = 0,
+) -> None:
+    """Dropout: train on KDD Cup 2015 course files, report AUC, PR-AUC and Brier score beside a baseline."""
+    from lake.sources.datasets.kddcup2015 import course_files
+    from models.dropout import kddcup
+
+    with console.status("Training and testing the dropout model..."):
+        result = kddcup.evaluate(train_dir, test_dir, seed=seed)
+    inputs = {"train": course_files(train_dir) + sorted(train_dir.rglob("truth_train.csv"))}
+    if test_dir is not None:
+        inputs["test"] = course_files(test_dir) + sorted(test_dir.rglob("truth_train.csv"))
+    _report_evaluation("dropout", result, inputs, as_json=as_json, params={"seed": seed})
+
+
+@eval_app.command("atrisk")
+def eval_atrisk(
+    data_dir: DataDirOption,
+    as_json: JsonOption = False,
+    seed: Annotated[int, typer.Option(help="Seed of the model (and of the split when no module repeats).")] = 0,
+) -> None:
+    """At-risk: predict Fail or Withdrawn on OULAD from what is known by day 30, 60 and 90; AUC per cut-off."""
+    from models.dropout import oulad
+
+    with console.status("Training and testing the at-risk model at each cut-off..."):
+        result = oulad.evaluate(data_dir, seed=seed)
+    _report_evaluation("atrisk", result, {"data": oulad.input_files(data_dir)}, as_json=as_json,
+                       params={"seed": seed})
+
+
+@eval_app.command("recommender")
+def eval_recommender(
+    data_dir: DataDirOption,
+    as_json: JsonOption = False,
+    seed: Annotated[int, typer.Option(help="Seed of the validation split that picks the settings.")] = 0,
+) -> None:
+    """What to study next: rank each test learner's next skill session; NDCG@10 beside two baselines."""
+    from models.knowledge_tracing.data import split_files
+    from models.recommender import assistments
+
+    files = split_files(data_dir)
+    with console.status("Evaluating the sequential recommender..."):
+        result = assistments.evaluate(data_dir, seed=seed)
+    _report_evaluation("recommender", result, {"train": [files.train], "test": [files.test]}, as_json=as_json,
+                       params={"seed": seed})
 
 
 @app.command()

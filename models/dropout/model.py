@@ -78,10 +78,10 @@ class DropoutModel:
 
 
 class BaselineModel:
-    """Logistic regression on recency and total activity: what a careful analyst would try first."""
+    """Logistic regression on two or three telling columns: what a careful analyst would try first."""
 
-    def __init__(self, feature_names: list[str]):
-        self.columns = [feature_names.index(name) for name in BASELINE_FEATURES]
+    def __init__(self, feature_names: list[str], columns: tuple[str, ...] | list[str] = BASELINE_FEATURES):
+        self.columns = [feature_names.index(name) for name in columns]
         self.classifier = make_pipeline(StandardScaler(), LogisticRegression(max_iter=1000))
 
     def fit(self, features: np.ndarray, labels: np.ndarray) -> "BaselineModel":

@@ -24,7 +24,8 @@ FILES = ("courses.csv", "studentInfo.csv", "studentRegistration.csv", "assessmen
 ASSESSMENT_OBJECTS = {"TMA": "assignment", "CMA": "quiz", "Exam": "quiz"}
 
 
-def _read(data_dir: Path, name: str) -> pl.DataFrame:
+def read_file(data_dir: Path, name: str) -> pl.DataFrame:
+    """One OULAD file, found anywhere under ``data_dir``, with its missing values as nulls."""
     found = sorted(data_dir.rglob(name))
     if not found:
         raise DatasetError(f"{name} not found under {data_dir}; OULAD needs {', '.join(FILES)}")
@@ -48,10 +49,10 @@ def _with_course(frame: pl.DataFrame) -> pl.DataFrame:
 
 
 def load(data_dir: Path, pseudonym_key: str) -> DatasetLoad:
-    info = _with_course(_read(data_dir, "studentInfo.csv"))
-    registrations = _with_course(_read(data_dir, "studentRegistration.csv"))
-    assessments = _with_course(_read(data_dir, "assessments.csv"))
-    submitted = _read(data_dir, "studentAssessment.csv")
+    info = _with_course(read_file(data_dir, "studentInfo.csv"))
+    registrations = _with_course(read_file(data_dir, "studentRegistration.csv"))
+    assessments = _with_course(read_file(data_dir, "assessments.csv"))
+    submitted = read_file(data_dir, "studentAssessment.csv")
     students = pl.concat([info["id_student"], registrations["id_student"], submitted["id_student"]]).unique()
     learners = {s: dataset_learner_id(NAME, f"student:{s}", pseudonym_key) for s in students.to_list()}
     enrollment = pl.format("{}:{}", "course_id", "id_student")

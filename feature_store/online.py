@@ -1,0 +1,127 @@
+"""The online store: each entity's latest feature values, for serving in milliseconds.
+
+``materialize`` writes, for every view, the latest row of each entity as of a moment (the
+values a model would have been trained on for a label at that moment). The store is a SQLite
+file under the LearnLake home by default, or Redis when ``LEARNLAKE_REDIS_URL`` is set; both
+keep one JSON document per (view, entity). ``online_features`` reads a service's features for
+one entity and leaves out values older than their view's TTL, as training frames do.
+"""
+
+import json
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+import duckdb
+
+from feature_store.definitions import FeatureService, FeatureView
+from feature_store.repository import VIEWS
+from learnlake.settings import Settings
+
+REDIS_PREFIX = "learnlake:features"
+
+
+def entity_key(view: FeatureView, row: dict) -> str:
+    return "|".join(str(row[k]) for k in view.entity.join_keys)
+
+
+class OnlineStore(Protocol):
+    def write(self, view: str, rows: dict[str, dict]) -> None: ...
+    def read(self, view: str, key: str) -> dict | None: ...
+    def clear(self, view: str) -> None: ...
+
+
+class SQLiteOnlineStore:
+    """One table, ``online_features(view, entity_key, document)``; WAL so readers never wait."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        with self._connect() as con:
+            con.execute("pragma journal_mode=wal")
+            con.execute("create table if not exists online_features (view text not null, entity_key text not null, "
+                        "document text not null, primary key (view, entity_key))")
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.path, timeout=30)
+
+    def write(self, view: str, rows: dict[str, dict]) -> None:
+        with self._connect() as con:
+            con.executemany("insert or replace into online_features values (?, ?, ?)",
+                            [(view, key, json.dumps(doc, default=str)) for key, doc in rows.items()])
+
+    def read(self, view: str, key: str) -> dict | None:
+        with self._connect() as con:
+            found = con.execute("select document from online_features where view = ? and entity_key = ?",
+                                (view, key)).fetchone()
+        return json.loads(found[0]) if found else None
+
+    def clear(self, view: str) -> None:
+        with self._connect() as con:
+            con.execute("delete from online_features where view = ?", (view,))
+
+
+class RedisOnlineStore:
+    """One string per (view, entity) under ``learnlake:features:<view>:<key>``."""
+
+    def __init__(self, url: str):
+        import redis
+
+        self.client = redis.Redis.from_url(url)
+
+    def write(self, view: str, rows: dict[str, dict]) -> None:
+        pipe = self.client.pipeline(transaction=False)
+        for key, doc in rows.items():
+            pipe.set(f"{REDIS_PREFIX}:{view}:{key}", json.dumps(doc, default=str))
+        pipe.execute()
+
+    def read(self, view: str, key: str) -> dict | None:
+        found = self.client.get(f"{REDIS_PREFIX}:{view}:{key}")
+        return json.loads(found) if found else None
+
+    def clear(self, view: str) -> None:
+        keys = list(self.client.scan_iter(f"{REDIS_PREFIX}:{view}:*", count=1000))
+        if keys:
+            self.client.delete(*keys)
+
+
+def online_store(settings: Settings) -> OnlineStore:
+    if settings.redis_url:
+        return RedisOnlineStore(settings.redis_url)
+    return SQLiteOnlineStore(settings.home / "online_features.db")
+
+
+def materialize(con: duckdb.DuckDBPyConnection, store: OnlineStore, *, as_of: datetime | None = None,
+                views: tuple[FeatureView, ...] = VIEWS) -> dict[str, int]:
+    """Write each entity's latest values as of ``as_of`` (default: now); returns rows per view."""
+    as_of = as_of or datetime.now(UTC)
+    written = {}
+    for view in views:
+        keys = ", ".join(view.entity.join_keys)
+        latest = con.sql(
+            f"select * from ({view.query}) where feature_timestamp <= $as_of "
+            f"qualify row_number() over (partition by {keys} order by feature_timestamp desc) = 1",
+            params={"as_of": as_of}).pl()
+        rows = {entity_key(view, row): {"feature_timestamp": row["feature_timestamp"].isoformat(),
+                                        **{f: row[f] for f in view.features}}
+                for row in latest.iter_rows(named=True)}
+        store.clear(view.name)
+        store.write(view.name, rows)
+        written[view.name] = len(rows)
+    return written
+
+
+def online_features(store: OnlineStore, service: FeatureService, entity: dict, *,
+                    now: datetime | None = None) -> dict[str, float | None]:
+    """The service's features for one entity (``{"learner_id": ..., "course_id": ...}``), as a flat dict."""
+    now = now or datetime.now(UTC)
+    values: dict[str, float | None] = {}
+    for view, features in service.views:
+        doc = store.read(view.name, entity_key(view, entity))
+        stamp = datetime.fromisoformat(doc["feature_timestamp"]) if doc else None
+        fresh = stamp is not None and stamp <= now and now - stamp <= view.ttl
+        for feature in features:
+            values[view.column(feature)] = doc[feature] if fresh else None
+        values[f"{view.name}__age_days"] = (now - stamp).total_seconds() / 86400 if fresh else None
+    return values

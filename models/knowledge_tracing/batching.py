@@ -1,0 +1,53 @@
+"""Padded batches of answer sequences, bucketed by length so that little of a batch is padding."""
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, Sampler
+
+from models.knowledge_tracing.data import Sequence
+
+
+class SequenceDataset(Dataset):
+    def __init__(self, sequences: list[Sequence]):
+        self.sequences = [s for s in sequences if len(s.skills)]
+
+    def __len__(self) -> int:
+        return len(self.sequences)
+
+    def __getitem__(self, index: int) -> Sequence:
+        return self.sequences[index]
+
+
+class LengthBuckets(Sampler[list[int]]):
+    """Batches of sequences of similar length; the batch order is shuffled when training."""
+
+    def __init__(self, dataset: SequenceDataset, batch_size: int, *, shuffle: bool, seed: int = 0):
+        order = np.argsort([len(s.skills) for s in dataset.sequences], kind="stable")
+        self.batches = [order[i:i + batch_size].tolist() for i in range(0, len(order), batch_size)]
+        self.shuffle = shuffle
+        self.rng = np.random.default_rng(seed)
+
+    def __iter__(self):
+        order = self.rng.permutation(len(self.batches)) if self.shuffle else range(len(self.batches))
+        for i in order:
+            yield self.batches[i]
+
+    def __len__(self) -> int:
+        return len(self.batches)
+
+
+def collate(sequences: list[Sequence]) -> dict[str, torch.Tensor]:
+    """Pad to the longest sequence. ``scored`` marks rows with history before their answer."""
+    length = max(len(s.skills) for s in sequences)
+    batch = {name: np.zeros((len(sequences), length), dtype=np.int64)
+             for name in ("skills", "correct", "group_start")}
+    scored = np.zeros((len(sequences), length), dtype=bool)
+    for row, sequence in enumerate(sequences):
+        n = len(sequence.skills)
+        batch["skills"][row, :n] = sequence.skills
+        batch["correct"][row, :n] = sequence.correct
+        batch["group_start"][row, :n] = sequence.group_start
+        scored[row, :n] = sequence.group_start > 0
+    tensors = {name: torch.from_numpy(values) for name, values in batch.items()}
+    tensors["scored"] = torch.from_numpy(scored)
+    return tensors
