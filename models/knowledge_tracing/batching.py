@@ -37,7 +37,7 @@ class LengthBuckets(Sampler[list[int]]):
 
 
 def collate(sequences: list[Sequence]) -> dict[str, torch.Tensor]:
-    """Pad to the longest sequence. ``scored`` marks rows with history before their answer."""
+    """Pad to the longest sequence. ``scored`` marks rows with history before their answer, past the context."""
     length = max(len(s.skills) for s in sequences)
     batch = {name: np.zeros((len(sequences), length), dtype=np.int64)
              for name in ("skills", "correct", "group_start")}
@@ -47,7 +47,7 @@ def collate(sequences: list[Sequence]) -> dict[str, torch.Tensor]:
         batch["skills"][row, :n] = sequence.skills
         batch["correct"][row, :n] = sequence.correct
         batch["group_start"][row, :n] = sequence.group_start
-        scored[row, :n] = sequence.group_start > 0
+        scored[row, :n] = (sequence.group_start > 0) & (np.arange(n) >= sequence.score_from)
     tensors = {name: torch.from_numpy(values) for name, values in batch.items()}
     tensors["scored"] = torch.from_numpy(scored)
     return tensors

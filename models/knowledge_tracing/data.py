@@ -52,6 +52,7 @@ class Sequence:
     skills: np.ndarray  # int64, 1-based skill ids (0 is padding)
     correct: np.ndarray  # int64, 0/1
     group_start: np.ndarray  # int64, index of the first row of each row's answer
+    score_from: int = 0  # rows before this index are context only: read, never scored
 
 
 def one_row_per_answer(skills: np.ndarray) -> np.ndarray:
