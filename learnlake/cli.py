@@ -288,6 +288,39 @@ def _report_evaluation(kind: str, result: dict, inputs: dict[str, list[Path]], *
     _print_figures(result, as_json=as_json, title=f"{kind} evaluation")
 
 
+TRAINABLE = {
+    "dropout": "models.dropout.training",
+    "knowledge-tracing": "models.knowledge_tracing.lake_training",
+    "recommender": "models.recommender.training",
+    "popularity": "models.recommender.popularity",
+}
+
+
+@app.command()
+def train(
+    model: Annotated[str, typer.Argument(help=f"One of: {', '.join(TRAINABLE)}.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Train a model on the published warehouse, as its Dagster asset does: log, register, maybe promote."""
+    import importlib
+
+    if model not in TRAINABLE:
+        console.print(f"[red]unknown model {model!r}; choose one of {', '.join(TRAINABLE)}[/red]")
+        raise typer.Exit(2)
+    from learnlake.errors import DataQualityError
+
+    module = importlib.import_module(TRAINABLE[model])
+    try:
+        with console.status(f"Training {model}..."):
+            result = module.train(get_settings())
+    except DataQualityError as exc:
+        console.print(f"[red]not trained: {exc}[/red]")
+        raise typer.Exit(1) from exc
+    figures = {"model": model, "mlflow_run_id": result.run_id, "version": result.version,
+               "promoted": result.promotion.promoted, "promotion": result.promotion.reason, **result.metrics}
+    _print_figures(figures, as_json=as_json, title=f"{model} training")
+
+
 @eval_app.command("kt")
 def eval_kt(
     data_dir: DataDirOption,

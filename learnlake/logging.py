@@ -2,6 +2,7 @@
 
 import logging
 
+from rich.console import Console
 from rich.logging import RichHandler
 
 
@@ -11,10 +12,12 @@ def configure_logging(level: str = "INFO") -> None:
     if any(isinstance(h, RichHandler) for h in root.handlers):
         root.setLevel(level)
         return
-    handler = RichHandler(show_path=False, rich_tracebacks=True, markup=False)
+    # Logs go to stderr, so that a command's --json output on stdout stays parseable.
+    handler = RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=True, markup=False)
     handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(level)
     # Third-party libraries that are chatty at INFO.
-    for noisy in ("alembic", "mlflow", "urllib3", "httpx", "dagster"):
+    for noisy in ("alembic", "mlflow", "urllib3", "httpx", "dagster", "lightning", "lightning.pytorch",
+                  "lightning.fabric", "sentence_transformers"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

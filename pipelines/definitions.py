@@ -10,12 +10,19 @@ from pipelines.defs.core.assets import core_snapshots
 from pipelines.defs.lake.assets import bronze_events
 from pipelines.defs.lake.schedules import lake_maintenance_job, lake_maintenance_schedule
 from pipelines.defs.lake.sensors import bronze_events_sensor, downstream_of_events_job
-from pipelines.defs.models.assets import popularity_recommender
+from pipelines.defs.features.assets import online_features
+from pipelines.defs.models.assets import (
+    dropout_model,
+    knowledge_tracing_model,
+    next_items_recommender,
+    popularity_recommender,
+)
 from pipelines.defs.quality.checks import quality_checks
 from pipelines.defs.transforms.assets import published_warehouse, warehouse_models
 from pipelines.defs.transforms.project import dbt_resource
 
-all_assets = [bronze_events, core_snapshots, warehouse_models, published_warehouse, popularity_recommender]
+all_assets = [bronze_events, core_snapshots, warehouse_models, published_warehouse, online_features,
+              popularity_recommender, dropout_model, knowledge_tracing_model, next_items_recommender]
 
 resources = {"dbt": dbt_resource()}
 

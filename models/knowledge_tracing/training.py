@@ -102,10 +102,12 @@ class KeepBestWeights(L.Callback):
     def __init__(self, patience: int):
         self.patience, self.best, self.best_state, self.best_epoch, self.waited = patience, -1.0, None, -1, 0
 
-    def on_validation_epoch_end(self, trainer, module):
-        auc = float(trainer.callback_metrics.get("val_auc", -1.0))
+    def on_validation_end(self, trainer, module):
+        # Not on_validation_epoch_end: Lightning runs callbacks' epoch-end hooks before the module's,
+        # which is where this epoch's val_auc is logged.
         if trainer.sanity_checking:
             return
+        auc = float(trainer.callback_metrics.get("val_auc", -1.0))
         if auc > self.best:
             self.best, self.best_epoch, self.waited = auc, trainer.current_epoch, 0
             self.best_state = copy.deepcopy(module.state_dict())

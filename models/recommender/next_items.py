@@ -1,0 +1,119 @@
+"""What a learner should do next in a course: candidates from sequences, re-ranked by mastery.
+
+Candidates and their first scores come from the variable-order Markov chain over learners'
+item sequences (``sequential.py``, chosen on ASSISTments where it beats first-order
+transitions). Then, per candidate:
+
+- course structure: the items just after the furthest one the learner reached score higher
+  (this is all a new learner has, with popularity);
+- new content, which no learner has touched yet, scores by the similarity of its text
+  (MiniLM embeddings of title and skills) to the learner's recent items;
+- prerequisites not yet met push an item far down;
+- mastery from knowledge tracing: the expected chance of success on the item's skills,
+  given its difficulty, should sit in a learning zone (about 0.7): not too easy, not too hard.
+
+Each recommendation carries a reason a learner can read.
+"""
+
+import math
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from models.recommender.sequential import SequentialRecommender
+
+TARGET_SUCCESS = 0.7  # the chance of success that keeps practice productive
+ZONE_WIDTH = 0.2
+STRUCTURE_WEIGHT = 0.5
+NEW_CONTENT_WEIGHT = 0.5
+PREREQUISITE_PENALTY = 0.05
+
+
+@dataclass(frozen=True)
+class Item:
+    item_id: str
+    course_id: str
+    order: int  # position in the course: module position, then item position
+    title: str
+    skills: tuple[str, ...]
+    difficulty: float
+    prerequisites: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    item_id: str
+    score: float
+    reason: str
+
+
+def expected_success(mastery: dict[str, float], item: Item) -> float | None:
+    """Mean over the item's skills of sigmoid(logit(mastery) - difficulty); None without skills known."""
+    known = [mastery[s] for s in item.skills if s in mastery]
+    if not known:
+        return None
+    logits = [math.log(max(m, 1e-4) / max(1 - m, 1e-4)) - item.difficulty for m in known]
+    return float(np.mean([1 / (1 + math.exp(-x)) for x in logits]))
+
+
+class NextItemRecommender:
+    def __init__(self, items: list[Item], sequences: list[list[str]], embeddings: dict[str, np.ndarray] | None = None):
+        self.items = {item.item_id: item for item in items}
+        self.by_course: dict[str, list[Item]] = {}
+        for item in sorted(items, key=lambda i: (i.course_id, i.order)):
+            self.by_course.setdefault(item.course_id, []).append(item)
+        self.sequential = SequentialRecommender().fit(sequences)
+        self.popularity = Counter(item for sequence in sequences for item in set(sequence))
+        self.embeddings = embeddings or {}
+
+    def _new_content_similarity(self, item: Item, history: list[str]) -> float:
+        """Cosine similarity of an untouched item to the learner's last three items."""
+        if self.popularity.get(item.item_id) or item.item_id not in self.embeddings:
+            return 0.0
+        target = self.embeddings[item.item_id]
+        recent = [self.embeddings[i] for i in history[-3:] if i in self.embeddings]
+        return max(float(vector @ target) for vector in recent) if recent else 0.0
+
+    def recommend(self, course_id: str, history: list[str], *, mastery: dict[str, float] | None = None,
+                  k: int = 10) -> list[Recommendation]:
+        """Top-k items of the course the learner has not touched, best first, with reasons."""
+        course_items = self.by_course.get(course_id, [])
+        seen = set(history)
+        candidates = [item for item in course_items if item.item_id not in seen]
+        if not candidates:
+            return []
+        sequential = self.sequential.scores(history)
+        most_popular = max((self.popularity.get(i.item_id, 0) for i in course_items), default=0) or 1
+        reached = max((self.items[i].order for i in history if i in self.items), default=-1)
+        ahead = sorted({item.order for item in candidates if item.order > reached})
+        scored = []
+        for item in candidates:
+            score = sequential.get(item.item_id, 0.0)
+            reasons = []
+            if item.order > reached:
+                steps = ahead.index(item.order) + 1
+                score += STRUCTURE_WEIGHT / steps
+                if steps == 1:
+                    reasons.append("next in the course")
+            score += 0.01 * self.popularity.get(item.item_id, 0) / most_popular
+            similarity = self._new_content_similarity(item, history)
+            if similarity > 0:
+                score += NEW_CONTENT_WEIGHT * similarity
+                reasons.append(f"new content close to what you studied (similarity {similarity:.2f})")
+            missing = [p for p in item.prerequisites if p not in seen]
+            if missing:
+                score *= PREREQUISITE_PENALTY
+                first = self.items.get(missing[0])
+                reasons.append(f"after {first.title if first else missing[0]}")
+            success = expected_success(mastery or {}, item)
+            if success is not None:
+                score *= math.exp(-((success - TARGET_SUCCESS) ** 2) / (2 * ZONE_WIDTH ** 2))
+                weakest = min((s for s in item.skills if s in (mastery or {})), key=lambda s: mastery[s])
+                reasons.append(f"practise {weakest}: mastery {mastery[weakest]:.2f}, "
+                               f"expected success {success:.2f}")
+            if sequential.get(item.item_id, 0.0) > 0.5 and not reasons:
+                reasons.append("learners at your point usually go here next")
+            scored.append(Recommendation(item.item_id, float(score), "; ".join(reasons) or "popular in this course"))
+        scored.sort(key=lambda r: (-r.score, self.items[r.item_id].order))
+        return scored[:k]
