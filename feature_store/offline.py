@@ -50,9 +50,11 @@ def training_frame(con: duckdb.DuckDBPyConnection, entities: pl.DataFrame, servi
             joins.append(f"asof left join ({view.query}) as {alias} "
                          f"on {keys} and e.{EVENT_TIMESTAMP} >= {alias}.feature_timestamp")
         sql = f"select {', '.join(selected)} from __entities as e {' '.join(joins)} order by e.__row"
-        return con.sql(sql).pl().drop("__row")
+        joined = con.sql(sql).pl().drop("__row")
     finally:
         con.unregister("__entities")
+    # DuckDB hands timestamps back in its own zone and units: give the caller's columns back as they were.
+    return joined.with_columns(pl.col(c).cast(frame.schema[c]) for c in entities.columns)
 
 
 def feature_columns(service: FeatureService) -> list[str]:

@@ -32,6 +32,32 @@ def learnlake_home(tmp_path, monkeypatch) -> Settings:
     get_settings.cache_clear()
 
 
+def services_required() -> bool:
+    return os.environ.get("LEARNLAKE_REQUIRE_SERVICES") == "1"
+
+
+def unavailable(reason: str):
+    """Skip a case whose service (PostgreSQL, Redis) is down, or fail when services are required."""
+    if services_required():
+        pytest.fail(f"{reason} (LEARNLAKE_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """Database 15 of the local Redis, emptied before the test."""
+    import redis
+
+    url = os.environ.get("LEARNLAKE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    client = redis.Redis.from_url(url)
+    try:
+        client.flushdb()
+    except redis.exceptions.ConnectionError as exc:
+        unavailable(f"Redis is not reachable at {url}: {exc}")
+    yield url
+    client.flushdb()
+
+
 def real_data_dir() -> Path:
     """Where the real datasets are: ``LEARNLAKE_DATA_DIR``, else the nearest ``shared/data``
     above the repository (``../shared/data`` in the workspace); tests skip when it is absent."""

@@ -17,19 +17,10 @@ from serving.core.migrate import upgrade
 from serving.core.security import hash_password, issue_access_token
 from serving.core.tables import Base, Role, User
 from serving.main import create_app
+from tests.conftest import unavailable
 
 PG_ADMIN_URL = os.environ.get("LEARNLAKE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PASSWORD = "correct horse battery"
-
-
-def services_required() -> bool:
-    return os.environ.get("LEARNLAKE_REQUIRE_SERVICES") == "1"
-
-
-def unavailable(reason: str):
-    if services_required():
-        pytest.fail(f"{reason} (LEARNLAKE_REQUIRE_SERVICES=1)")
-    pytest.skip(reason)
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,147 @@
+"""Point-in-time frames and the online store, on a small DuckDB warehouse written here."""
+
+from datetime import UTC, date, datetime, timedelta
+
+import duckdb
+import numpy as np
+import polars as pl
+import pytest
+
+from feature_store.offline import feature_columns, training_frame
+from feature_store.online import RedisOnlineStore, SQLiteOnlineStore, materialize, online_features
+from feature_store.repository import SERVICES, VIEWS, dropout_risk_v1, learner_skill_practice, recommender_v1
+
+START = date(2026, 9, 1)
+LEARNERS = [f"lrn_{i}" for i in range(6)]
+COURSES = ["course-a", "course-b"]
+
+
+@pytest.fixture(scope="module")
+def warehouse(tmp_path_factory):
+    """Daily activity of 6 learners in 2 courses over 60 days, and their answers, with a fixed seed."""
+    rng = np.random.default_rng(7)
+    days = []
+    for learner in LEARNERS:
+        for course in COURSES:
+            for day in range(60):
+                if rng.random() < 0.35:
+                    events = int(rng.integers(1, 20))
+                    days.append((learner, course, START + timedelta(days=day), events, events, 60.0 * events))
+    answers = []
+    for n in range(400):
+        learner = LEARNERS[int(rng.integers(len(LEARNERS)))]
+        at = datetime.combine(START, datetime.min.time(), UTC) + timedelta(minutes=int(rng.integers(0, 60 * 24 * 60)))
+        answers.append((f"ev{n:04d}", learner, f"q{int(rng.integers(5))}", [f"skill{int(rng.integers(3))}"],
+                        bool(rng.random() < 0.6), 1 + n % 2, at))
+    path = tmp_path_factory.mktemp("warehouse") / "warehouse.duckdb"
+    with duckdb.connect(str(path)) as con:
+        con.execute("create schema intermediate; create schema marts")
+        con.execute("create table intermediate.int_learner_course_days (learner_id varchar, course_id varchar, "
+                    "activity_date date, events bigint, study_events bigint, duration_s double)")
+        con.executemany("insert into intermediate.int_learner_course_days values (?, ?, ?, ?, ?, ?)", days)
+        con.execute("""create table marts.fct_learner_daily_activity as
+            select learner_id, activity_date, sum(events) as events, count(*) as active_courses, 0 as completions,
+                   0 as answers, 1 as sessions_started, sum(duration_s) / 60 as study_minutes
+            from intermediate.int_learner_course_days group by all""")
+        con.execute("""create table marts.fct_course_daily_active_learners as
+            select course_id, activity_date, count(*) as active_learners, sum(events) as events
+            from intermediate.int_learner_course_days group by all""")
+        con.execute("create table marts.fct_graded_answers (event_id varchar, learner_id varchar, question_id varchar, "
+                    "skills varchar[], is_correct boolean, attempt_number bigint, occurred_at timestamptz)")
+        con.executemany("insert into marts.fct_graded_answers values (?, ?, ?, ?, ?, ?, ?)", answers)
+    return path, pl.DataFrame(days, schema=["learner_id", "course_id", "activity_date", "events", "study_events",
+                                            "duration_s"], orient="row")
+
+
+def _labels(count: int, seed: int) -> pl.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pl.DataFrame({
+        "learner_id": [LEARNERS[int(rng.integers(len(LEARNERS)))] for _ in range(count)],
+        "course_id": [COURSES[int(rng.integers(len(COURSES)))] for _ in range(count)],
+        "event_timestamp": [datetime.combine(START, datetime.min.time(), UTC)
+                            + timedelta(hours=int(rng.integers(0, 24 * 75))) for _ in range(count)],
+        "label": rng.integers(0, 2, count),
+    })
+
+
+def test_no_feature_in_a_training_frame_is_stamped_after_its_label(warehouse):
+    path, days = warehouse
+    labels = _labels(300, seed=1)
+    with duckdb.connect(str(path), read_only=True) as con:
+        frame = training_frame(con, labels, dropout_risk_v1)
+    assert frame.height == labels.height
+    assert frame.select("learner_id", "course_id", "event_timestamp", "label").equals(labels)
+    for view, _ in dropout_risk_v1.views:
+        ages = frame[f"{view.name}__age_days"].drop_nulls()
+        assert ages.len() > 0
+        assert (ages >= 0).all(), f"{view.name}: a value stamped after its label"
+        assert (ages <= view.ttl.total_seconds() / 86400).all(), f"{view.name}: a value older than its TTL"
+
+    # Independently: the 7-day event count as of each label, from the raw days with polars.
+    for row in frame.head(60).iter_rows(named=True):
+        known_by = row["event_timestamp"]
+        mine = days.filter((pl.col("learner_id") == row["learner_id"]) & (pl.col("course_id") == row["course_id"])
+                           & (pl.col("activity_date") < known_by.date()))  # a day counts once it has ended
+        if mine.is_empty():
+            assert row["learner_course_activity__events_7d"] is None
+            continue
+        last = mine["activity_date"].max()
+        window = mine.filter(pl.col("activity_date") > last - timedelta(days=7))
+        assert row["learner_course_activity__events_7d"] == window["study_events"].sum()
+        assert row["learner_course_activity__events_total"] == mine["study_events"].sum()
+        age = (known_by - datetime.combine(last + timedelta(days=1), datetime.min.time(), UTC)).total_seconds()
+        assert row["learner_course_activity__age_days"] == pytest.approx(age / 86400)
+
+
+def test_a_label_before_any_activity_gets_no_features(warehouse):
+    path, _ = warehouse
+    early = pl.DataFrame({"learner_id": [LEARNERS[0]], "course_id": [COURSES[0]],
+                          "event_timestamp": [datetime(2026, 8, 1, tzinfo=UTC)]})
+    with duckdb.connect(str(path), read_only=True) as con:
+        frame = training_frame(con, early, dropout_risk_v1)
+    assert all(frame[c][0] is None for c in feature_columns(dropout_risk_v1))
+
+
+def test_an_entity_frame_without_the_join_keys_is_refused(warehouse):
+    path, _ = warehouse
+    with duckdb.connect(str(path), read_only=True) as con, pytest.raises(ValueError, match="lacks"):
+        training_frame(con, pl.DataFrame({"learner_id": ["x"]}), dropout_risk_v1)
+
+
+def test_services_name_known_features():
+    assert {s.name for s in SERVICES} == {"dropout_risk_v1", "recommender_v1"}
+    for service in SERVICES:
+        assert len(set(service.columns)) == len(service.columns)
+    with pytest.raises(KeyError, match="no feature"):
+        learner_skill_practice.column("nope")
+
+
+@pytest.fixture(params=["sqlite", "redis"])
+def store(request, tmp_path):
+    if request.param == "sqlite":
+        return SQLiteOnlineStore(tmp_path / "online.db")
+    return RedisOnlineStore(request.getfixturevalue("redis_url"))
+
+
+def test_the_online_store_serves_what_a_training_frame_would_see(warehouse, store):
+    path, _ = warehouse
+    as_of = datetime(2026, 10, 15, 12, tzinfo=UTC)
+    with duckdb.connect(str(path), read_only=True) as con:
+        written = materialize(con, store, as_of=as_of)
+        assert set(written) == {v.name for v in VIEWS} and all(n > 0 for n in written.values())
+        for learner in LEARNERS[:3]:
+            entity = {"learner_id": learner, "course_id": COURSES[1], "skill_id": "skill1"}
+            offline = training_frame(con, pl.DataFrame({**{k: [v] for k, v in entity.items()},
+                                                        "event_timestamp": [as_of]}), dropout_risk_v1)
+            online = online_features(store, dropout_risk_v1, entity, now=as_of)
+            for column in feature_columns(dropout_risk_v1):
+                assert online[column] == pytest.approx(offline[column][0]), column
+            skills = online_features(store, recommender_v1, entity, now=as_of)
+            assert skills["learner_skill_practice__answers"] is not None
+
+    # Values older than the view's TTL are not served; rematerialising replaces, never duplicates.
+    stale = online_features(store, dropout_risk_v1, {"learner_id": LEARNERS[0], "course_id": COURSES[0]},
+                            now=as_of + timedelta(days=400))
+    assert stale["learner_course_activity__events_7d"] is None
+    with duckdb.connect(str(path), read_only=True) as con:
+        assert materialize(con, store, as_of=as_of) == written
