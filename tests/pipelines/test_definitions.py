@@ -24,7 +24,10 @@ def test_definitions_load_and_every_job_resolves(defs):
     graph = defs.resolve_asset_graph()
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
     assert {"bronze/events", "staging/stg_lake__events", "marts/fct_course_daily_active_learners",
-            "published_warehouse", "popularity_recommender"} <= keys
+            "published_warehouse", "popularity_recommender", "online_features", "dropout_model",
+            "knowledge_tracing_model", "next_items_recommender"} <= keys
+    # The recommender re-ranks with the champion mastery model: it trains after it.
+    assert dg.AssetKey("knowledge_tracing_model") in graph.get(dg.AssetKey("next_items_recommender")).parent_keys
 
 
 def test_dbt_source_is_wired_to_the_lake_asset(defs):
