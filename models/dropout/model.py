@@ -21,9 +21,9 @@ from models.dropout.features import feature_label
 
 # Shallow, strongly regularised trees: on KDD Cup 2015, trained on some courses and tested on
 # others, deeper trees learn the training courses' habits and score lower on new courses.
-BOOSTING_PARAMS = {"learning_rate": 0.03, "max_iter": 300, "max_depth": 3, "min_samples_leaf": 200,
-                   "l2_regularization": 5.0, "early_stopping": True, "validation_fraction": 0.1,
-                   "n_iter_no_change": 30}
+# Leaves hold 1 % of the rows (20 to 200), so that small platforms still get splits.
+BOOSTING_PARAMS = {"learning_rate": 0.03, "max_iter": 300, "max_depth": 3, "l2_regularization": 5.0,
+                   "early_stopping": True, "validation_fraction": 0.1, "n_iter_no_change": 30}
 # The simple baseline: recency and total activity only, in a logistic regression.
 BASELINE_FEATURES = ("events_total", "days_since_last_visit", "active_days")
 
@@ -50,12 +50,13 @@ class DropoutModel:
     def __init__(self, feature_names: list[str], *, seed: int = 0):
         self.feature_names = list(feature_names)
         self.seed = seed
-        booster = HistGradientBoostingClassifier(random_state=seed, **BOOSTING_PARAMS)
-        self.classifier = CalibratedClassifierCV(booster, method="isotonic", cv=3)
+        self.classifier: CalibratedClassifierCV | None = None
         self.typical: np.ndarray | None = None
 
     def fit(self, features: np.ndarray, labels: np.ndarray) -> "DropoutModel":
-        self.classifier.fit(features, labels)
+        leaf = int(np.clip(len(labels) // 100, 20, 200))
+        booster = HistGradientBoostingClassifier(random_state=self.seed, min_samples_leaf=leaf, **BOOSTING_PARAMS)
+        self.classifier = CalibratedClassifierCV(booster, method="isotonic", cv=3).fit(features, labels)
         self.typical = np.median(features, axis=0)
         return self
 

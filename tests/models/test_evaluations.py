@@ -84,7 +84,7 @@ def test_atrisk_evaluation_reports_each_cutoff(learnlake_home):
 
 def test_knowledge_tracing_evaluation_on_a_slice(learnlake_home, tmp_path):
     source = _data("assistments/assist2009")
-    for name, students in (("train", 300), ("test", 120)):
+    for name, students in (("train", 200), ("test", 120)):
         lines = (source / f"assist2009_updated_{name}.csv").read_text().splitlines()
         (tmp_path / f"slice_{name}.csv").write_text("\n".join(lines[: 3 * students]) + "\n")
     result = _run("kt", "--data-dir", str(tmp_path))
