@@ -50,6 +50,28 @@ learner_course_activity = FeatureView(
     """,
 )
 
+learner_course_assessment = FeatureView(
+    name="learner_course_assessment",
+    entity=learner_course,
+    ttl=timedelta(days=365),
+    tables=("marts.fct_graded_answers",),
+    description="A learner's graded answers in one course so far: how many, the share right, the recent share.",
+    features=("graded_answers", "accuracy", "accuracy_last_10"),
+    query="""
+        select
+            learner_id, course_id,
+            occurred_at as feature_timestamp,
+            count(*) over so_far as graded_answers,
+            (count(*) filter (where is_correct) over so_far + 1.0) / (count(*) over so_far + 2.0) as accuracy,
+            avg(cast(is_correct as double)) over (partition by learner_id, course_id order by occurred_at, event_id
+                                                  rows between 9 preceding and current row) as accuracy_last_10
+        from marts.fct_graded_answers
+        where course_id is not null
+        window so_far as (partition by learner_id, course_id order by occurred_at, event_id
+                          rows between unbounded preceding and current row)
+    """,
+)
+
 learner_activity = FeatureView(
     name="learner_activity",
     entity=learner,
@@ -136,13 +158,15 @@ question_statistics = FeatureView(
     """,
 )
 
-VIEWS = (learner_course_activity, learner_activity, course_activity, learner_skill_practice, question_statistics)
+VIEWS = (learner_course_activity, learner_course_assessment, learner_activity, course_activity,
+         learner_skill_practice, question_statistics)
 
 dropout_risk_v1 = FeatureService(
     name="dropout_risk_v1",
     description="What the dropout model reads for a learner in a course.",
     views=(
         (learner_course_activity, learner_course_activity.features),
+        (learner_course_assessment, learner_course_assessment.features),
         (learner_activity, ("sessions_7d", "study_minutes_7d", "answers_7d")),
         (course_activity, ("active_learners_today",)),
     ),

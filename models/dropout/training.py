@@ -162,7 +162,8 @@ def _model_card(metrics: dict[str, float], horizon_days: int) -> str:
 in it during the next {horizon_days} days, scored every Monday.
 
 **Reads**: feature service `{SERVICE.name}` (activity in the course over 7 and 28 days and since
-enrolment, activity across courses, how busy the course is, and how long since each was last seen).
+enrolment, graded answers in the course so far, activity across courses, how busy the course is,
+and how long since each was last seen).
 
 **Model**: histogram gradient boosting with isotonic calibration; reasons per learner by
 occlusion (each feature set to a typical learner's value; the largest rises in risk).

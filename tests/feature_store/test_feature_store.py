@@ -31,8 +31,8 @@ def warehouse(tmp_path_factory):
     for n in range(400):
         learner = LEARNERS[int(rng.integers(len(LEARNERS)))]
         at = datetime.combine(START, datetime.min.time(), UTC) + timedelta(minutes=int(rng.integers(0, 60 * 24 * 60)))
-        answers.append((f"ev{n:04d}", learner, f"q{int(rng.integers(5))}", [f"skill{int(rng.integers(3))}"],
-                        bool(rng.random() < 0.6), 1 + n % 2, at))
+        answers.append((f"ev{n:04d}", learner, COURSES[n % 2], f"q{int(rng.integers(5))}",
+                        [f"skill{int(rng.integers(3))}"], bool(rng.random() < 0.6), 1 + n % 2, at))
     path = tmp_path_factory.mktemp("warehouse") / "warehouse.duckdb"
     with duckdb.connect(str(path)) as con:
         con.execute("create schema intermediate; create schema marts")
@@ -46,9 +46,10 @@ def warehouse(tmp_path_factory):
         con.execute("""create table marts.fct_course_daily_active_learners as
             select course_id, activity_date, count(*) as active_learners, sum(events) as events
             from intermediate.int_learner_course_days group by all""")
-        con.execute("create table marts.fct_graded_answers (event_id varchar, learner_id varchar, question_id varchar, "
-                    "skills varchar[], is_correct boolean, attempt_number bigint, occurred_at timestamptz)")
-        con.executemany("insert into marts.fct_graded_answers values (?, ?, ?, ?, ?, ?, ?)", answers)
+        con.execute("create table marts.fct_graded_answers (event_id varchar, learner_id varchar, course_id varchar, "
+                    "question_id varchar, skills varchar[], is_correct boolean, attempt_number bigint, "
+                    "occurred_at timestamptz)")
+        con.executemany("insert into marts.fct_graded_answers values (?, ?, ?, ?, ?, ?, ?, ?)", answers)
     return path, pl.DataFrame(days, schema=["learner_id", "course_id", "activity_date", "events", "study_events",
                                             "duration_s"], orient="row")
 
