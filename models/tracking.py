@@ -6,6 +6,7 @@ held-out metric (ARCHITECTURE.md decision 5); models are loaded by alias, never 
 
 import logging
 from dataclasses import dataclass
+from importlib.metadata import version as installed_version
 
 import mlflow
 from mlflow import MlflowClient
@@ -31,6 +32,12 @@ def configure_mlflow(settings: Settings | None = None, experiment: str = EXPERIM
         client.create_experiment(experiment, artifact_location=(settings.mlflow_artifacts_dir / experiment).as_uri())
     mlflow.set_experiment(experiment)
     return client
+
+
+def pip_requirements(*packages: str) -> list[str]:
+    """Pinned requirements of a logged model, given rather than inferred: MLflow's inference loads
+    the model in a subprocess, which costs most of a small model's training time."""
+    return [f"{name}=={installed_version(name)}" for name in ("mlflow", "numpy", "pandas", *packages)]
 
 
 @dataclass(frozen=True)

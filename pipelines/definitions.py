@@ -7,10 +7,10 @@ load; elsewhere call ``pipelines.defs.transforms.project.prepare_manifest()`` fi
 import dagster as dg
 
 from pipelines.defs.core.assets import core_snapshots
+from pipelines.defs.features.assets import online_features
 from pipelines.defs.lake.assets import bronze_events
 from pipelines.defs.lake.schedules import lake_maintenance_job, lake_maintenance_schedule
 from pipelines.defs.lake.sensors import bronze_events_sensor, downstream_of_events_job
-from pipelines.defs.features.assets import online_features
 from pipelines.defs.models.assets import (
     dropout_model,
     knowledge_tracing_model,

@@ -58,8 +58,8 @@ def evaluate(train_dir: Path, test_dir: Path | None = None, *, seed: int = 0) ->
     baseline = BaselineModel(names).fit(x_train, y_train)
     return {
         "dataset": "kddcup2015",
-        "train_enrollments": int(len(y_train)),
-        "test_enrollments": int(len(y_test)),
+        "train_enrollments": len(y_train),
+        "test_enrollments": len(y_test),
         "split": "directories" if test_dir is not None else f"80/20 by enrollment, seed {seed}",
         "dropout_rate_test": float(y_test.mean()),
         **scores(y_test, model.predict_proba(x_test)),

@@ -26,7 +26,7 @@ from learnlake.errors import DataQualityError
 from learnlake.settings import Settings, get_settings
 from models.dropout.model import DropoutModel, scores
 from models.lineage import lake_versions, log_lake_versions
-from models.tracking import Promotion, configure_mlflow, promote_if_better
+from models.tracking import Promotion, configure_mlflow, pip_requirements, promote_if_better
 
 log = logging.getLogger(__name__)
 MODEL_NAME = "learnlake-dropout"
@@ -147,7 +147,8 @@ def train(settings: Settings | None = None, *, horizon_days: int = 14, seed: int
         mlflow.log_text(_model_card(metrics, horizon_days), "model_card.md")
         info = mlflow.pyfunc.log_model(name="model", python_model=python_model, input_example=example,
                                        signature=infer_signature(example, python_model.predict(None, example)),
-                                       registered_model_name=MODEL_NAME)
+                                       registered_model_name=MODEL_NAME,
+                                       pip_requirements=pip_requirements("scikit-learn"))
     version = str(info.registered_model_version)
     promotion = promote_if_better(client, MODEL_NAME, version, HELD_OUT_METRIC)
     log.info("dropout: run %s, v%s, AUC %.3f (rule %.3f)", run.info.run_id, version, metrics["test_auc"],

@@ -38,7 +38,7 @@ ENSEMBLE = ("recent_ensemble", ("dkt_recent", "attentive_dkt"))
 def test_scores(probability: np.ndarray, labels: np.ndarray) -> dict[str, float]:
     return {"auc": float(roc_auc_score(labels, probability)),
             "acc": float(accuracy_score(labels, probability >= 0.5)),
-            "rows": int(len(labels))}
+            "rows": len(labels)}
 
 
 def evaluate(data_dir: Path, *, seed: int = 0, conservative_groups: bool = False,

@@ -22,7 +22,7 @@ from mlflow.types import ColSpec, Schema
 
 from lake.readers import read_table, table_version
 from learnlake.settings import Settings, get_settings
-from models.tracking import Promotion, configure_mlflow, promote_if_better
+from models.tracking import Promotion, configure_mlflow, pip_requirements, promote_if_better
 
 log = logging.getLogger(__name__)
 
@@ -179,6 +179,7 @@ def train(settings: Settings | None = None, *, holdout_days: int = 7, seed: int 
             signature=SIGNATURE,
             input_example=example,
             registered_model_name=MODEL_NAME,
+            pip_requirements=pip_requirements("polars"),
         )
     version = str(info.registered_model_version)
     promotion = promote_if_better(client, MODEL_NAME, version, HELD_OUT_METRIC)

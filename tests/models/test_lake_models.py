@@ -18,7 +18,7 @@ MODELS = ("learnlake-dropout", "learnlake-knowledge-tracing", "learnlake-next-it
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
-    with demo_home(tmp_path_factory, "lake_models", learners=160, courses=3) as (settings, output):
+    with demo_home(tmp_path_factory, "lake_models", learners=160, courses=3) as (settings, _output):
         yield settings
 
 
@@ -88,7 +88,7 @@ def test_retraining_moves_the_champion_only_when_the_candidate_is_better(demo, m
     from learnlake.settings import get_settings
 
     get_settings.cache_clear()
-    client, before = _champion_run(demo, "learnlake-dropout")
+    _client, before = _champion_run(demo, "learnlake-dropout")
     result = CliRunner().invoke(cli, ["train", "dropout", "--json"])
     assert result.exit_code == 0, result.output
     import json

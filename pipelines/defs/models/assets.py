@@ -51,7 +51,7 @@ def dropout_model(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
 
 
 @dg.asset(deps=[published_warehouse], group_name="models", kinds={"mlflow", "pytorch"},
-          description="Knowledge tracing (attentive DKT, PyTorch Lightning) on graded answers: next-answer "
+          description="Knowledge tracing (DKT on recent answers, PyTorch Lightning) on graded answers: next-answer "
                       "correctness and mastery per skill; champion on held-out AUC.")
 def knowledge_tracing_model(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     return _result(context, kt_training.train)
