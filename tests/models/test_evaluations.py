@@ -84,11 +84,11 @@ def test_atrisk_evaluation_reports_each_cutoff(learnlake_home):
 
 def test_knowledge_tracing_evaluation_on_a_slice(learnlake_home, tmp_path):
     source = _data("assistments/assist2009")
-    for name, students in (("train", 200), ("test", 120)):
+    for name, students in (("train", 120), ("test", 60)):
         lines = (source / f"assist2009_updated_{name}.csv").read_text().splitlines()
         (tmp_path / f"slice_{name}.csv").write_text("\n".join(lines[: 3 * students]) + "\n")
     result = _run("kt", "--data-dir", str(tmp_path))
-    assert result["baseline"] == "dkt" and result["test_learners"] == 120
+    assert result["baseline"] == "dkt" and result["test_learners"] == 60
     assert set(result["models"]) == {"dkt", "dkt_recent", "attentive_dkt", "recent_ensemble"}
     rows = {figures["rows"] for figures in result["models"].values()}
     assert len(rows) == 1, "every model scores the same rows"
