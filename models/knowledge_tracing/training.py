@@ -157,7 +157,7 @@ class KnowledgeTracer:
 
     def mastery(self, sequence: Sequence) -> dict[int, float]:
         """Probability of answering each skill correctly next, after this learner's history."""
-        recent = windows([sequence], self.config.window)[-1] if len(sequence.skills) else sequence
+        recent = windows([sequence], self.config.window, context=True)[-1] if len(sequence.skills) else sequence
         self.module.eval()
         with torch.no_grad():
             if not len(recent.skills):  # no history: the network's prior for a new learner
