@@ -5,7 +5,8 @@ who has not completed the course is *dropping out* when they do not study in tha
 the next ``horizon_days``. Features are the ``dropout_risk_v1`` service as of that Monday
 (point in time). The split is by time: the model trains on the weeks before a cut-off and is
 judged on the weeks after it, beside the at-risk rule of ``fct_at_risk_by_rule`` (enrolled,
-not passed, no visit in 7 days) computed as of the same Mondays.
+not passed, no visit in 7 days) computed as of the same Mondays. Each run also scores the
+learners the rule mart flags today and logs how many of them the model ranks among its riskiest.
 """
 
 import logging
@@ -105,6 +106,11 @@ def train(settings: Settings | None = None, *, horizon_days: int = 14, seed: int
     with duckdb.connect(str(warehouse), read_only=True) as con:
         labels = weekly_labels(con, horizon_days)
         frame = training_frame(con, labels, SERVICE)
+        # The at-risk rule mart as it stands, with each learner's features as of the mart's own moment.
+        today = con.sql("""select r.learner_id, r.course_id, r.is_at_risk, e.as_of_at as event_timestamp
+                           from marts.fct_at_risk_by_rule as r join marts.fct_enrollments as e using (enrollment_id)
+                           where r.status <> 'completed'""").pl()
+        today = training_frame(con, today, SERVICE) if today.height else today
     columns = feature_columns(SERVICE)
     stamps = frame["event_timestamp"]
     cutoff = stamps.quantile(0.7, interpolation="nearest")
@@ -136,6 +142,7 @@ def train(settings: Settings | None = None, *, horizon_days: int = 14, seed: int
     # The served model learns from every labelled week; it is judged on the held-out figures above.
     served = DropoutModel(columns, seed=seed).fit(frame.select(columns).cast(pl.Float64).to_numpy(),
                                                    frame["dropped"].to_numpy())
+    metrics |= _agreement_with_rule_mart(served, today, columns)
     example = frame.select(columns).cast(pl.Float64).head(5).to_pandas()
     python_model = DropoutPyfunc(served)
     versions = lake_versions(settings)
@@ -156,6 +163,20 @@ def train(settings: Settings | None = None, *, horizon_days: int = 14, seed: int
     return TrainingResult(run.info.run_id, version, metrics, promotion)
 
 
+def _agreement_with_rule_mart(model: DropoutModel, today: pl.DataFrame, columns: list[str]) -> dict[str, float]:
+    """How many learners ``fct_at_risk_by_rule`` flags now, and the share of them the model also puts
+    among its riskiest (as many as the rule flags). Low overlap is not an error: it is where the
+    model and the rule disagree, which is what an instructor should look at."""
+    flagged = int(today["is_at_risk"].sum()) if today.height else 0
+    if not flagged:
+        return {"rule_mart_flagged": 0.0}
+    risk = model.predict_proba(today.select(columns).cast(pl.Float64).to_numpy())
+    top = set(np.argsort(-risk)[:flagged].tolist())
+    rule = set(np.flatnonzero(today["is_at_risk"].to_numpy()).tolist())
+    return {"rule_mart_flagged": float(flagged), "rule_mart_overlap_at_flag_count": len(top & rule) / flagged,
+            "rule_mart_flagged_mean_risk": float(risk[sorted(rule)].mean())}
+
+
 def _model_card(metrics: dict[str, float], horizon_days: int) -> str:
     return f"""# Dropout risk
 
@@ -172,7 +193,9 @@ occlusion (each feature set to a typical learner's value; the largest rises in r
 **Held out**: the weeks after a time cut-off, with a gap of {horizon_days} days.
 Test AUC {metrics['test_auc']:.3f}, Brier {metrics['test_brier']:.3f}; the at-risk rule (no visit in 7 days)
 AUC {metrics['rule_test_auc']:.3f}. At the rule's flag count, precision {metrics['test_precision_at_rule_count']:.3f}
-against the rule's {metrics['rule_test_precision']:.3f}.
+against the rule's {metrics['rule_test_precision']:.3f}. Of the {metrics['rule_mart_flagged']:.0f} learners
+`fct_at_risk_by_rule` flags today, the model ranks {metrics.get('rule_mart_overlap_at_flag_count', 0):.0%}
+among its riskiest as many.
 
 **Limits**: the label is observed inactivity, not a declared withdrawal; scores are calibrated on
 past cohorts of this platform and drift when the courses change.

@@ -45,6 +45,7 @@ def test_the_dropout_model_is_compared_with_the_at_risk_rule_and_explains_itself
     metrics = run.data.metrics
     assert 0.5 < metrics["test_auc"] <= 1 and 0 < metrics["rule_test_auc"] <= 1
     assert metrics["test_auc"] > metrics["rule_test_auc"] - 0.05
+    assert metrics["rule_mart_flagged"] > 0 and 0 <= metrics["rule_mart_overlap_at_flag_count"] <= 1
     # Served: champion loaded by alias, features from the online store the pipeline materialised.
     _, model = load_champion("learnlake-dropout", demo)
     store = online_store(demo)
