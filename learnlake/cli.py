@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -280,6 +281,18 @@ DataDirOption = Annotated[Path, typer.Option("--data-dir", help="A directory in 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")]
 
 
+@contextmanager
+def _clear_errors(what: str):
+    """A data or model problem ends the command with its reason in one red line, not a traceback."""
+    from learnlake.errors import LearnLakeError
+
+    try:
+        yield
+    except LearnLakeError as exc:
+        console.print(f"[red]{what}: {exc}[/red]")
+        raise typer.Exit(1) from exc
+
+
 def _report_evaluation(kind: str, result: dict, inputs: dict[str, list[Path]], *, as_json: bool,
                        params: dict | None = None) -> None:
     from models.evaluation import log_evaluation
@@ -307,15 +320,14 @@ def train(
     if model not in TRAINABLE:
         console.print(f"[red]unknown model {model!r}; choose one of {', '.join(TRAINABLE)}[/red]")
         raise typer.Exit(2)
-    from learnlake.errors import DataQualityError
-
+    settings = get_settings()
+    if model != "popularity" and not Path(settings.published_warehouse_path).exists():
+        console.print(f"[red]not trained: no published warehouse at {settings.published_warehouse_path} yet; "
+                      "run `learnlake pipeline run` first[/red]")
+        raise typer.Exit(1)
     module = importlib.import_module(TRAINABLE[model])
-    try:
-        with console.status(f"Training {model}..."):
-            result = module.train(get_settings())
-    except DataQualityError as exc:
-        console.print(f"[red]not trained: {exc}[/red]")
-        raise typer.Exit(1) from exc
+    with _clear_errors("not trained"), console.status(f"Training {model}..."):
+        result = module.train(settings)
     figures = {"model": model, "mlflow_run_id": result.run_id, "version": result.version,
                "promoted": result.promotion.promoted, "promotion": result.promotion.reason, **result.metrics}
     _print_figures(figures, as_json=as_json, title=f"{model} training")
@@ -334,9 +346,10 @@ def eval_kt(
     from models.knowledge_tracing import assistments
     from models.knowledge_tracing.data import split_files
 
-    files = split_files(data_dir)
-    console.print(f"Training knowledge tracing on {files.train.name}, testing on {files.test.name}...")
-    result = assistments.evaluate(data_dir, seed=seed, conservative_groups=conservative_groups, progress=True)
+    with _clear_errors("cannot evaluate"):
+        files = split_files(data_dir)
+        console.print(f"Training knowledge tracing on {files.train.name}, testing on {files.test.name}...")
+        result = assistments.evaluate(data_dir, seed=seed, conservative_groups=conservative_groups, progress=True)
     inputs = {"train": [files.train], "test": [files.test]} | ({"valid": [files.valid]} if files.valid else {})
     _report_evaluation("kt", result, inputs, as_json=as_json, params={"seed": seed,
                                                                       "conservative_groups": conservative_groups})
@@ -356,7 +369,7 @@ def eval_dropout(
     from lake.sources.datasets.kddcup2015 import course_files
     from models.dropout import kddcup
 
-    with console.status("Training and testing the dropout model..."):
+    with _clear_errors("cannot evaluate"), console.status("Training and testing the dropout model..."):
         result = kddcup.evaluate(train_dir, test_dir, seed=seed)
     inputs = {"train": course_files(train_dir) + sorted(train_dir.rglob("truth_train.csv"))}
     if test_dir is not None:
@@ -373,7 +386,7 @@ def eval_atrisk(
     """At-risk: predict Fail or Withdrawn on OULAD from what is known by day 30, 60 and 90; AUC per cut-off."""
     from models.dropout import oulad
 
-    with console.status("Training and testing the at-risk model at each cut-off..."):
+    with _clear_errors("cannot evaluate"), console.status("Training and testing the at-risk model at each cut-off..."):
         result = oulad.evaluate(data_dir, seed=seed)
     _report_evaluation("atrisk", result, {"data": oulad.input_files(data_dir)}, as_json=as_json,
                        params={"seed": seed})
@@ -389,8 +402,8 @@ def eval_recommender(
     from models.knowledge_tracing.data import split_files
     from models.recommender import assistments
 
-    files = split_files(data_dir)
-    with console.status("Evaluating the sequential recommender..."):
+    with _clear_errors("cannot evaluate"), console.status("Evaluating the sequential recommender..."):
+        files = split_files(data_dir)
         result = assistments.evaluate(data_dir, seed=seed)
     _report_evaluation("recommender", result, {"train": [files.train], "test": [files.test]}, as_json=as_json,
                        params={"seed": seed})

@@ -70,7 +70,7 @@ def test_a_dropout_directory_without_labels_is_a_clear_error(learnlake_home, tmp
     source = _data("kddcup2015")
     (tmp_path / "trainCourse1.csv").symlink_to(next(iter(sorted(source.glob("trainCourse*.csv")))))
     result = CliRunner().invoke(cli, ["eval", "dropout", "--train-dir", str(tmp_path)])
-    assert result.exit_code != 0 and "truth_train.csv" in str(result.exception)
+    assert result.exit_code == 1 and "truth_train.csv" in result.output
 
 
 def test_atrisk_evaluation_reports_each_cutoff(learnlake_home):
@@ -101,4 +101,9 @@ def test_knowledge_tracing_evaluation_on_a_slice(learnlake_home, tmp_path):
 def test_a_kt_directory_without_a_test_file_is_a_clear_error(learnlake_home, tmp_path):
     (tmp_path / "x_train.csv").write_text("1\n1\n1\n")
     result = CliRunner().invoke(cli, ["eval", "kt", "--data-dir", str(tmp_path)])
-    assert result.exit_code != 0 and "_test.csv" in str(result.exception)
+    assert result.exit_code == 1 and "_test.csv" in result.output
+
+
+def test_training_before_any_warehouse_is_a_clear_error(learnlake_home):
+    result = CliRunner().invoke(cli, ["train", "dropout"])
+    assert result.exit_code == 1 and "no published warehouse" in result.output
