@@ -27,9 +27,10 @@ def entity_key(view: FeatureView, row: dict) -> str:
 
 
 class OnlineStore(Protocol):
-    def write(self, view: str, rows: dict[str, dict]) -> None: ...
+    def replace(self, view: str, rows: dict[str, dict]) -> None:
+        """Make ``rows`` the view's whole content; readers see the old rows or the new ones."""
+
     def read(self, view: str, key: str) -> dict | None: ...
-    def clear(self, view: str) -> None: ...
 
 
 class SQLiteOnlineStore:
@@ -46,9 +47,10 @@ class SQLiteOnlineStore:
     def _connect(self) -> sqlite3.Connection:
         return sqlite3.connect(self.path, timeout=30)
 
-    def write(self, view: str, rows: dict[str, dict]) -> None:
-        with self._connect() as con:
-            con.executemany("insert or replace into online_features values (?, ?, ?)",
+    def replace(self, view: str, rows: dict[str, dict]) -> None:
+        with self._connect() as con:  # one transaction: readers (WAL) see the old rows until it commits
+            con.execute("delete from online_features where view = ?", (view,))
+            con.executemany("insert into online_features values (?, ?, ?)",
                             [(view, key, json.dumps(doc, default=str)) for key, doc in rows.items()])
 
     def read(self, view: str, key: str) -> dict | None:
@@ -57,9 +59,6 @@ class SQLiteOnlineStore:
                                 (view, key)).fetchone()
         return json.loads(found[0]) if found else None
 
-    def clear(self, view: str) -> None:
-        with self._connect() as con:
-            con.execute("delete from online_features where view = ?", (view,))
 
 
 class RedisOnlineStore:
@@ -70,20 +69,22 @@ class RedisOnlineStore:
 
         self.client = redis.Redis.from_url(url)
 
-    def write(self, view: str, rows: dict[str, dict]) -> None:
+    def replace(self, view: str, rows: dict[str, dict]) -> None:
+        # New values overwrite old ones key by key; only then are entities that left the view removed,
+        # so a reader never finds a live entity without features.
+        prefix = f"{REDIS_PREFIX}:{view}:"
         pipe = self.client.pipeline(transaction=False)
         for key, doc in rows.items():
-            pipe.set(f"{REDIS_PREFIX}:{view}:{key}", json.dumps(doc, default=str))
+            pipe.set(prefix + key, json.dumps(doc, default=str))
         pipe.execute()
+        stale = [k for k in self.client.scan_iter(prefix + "*", count=1000) if k.decode()[len(prefix):] not in rows]
+        if stale:
+            self.client.delete(*stale)
 
     def read(self, view: str, key: str) -> dict | None:
         found = self.client.get(f"{REDIS_PREFIX}:{view}:{key}")
         return json.loads(found) if found else None
 
-    def clear(self, view: str) -> None:
-        keys = list(self.client.scan_iter(f"{REDIS_PREFIX}:{view}:*", count=1000))
-        if keys:
-            self.client.delete(*keys)
 
 
 def online_store(settings: Settings) -> OnlineStore:
@@ -106,8 +107,7 @@ def materialize(con: duckdb.DuckDBPyConnection, store: OnlineStore, *, as_of: da
         rows = {entity_key(view, row): {"feature_timestamp": row["feature_timestamp"].isoformat(),
                                         **{f: row[f] for f in view.features}}
                 for row in latest.iter_rows(named=True)}
-        store.clear(view.name)
-        store.write(view.name, rows)
+        store.replace(view.name, rows)
         written[view.name] = len(rows)
     return written
 

@@ -125,7 +125,7 @@ def store(request, tmp_path):
 
 
 def test_the_online_store_serves_what_a_training_frame_would_see(warehouse, store):
-    path, _ = warehouse
+    path, days = warehouse
     as_of = datetime(2026, 10, 15, 12, tzinfo=UTC)
     with duckdb.connect(str(path), read_only=True) as con:
         written = materialize(con, store, as_of=as_of)
@@ -146,3 +146,11 @@ def test_the_online_store_serves_what_a_training_frame_would_see(warehouse, stor
     assert stale["learner_course_activity__events_7d"] is None
     with duckdb.connect(str(path), read_only=True) as con:
         assert materialize(con, store, as_of=as_of) == written
+        # Materialised again as of the first evening, entities that only appear later are gone.
+        late = days.group_by("learner_id", "course_id").agg(pl.col("activity_date").min()).filter(
+            pl.col("activity_date") > START).row(0, named=True)
+        first_evening = datetime.combine(START + timedelta(days=1), datetime.min.time(), UTC)
+        assert materialize(con, store, as_of=first_evening)["learner_course_activity"] < written[
+            "learner_course_activity"]
+    gone = online_features(store, dropout_risk_v1, late, now=first_evening)
+    assert gone["learner_course_activity__events_total"] is None
