@@ -51,6 +51,16 @@ class Promotion:
     reason: str
 
 
+@dataclass(frozen=True)
+class TrainingResult:
+    """A trained, logged and registered model: its run, its version, its held-out figures, the promotion."""
+
+    run_id: str
+    version: str
+    metrics: dict[str, float]
+    promotion: Promotion
+
+
 def champion_metric(client: MlflowClient, model_name: str, metric: str) -> tuple[str, float] | None:
     """The current champion's version and its held-out metric, or None when there is none."""
     try:

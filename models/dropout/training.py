@@ -10,7 +10,6 @@ learners the rule mart flags today and logs how many of them the model ranks amo
 """
 
 import logging
-from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -19,15 +18,14 @@ import mlflow
 import numpy as np
 import pandas as pd
 import polars as pl
-from mlflow.models import infer_signature
 
 from feature_store.offline import feature_columns, training_frame
 from feature_store.repository import dropout_risk_v1
 from learnlake.errors import DataQualityError
 from learnlake.settings import Settings, get_settings
 from models.dropout.model import DropoutModel, scores
-from models.lineage import lake_versions, log_lake_versions
-from models.tracking import Promotion, configure_mlflow, pip_requirements, promote_if_better
+from models.registration import log_and_register
+from models.tracking import TrainingResult, configure_mlflow
 
 log = logging.getLogger(__name__)
 MODEL_NAME = "learnlake-dropout"
@@ -73,14 +71,6 @@ def rule_flag(frame: pl.DataFrame) -> np.ndarray:
     """The at-risk rule as of each row: no visit in the 7 days before it (or none at all)."""
     age = frame["learner_course_activity__age_days"].to_numpy()
     return np.where(np.isnan(age.astype(float)), 1.0, (age >= 7).astype(float))
-
-
-@dataclass(frozen=True)
-class TrainingResult:
-    run_id: str
-    version: str
-    metrics: dict[str, float]
-    promotion: Promotion
 
 
 class DropoutPyfunc(mlflow.pyfunc.PythonModel):
@@ -143,24 +133,12 @@ def train(settings: Settings | None = None, *, horizon_days: int = 14, seed: int
     served = DropoutModel(columns, seed=seed).fit(frame.select(columns).cast(pl.Float64).to_numpy(),
                                                    frame["dropped"].to_numpy())
     metrics |= _agreement_with_rule_mart(served, today, columns)
-    example = frame.select(columns).cast(pl.Float64).head(5).to_pandas()
-    python_model = DropoutPyfunc(served)
-    versions = lake_versions(settings)
-    with mlflow.start_run(run_name="dropout") as run:
-        mlflow.log_params({"model": "calibrated histogram gradient boosting", "feature_service": SERVICE.name,
-                           "horizon_days": horizon_days, "cutoff": str(cutoff), "seed": seed})
-        log_lake_versions(versions, warehouse)
-        mlflow.log_metrics(metrics)
-        mlflow.log_text(_model_card(metrics, horizon_days), "model_card.md")
-        info = mlflow.pyfunc.log_model(name="model", python_model=python_model, input_example=example,
-                                       signature=infer_signature(example, python_model.predict(None, example)),
-                                       registered_model_name=MODEL_NAME,
-                                       pip_requirements=pip_requirements("scikit-learn"))
-    version = str(info.registered_model_version)
-    promotion = promote_if_better(client, MODEL_NAME, version, HELD_OUT_METRIC)
-    log.info("dropout: run %s, v%s, AUC %.3f (rule %.3f)", run.info.run_id, version, metrics["test_auc"],
-             metrics["rule_test_auc"])
-    return TrainingResult(run.info.run_id, version, metrics, promotion)
+    return log_and_register(
+        client, settings, model_name=MODEL_NAME, run_name="dropout", held_out_metric=HELD_OUT_METRIC,
+        params={"model": "calibrated histogram gradient boosting", "feature_service": SERVICE.name,
+                "horizon_days": horizon_days, "cutoff": str(cutoff), "seed": seed},
+        metrics=metrics, model_card=_model_card(metrics, horizon_days), python_model=DropoutPyfunc(served),
+        example=frame.select(columns).cast(pl.Float64).head(5).to_pandas(), packages=("scikit-learn",))
 
 
 def _agreement_with_rule_mart(model: DropoutModel, today: pl.DataFrame, columns: list[str]) -> dict[str, float]:

@@ -8,7 +8,6 @@ reports how well the predicted mastery ranks the simulator's true mastery (Spear
 """
 
 import logging
-from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -16,7 +15,6 @@ import mlflow
 import numpy as np
 import pandas as pd
 import polars as pl
-from mlflow.models import infer_signature
 from scipy.stats import spearmanr
 from sklearn.metrics import accuracy_score, roc_auc_score
 
@@ -25,8 +23,8 @@ from learnlake.errors import DataQualityError
 from learnlake.settings import Settings, get_settings
 from models.knowledge_tracing.data import Sequence
 from models.knowledge_tracing.training import KnowledgeTracer, TrainingConfig, fit
-from models.lineage import lake_versions, log_lake_versions
-from models.tracking import Promotion, configure_mlflow, pip_requirements, promote_if_better
+from models.registration import log_and_register
+from models.tracking import TrainingResult, configure_mlflow
 
 log = logging.getLogger(__name__)
 MODEL_NAME = "learnlake-knowledge-tracing"
@@ -91,14 +89,6 @@ class MasteryPyfunc(mlflow.pyfunc.PythonModel):
         return pd.DataFrame(rows, columns=["learner_id", "skill_id", "mastery"])
 
 
-@dataclass(frozen=True)
-class TrainingResult:
-    run_id: str
-    version: str
-    metrics: dict[str, float]
-    promotion: Promotion
-
-
 def _truth_agreement(model: MasteryPyfunc, sequences: dict[str, Sequence], rows: pl.DataFrame,
                      settings: Settings) -> float | None:
     """Spearman correlation of predicted and true mastery (simulated learners only), or None."""
@@ -149,21 +139,13 @@ def train(settings: Settings | None = None, *, seed: int = 0, config: TrainingCo
     first = rows.filter(pl.col("learner_id") == learners[0]).head(20)
     example = pd.DataFrame({"learner_id": first["learner_id"].to_list(), "skill_id": first["skill_id"].to_list(),
                             "correct": first["correct"].to_list(), "answer_id": first["event_id"].to_list()})
-    with mlflow.start_run(run_name="knowledge-tracing") as run:
-        mlflow.log_params({"model": config.network, "hidden": config.hidden, "window": config.window,
-                           "max_epochs": config.max_epochs, "learning_rate": config.learning_rate,
-                           "skills": len(skills), "seed": seed})
-        log_lake_versions(lake_versions(settings), warehouse)
-        mlflow.log_metrics(metrics)
-        mlflow.log_text(_model_card(metrics, config), "model_card.md")
-        info = mlflow.pyfunc.log_model(name="model", python_model=python_model, input_example=example,
-                                       signature=infer_signature(example, python_model.predict(None, example)),
-                                       registered_model_name=MODEL_NAME,
-                                       pip_requirements=pip_requirements("torch", "lightning", "scikit-learn"))
-    version = str(info.registered_model_version)
-    promotion = promote_if_better(client, MODEL_NAME, version, HELD_OUT_METRIC)
-    log.info("knowledge tracing: run %s, v%s, %s", run.info.run_id, version, metrics)
-    return TrainingResult(run.info.run_id, version, metrics, promotion)
+    return log_and_register(
+        client, settings, model_name=MODEL_NAME, run_name="knowledge-tracing", held_out_metric=HELD_OUT_METRIC,
+        params={"model": config.network, "hidden": config.hidden, "window": config.window,
+                "max_epochs": config.max_epochs, "learning_rate": config.learning_rate, "skills": len(skills),
+                "seed": seed},
+        metrics=metrics, model_card=_model_card(metrics, config), python_model=python_model, example=example,
+        packages=("torch", "lightning", "scikit-learn"))
 
 
 def _model_card(metrics: dict[str, float], config: TrainingConfig) -> str:

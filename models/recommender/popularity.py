@@ -22,7 +22,7 @@ from mlflow.types import ColSpec, Schema
 
 from lake.readers import read_table, table_version
 from learnlake.settings import Settings, get_settings
-from models.tracking import Promotion, configure_mlflow, pip_requirements, promote_if_better
+from models.tracking import TrainingResult, configure_mlflow, pip_requirements, promote_if_better
 
 log = logging.getLogger(__name__)
 
@@ -116,14 +116,6 @@ def evaluate(recommend, interactions: pl.DataFrame, cutoff, catalog: dict[str, l
         coverage=len(shown) / catalog_size if catalog_size else 0.0,
         learners=len(recalls),
     )
-
-
-@dataclass(frozen=True)
-class TrainingResult:
-    run_id: str
-    version: str
-    metrics: dict[str, float]
-    promotion: Promotion
 
 
 def train(settings: Settings | None = None, *, holdout_days: int = 7, seed: int = 0) -> TrainingResult:

