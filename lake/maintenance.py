@@ -11,9 +11,14 @@ log = logging.getLogger(__name__)
 DEFAULT_RETENTION = timedelta(days=7)
 
 
-def optimize(name: str, *, target_size_bytes: int | None = None, settings: Settings | None = None) -> dict:
-    """Rewrite small files into larger ones (a new version; readers of old versions are unaffected)."""
-    metrics = open_table(name, settings).optimize.compact(target_size=target_size_bytes)
+def optimize(name: str, *, target_size_bytes: int | None = None, partition: dict[str, str] | None = None,
+             settings: Settings | None = None) -> dict:
+    """Rewrite small files into larger ones (a new version; readers of old versions are unaffected).
+
+    ``partition`` (column -> value) limits the rewrite to one partition, e.g. one event day.
+    """
+    filters = [(column, "=", value) for column, value in (partition or {}).items()] or None
+    metrics = open_table(name, settings).optimize.compact(partition_filters=filters, target_size=target_size_bytes)
     log.info("%s: compacted %s files into %s", name, metrics.get("numFilesRemoved"), metrics.get("numFilesAdded"))
     return metrics
 

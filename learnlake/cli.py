@@ -38,6 +38,7 @@ eval_app = typer.Typer(help="Evaluate the models on real datasets; each run is l
 app.add_typer(eval_app, name="eval")
 console = Console(stderr=True)
 
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")]
 LearnersOption = Annotated[int | None, typer.Option(help="Simulated learners (default: LEARNLAKE_LEARNERS).", min=1)]
 
 
@@ -54,6 +55,38 @@ def pipeline_run(learners: LearnersOption = None) -> None:
     _print_summary(run, get_settings())
     if not run.success:
         raise typer.Exit(1)
+
+
+@pipeline_app.command("close-days")
+def pipeline_close_days(
+    days: Annotated[list[str] | None, typer.Argument(
+        help="Days to close, YYYY-MM-DD (default: every day bronze.events holds, up to yesterday).")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Close days of bronze.events (the daily partitions): compact each day's files and count its events."""
+    from rich.progress import track
+
+    from pipelines.defs.lake.event_days import EVENT_DAYS, days_in_lake
+    from pipelines.run import close_event_days
+
+    if not days:
+        closable = set(EVENT_DAYS.get_partition_keys())
+        days = [day for day in days_in_lake() if day in closable]
+    closed: dict[str, dict] = {}
+    with _clear_errors("cannot close"):
+        for day, figures in track(close_event_days(days), total=len(days), description="Closing event days...",
+                                  console=console, disable=len(days) < 2):
+            closed[day] = figures
+    if as_json:
+        import json
+
+        print(json.dumps(closed))
+        return
+    table = Table("day", "events", "learners", "courses", "arrived late", "files compacted", title="Closed event days")
+    for day, figures in closed.items():
+        table.add_row(day, f"{figures['events']:,}", f"{figures.get('learners', 0):,}", f"{figures.get('courses', 0):,}",
+                      f"{figures.get('arrived_after_the_day', 0):,}", f"{figures['files_compacted']:,}")
+    Console().print(table)
 
 
 @ingest_app.command("flush")
@@ -278,7 +311,6 @@ def _flat(figures: dict, prefix: str = "") -> dict:
 
 DataDirOption = Annotated[Path, typer.Option("--data-dir", help="A directory in the layout of shared/data/README.md.",
                                              exists=True, file_okay=False)]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")]
 
 
 @contextmanager

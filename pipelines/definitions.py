@@ -9,6 +9,7 @@ import dagster as dg
 from pipelines.defs.core.assets import core_snapshots
 from pipelines.defs.features.assets import online_features
 from pipelines.defs.lake.assets import bronze_events
+from pipelines.defs.lake.event_days import bronze_events_by_day, close_event_days_job, close_event_days_schedule
 from pipelines.defs.lake.schedules import lake_maintenance_job, lake_maintenance_schedule
 from pipelines.defs.lake.sensors import bronze_events_sensor, downstream_of_events_job
 from pipelines.defs.models.assets import (
@@ -21,13 +22,15 @@ from pipelines.defs.quality.checks import quality_checks
 from pipelines.defs.transforms.assets import published_warehouse, warehouse_models
 from pipelines.defs.transforms.project import dbt_resource
 
-all_assets = [bronze_events, core_snapshots, warehouse_models, published_warehouse, online_features,
+all_assets = [bronze_events, bronze_events_by_day, core_snapshots, warehouse_models, published_warehouse, online_features,
               popularity_recommender, dropout_model, knowledge_tracing_model, next_items_recommender]
 
 resources = {"dbt": dbt_resource()}
 
+# Every unpartitioned asset; the daily event partitions have their own job and schedule.
 skeleton_job = dg.define_asset_job(
-    "learnlake_all_assets", selection=dg.AssetSelection.all(), description="Every asset, in dependency order."
+    "learnlake_all_assets", selection=dg.AssetSelection.all() - dg.AssetSelection.assets(bronze_events_by_day),
+    description="Every asset but the daily event partitions, in dependency order.",
 )
 daily_schedule = dg.ScheduleDefinition(
     job=skeleton_job, cron_schedule="0 4 * * *", execution_timezone="UTC",
@@ -39,7 +42,7 @@ defs = dg.Definitions(
     assets=all_assets,
     asset_checks=quality_checks,
     resources=resources,
-    jobs=[skeleton_job, downstream_of_events_job, lake_maintenance_job],
-    schedules=[lake_maintenance_schedule, daily_schedule],
+    jobs=[skeleton_job, downstream_of_events_job, close_event_days_job, lake_maintenance_job],
+    schedules=[close_event_days_schedule, lake_maintenance_schedule, daily_schedule],
     sensors=[bronze_events_sensor],
 )

@@ -2,6 +2,7 @@
 
 import logging
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import dagster as dg
@@ -16,6 +17,9 @@ DAGSTER_YAML = """\
 telemetry:
   enabled: false
 """
+
+# Dagster's step-by-step debug lines are for the UI; the shell shows warnings and the progress bar.
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
 @dataclass(frozen=True)
@@ -67,3 +71,25 @@ def run_pipeline(
             key: value.value for key, value in materialization.metadata.items()
         }
     return PipelineRun(result.run_id, result.success, sorted(metadata), metadata)
+
+
+def close_event_days(days: list[str], *, persistent: bool = True,
+                     settings: Settings | None = None) -> Iterator[tuple[str, dict]]:
+    """Materialise ``bronze/events_by_day`` for each day (``YYYY-MM-DD``); yields (day, figures).
+
+    Every day is checked before any is closed.
+    """
+    settings = settings or get_settings()
+    from pipelines.defs.lake.event_days import check_closable, close_event_days_job
+    from pipelines.defs.transforms.project import prepare_manifest
+
+    check_closable(days)
+    prepare_manifest()
+    from pipelines.definitions import defs
+
+    instance = dagster_instance(settings) if persistent else dg.DagsterInstance.ephemeral()
+    job = defs.resolve_job_def(close_event_days_job.name)
+    for day in days:
+        result = job.execute_in_process(partition_key=day, instance=instance, run_config=QUIET)
+        (event,) = result.get_asset_materialization_events()
+        yield day, {key: value.value for key, value in event.materialization.metadata.items()}

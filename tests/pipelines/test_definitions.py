@@ -80,3 +80,63 @@ def test_maintenance_job_compacts_checkpoints_and_vacuums(defs, learnlake_home):
     assert read_table("bronze.events").height == events.num_rows
     operations = [c["operation"] for c in maintenance.history("bronze.events", limit=5)]
     assert "OPTIMIZE" in operations
+
+
+def _files_per_day() -> dict[str, int]:
+    from collections import Counter
+
+    from lake.readers import open_table
+
+    # Data files sit under event_date=YYYY-MM-DD/ (Hive-style partition folders).
+    return dict(Counter(uri.split("event_date=")[1][:10] for uri in open_table("bronze.events").file_uris()))
+
+
+def test_closing_an_event_day_compacts_that_day_only_and_counts_it(defs, learnlake_home):
+    from datetime import UTC, datetime, timedelta
+
+    import polars as pl
+    import pyarrow as pa
+
+    from lake import writers
+    from lake.readers import read_table
+    from lake.sources.simulator import SimulationConfig, simulate
+    from learnlake.errors import ConfigurationError
+    from pipelines.defs.lake.event_days import EVENT_DAYS, days_in_lake
+    from pipelines.run import close_event_days
+
+    assert defs.resolve_schedule_def("close_event_days_schedule").cron_schedule == "0 2 * * *"
+    assert defs.resolve_job_def("close_event_days").partitions_def == EVENT_DAYS
+    assert "bronze/events_by_day" not in {k.to_user_string() for k in
+                                          defs.resolve_job_def("learnlake_all_assets").asset_layer.selected_asset_keys}
+
+    events = simulate(SimulationConfig(learners=10, days=7)).events.to_arrow()
+    for batch in range(3):  # three commits, each touching every day, as a day of ingestion does
+        writers.append("bronze.events", events.take(list(range(batch, events.num_rows, 3))))
+    days = days_in_lake()
+    day, other = days[1], days[2]
+    # One event of that day arrives two days late.
+    late = events.filter(pa.compute.equal(events["event_date"], pa.scalar(datetime.fromisoformat(day).date())))
+    late = late.slice(0, 1).to_pylist()[0]
+    late.update(event_id="late-arrival", received_at=late["timestamp"] + timedelta(days=2))
+    writers.append("bronze.events", pa.Table.from_pylist([late], schema=events.schema))
+    before = _files_per_day()
+    assert before[day] > 1 and before[other] > 1
+
+    with pytest.raises(ConfigurationError, match="2999-01-01"):
+        list(close_event_days([day, "2999-01-01"], persistent=False))
+    assert _files_per_day() == before  # nothing closed when one day is wrong
+
+    [(closed_day, figures)] = list(close_event_days([day], persistent=False))
+    after = _files_per_day()
+    assert closed_day == day and after[day] == 1 and after[other] == before[other]
+    rows = read_table("bronze.events").filter(pl.col("event_date") == datetime.fromisoformat(day).date())
+    assert figures["events"] == rows.height
+    assert figures["learners"] == rows["learner_id"].n_unique()
+    assert figures["courses"] == rows["course_id"].drop_nulls().n_unique()
+    assert figures["arrived_after_the_day"] == 1
+    assert figures["files_compacted"] == before[day]
+    assert read_table("bronze.events").height == events.num_rows + 1  # compaction loses nothing
+
+    [(_, again)] = list(close_event_days([day], persistent=False))  # closing again is harmless
+    assert again["events"] == figures["events"] and again["files_compacted"] == 0
+    assert datetime.now(UTC).date().isoformat() not in EVENT_DAYS.get_partition_keys()  # today is not over

@@ -6,11 +6,13 @@ from lake.readers import table_exists, table_version
 from learnlake.settings import get_settings
 
 EVENTS_KEY = dg.AssetKey(["bronze", "events"])
+EVENTS_BY_DAY_KEY = dg.AssetKey(["bronze", "events_by_day"])  # closed per day by its own schedule
 
 downstream_of_events_job = dg.define_asset_job(
     "downstream_of_events",
     # The quality check of bronze.events runs first: a failure stops everything after it.
-    selection=dg.AssetSelection.keys(EVENTS_KEY).downstream(include_self=False)
+    selection=(dg.AssetSelection.keys(EVENTS_KEY).downstream(include_self=False)
+               - dg.AssetSelection.keys(EVENTS_BY_DAY_KEY))
     | dg.AssetSelection.checks_for_assets(EVENTS_KEY),
     description="Everything built from bronze.events: the warehouse, its published copy, the models.",
 )
