@@ -2,13 +2,17 @@
 source 'outbox', are left to a staging model of their own).
 
 Incremental, reading only what is new: the Delta log lists the table's data files; a run
-reads just the files it has not staged before (each row keeps its ``delta_file``) and skips
-any event id it already holds for those days, so compaction rewriting old rows into new
-files (always within their day's partition) adds nothing twice. Arrival times would not do as a watermark: simulated and imported events carry
-times of their own, and the API's committer lands batches late by design.
+reads just the files it has not staged before (each row keeps its ``delta_file``).
+Compaction rewrites old rows into new files, always within their day's partition, and takes
+the old files out of the log: on the days where a staged file has gone, the run skips any
+event id it already holds, so nothing is staged twice (other days need no such check, which
+keeps a run after an append from probing millions of ids). Arrival times would not do as a
+watermark: simulated and imported events carry times of their own, and the API's committer
+lands batches late by design.
 """
 
 import os
+import re
 
 import polars as pl
 from deltalake import DeltaTable
@@ -60,8 +64,11 @@ def model(dbt, session):
     else:
         session.register("new_files", source.filter("false").project("*, '' as delta_file").arrow())
     query = SELECT
-    if dbt.is_incremental:
-        # Rows rewritten by compaction stay in their day's partition: look for repeats there only.
-        query += (f"    and event_id not in (select event_id from {dbt.this} where activity_date in "
-                  f"(select distinct event_date from new_files))\n")
+    # Days whose staged files compaction replaced: their new files may repeat staged rows.
+    rewritten = sorted({match.group(1) for path in staged - set(files)
+                        if (match := re.search(r"event_date=(\d{4}-\d{2}-\d{2})", path))})
+    if rewritten:
+        days = ", ".join(f"date '{day}'" for day in rewritten)
+        query += (f"    and (event_date not in ({days}) or not exists (select 1 from {dbt.this} staged"
+                  f" where staged.activity_date = new_files.event_date and staged.event_id = new_files.event_id))\n")
     return session.sql(query)
