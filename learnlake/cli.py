@@ -441,6 +441,24 @@ def eval_recommender(
                        params={"seed": seed})
 
 
+@eval_app.command("rag")
+def eval_rag(
+    content_dir: Annotated[Path, typer.Option("--content-dir", help="An OpenStax book (collections/, modules/).",
+                                              exists=True, file_okay=False)],
+    questions_dir: Annotated[Path, typer.Option("--questions-dir", help="H5P questions (content.json, metadata.json).",
+                                                exists=True, file_okay=False)],
+    as_json: JsonOption = False,
+) -> None:
+    """The tutor's retrieval: recall@1/@5, MRR and latency for dense, BM25 and hybrid search."""
+    from models.tutor import rag_evaluation
+
+    with _clear_errors("cannot evaluate"):
+        result = rag_evaluation.evaluate(content_dir, questions_dir, progress=not as_json)
+    inputs = {"content": sorted(content_dir.rglob("*.cnxml")) + sorted(content_dir.rglob("*.collection.xml")),
+              "questions": sorted(questions_dir.rglob("*.json"))}
+    _report_evaluation("rag", result, inputs, as_json=as_json)
+
+
 @app.command()
 def demo(
     learners: LearnersOption = None,

@@ -60,6 +60,8 @@ class Settings(BaseSettings):
     refresh_token_ttl_s: int = Field(30 * 86_400, ge=60)
     # Rate limits (the `limits` library's notation) per user, or per client address before sign-in.
     redis_url: str | None = Field(None, description="Redis for rate limits (and later caches); memory if unset")
+    qdrant_url: str | None = Field(None, description="Qdrant server for the tutor's passages; local mode if unset")
+    qdrant_path: Path | None = Field(None, description="Qdrant local-mode folder (default: <home>/qdrant)")
     rate_limit_auth: str = "20/minute"
     rate_limit_read: str = "600/minute"
     rate_limit_write: str = "120/minute"
@@ -93,6 +95,7 @@ class Settings(BaseSettings):
         self.mlflow_artifacts_dir = (self.mlflow_artifacts_dir or home / "mlartifacts").resolve()
         self.dagster_home = (self.dagster_home or home / "dagster").resolve()
         self.landing_dir = (self.landing_dir or home / "landing").resolve()
+        self.qdrant_path = (self.qdrant_path or home / "qdrant").resolve()
         self.api_url = self.api_url or f"http://{self.api_host}:{self.api_port}"
         self.database_url = self.database_url or f"sqlite:///{home / 'core.db'}"
         if self.environment != "development":

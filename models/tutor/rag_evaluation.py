@@ -1,0 +1,97 @@
+"""``learnlake eval rag``: retrieval quality on an OpenStax book and its H5P questions.
+
+The book in the content directory is chunked and indexed (a Qdrant collection in memory);
+every question (``content.json``: question and answer options; ``metadata.json``: the
+``context`` module ids that hold the answer) is asked in each mode, with its options, as a
+learner sees a multiple-choice question. Sections are ranked by their best passage; the
+figures are recall@1 and @5 and MRR of the gold sections, search latency percentiles
+(query embedding included), and how often the correct option's text appears in the five
+passages returned. Nothing is fitted to the questions: chunk sizes and the fusion are fixed.
+"""
+
+import html
+import json
+import logging
+import re
+from pathlib import Path
+
+import numpy as np
+from qdrant_client import QdrantClient
+from rich.progress import track
+
+from lake.sources.datasets.common import DatasetError
+from lake.sources.datasets.openstax import read_book
+from models.tutor.chunks import document_chunks
+from models.tutor.index import TutorIndex
+from models.tutor.retrieval import CANDIDATES, MODES, Retriever, timed_search
+
+log = logging.getLogger(__name__)
+
+
+def _plain(text: str) -> str:
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", text))).strip()
+
+
+def read_questions(questions_dir: Path) -> list[dict]:
+    """Every H5P multiple-choice question under the directory, with its gold sections."""
+    questions = []
+    for content_file in sorted(questions_dir.rglob("content.json")):
+        metadata_file = content_file.with_name("metadata.json")
+        if not metadata_file.exists():
+            continue
+        try:
+            content, metadata = json.loads(content_file.read_text()), json.loads(metadata_file.read_text())
+        except json.JSONDecodeError as exc:
+            raise DatasetError(f"{content_file.parent}: not valid JSON: {exc}") from exc
+        gold = set(metadata.get("context") or [])
+        if not content.get("question") or not gold:
+            continue
+        answers = content.get("answers") or []
+        questions.append({"id": content_file.parent.name, "question": _plain(content["question"]),
+                          "options": [_plain(a.get("text", "")) for a in answers],
+                          "correct": [_plain(a.get("text", "")) for a in answers if a.get("correct")],
+                          "gold": gold})
+    if not questions:
+        raise DatasetError(f"no H5P questions (content.json with a metadata.json context) under {questions_dir}")
+    return questions
+
+
+def _normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace("`", "").lower()).strip()
+
+
+def evaluate(content_dir: Path, questions_dir: Path, *, progress: bool = False) -> dict:
+    book = read_book(content_dir)
+    questions = read_questions(questions_dir)
+    chunks = [chunk for section in book.sections for chunk in document_chunks(
+        course_id=book.slug, document_id=section.module_id, title=section.title, markdown=section.markdown,
+        location=section.path)]
+    known = {section.module_id for section in book.sections}
+    answerable = [q for q in questions if q["gold"] & known]
+    log.info("rag: %d sections, %d passages, %d questions (%d about sections of this book)",
+             len(book.sections), len(chunks), len(questions), len(answerable))
+    if not answerable:
+        raise DatasetError(f"none of the questions names a section of the book in {content_dir}")
+    index = TutorIndex(QdrantClient(":memory:"))
+    index.sync_course(book.slug, chunks)
+    retriever = Retriever(index)
+    retriever.search(book.slug, "warm up", k=1)  # loads the embedding model and builds BM25 once
+    figures = {}
+    for mode in MODES:
+        first_hits, latencies, answer_shown = [], [], 0
+        for q in track(answerable, description=f"{mode} retrieval...", disable=not progress):
+            query = " ".join([q["question"], *q["options"]])
+            passages, ms = timed_search(retriever, book.slug, query, k=CANDIDATES, mode=mode)
+            latencies.append(ms)
+            sections = list(dict.fromkeys(p.chunk.document_id for p in passages))
+            first_hits.append(next((rank for rank, s in enumerate(sections) if s in q["gold"]), None))
+            shown = _normalise(" ".join(p.chunk.text for p in passages[:5]))
+            answer_shown += any(_normalise(c) and _normalise(c) in shown for c in q["correct"])
+        ranks = np.array([r if r is not None else np.inf for r in first_hits])
+        figures[mode] = {"recall_at_1": float(np.mean(ranks < 1)), "recall_at_5": float(np.mean(ranks < 5)),
+                         "mrr": float(np.mean(np.where(np.isfinite(ranks), 1 / (ranks + 1), 0.0))),
+                         "p50_ms": float(np.percentile(latencies, 50)), "p95_ms": float(np.percentile(latencies, 95)),
+                         "answer_in_passages": answer_shown / len(answerable)}
+    return {"book": book.title, "sections": len(book.sections), "passages": len(chunks),
+            "questions": len(answerable), "questions_outside_the_book": len(questions) - len(answerable),
+            "query": "question and its answer options", **figures["hybrid"], "modes": figures}
