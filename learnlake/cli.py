@@ -34,6 +34,8 @@ db_app = typer.Typer(help="The core course/user database.", no_args_is_help=True
 app.add_typer(db_app, name="db")
 bench_app = typer.Typer(help="Benchmarks that print their figures.", no_args_is_help=True)
 app.add_typer(bench_app, name="bench")
+tutor_app = typer.Typer(help="The tutor's index of course content.", no_args_is_help=True)
+app.add_typer(tutor_app, name="tutor")
 eval_app = typer.Typer(help="Evaluate the models on real datasets; each run is logged to MLflow.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
 console = Console(stderr=True)
@@ -439,6 +441,26 @@ def eval_recommender(
         result = assistments.evaluate(data_dir, seed=seed)
     _report_evaluation("recommender", result, {"train": [files.train], "test": [files.test]}, as_json=as_json,
                        params={"seed": seed})
+
+
+@tutor_app.command("index")
+def tutor_index(as_json: JsonOption = False) -> None:
+    """Index the course content in the lake for the tutor: embed new and edited passages, drop removed ones."""
+    from dataclasses import asdict
+
+    from models.tutor.indexing import index_lake_content
+
+    with _clear_errors("cannot index"), console.status("Indexing course content for the tutor..."):
+        reports = index_lake_content(get_settings())
+    if as_json:
+        import json
+
+        print(json.dumps({course: asdict(report) for course, report in reports.items()}))
+        return
+    table = Table("course", "added", "updated", "removed", "unchanged", title="Tutor index")
+    for course, report in reports.items():
+        table.add_row(course, *(f"{getattr(report, name):,}" for name in ("added", "updated", "removed", "unchanged")))
+    Console().print(table)
 
 
 @eval_app.command("rag")

@@ -21,9 +21,10 @@ from pipelines.defs.models.assets import (
 from pipelines.defs.quality.checks import quality_checks
 from pipelines.defs.transforms.assets import published_warehouse, warehouse_models
 from pipelines.defs.transforms.project import dbt_resource
+from pipelines.defs.tutor.assets import tutor_index
 
 all_assets = [bronze_events, bronze_events_by_day, core_snapshots, warehouse_models, published_warehouse, online_features,
-              popularity_recommender, dropout_model, knowledge_tracing_model, next_items_recommender]
+              popularity_recommender, dropout_model, knowledge_tracing_model, next_items_recommender, tutor_index]
 
 resources = {"dbt": dbt_resource()}
 

@@ -59,6 +59,15 @@ class TutorIndex:
                 warnings.simplefilter("ignore", UserWarning)
                 client.create_payload_index(collection, "course_id", qm.PayloadSchemaType.KEYWORD)
 
+    def course_ids(self) -> set[str]:
+        """The courses that have passages in the index."""
+        courses, offset = set(), None
+        while True:
+            points, offset = self.client.scroll(self.collection, limit=1000, offset=offset, with_payload=["course_id"])
+            courses.update(p.payload["course_id"] for p in points)
+            if offset is None:
+                return courses
+
     def course_chunks(self, course_id: str) -> list[Chunk]:
         """Every chunk indexed for a course, in document and reading order."""
         chunks, offset = [], None

@@ -25,7 +25,7 @@ def test_definitions_load_and_every_job_resolves(defs):
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
     assert {"bronze/events", "staging/stg_lake__events", "marts/fct_course_daily_active_learners",
             "published_warehouse", "popularity_recommender", "online_features", "dropout_model",
-            "knowledge_tracing_model", "next_items_recommender"} <= keys
+            "knowledge_tracing_model", "next_items_recommender", "tutor_index"} <= keys
     # The recommender re-ranks with the champion mastery model: it trains after it.
     assert dg.AssetKey("knowledge_tracing_model") in graph.get(dg.AssetKey("next_items_recommender")).parent_keys
 

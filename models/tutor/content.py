@@ -1,0 +1,54 @@
+"""What the tutor knows: the course content in the lake, as documents to chunk and index.
+
+Lessons written in the core API and books imported from OpenStax CNXML are content items
+with a Markdown body; the core snapshot (``bronze.core_content_items``) holds the current
+version of each. Items without a body (videos, quizzes) have nothing to cite.
+"""
+
+import json
+from dataclasses import dataclass
+
+import polars as pl
+
+from lake.readers import read_table, table_exists
+from learnlake.settings import Settings
+from models.tutor.chunks import Chunk, document_chunks
+
+
+@dataclass(frozen=True)
+class Document:
+    course_id: str
+    document_id: str
+    title: str
+    markdown: str
+    location: str
+
+
+def _location(item: dict) -> str:
+    """Where a reader finds the item: the imported file, else its URL, else the item itself."""
+    try:
+        source = json.loads(item["source"]) if item["source"] else {}
+    except json.JSONDecodeError:
+        source = {}
+    if source.get("path") or source.get("module"):
+        return source.get("path") or f"{source.get('book', 'book')}/{source['module']}"
+    return item["url"] or f"courses/{item['course_id']}/items/{item['item_id']}"
+
+
+def lake_documents(settings: Settings) -> dict[str, list[Document]]:
+    """Every course's content items with a body, by course id, in course order."""
+    if not table_exists("bronze.core_content_items", settings):
+        return {}
+    items = (read_table("bronze.core_content_items", settings=settings)
+             .filter(pl.col("body").is_not_null() & (pl.col("body").str.strip_chars() != ""))
+             .sort("course_id", "module_id", "position"))
+    documents: dict[str, list[Document]] = {}
+    for item in items.iter_rows(named=True):
+        documents.setdefault(item["course_id"], []).append(
+            Document(item["course_id"], item["item_id"], item["title"], item["body"], _location(item)))
+    return documents
+
+
+def chunk_documents(documents: list[Document]) -> list[Chunk]:
+    return [chunk for d in documents for chunk in document_chunks(
+        course_id=d.course_id, document_id=d.document_id, title=d.title, markdown=d.markdown, location=d.location)]
