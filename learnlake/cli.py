@@ -463,6 +463,38 @@ def tutor_index(as_json: JsonOption = False) -> None:
     Console().print(table)
 
 
+@tutor_app.command("ask")
+def tutor_ask(
+    question: Annotated[str, typer.Argument(help="The learner's question.")],
+    course_id: Annotated[str, typer.Option("--course-id", help="The course whose material answers it.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Ask the tutor from the shell: an answer from the course's indexed material, with citations."""
+    from dataclasses import asdict
+
+    from models.tutor.answers import answer_generator
+    from models.tutor.index import TutorIndex, qdrant_client
+    from models.tutor.retrieval import Retriever
+
+    settings = get_settings()
+    client = qdrant_client(settings)
+    try:
+        with _clear_errors("cannot answer"):
+            passages = Retriever(TutorIndex(client)).search(course_id, question, k=5)
+            answer = answer_generator(settings).answer(question, passages)
+    finally:
+        client.close()
+    if as_json:
+        import json
+
+        print(json.dumps(asdict(answer)))
+        return
+    out = Console()
+    out.print(answer.text)
+    for citation in answer.citations:
+        out.print(f"[{citation.number}] {citation.title} > {citation.heading} ({citation.location})")
+
+
 @eval_app.command("rag")
 def eval_rag(
     content_dir: Annotated[Path, typer.Option("--content-dir", help="An OpenStax book (collections/, modules/).",

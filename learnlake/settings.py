@@ -62,6 +62,10 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(None, description="Redis for rate limits (and later caches); memory if unset")
     qdrant_url: str | None = Field(None, description="Qdrant server for the tutor's passages; local mode if unset")
     qdrant_path: Path | None = Field(None, description="Qdrant local-mode folder (default: <home>/qdrant)")
+    llm_url: str | None = Field(None, description="OpenAI-compatible endpoint for tutor answers (.../v1); "
+                                                   "extractive answers if unset")
+    llm_model: str = "default"
+    llm_api_key: SecretStr | None = None
     rate_limit_auth: str = "20/minute"
     rate_limit_read: str = "600/minute"
     rate_limit_write: str = "120/minute"

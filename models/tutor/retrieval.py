@@ -37,6 +37,7 @@ class Passage:
     chunk: Chunk
     score: float  # fused score (or the retriever's own in a single mode); higher is better
     rank: int
+    similarity: float | None = None  # cosine to the query, when the dense search found it: how relevant it is
 
 
 class _CourseBM25:
@@ -78,8 +79,10 @@ class Retriever:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         bm25 = self._course_bm25(course_id)
         ranked: list[list[tuple[str, float]]] = []
+        similarity: dict[str, float] = {}
         if mode in ("dense", "hybrid"):
             ranked.append(self.index.dense_search(course_id, embed([query])[0], CANDIDATES))
+            similarity = dict(ranked[-1])
         if mode in ("bm25", "hybrid"):
             ranked.append(bm25.search(query, CANDIDATES))
         if mode == "hybrid":
@@ -91,7 +94,7 @@ class Retriever:
         else:
             best = ranked[0]
         by_id = bm25.by_id
-        passages = [Passage(by_id[chunk_id], score, rank) for rank, (chunk_id, score) in
+        passages = [Passage(by_id[chunk_id], score, rank, similarity.get(chunk_id)) for rank, (chunk_id, score) in
                     enumerate((cid, s) for cid, s in best if cid in by_id)]
         return passages[:k]
 

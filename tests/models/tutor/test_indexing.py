@@ -53,6 +53,14 @@ def test_index_follows_the_lake_content(learnlake_home):
     assert third["c1"] == {"added": 0, "updated": 1, "removed": 0, "unchanged": 1}
     assert third["c2"] == {"added": 0, "updated": 0, "removed": 1, "unchanged": 0}
 
+    asked = CliRunner().invoke(app, ["tutor", "ask", "How do I take part of a string?", "--course-id", "c1", "--json"])
+    assert asked.exit_code == 0, asked.output
+    answer = json.loads(asked.stdout.strip().splitlines()[-1])
+    assert answer["grounded"] and answer["generator"] == "extractive"
+    assert answer["citations"][0]["location"] == "modules/m00042/index.cnxml#Slicing"
+    unknown = CliRunner().invoke(app, ["tutor", "ask", "Who won the 1998 World Cup?", "--course-id", "c1", "--json"])
+    assert not json.loads(unknown.stdout.strip().splitlines()[-1])["grounded"]
+
     client = QdrantClient(path=str(learnlake_home.qdrant_path))
     try:
         retriever = Retriever(TutorIndex(client))

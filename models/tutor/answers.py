@@ -1,0 +1,152 @@
+"""The tutor's answers: built only from retrieved passages, always with citations.
+
+Two generators share one interface (``AnswerGenerator``):
+
+- ``ExtractiveAnswerer`` (the offline default): the sentences of the retrieved passages that
+  are closest to the question (MiniLM), in reading order, each followed by its citation.
+  Nothing is written that is not in the course material.
+- ``OpenAICompatibleAnswerer``: any chat-completions endpoint (vLLM, Ollama, llama.cpp server)
+  at ``LEARNLAKE_LLM_URL``, with a prompt that allows the numbered passages only and asks for
+  "I don't know" otherwise.
+
+Both say they do not know, and point to the closest sections, when no passage is relevant
+enough: the best cosine similarity to the question is below ``RELEVANCE_THRESHOLD``.
+"""
+
+import re
+from dataclasses import dataclass
+from typing import Protocol
+
+import httpx
+import numpy as np
+
+from learnlake.errors import LearnLakeError
+from learnlake.settings import Settings
+from models.embeddings import embed
+from models.tutor.retrieval import Passage
+
+# MiniLM cosine similarity; unrelated text sits around 0 to 0.2, a passage on the topic of
+# the question above 0.4. Fixed from the model's scale, not fitted to a question set.
+RELEVANCE_THRESHOLD = 0.35
+DONT_KNOW = "I don't know"
+SYSTEM_PROMPT = (
+    "You are a tutor for an online course. Answer the learner's question using only the numbered passages "
+    "from the course material below. Cite every statement with the number of its passage in square brackets, "
+    f"like [1]. If the passages do not contain the answer, reply exactly \"{DONT_KNOW}.\" and nothing else. "
+    "Never add facts, code or advice that the passages do not contain."
+)
+
+
+class AnswerGenerationError(LearnLakeError):
+    """The configured answer generator could not answer (unreachable, or an unexpected reply)."""
+
+
+@dataclass(frozen=True)
+class Citation:
+    number: int
+    title: str  # the section or lesson
+    heading: str
+    location: str
+    passage: str
+
+
+@dataclass(frozen=True)
+class Answer:
+    text: str
+    citations: list[Citation]
+    grounded: bool  # False: the tutor does not know; the citations point to the closest sections
+    generator: str
+
+
+class AnswerGenerator(Protocol):
+    name: str
+
+    def answer(self, question: str, passages: list[Passage]) -> Answer: ...
+
+
+def _citation(number: int, passage: Passage) -> Citation:
+    chunk = passage.chunk
+    return Citation(number, chunk.title, chunk.heading, chunk.location, chunk.text)
+
+
+def relevant(passages: list[Passage], threshold: float = RELEVANCE_THRESHOLD) -> list[Passage]:
+    return [p for p in passages if p.similarity is not None and p.similarity >= threshold]
+
+
+def dont_know(passages: list[Passage], generator: str, *, pointers: int = 3) -> Answer:
+    """"I don't know", with the closest distinct sections to look at."""
+    closest = list({p.chunk.document_id: p for p in passages}.values())[:pointers]
+    citations = [_citation(n, p) for n, p in enumerate(closest, start=1)]
+    where = "; ".join(f"{c.title} ({c.heading})" for c in citations)
+    text = f"{DONT_KNOW}: the course material does not answer this." + (f" The closest sections: {where}." if where
+                                                                         else "")
+    return Answer(text, citations, grounded=False, generator=generator)
+
+
+def _sentences(text: str) -> list[str]:
+    return [s.strip() for s in re.split(r"(?<=[.!?])\s+(?=[A-Z`*\"(])", text) if len(s.split()) >= 3]
+
+
+class ExtractiveAnswerer:
+    name = "extractive"
+
+    def __init__(self, *, threshold: float = RELEVANCE_THRESHOLD, max_sentences: int = 3):
+        self.threshold, self.max_sentences = threshold, max_sentences
+
+    def answer(self, question: str, passages: list[Passage]) -> Answer:
+        usable = relevant(passages, self.threshold)
+        if not usable:
+            return dont_know(passages, self.name)
+        candidates = [(n, position, sentence) for n, p in enumerate(usable, start=1)
+                      for position, sentence in enumerate(_sentences(p.chunk.text) or [p.chunk.text])]
+        vectors = embed([question] + [sentence for _, _, sentence in candidates])
+        similarity = vectors[1:] @ vectors[0]
+        chosen = sorted(np.argsort(-similarity)[:self.max_sentences].tolist(),
+                        key=lambda i: (candidates[i][0], candidates[i][1]))
+        text = " ".join(f"{candidates[i][2]} [{candidates[i][0]}]" for i in chosen)
+        used = sorted({candidates[i][0] for i in chosen})
+        return Answer(text, [_citation(n, usable[n - 1]) for n in used], grounded=True, generator=self.name)
+
+
+class OpenAICompatibleAnswerer:
+    name = "openai-compatible"
+
+    def __init__(self, url: str, model: str, *, api_key: str | None = None, timeout_s: float = 60.0,
+                 threshold: float = RELEVANCE_THRESHOLD, max_passages: int = 5):
+        self.url = url.rstrip("/")
+        self.model, self.api_key, self.timeout_s = model, api_key, timeout_s
+        self.threshold, self.max_passages = threshold, max_passages
+
+    def messages(self, question: str, passages: list[Passage]) -> list[dict]:
+        numbered = "\n\n".join(f"[{n}] {p.chunk.title} > {p.chunk.heading}\n{p.chunk.text}"
+                               for n, p in enumerate(passages, start=1))
+        return [{"role": "system", "content": SYSTEM_PROMPT},
+                {"role": "user", "content": f"Passages:\n\n{numbered}\n\nQuestion: {question}"}]
+
+    def answer(self, question: str, passages: list[Passage]) -> Answer:
+        usable = relevant(passages, self.threshold)[:self.max_passages]
+        if not usable:
+            return dont_know(passages, self.name)
+        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
+        try:
+            response = httpx.post(f"{self.url}/chat/completions", headers=headers, timeout=self.timeout_s,
+                                  json={"model": self.model, "temperature": 0,
+                                        "messages": self.messages(question, usable)})
+            response.raise_for_status()
+            text = response.json()["choices"][0]["message"]["content"].strip()
+        except (httpx.HTTPError, KeyError, IndexError, TypeError, ValueError) as exc:
+            raise AnswerGenerationError(f"the answer generator at {self.url} failed: {exc}") from exc
+        if text.lower().startswith(DONT_KNOW.lower()):
+            return dont_know(passages, self.name)
+        cited = sorted({int(n) for n in re.findall(r"\[(\d+)\]", text) if 1 <= int(n) <= len(usable)})
+        # A reply that cites nothing still came from these passages only: cite them all.
+        return Answer(text, [_citation(n, usable[n - 1]) for n in cited or range(1, len(usable) + 1)],
+                      grounded=True, generator=self.name)
+
+
+def answer_generator(settings: Settings) -> AnswerGenerator:
+    """The OpenAI-compatible generator when ``LEARNLAKE_LLM_URL`` is set, else the extractive one."""
+    if settings.llm_url:
+        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
+        return OpenAICompatibleAnswerer(settings.llm_url, settings.llm_model, api_key=key)
+    return ExtractiveAnswerer()

@@ -1,0 +1,137 @@
+"""Tutor answers: grounded in the retrieved passages, cited, and "I don't know" when nothing
+relevant was found; the OpenAI-compatible generator against a local server of that protocol."""
+
+import json
+import re
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
+
+import pytest
+from qdrant_client import QdrantClient
+
+from models.tutor.answers import (
+    DONT_KNOW,
+    AnswerGenerationError,
+    ExtractiveAnswerer,
+    OpenAICompatibleAnswerer,
+)
+from models.tutor.chunks import document_chunks
+from models.tutor.index import TutorIndex
+from models.tutor.retrieval import Retriever
+
+LOOPS = """# Loops
+
+## While loops
+
+A while loop repeats its body as long as its condition is true. The condition is checked before
+every repetition. Forgetting to change the condition inside the body gives an infinite loop.
+
+## For loops
+
+A for loop visits each item of a sequence in turn. The range function produces the numbers a
+for loop often counts with, such as range(5) for 0 to 4.
+"""
+STRINGS = """# Strings
+
+## Slicing
+
+A slice such as s[1:3] copies the characters from index 1 up to, but not including, index 3.
+Negative indices count from the end of the string.
+"""
+
+
+@pytest.fixture(scope="module")
+def retriever(tmp_path_factory):
+    client = QdrantClient(path=str(tmp_path_factory.mktemp("qdrant")))
+    index = TutorIndex(client)
+    index.sync_course("py", [c for doc, text in {"loops": LOOPS, "strings": STRINGS}.items()
+                             for c in document_chunks(course_id="py", document_id=doc, title=doc.title(),
+                                                      markdown=text, location=f"{doc}.md", words=40, overlap=10)])
+    yield Retriever(index)
+    client.close()
+
+
+def test_extractive_answers_quote_the_passages_and_cite_them(retriever):
+    question = "When is the condition of a while loop checked?"
+    passages = retriever.search("py", question, k=5)
+    answer = ExtractiveAnswerer().answer(question, passages)
+    assert answer.grounded and answer.citations
+    indexed = {p.chunk.text for p in passages}
+    for citation in answer.citations:
+        assert citation.passage in indexed and citation.location.startswith("loops.md#")
+    # Every sentence of the answer is a sentence of the passage it cites.
+    cited = {c.number: c.passage for c in answer.citations}
+    pieces = re.findall(r"\s*(.*?) \[(\d+)\]", answer.text)
+    assert pieces and "".join(f"{s} [{n}] " for s, n in pieces).strip() == answer.text
+    for sentence, number in pieces:
+        assert sentence in cited[int(number)]
+    assert set(cited) == {int(n) for _, n in pieces}
+    assert "checked before every repetition" in answer.text
+
+
+def test_an_unanswerable_question_gets_i_dont_know_with_pointers(retriever):
+    question = "What temperature should I bake sourdough bread at?"
+    passages = retriever.search("py", question, k=5)
+    answer = ExtractiveAnswerer().answer(question, passages)
+    assert not answer.grounded and answer.text.startswith(DONT_KNOW)
+    assert answer.citations and all(c.title in answer.text for c in answer.citations)
+
+
+class _ChatServer(BaseHTTPRequestHandler):
+    """Speaks the chat-completions protocol; the test sets its reply and status."""
+
+    requests: ClassVar[list[dict]] = []
+    reply = ""
+    status = 200
+
+    def do_POST(self):
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        type(self).requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
+        payload = json.dumps({"id": "x", "object": "chat.completion", "model": body["model"],
+                              "choices": [{"index": 0, "finish_reason": "stop",
+                                           "message": {"role": "assistant", "content": type(self).reply}}]})
+        self.send_response(type(self).status)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(payload.encode())
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def chat_server():
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _ChatServer)
+    _ChatServer.requests, _ChatServer.status = [], 200
+    _ChatServer.reply = "A while loop checks its condition before every repetition [1]."
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
+    server.shutdown()
+
+
+def test_openai_compatible_answers_come_from_the_passages_only(retriever, chat_server):
+    generator = OpenAICompatibleAnswerer(chat_server, "tiny-model", api_key="secret")
+    question = "When is the condition of a while loop checked?"
+    passages = retriever.search("py", question, k=5)
+    answer = generator.answer(question, passages)
+    [request] = _ChatServer.requests
+    assert request["path"] == "/v1/chat/completions" and request["auth"] == "Bearer secret"
+    assert request["body"]["model"] == "tiny-model" and request["body"]["temperature"] == 0
+    system, user = request["body"]["messages"]
+    assert "only" in system["content"] and DONT_KNOW in system["content"]
+    assert "[1]" in user["content"] and question in user["content"]
+    assert answer.grounded and answer.text == _ChatServer.reply
+    assert [c.number for c in answer.citations] == [1]
+    assert answer.citations[0].passage in user["content"]
+
+    _ChatServer.reply = f"{DONT_KNOW}."
+    assert not generator.answer(question, passages).grounded
+    _ChatServer.status = 500
+    with pytest.raises(AnswerGenerationError, match="failed"):
+        generator.answer(question, passages)
+    # Nothing relevant: the endpoint is not even asked.
+    asked = len(_ChatServer.requests)
+    off_topic = retriever.search("py", "What temperature should I bake sourdough bread at?", k=5)
+    assert not generator.answer("bread?", off_topic).grounded and len(_ChatServer.requests) == asked
