@@ -489,10 +489,11 @@ def tutor_ask(
 
         print(json.dumps(asdict(answer)))
         return
-    out = Console()
-    out.print(answer.text)
+    out = Console()  # course text is printed as it is: "s[i]" is code, not Rich markup
+    out.print(answer.text, markup=False, highlight=False)
     for citation in answer.citations:
-        out.print(f"[{citation.number}] {citation.title} > {citation.heading} ({citation.location})")
+        out.print(f"[{citation.number}] {citation.title} > {citation.heading} ({citation.location})",
+                  markup=False, highlight=False)
 
 
 @eval_app.command("rag")

@@ -70,6 +70,7 @@ def _citation(number: int, passage: Passage) -> Citation:
 
 
 def relevant(passages: list[Passage], threshold: float = RELEVANCE_THRESHOLD) -> list[Passage]:
+    """The passages close enough to the question (from a dense or hybrid search, which measure that)."""
     return [p for p in passages if p.similarity is not None and p.similarity >= threshold]
 
 
