@@ -20,16 +20,16 @@ import polars as pl
 from lake import maintenance
 from lake.readers import scan_table, table_exists, table_version
 from learnlake.errors import ConfigurationError
-from learnlake.settings import get_settings
+from learnlake.settings import Settings, get_settings
 
 EVENTS_KEY = dg.AssetKey(["bronze", "events"])
 # The oldest real dataset we load (KDD Cup 2015) starts in October 2013.
 EVENT_DAYS = dg.DailyPartitionsDefinition(start_date="2013-01-01", timezone="UTC")
 
 
-def day_figures(day: date) -> dict:
+def day_figures(day: date, settings: Settings) -> dict:
     """What bronze.events holds for one day (reads that Delta partition only)."""
-    events = scan_table("bronze.events").filter(pl.col("event_date") == day)
+    events = scan_table("bronze.events", settings=settings).filter(pl.col("event_date") == day)
     end_of_day = pl.datetime(day.year, day.month, day.day, time_zone="UTC") + pl.duration(days=1)
     figures = events.select(
         pl.len().alias("events"),
@@ -57,7 +57,7 @@ def bronze_events_by_day(context: dg.AssetExecutionContext) -> dg.MaterializeRes
         context.log.info("bronze.events has no commit yet: nothing to close")
         return dg.MaterializeResult(metadata={"events": 0, "files_compacted": 0})
     compacted = maintenance.optimize("bronze.events", partition={"event_date": day.isoformat()}, settings=settings)
-    figures = day_figures(day)
+    figures = day_figures(day, settings)
     context.log.info(f"{day}: {figures['events']} events from {figures['learners']} learners; "
                      f"{compacted.get('numFilesRemoved', 0)} files compacted into {compacted.get('numFilesAdded', 0)}")
     return dg.MaterializeResult(metadata={
