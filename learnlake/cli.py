@@ -477,13 +477,13 @@ def tutor_ask(
     from models.tutor.retrieval import Retriever
 
     settings = get_settings()
-    client = qdrant_client(settings)
-    try:
-        with _clear_errors("cannot answer"):
+    with _clear_errors("cannot answer"):
+        client = qdrant_client(settings)
+        try:
             passages = Retriever(TutorIndex(client)).search(course_id, question, k=5)
             answer = answer_generator(settings).answer(question, passages)
-    finally:
-        client.close()
+        finally:
+            client.close()
     if as_json:
         import json
 

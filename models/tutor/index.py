@@ -16,12 +16,17 @@ import numpy as np
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm  # not to be confused with our models package
 
+from learnlake.errors import LearnLakeError
 from learnlake.settings import Settings
 from models.embeddings import embed
 from models.tutor.chunks import Chunk
 
 COLLECTION = "learnlake_tutor"
 DIMENSIONS = 384  # MiniLM-L6
+
+
+class TutorIndexBusyError(LearnLakeError):
+    """Another process holds the local-mode index."""
 
 
 @dataclass(frozen=True)
@@ -37,7 +42,11 @@ def qdrant_client(settings: Settings) -> QdrantClient:
     if settings.qdrant_url:
         return QdrantClient(url=settings.qdrant_url)
     settings.qdrant_path.mkdir(parents=True, exist_ok=True)
-    return QdrantClient(path=str(settings.qdrant_path))
+    try:
+        return QdrantClient(path=str(settings.qdrant_path))
+    except RuntimeError as exc:  # local mode locks its folder to one process
+        raise TutorIndexBusyError(f"the tutor index {settings.qdrant_path} is open in another process (Qdrant "
+                                  "local mode serves one at a time); try again, or set LEARNLAKE_QDRANT_URL") from exc
 
 
 def _point_id(chunk_id: str) -> str:

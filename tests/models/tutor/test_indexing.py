@@ -69,5 +69,8 @@ def test_index_follows_the_lake_content(learnlake_home):
         [cited] = retriever.search("c1", "slice of a string", k=1, mode="bm25")
         assert cited.chunk.location == "modules/m00042/index.cnxml#Slicing"
         assert retriever.search("c2", "dictionary keys", k=5) == []
+        # Local mode serves one process: another one gets a clear error, not a traceback.
+        busy = CliRunner().invoke(app, ["tutor", "index"])
+        assert busy.exit_code == 1 and "another process" in busy.output
     finally:
         client.close()
