@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import lightning as L
 import numpy as np
 import torch
+from lightning.pytorch.callbacks import RichProgressBar
 from sklearn.metrics import roc_auc_score
 from torch.utils.data import DataLoader
 
@@ -179,9 +180,11 @@ def fit(train: list[Sequence], valid: list[Sequence], n_skills: int, config: Tra
     L.seed_everything(config.seed, workers=True, verbose=False)
     module = KnowledgeTracingModule(n_skills, config)
     keep_best = KeepBestWeights(config.patience)
+    # The progress bar goes to stderr, so that stdout stays the command's JSON.
+    bar = [RichProgressBar(console_kwargs={"stderr": True})] if progress else []
     trainer = L.Trainer(max_epochs=config.max_epochs, accelerator="cpu", devices=1, logger=False,
                         enable_checkpointing=False, enable_progress_bar=progress, enable_model_summary=False,
-                        num_sanity_val_steps=0, callbacks=[keep_best], deterministic=True)
+                        num_sanity_val_steps=0, callbacks=[keep_best, *bar], deterministic=True)
     trainer.fit(module, _loader(windows(train, config.window), config.batch_size, shuffle=True, seed=config.seed),
                 _loader(windows(valid, config.window), config.batch_size * 2, shuffle=False))
     log.info("%s: best validation AUC %.4f at epoch %d", config.network, keep_best.best, keep_best.best_epoch)

@@ -98,8 +98,12 @@ class ExtractiveAnswerer:
         usable = relevant(passages, self.threshold)
         if not usable:
             return dont_know(passages, self.name)
-        candidates = [(n, position, sentence) for n, p in enumerate(usable, start=1)
-                      for position, sentence in enumerate(_sentences(p.chunk.text) or [p.chunk.text])]
+        candidates, seen = [], set()
+        for n, p in enumerate(usable, start=1):
+            for position, sentence in enumerate(_sentences(p.chunk.text) or [p.chunk.text]):
+                if sentence not in seen:  # overlapping passages repeat sentences: quote each once
+                    seen.add(sentence)
+                    candidates.append((n, position, sentence))
         vectors = embed([question] + [sentence for _, _, sentence in candidates])
         similarity = vectors[1:] @ vectors[0]
         chosen = sorted(np.argsort(-similarity)[:self.max_sentences].tolist(),

@@ -29,7 +29,7 @@ def _data(name: str) -> Path:
 def _run(*args: str) -> dict:
     result = CliRunner().invoke(cli, ["eval", *args, "--json"])
     assert result.exit_code == 0, result.output + repr(result.exception)
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    return json.loads(result.stdout)  # stdout is the JSON alone: progress and logs go to stderr
 
 
 def _logged(settings, run_id: str) -> dict[str, float]:
@@ -89,7 +89,8 @@ def test_knowledge_tracing_evaluation_on_a_slice(learnlake_home, tmp_path):
         (tmp_path / f"slice_{name}.csv").write_text("\n".join(lines[: 3 * students]) + "\n")
     result = _run("kt", "--data-dir", str(tmp_path))
     assert result["baseline"] == "dkt" and result["test_learners"] == 60
-    assert set(result["models"]) == {"dkt", "dkt_recent", "attentive_dkt", "recent_ensemble"}
+    assert set(result["models"]) == {"dkt", "dkt_recent", "attentive_dkt", "dkt_w50", "dkt_w100_h256",
+                                     "recent_ensemble"}
     rows = {figures["rows"] for figures in result["models"].values()}
     assert len(rows) == 1, "every model scores the same rows"
     assert all(0.6 < figures["auc"] < 1 for figures in result["models"].values())

@@ -122,7 +122,7 @@ def test_eval_rag_on_the_openstax_book(tmp_path, learnlake_home):
     result = CliRunner().invoke(app, ["eval", "rag", "--content-dir", str(book), "--questions-dir", str(questions),
                                       "--json"])
     assert result.exit_code == 0, result.output
-    figures = json.loads(result.stdout.strip().splitlines()[-1])
+    figures = json.loads(result.stdout)  # the JSON alone
     assert figures["questions"] + figures["questions_outside_the_book"] == len(list(questions.iterdir()))
     for mode in MODES:
         mode_figures = figures["modes"][mode]
