@@ -4,9 +4,10 @@ source 'outbox', are left to a staging model of their own).
 Incremental, reading only what is new: the Delta log lists the table's data files; a run
 reads just the files it has not staged before (each row keeps its ``delta_file``).
 Compaction rewrites old rows into new files, always within their day's partition, and takes
-the old files out of the log: on the days where a staged file has gone, the run skips any
-event id it already holds, so nothing is staged twice (other days need no such check, which
-keeps a run after an append from probing millions of ids). Arrival times would not do as a
+the old files out of the log: for the days that have both new files and staged files that
+have gone, the run skips any event id it already holds for those days, so nothing is staged
+twice. Other days need no such check, which keeps a run from probing millions of ids (in a
+lake compacted nightly, today's new files sit in a day not compacted yet). Arrival times would not do as a
 watermark: simulated and imported events carry times of their own, and the API's committer
 lands batches late by design.
 """
@@ -64,11 +65,16 @@ def model(dbt, session):
     else:
         session.register("new_files", source.filter("false").project("*, '' as delta_file").arrow())
     query = SELECT
-    # Days whose staged files compaction replaced: their new files may repeat staged rows.
-    rewritten = sorted({match.group(1) for path in staged - set(files)
-                        if (match := re.search(r"event_date=(\d{4}-\d{2}-\d{2})", path))})
+    # Days with new files where compaction replaced staged files: those new files may repeat
+    # staged rows. Only these days' staged ids are probed.
+    rewritten = sorted(_days(new) & _days(staged - set(files)))
     if rewritten:
         days = ", ".join(f"date '{day}'" for day in rewritten)
-        query += (f"    and (event_date not in ({days}) or not exists (select 1 from {dbt.this} staged"
-                  f" where staged.activity_date = new_files.event_date and staged.event_id = new_files.event_id))\n")
+        query += (f"    and (event_date not in ({days}) or event_id not in (select event_id from {dbt.this}"
+                  f" where activity_date in ({days})))\n")
     return session.sql(query)
+
+
+def _days(paths) -> set[str]:
+    """The event days of Delta data files (their Hive partition folders)."""
+    return {match.group(1) for path in paths if (match := re.search(r"event_date=(\d{4}-\d{2}-\d{2})", path))}
