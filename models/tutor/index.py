@@ -68,24 +68,24 @@ class TutorIndex:
                 warnings.simplefilter("ignore", UserWarning)
                 client.create_payload_index(collection, "course_id", qm.PayloadSchemaType.KEYWORD)
 
+    def _points(self, payload, course_id: str | None = None):
+        """Every point's payload (the fields asked for), of one course or of all, page by page."""
+        offset = None
+        while True:
+            points, offset = self.client.scroll(self.collection, scroll_filter=_course(course_id) if course_id else None,
+                                                limit=1000, offset=offset, with_payload=payload, with_vectors=False)
+            yield from (p.payload for p in points)
+            if offset is None:
+                return
+
     def course_ids(self) -> set[str]:
         """The courses that have passages in the index."""
-        courses, offset = set(), None
-        while True:
-            points, offset = self.client.scroll(self.collection, limit=1000, offset=offset, with_payload=["course_id"])
-            courses.update(p.payload["course_id"] for p in points)
-            if offset is None:
-                return courses
+        return {payload["course_id"] for payload in self._points(["course_id"])}
 
     def course_chunks(self, course_id: str) -> list[Chunk]:
         """Every chunk indexed for a course, in document and reading order."""
-        chunks, offset = [], None
-        while True:
-            points, offset = self.client.scroll(self.collection, scroll_filter=_course(course_id), limit=1000,
-                                                offset=offset, with_payload=True, with_vectors=False)
-            chunks += [Chunk(**{k: v for k, v in p.payload.items() if k != "fingerprint"}) for p in points]
-            if offset is None:
-                break
+        chunks = [Chunk(**{k: v for k, v in payload.items() if k != "fingerprint"})
+                  for payload in self._points(True, course_id)]
         return sorted(chunks, key=lambda c: (c.document_id, int(c.chunk_id.rsplit("#", 1)[1])))
 
     def sync_course(self, course_id: str, chunks: list[Chunk]) -> SyncReport:
@@ -94,20 +94,13 @@ class TutorIndex:
             raise ValueError(f"every chunk must belong to course {course_id!r}")
         if len({c.chunk_id for c in chunks}) != len(chunks):
             raise ValueError("chunk ids must be unique")
-        indexed = {}
-        offset = None
-        while True:
-            points, offset = self.client.scroll(self.collection, scroll_filter=_course(course_id), limit=1000,
-                                                offset=offset, with_payload=["chunk_id", "fingerprint"])
-            indexed.update({p.payload["chunk_id"]: p.payload["fingerprint"] for p in points})
-            if offset is None:
-                break
+        indexed = {p["chunk_id"]: p["fingerprint"] for p in self._points(["chunk_id", "fingerprint"], course_id)}
         changed = [c for c in chunks if indexed.get(c.chunk_id) != c.fingerprint]
         if changed:
             vectors = embed([c.indexed_text for c in changed])
             self.client.upsert(self.collection, points=[
                 qm.PointStruct(id=_point_id(c.chunk_id), vector=vector.tolist(),
-                                   payload={**asdict(c), "fingerprint": c.fingerprint})
+                               payload={**asdict(c), "fingerprint": c.fingerprint})
                 for c, vector in zip(changed, vectors, strict=True)])
         current = {c.chunk_id for c in chunks}
         gone = [chunk_id for chunk_id in indexed if chunk_id not in current]

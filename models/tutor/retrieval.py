@@ -8,7 +8,6 @@ restricted to one course.
 """
 
 import re
-import time
 from dataclasses import dataclass
 from typing import Literal
 
@@ -97,9 +96,3 @@ class Retriever:
         passages = [Passage(by_id[chunk_id], score, rank, similarity.get(chunk_id)) for rank, (chunk_id, score) in
                     enumerate((cid, s) for cid, s in best if cid in by_id)]
         return passages[:k]
-
-
-def timed_search(retriever: Retriever, course_id: str, query: str, *, k: int, mode: Mode) -> tuple[list[Passage], float]:
-    started = time.perf_counter()
-    passages = retriever.search(course_id, query, k=k, mode=mode)
-    return passages, (time.perf_counter() - started) * 1000

@@ -21,8 +21,8 @@ from lake import maintenance
 from lake.readers import scan_table, table_exists, table_version
 from learnlake.errors import ConfigurationError
 from learnlake.settings import Settings, get_settings
+from pipelines.defs.lake.assets import bronze_events
 
-EVENTS_KEY = dg.AssetKey(["bronze", "events"])
 # The oldest real dataset we load (KDD Cup 2015) starts in October 2013.
 EVENT_DAYS = dg.DailyPartitionsDefinition(start_date="2013-01-01", timezone="UTC")
 
@@ -44,7 +44,7 @@ def day_figures(day: date, settings: Settings) -> dict:
 
 @dg.asset(
     key=["bronze", "events_by_day"],
-    deps=[EVENTS_KEY],
+    deps=[bronze_events],
     partitions_def=EVENT_DAYS,
     group_name="lake",
     kinds={"deltalake"},

@@ -4,15 +4,15 @@ import dagster as dg
 
 from lake.readers import table_exists, table_version
 from learnlake.settings import get_settings
+from pipelines.defs.lake.event_days import bronze_events_by_day
 
 EVENTS_KEY = dg.AssetKey(["bronze", "events"])
-EVENTS_BY_DAY_KEY = dg.AssetKey(["bronze", "events_by_day"])  # closed per day by its own schedule
 
 downstream_of_events_job = dg.define_asset_job(
     "downstream_of_events",
     # The quality check of bronze.events runs first: a failure stops everything after it.
     selection=(dg.AssetSelection.keys(EVENTS_KEY).downstream(include_self=False)
-               - dg.AssetSelection.keys(EVENTS_BY_DAY_KEY))
+               - dg.AssetSelection.assets(bronze_events_by_day))  # closed per day by its own schedule
     | dg.AssetSelection.checks_for_assets(EVENTS_KEY),
     description="Everything built from bronze.events: the warehouse, its published copy, the models.",
 )
