@@ -158,8 +158,56 @@ question_statistics = FeatureView(
     """,
 )
 
+# Online-only views: the sequences serving needs (items opened, recent answers), as lists.
+# They are not training features: each entity has one row, stamped with its last event, built from
+# what happened up to the moment ``materialize`` is given (``$as_of``).
+learner_course_history = FeatureView(
+    name="learner_course_history",
+    entity=learner_course,
+    ttl=timedelta(days=365),
+    tables=("intermediate.int_events__sessionized", "marts.dim_content_items"),
+    description="The content items a learner has opened in a course, in the order first opened (recommendations).",
+    features=("items_opened",),
+    query="""
+        with first_opened as (
+            select e.learner_id, i.course_id, i.item_id, min(e.occurred_at) as first_at
+            from intermediate.int_events__sessionized as e
+            join marts.dim_content_items as i on i.item_id = split_part(e.object_id, '/', 1)
+            where e.verb in ('viewed', 'started', 'played', 'answered', 'completed') and e.occurred_at <= $as_of
+            group by all
+        )
+        select learner_id, course_id, max(first_at) as feature_timestamp,
+               list(item_id order by first_at, item_id) as items_opened
+        from first_opened
+        group by learner_id, course_id
+    """,
+)
+
+learner_recent_answers = FeatureView(
+    name="learner_recent_answers",
+    entity=learner,
+    ttl=timedelta(days=365),
+    tables=("marts.fct_graded_answers",),
+    description="A learner's last 200 graded answers per skill practised, oldest first (mastery from knowledge tracing).",
+    features=("answers",),
+    query="""
+        with recent as (
+            select learner_id, event_id, occurred_at, unnest(skills) as skill_id,
+                   cast(is_correct as integer) as correct
+            from marts.fct_graded_answers
+            where len(skills) > 0 and occurred_at <= $as_of
+            qualify row_number() over (partition by learner_id order by occurred_at desc, event_id desc) <= 200
+        )
+        select learner_id, max(occurred_at) as feature_timestamp,
+               list({'skill_id': skill_id, 'correct': correct, 'answer_id': event_id}
+                    order by occurred_at, event_id, skill_id) as answers
+        from recent
+        group by learner_id
+    """,
+)
+
 VIEWS = (learner_course_activity, learner_course_assessment, learner_activity, course_activity,
-         learner_skill_practice, question_statistics)
+         learner_skill_practice, question_statistics, learner_course_history, learner_recent_answers)
 
 dropout_risk_v1 = FeatureService(
     name="dropout_risk_v1",

@@ -18,6 +18,7 @@ VERBS = (
     "played",
     "paused",
     "searched",
+    "asked",  # a question to the tutor (object: the conversation; result.response: the question)
     "other",  # an xAPI verb with no native equivalent; its IRI is in the payload
 )
 CONTENT_TYPES = ("lesson", "video", "quiz", "assignment")

@@ -66,6 +66,7 @@ class Settings(BaseSettings):
                                                    "extractive answers if unset")
     llm_model: str = "default"
     llm_api_key: SecretStr | None = None
+    champion_refresh_s: float = Field(10.0, ge=0, description="How often serving looks for a new champion model")
     rate_limit_auth: str = "20/minute"
     rate_limit_read: str = "600/minute"
     rate_limit_write: str = "120/minute"

@@ -1,6 +1,6 @@
 """Champion models for serving, reloaded when the ``champion`` alias moves.
 
-The alias is looked up at most every ``refresh_s`` seconds, so a newly promoted model is
+The alias is looked up at most every ``LEARNLAKE_CHAMPION_REFRESH_S`` seconds (10 by default), so a newly promoted model is
 served without a restart and the registry is not queried on every request.
 """
 
@@ -23,10 +23,10 @@ class LoadedModel:
 class ChampionCache:
     """Holds the current champion of one registered model."""
 
-    def __init__(self, model_name: str, settings: Settings, refresh_s: float = 10.0) -> None:
+    def __init__(self, model_name: str, settings: Settings) -> None:
         self.model_name = model_name
         self.settings = settings
-        self.refresh_s = refresh_s
+        self.refresh_s = settings.champion_refresh_s
         self._loaded: LoadedModel | None = None
         self._checked_at = float("-inf")
         self._lock = threading.Lock()

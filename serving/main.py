@@ -5,6 +5,7 @@ import logging
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
@@ -18,13 +19,27 @@ from lake.landing import LandingLog
 from learnlake import __version__
 from learnlake.errors import ModelNotFoundError, TableNotFoundError
 from learnlake.settings import Settings, get_settings
-from models.recommender.popularity import MODEL_NAME as POPULARITY_MODEL
-from serving.api.routes import auth, courses, enrollments, events, health, recommendations, users, xapi
+from models.names import POPULARITY as POPULARITY_MODEL
+from serving.api.routes import (
+    analytics,
+    auth,
+    courses,
+    enrollments,
+    events,
+    health,
+    learner_models,
+    recommendations,
+    tutor,
+    users,
+    xapi,
+)
 from serving.champions import ChampionCache
 from serving.core.db import Database
 from serving.core.migrate import ensure_current
 from serving.core.outbox import Outbox
 from serving.core.rate_limits import RateLimits
+from serving.learner_models import LearnerModels
+from serving.tutor import Tutor
 from serving.xapi.service import StatementResource
 from serving.xapi.store import StatementStore
 
@@ -36,6 +51,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         await run_in_threadpool(ensure_current, settings.database_url)
+        if _has_model_registry(settings):  # load the champions now, not in the first learner's request
+            await run_in_threadpool(app.state.learner_models.warm_up)
         app.state.landing = LandingLog(settings.landing_dir / settings.writer_id, settings.writer_id)
         app.state.xapi = StatementResource(
             store=StatementStore(settings.home / "lrs" / "statements.sqlite"),
@@ -72,6 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.outbox = Outbox(settings.pseudonym_key.get_secret_value())
     app.state.rate_limits = RateLimits(settings)
     app.state.popularity = ChampionCache(POPULARITY_MODEL, settings)
+    app.state.learner_models = LearnerModels(settings)
+    app.state.tutor = Tutor(settings)
     app.include_router(health.router)
     app.include_router(auth.router)
     app.include_router(users.router)
@@ -79,6 +98,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(enrollments.router)
     app.include_router(events.router)
     app.include_router(recommendations.router)
+    app.include_router(learner_models.router)
+    app.include_router(tutor.router)
+    app.include_router(analytics.router)
     app.include_router(xapi.router)
 
     @app.middleware("http")
@@ -114,6 +136,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"detail": str(exc)}, status_code=503)
 
     return app
+
+
+def _has_model_registry(settings: Settings) -> bool:
+    """False only for a SQLite registry not created yet (nothing trained: nothing to load)."""
+    uri = settings.mlflow_tracking_uri
+    return not uri.startswith("sqlite:///") or Path(uri.removeprefix("sqlite:///")).exists()
 
 
 async def _prune_landing_log(landing: LandingLog, keep_s: float, every_s: float = 60) -> None:

@@ -99,8 +99,34 @@ def activity_features(cube: ActivityCube) -> tuple[np.ndarray, list[str]]:
     return np.column_stack([columns[c].astype(np.float32) for c in names]), names
 
 
+# The feature store's columns (``<view>__<feature>``) that the served dropout model reads.
+SERVICE_LABELS = {
+    "learner_course_activity__age_days": "days since last active in this course",
+    "learner_course_activity__events_7d": "activity in this course, last 7 days",
+    "learner_course_activity__events_28d": "activity in this course, last 28 days",
+    "learner_course_activity__active_days_7d": "active days in this course, last 7 days",
+    "learner_course_activity__active_days_28d": "active days in this course, last 28 days",
+    "learner_course_activity__study_minutes_7d": "minutes studied in this course, last 7 days",
+    "learner_course_activity__events_total": "activity in this course since enrolling",
+    "learner_course_activity__active_days_total": "active days in this course since enrolling",
+    "learner_course_activity__days_since_first_activity": "days since first active in this course",
+    "learner_course_assessment__age_days": "days since the last graded answer",
+    "learner_course_assessment__graded_answers": "graded answers in this course",
+    "learner_course_assessment__accuracy": "share of answers right",
+    "learner_course_assessment__accuracy_last_10": "share right in the last 10 answers",
+    "learner_activity__age_days": "days since last active in any course",
+    "learner_activity__sessions_7d": "sessions in all courses, last 7 days",
+    "learner_activity__study_minutes_7d": "minutes studied in all courses, last 7 days",
+    "learner_activity__answers_7d": "answers in all courses, last 7 days",
+    "course_activity__age_days": "days since the course was last active",
+    "course_activity__active_learners_today": "learners active in the course that day",
+}
+
+
 def feature_label(name: str) -> str:
     """A reason an instructor can read, for a feature name."""
+    if name in SERVICE_LABELS:
+        return SERVICE_LABELS[name]
     words = {
         "days_since_last_visit": "days since the last visit",
         "first_visit_day": "day of the first visit",

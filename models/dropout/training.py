@@ -23,12 +23,13 @@ from feature_store.offline import feature_columns, training_frame
 from feature_store.repository import dropout_risk_v1
 from learnlake.errors import DataQualityError
 from learnlake.settings import Settings, get_settings
+from models import names
 from models.dropout.model import DropoutModel, scores
 from models.registration import log_and_register
 from models.tracking import TrainingResult, configure_mlflow
 
 log = logging.getLogger(__name__)
-MODEL_NAME = "learnlake-dropout"
+MODEL_NAME = names.DROPOUT
 HELD_OUT_METRIC = "test_auc"
 SERVICE = dropout_risk_v1
 

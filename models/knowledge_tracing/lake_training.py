@@ -21,13 +21,14 @@ from sklearn.metrics import accuracy_score, roc_auc_score
 from lake.readers import read_table, table_exists
 from learnlake.errors import DataQualityError
 from learnlake.settings import Settings, get_settings
+from models import names
 from models.knowledge_tracing.data import Sequence
 from models.knowledge_tracing.training import KnowledgeTracer, TrainingConfig, fit
 from models.registration import log_and_register
 from models.tracking import TrainingResult, configure_mlflow
 
 log = logging.getLogger(__name__)
-MODEL_NAME = "learnlake-knowledge-tracing"
+MODEL_NAME = names.KNOWLEDGE_TRACING
 HELD_OUT_METRIC = "test_auc"
 # DKT on windows of the last 100 answers: on ASSISTments 2009 it scores above the attentive model
 # (test AUC 0.817 against 0.815, `learnlake eval kt`) and trains four times faster.

@@ -75,6 +75,17 @@ class NextItemRecommender:
         recent = [self.embeddings[i] for i in history[-3:] if i in self.embeddings]
         return max(float(vector @ target) for vector in recent) if recent else 0.0
 
+    def _unlocks(self, item_id: str) -> list[str]:
+        """The items that list ``item_id`` among their prerequisites (built on first use, also for
+        models pickled before this existed)."""
+        if "_unlocking" not in self.__dict__:
+            unlocking: dict[str, list[str]] = {}
+            for item in self.items.values():
+                for prerequisite in item.prerequisites:
+                    unlocking.setdefault(prerequisite, []).append(item.item_id)
+            self._unlocking = unlocking
+        return self._unlocking.get(item_id, [])
+
     def recommend(self, course_id: str, history: list[str], *, mastery: dict[str, float] | None = None,
                   k: int = 10) -> list[Recommendation]:
         """Top-k items of the course the learner has not touched, best first, with reasons."""
@@ -106,11 +117,14 @@ class NextItemRecommender:
                 score *= PREREQUISITE_PENALTY
                 first = self.items.get(missing[0])
                 reasons.append(f"after {first.title if first else missing[0]}")
+            unlocked = [i for i in self._unlocks(item.item_id) if i not in seen]
+            if unlocked:
+                reasons.append(f"prerequisite of {self.items[unlocked[0]].title or unlocked[0]}")
             success = expected_success(mastery or {}, item)
             if success is not None:
                 score *= math.exp(-((success - TARGET_SUCCESS) ** 2) / (2 * ZONE_WIDTH ** 2))
                 weakest = min((s for s in item.skills if s in (mastery or {})), key=lambda s: mastery[s])
-                reasons.append(f"practise {weakest}: mastery {mastery[weakest]:.2f}, "
+                reasons.insert(0, f"practise {weakest}: mastery {mastery[weakest]:.2f}, "
                                f"expected success {success:.2f}")
             if sequential.get(item.item_id, 0.0) > 0.5 and not reasons:
                 reasons.append("learners at your point usually go here next")

@@ -22,11 +22,12 @@ from mlflow.types import ColSpec, Schema
 
 from lake.readers import read_table, table_version
 from learnlake.settings import Settings, get_settings
+from models import names
 from models.tracking import TrainingResult, configure_mlflow, pip_requirements, promote_if_better
 
 log = logging.getLogger(__name__)
 
-MODEL_NAME = "learnlake-popularity-recommender"
+MODEL_NAME = names.POPULARITY
 HELD_OUT_METRIC = "test_recall_at_10"
 # Verbs that mean a learner engaged with a content item (not just searched or enrolled).
 ENGAGEMENT_VERBS = ("viewed", "started", "completed", "answered", "played")

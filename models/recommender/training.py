@@ -23,6 +23,7 @@ import polars as pl
 from lake.readers import read_table, table_exists
 from learnlake.errors import DataQualityError, ModelNotFoundError
 from learnlake.settings import Settings, get_settings
+from models import names
 from models.embeddings import embed
 from models.recommender.metrics import coverage, ndcg_at_k, novelty
 from models.recommender.next_items import Item, NextItemRecommender, expected_success
@@ -30,8 +31,8 @@ from models.registration import log_and_register
 from models.tracking import TrainingResult, configure_mlflow, load_champion
 
 log = logging.getLogger(__name__)
-MODEL_NAME = "learnlake-next-items"
-KT_MODEL_NAME = "learnlake-knowledge-tracing"
+MODEL_NAME = names.NEXT_ITEMS
+KT_MODEL_NAME = names.KNOWLEDGE_TRACING
 HELD_OUT_METRIC = "test_ndcg_at_10"
 K = 10
 ENGAGEMENT_VERBS = ("viewed", "started", "played", "answered", "completed")

@@ -23,6 +23,7 @@ class Chunk:
     heading: str  # the heading path inside the document: "Variables > Assignment"
     location: str  # where a reader finds it: file or URL, with the heading
     text: str  # the passage itself
+    skills: tuple[str, ...] = ()  # the skills its content item practises: the tutor shows weak ones first
 
     @property
     def indexed_text(self) -> str:
@@ -53,7 +54,7 @@ def _blocks(markdown: str, title: str) -> list[tuple[str, str]]:
 
 
 def document_chunks(*, course_id: str, document_id: str, title: str, markdown: str, location: str,
-                    words: int = 120, overlap: int = 40) -> list[Chunk]:
+                    skills: tuple[str, ...] = (), words: int = 120, overlap: int = 40) -> list[Chunk]:
     """The chunks of one Markdown document, in reading order."""
     if not 0 <= overlap < words:
         raise ValueError(f"overlap must be in [0, words); got words={words}, overlap={overlap}")
@@ -65,5 +66,5 @@ def document_chunks(*, course_id: str, document_id: str, title: str, markdown: s
             n = len(chunks)
             anchor = heading.split(" > ")[-1]
             chunks.append(Chunk(f"{course_id}/{document_id}#{n}", course_id, document_id, title, heading,
-                                f"{location}#{anchor}", piece))
+                                f"{location}#{anchor}", piece, tuple(skills)))
     return chunks

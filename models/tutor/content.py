@@ -22,6 +22,7 @@ class Document:
     title: str
     markdown: str
     location: str
+    skills: tuple[str, ...] = ()
 
 
 def _location(item: dict) -> str:
@@ -45,10 +46,12 @@ def lake_documents(settings: Settings) -> dict[str, list[Document]]:
     documents: dict[str, list[Document]] = {}
     for item in items.iter_rows(named=True):
         documents.setdefault(item["course_id"], []).append(
-            Document(item["course_id"], item["item_id"], item["title"], item["body"], _location(item)))
+            Document(item["course_id"], item["item_id"], item["title"], item["body"], _location(item),
+                     tuple(item["skills"] or ())))
     return documents
 
 
 def chunk_documents(documents: list[Document]) -> list[Chunk]:
     return [chunk for d in documents for chunk in document_chunks(
-        course_id=d.course_id, document_id=d.document_id, title=d.title, markdown=d.markdown, location=d.location)]
+        course_id=d.course_id, document_id=d.document_id, title=d.title, markdown=d.markdown, location=d.location,
+        skills=d.skills)]

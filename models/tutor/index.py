@@ -84,7 +84,7 @@ class TutorIndex:
 
     def course_chunks(self, course_id: str) -> list[Chunk]:
         """Every chunk indexed for a course, in document and reading order."""
-        chunks = [Chunk(**{k: v for k, v in payload.items() if k != "fingerprint"})
+        chunks = [Chunk(**{k: tuple(v) if k == "skills" else v for k, v in payload.items() if k != "fingerprint"})
                   for payload in self._points(True, course_id)]
         return sorted(chunks, key=lambda c: (c.document_id, int(c.chunk_id.rsplit("#", 1)[1])))
 
@@ -110,6 +110,23 @@ class TutorIndex:
         added = sum(c.chunk_id not in indexed for c in changed)
         return SyncReport(added=added, updated=len(changed) - added, removed=len(gone),
                           unchanged=len(chunks) - len(changed))
+
+    def copy_in_memory(self) -> "TutorIndex":
+        """The whole collection copied into an in-memory Qdrant that nothing else can lock.
+
+        A local-mode folder serves one process at a time: the API reads its passages from such a
+        copy, so ``learnlake tutor index`` and the ``tutor_index`` asset can write the folder.
+        """
+        memory = TutorIndex(QdrantClient(":memory:"), self.collection)
+        offset = None
+        while True:
+            points, offset = self.client.scroll(self.collection, limit=1000, offset=offset, with_payload=True,
+                                                with_vectors=True)
+            if points:
+                memory.client.upsert(self.collection, points=[
+                    qm.PointStruct(id=p.id, vector=p.vector, payload=p.payload) for p in points])
+            if offset is None:
+                return memory
 
     def dense_search(self, course_id: str, vector: np.ndarray, limit: int) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the nearest chunks of one course."""

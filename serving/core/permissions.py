@@ -22,6 +22,9 @@ class Permission(StrEnum):
     EDIT_COURSE = "courses:edit"  # course, modules, content items, publish, archive, delete
     VIEW_COURSE_LEARNERS = "courses:learners"  # who is enrolled, with names (PII)
     VIEW_COURSE_STATS = "courses:stats"  # aggregates only
+    VIEW_LEARNER_MODELS = "learners:models"  # a learner's mastery and recommendations: their own, or a taught course's
+    ASK_TUTOR = "tutor:ask"  # in courses one studies or teaches
+    VIEW_PLATFORM_STATS = "platform:stats"  # platform-wide aggregates, no one's identity
 
 
 class Scope(StrEnum):
@@ -42,6 +45,9 @@ MATRIX: dict[Permission, dict[Role, Scope]] = {
     Permission.EDIT_COURSE: {Role.INSTRUCTOR: Scope.OWN, Role.ADMIN: Scope.ANY},
     Permission.VIEW_COURSE_LEARNERS: {Role.INSTRUCTOR: Scope.OWN, Role.ADMIN: Scope.ANY},
     Permission.VIEW_COURSE_STATS: {Role.ANALYST: Scope.ANY, Role.INSTRUCTOR: Scope.OWN, Role.ADMIN: Scope.ANY},
+    Permission.VIEW_LEARNER_MODELS: {Role.LEARNER: Scope.OWN, Role.INSTRUCTOR: Scope.OWN, Role.ADMIN: Scope.ANY},
+    Permission.ASK_TUTOR: {Role.LEARNER: Scope.OWN, Role.INSTRUCTOR: Scope.OWN, Role.ADMIN: Scope.ANY},
+    Permission.VIEW_PLATFORM_STATS: {Role.ANALYST: Scope.ANY, Role.ADMIN: Scope.ANY},
 }
 
 

@@ -236,3 +236,23 @@ class OutboxRelayState(Base):
     last_batch: Mapped[int] = mapped_column(BigId, default=0)
     lease_holder: Mapped[str | None] = mapped_column(String(64))
     lease_until: Mapped[float | None] = mapped_column(Float)  # epoch seconds
+
+
+class TutorTurn(Base):
+    """One question to the tutor and its answer; the turns of one ``conversation_id`` are a conversation.
+
+    The question log for analytics goes to the lake as events; these rows let a conversation
+    continue (its owner, the question before) and let a learner read it back.
+    """
+
+    __tablename__ = "tutor_turns"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    conversation_id: Mapped[str] = mapped_column(String(36), index=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[str] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"))
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    grounded: Mapped[bool] = mapped_column(Boolean)
+    citations: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -50,6 +50,10 @@ def warehouse(tmp_path_factory):
                     "question_id varchar, skills varchar[], is_correct boolean, attempt_number bigint, "
                     "occurred_at timestamptz)")
         con.executemany("insert into marts.fct_graded_answers values (?, ?, ?, ?, ?, ?, ?, ?)", answers)
+        con.execute("create table marts.dim_content_items as select question_id as item_id, "
+                    "min(course_id) as course_id from marts.fct_graded_answers group by all")
+        con.execute("create table intermediate.int_events__sessionized as select learner_id, 'answered' as verb, "
+                    "question_id as object_id, occurred_at from marts.fct_graded_answers")
     return path, pl.DataFrame(days, schema=["learner_id", "course_id", "activity_date", "events", "study_events",
                                             "duration_s"], orient="row")
 
@@ -154,3 +158,23 @@ def test_the_online_store_serves_what_a_training_frame_would_see(warehouse, stor
             "learner_course_activity"]
     gone = online_features(store, dropout_risk_v1, late, now=first_evening)
     assert gone["learner_course_activity__events_total"] is None
+
+
+def test_the_online_sequences_hold_only_what_happened_by_the_moment_materialised(warehouse, store):
+    path, _ = warehouse
+    as_of = datetime(2026, 10, 1, tzinfo=UTC)
+    with duckdb.connect(str(path), read_only=True) as con:
+        materialize(con, store, as_of=as_of)
+        learner = LEARNERS[0]
+        expected = con.sql("select unnest(skills) as skill_id, cast(is_correct as integer) as correct, event_id "
+                           "from marts.fct_graded_answers where learner_id = $l and occurred_at <= $t "
+                           "order by occurred_at, event_id", params={"l": learner, "t": as_of}).fetchall()
+        first_opened = con.sql("select question_id from marts.fct_graded_answers as a join marts.dim_content_items "
+                               "as i on i.item_id = a.question_id where learner_id = $l and i.course_id = $c "
+                               "and occurred_at <= $t group by question_id order by min(occurred_at), question_id",
+                               params={"l": learner, "c": COURSES[0], "t": as_of}).fetchall()
+    answers = store.read("learner_recent_answers", learner)
+    assert [(a["skill_id"], a["correct"], a["answer_id"]) for a in answers["answers"]] == expected[-200:]
+    assert datetime.fromisoformat(answers["feature_timestamp"]) <= as_of
+    history = store.read("learner_course_history", f"{learner}|{COURSES[0]}")
+    assert history["items_opened"] == [q for (q,) in first_opened] and first_opened

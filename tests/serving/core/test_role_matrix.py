@@ -22,8 +22,15 @@ from serving.main import create_app
 # route (models) and ingestion have their own authentication (issue 7, xAPI Basic).
 PUBLIC = {("POST", "/api/v1/auth/register"), ("POST", "/api/v1/auth/login"), ("POST", "/api/v1/auth/refresh"),
           ("POST", "/api/v1/auth/logout"), ("GET", "/api/v1/courses/{course_id}/popular-items")}
-# Permissions whose OWN scope means "the caller's own data", always at hand.
-SELF_PERMISSIONS = {Permission.READ_SELF, Permission.UPDATE_SELF, Permission.STUDY, Permission.CREATE_COURSE}
+# Permissions whose OWN scope means "the caller's own data", always at hand (the tutor: in courses one studies).
+SELF_PERMISSIONS = {Permission.READ_SELF, Permission.UPDATE_SELF, Permission.STUDY, Permission.CREATE_COURSE,
+                    Permission.ASK_TUTOR}
+# Routes that answer from trained models or the published warehouse: this world has neither, so
+# a caller who is let through gets 503 ("train first"); tests/serving/test_learner_models.py
+# walks them again on a trained demo.
+NEEDS_MODELS_OR_WAREHOUSE = {"/api/v1/learners/{user_id}/mastery", "/api/v1/learners/{user_id}/recommendations",
+                             "/api/v1/courses/{course_id}/at-risk", "/api/v1/analytics/courses/{course_id}/cohort-report",
+                             "/api/v1/analytics/platform"}
 
 
 def _permission_of(route: APIRoute) -> Permission | None:
@@ -88,6 +95,7 @@ def _body(method: str, path: str, world: dict) -> dict | None:
         ("POST", "/api/v1/courses/{course_id}/modules/{module_id}/items"): {"content_type": "quiz", "title": "Quiz"},
         ("PATCH", "/api/v1/courses/{course_id}/items/{item_id}"): {"title": "Renamed item"},
         ("POST", "/api/v1/courses/{course_id}/progress"): {"item_id": world["item_id"], "status": "completed"},
+        ("POST", "/api/v1/tutor/ask"): {"course_id": world["course_id"], "question": "What comes first?"},
     }
     return bodies.get((method, path), {})
 
@@ -95,7 +103,14 @@ def _body(method: str, path: str, world: dict) -> dict | None:
 def _call(api, method: str, path: str, caller, world: dict):
     url = path.format(course_id=world["course_id"], module_id=world["module_id"], item_id=world["item_id"],
                       user_id=world["learner"].id)
-    return api.client.request(method, url, json=_body(method, path, world), headers=caller.headers)
+    params = {"course_id": world["course_id"]} if path.startswith("/api/v1/learners/") else None
+    return api.client.request(method, url, json=_body(method, path, world), params=params, headers=caller.headers)
+
+
+def _let_through(response, path: str) -> bool:
+    if path in NEEDS_MODELS_OR_WAREHOUSE and response.status_code == 503:
+        return True
+    return response.is_success or response.status_code == 409
 
 
 def _world(api, caller_role: Role) -> dict:
@@ -117,7 +132,7 @@ def test_role_x_endpoint(api, role, method, path, permission):
     world = _world(api, role)
     response = _call(api, method, path, world["caller"], world)
     scope = scope_of(role, permission)
-    assert response.status_code < 500, response.text
+    assert response.status_code < 500 or _let_through(response, path), response.text
     if scope is None:
         assert response.status_code == 403, f"{role} must not {permission}: {response.status_code} {response.text}"
     elif scope is Scope.OWN and permission not in SELF_PERMISSIONS:
@@ -125,9 +140,9 @@ def test_role_x_endpoint(api, role, method, path, permission):
         # ...and on its own course, the same call succeeds.
         own = _world(api, role)
         as_owner = _call(api, method, path, own["owner"], own)
-        assert as_owner.is_success or as_owner.status_code == 409, f"owner refused: {as_owner.text}"
+        assert _let_through(as_owner, path), f"owner refused: {as_owner.text}"
     else:
-        assert response.is_success or response.status_code == 409, f"{role} refused: {response.text}"
+        assert _let_through(response, path), f"{role} refused: {response.text}"
     if role not in (Role.ADMIN,) and not (scope is Scope.OWN and permission not in SELF_PERMISSIONS):
         learner = world["learner"]
         if permission is not Permission.VIEW_COURSE_LEARNERS:

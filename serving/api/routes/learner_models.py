@@ -1,0 +1,174 @@
+"""What the models say about learners: mastery, next items, and a course's learners at risk.
+
+Each answer names the model version it came from. Before a model is registered the answer
+is a 503 that says how to train one; a course the recommender has not seen yet (created
+after its last training) gets its items in course order, which is all anyone knows of it.
+"""
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from serving.api.auth import DatabaseDep, require, require_on
+from serving.api.course_access import require_learner_view, visible_course
+from serving.api.deps import OutboxDep, SettingsDep
+from serving.api.responses import SIGNED_IN, documented
+from serving.core.permissions import Permission
+from serving.core.tables import (
+    ContentItem,
+    Course,
+    Enrollment,
+    EnrollmentStatus,
+    ItemProgress,
+    Module,
+    ProgressStatus,
+    User,
+)
+from serving.learner_models import LearnerModels
+from serving.warehouse import query
+
+router = APIRouter(prefix="/api/v1", tags=["learner models"], responses={**SIGNED_IN, **documented(404, 503)})
+LearnerViewer = Annotated[User, Depends(require(Permission.VIEW_LEARNER_MODELS))]
+
+
+def get_learner_models(request: Request) -> LearnerModels:
+    return request.app.state.learner_models
+
+
+ModelsDep = Annotated[LearnerModels, Depends(get_learner_models)]
+
+
+class SkillMasteryOut(BaseModel):
+    skill_id: str
+    mastery: float  # probability of answering this skill right next
+    recent_answers: int  # answers on this skill among the recent ones the model read
+
+
+class MasteryOut(BaseModel):
+    user_id: str
+    course_id: str | None
+    model_version: str
+    answers_as_of: datetime | None
+    skills: list[SkillMasteryOut]  # weakest first
+
+
+class RecommendationOut(BaseModel):
+    item_id: str
+    title: str
+    score: float
+    rank: int
+    reason: str
+
+
+class RecommendationsOut(BaseModel):
+    user_id: str
+    course_id: str
+    model_version: str
+    mastery_model_version: str | None
+    cold_start: bool  # True: nothing of this learner in this course was known to the model
+    items: list[RecommendationOut]
+
+
+class AtRiskLearnerOut(BaseModel):
+    user_id: str
+    name: str
+    email: str
+    rank: int
+    risk: float  # calibrated probability of not studying in the model's horizon
+    reasons: list[str]  # the features that raise this learner's risk most, beside a typical learner's
+    rule_flag: bool | None  # the at-risk rule (no visit in 7 days, not passed); None: no activity in the lake
+    days_since_last_activity: float | None
+    progress_percent: float
+
+
+class AtRiskOut(BaseModel):
+    course_id: str
+    model_version: str
+    as_of: datetime  # the moment features and the rule are taken at: the warehouse's last event
+    learners: list[AtRiskLearnerOut]
+
+
+def _course_skills(session: Session, course_id: str) -> set[str]:
+    return {skill for skills in session.scalars(select(ContentItem.skills).where(ContentItem.course_id == course_id))
+            for skill in skills or []}
+
+
+@router.get("/learners/{user_id}/mastery")
+def learner_mastery(user_id: str, user: LearnerViewer, database: DatabaseDep, models: ModelsDep, outbox: OutboxDep,
+                    course_id: str | None = None) -> MasteryOut:
+    """Per-skill mastery from the knowledge-tracing champion, weakest first (a course's skills with ``course_id``)."""
+    with database.read() as session:
+        course = visible_course(session, user, course_id) if course_id else None
+        require_learner_view(session, user, user_id, course)
+        skills = _course_skills(session, course_id) if course_id else None
+    mastery = models.mastery(outbox.learner_id(user_id))
+    shown = sorted((s for s in mastery.skills.items() if skills is None or s[0] in skills), key=lambda s: s[1])
+    return MasteryOut(user_id=user_id, course_id=course_id, model_version=mastery.model_version,
+                      answers_as_of=mastery.answers_as_of,
+                      skills=[SkillMasteryOut(skill_id=s, mastery=round(m, 4), recent_answers=mastery.practised.get(s, 0))
+                              for s, m in shown])
+
+
+@router.get("/learners/{user_id}/recommendations")
+def learner_recommendations(user_id: str, user: LearnerViewer, database: DatabaseDep, models: ModelsDep,
+                            outbox: OutboxDep, course_id: str, k: int = Query(10, ge=1, le=100)) -> RecommendationsOut:
+    """What the learner should do next in a course, best first, each with a reason they can read."""
+    with database.read() as session:
+        course = visible_course(session, user, course_id)
+        require_learner_view(session, user, user_id, course)
+    found = models.recommendations(outbox.learner_id(user_id), course_id, k)
+    items = [RecommendationOut(item_id=i.item_id, title=i.title, score=round(i.score, 6), rank=rank, reason=i.reason)
+             for rank, i in enumerate(found.items, start=1)]
+    if not items:
+        with database.read() as session:
+            items = _in_course_order(session, course, user_id, k)
+    return RecommendationsOut(user_id=user_id, course_id=course_id, model_version=found.model_version,
+                              mastery_model_version=found.mastery_model_version, cold_start=found.items_opened == 0,
+                              items=items)
+
+
+def _in_course_order(session: Session, course: Course, user_id: str, k: int) -> list[RecommendationOut]:
+    """The course's items the learner has not completed, in course order: for courses the model has not seen."""
+    done = set(session.scalars(select(ItemProgress.item_id).join(Enrollment).where(
+        Enrollment.user_id == user_id, Enrollment.course_id == course.id,
+        ItemProgress.status == ProgressStatus.COMPLETED)))
+    items = session.execute(select(ContentItem.id, ContentItem.title).join(Module).where(
+        ContentItem.course_id == course.id).order_by(Module.position, ContentItem.position)).all()
+    ahead = [(item_id, title) for item_id, title in items if item_id not in done][:k]
+    return [RecommendationOut(item_id=item_id, title=title, score=0.0, rank=rank,
+                              reason="next in the course (the model has not seen this course yet)")
+            for rank, (item_id, title) in enumerate(ahead, start=1)]
+
+
+@router.get("/courses/{course_id}/at-risk")
+def course_at_risk(course_id: str, user: Annotated[User, Depends(require(Permission.VIEW_COURSE_LEARNERS))],
+                   database: DatabaseDep, models: ModelsDep, outbox: OutboxDep, settings: SettingsDep,
+                   limit: int = Query(50, ge=1, le=1000)) -> AtRiskOut:
+    """The course's active learners, riskiest first, with the model's reasons and the rule's flag beside them."""
+    with database.read() as session:
+        course = visible_course(session, user, course_id)
+        require_on(user, Permission.VIEW_COURSE_LEARNERS, course.instructor_id)
+        enrolled = session.execute(
+            select(User.id, User.name, User.email, Enrollment.progress_percent).join(Enrollment).where(
+                Enrollment.course_id == course_id, Enrollment.status == EnrollmentStatus.ACTIVE)).all()
+    by_learner = {outbox.learner_id(row.id): row for row in enrolled}
+    models.dropout.get()  # no model, no list: a 503 before the warehouse is read
+    rule = query(settings, "select r.learner_id, r.is_at_risk, e.as_of_at from marts.fct_at_risk_by_rule as r "
+                           "join marts.fct_enrollments as e using (enrollment_id) where r.course_id = $course",
+                 {"course": course_id})
+    flags = dict(zip(rule["learner_id"].to_list(), rule["is_at_risk"].to_list(), strict=True))
+    as_of = rule["as_of_at"].max() if rule.height else datetime.now(UTC)
+    version, risks = models.risks(course_id, list(by_learner), as_of=as_of)
+    learners = []
+    for rank, r in enumerate(risks[:limit], start=1):
+        row = by_learner[r.learner_id]
+        learners.append(AtRiskLearnerOut(
+            user_id=row.id, name=row.name, email=row.email, rank=rank, risk=round(r.risk, 4), reasons=r.reasons,
+            rule_flag=flags.get(r.learner_id), progress_percent=row.progress_percent,
+            days_since_last_activity=None if r.days_since_last_activity is None
+            else round(r.days_since_last_activity, 1)))
+    return AtRiskOut(course_id=course_id, model_version=version, as_of=as_of, learners=learners)

@@ -1,0 +1,117 @@
+"""``POST /api/v1/tutor/ask``: a question about a course, answered from its material with citations.
+
+Who may ask: the course's learners (enrolled), its instructor, and admins. Each turn is kept
+in the core database (so a conversation can go on) and goes to the lake as an ``asked``
+event through the landing log: what learners ask is analytics too.
+"""
+
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, Field, StringConstraints
+from sqlalchemy import select
+
+from lake.events import check_batch
+from learnlake.errors import ModelNotFoundError
+from models.tutor.answers import AnswerGenerationError
+from models.tutor.index import TutorIndexBusyError
+from serving.api.auth import DatabaseDep, require
+from serving.api.course_access import can_edit, visible_course
+from serving.api.deps import LandingDep, OutboxDep
+from serving.api.responses import SIGNED_IN, documented
+from serving.api.routes.learner_models import ModelsDep
+from serving.core.permissions import Permission, Scope, scope_of
+from serving.core.tables import Enrollment, EnrollmentStatus, TutorTurn, User
+from serving.tutor import Tutor
+
+router = APIRouter(prefix="/api/v1/tutor", tags=["tutor"], responses={**SIGNED_IN, **documented(404, 422, 502, 503)})
+Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class AskBody(BaseModel):
+    course_id: str = Field(min_length=1, max_length=36)
+    question: Question
+    conversation_id: str | None = Field(None, description="Continue a conversation this user started")
+
+
+class CitationOut(BaseModel):
+    number: int  # as cited in the answer: [1]
+    title: str  # the section or lesson
+    heading: str
+    location: str  # where to read it
+    passage: str
+
+
+class AskOut(BaseModel):
+    conversation_id: str
+    answer: str
+    grounded: bool  # False: the material does not answer it; the citations are the closest sections
+    generator: str
+    citations: list[CitationOut]
+
+
+def get_tutor(request: Request) -> Tutor:
+    return request.app.state.tutor
+
+
+@router.post("/ask")
+def ask(body: AskBody, user: Annotated[User, Depends(require(Permission.ASK_TUTOR))], database: DatabaseDep,
+        tutor: Annotated[Tutor, Depends(get_tutor)], models: ModelsDep, outbox: OutboxDep,
+        landing: LandingDep) -> AskOut:
+    """Answer from the course's indexed material only, citing it; "I don't know" with pointers otherwise."""
+    started = time.perf_counter()
+    with database.read() as session:
+        course = visible_course(session, user, body.course_id)
+        if scope_of(user.role, Permission.ASK_TUTOR) is Scope.OWN and not can_edit(user, course):
+            enrolled = session.scalar(select(Enrollment.id).where(
+                Enrollment.user_id == user.id, Enrollment.course_id == course.id,
+                Enrollment.status != EnrollmentStatus.UNENROLLED))
+            if enrolled is None:
+                raise HTTPException(403, "enrol in this course to ask its tutor")
+        previous = None
+        if body.conversation_id:
+            previous = session.scalars(select(TutorTurn).where(TutorTurn.conversation_id == body.conversation_id)
+                                       .order_by(TutorTurn.created_at.desc()).limit(1)).first()
+            if previous is None or previous.user_id != user.id or previous.course_id != course.id:
+                raise HTTPException(404, f"no conversation {body.conversation_id} of yours in this course")
+    learner_id = outbox.learner_id(user.id)
+    try:
+        mastery = models.mastery(learner_id).skills
+    except ModelNotFoundError:
+        mastery = None  # no knowledge-tracing model yet: passages in relevance order
+    try:
+        reply = tutor.ask(course.id, body.question, previous_question=previous.question if previous else None,
+                          mastery=mastery)
+    except TutorIndexBusyError as exc:
+        raise HTTPException(503, str(exc)) from exc
+    except AnswerGenerationError as exc:
+        raise HTTPException(502, str(exc)) from exc
+    answer = reply.answer
+    conversation_id = body.conversation_id or str(uuid.uuid4())
+    citations = [CitationOut(number=c.number, title=c.title, heading=c.heading, location=c.location,
+                             passage=c.passage) for c in answer.citations]
+    with database.write() as session:
+        session.add(TutorTurn(conversation_id=conversation_id, user_id=user.id, course_id=course.id,
+                              question=body.question, answer=answer.text, grounded=answer.grounded,
+                              citations=[c.model_dump(exclude={"passage"}) for c in citations]))
+    event = {
+        "event_id": str(uuid.uuid4()), "learner_id": learner_id, "verb": "asked",
+        "object": {"type": "tutor", "id": conversation_id, "course_id": course.id},
+        "result": {"response": body.question, "success": answer.grounded,
+                   "duration_s": round(time.perf_counter() - started, 3)},
+        "context": {"platform": "learnlake-tutor", "session_id": conversation_id},
+        "timestamp": datetime.now(UTC).isoformat(),
+        "tutor": {"generator": answer.generator, "answer": answer.text,
+                  "cited": [f"{c.title} > {c.heading}" for c in answer.citations]},
+    }
+    batch = orjson.dumps([event])
+    checked = check_batch(batch, 1)  # the committer reads it as a native event: it must be one
+    if checked.ids is None:
+        raise RuntimeError(f"the tutor built an invalid event: {checked.detail}")
+    landing.append(checked.ids, batch, source="tutor")
+    return AskOut(conversation_id=conversation_id, answer=answer.text, grounded=answer.grounded,
+                  generator=answer.generator, citations=citations)

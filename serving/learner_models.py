@@ -1,0 +1,155 @@
+"""Mastery, recommendations and dropout risk, from the champion models and the online store.
+
+Models are the registry's champions (``ChampionCache``: a newly promoted version is served
+within ``LEARNLAKE_CHAMPION_REFRESH_S`` seconds, without a restart). Features are the online
+store's (SQLite, or Redis with ``LEARNLAKE_REDIS_URL``), written by the ``online_features``
+asset after each build. Mastery is the costly part (a pass of the knowledge-tracing network
+over the learner's recent answers), so it is kept per learner until their answers or the
+champion change.
+"""
+
+import math
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+
+import numpy as np
+
+from feature_store.online import online_features, online_store
+from feature_store.repository import dropout_risk_v1, learner_course_history, learner_recent_answers
+from learnlake.errors import ModelNotFoundError
+from learnlake.settings import Settings
+from models import names
+from serving.champions import ChampionCache
+
+MASTERY_CACHE_SIZE = 50_000  # learners; a few KB each
+
+
+@dataclass(frozen=True)
+class LearnerMastery:
+    model_version: str
+    answers_as_of: datetime | None  # the learner's last answer the online store knows; None: no answers yet
+    skills: dict[str, float]  # probability of answering each skill right next
+    practised: dict[str, int]  # answers per skill among the recent ones the model read
+
+
+@dataclass(frozen=True)
+class RecommendedItem:
+    item_id: str
+    title: str
+    score: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class Recommendations:
+    model_version: str
+    mastery_model_version: str | None  # None: no knowledge-tracing champion yet, ranked without mastery
+    items_opened: int  # what the model knew of the learner in this course (0: a cold start)
+    items: list[RecommendedItem]
+
+
+@dataclass(frozen=True)
+class LearnerRisk:
+    learner_id: str
+    risk: float  # calibrated probability of dropping out in the model's horizon
+    reasons: list[str]
+    days_since_last_activity: float | None
+
+
+class _LRU:
+    def __init__(self, size: int):
+        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        return None
+
+    def put(self, key, value) -> None:
+        with self.lock:
+            self.items[key] = value
+            if len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+class LearnerModels:
+    def __init__(self, settings: Settings):
+        self.knowledge_tracing = ChampionCache(names.KNOWLEDGE_TRACING, settings)
+        self.next_items = ChampionCache(names.NEXT_ITEMS, settings)
+        self.dropout = ChampionCache(names.DROPOUT, settings)
+        self.store = online_store(settings)
+        self._mastery = _LRU(MASTERY_CACHE_SIZE)
+
+    def warm_up(self) -> None:
+        """Load every registered champion now, so the first request does not wait for it."""
+        for cache in (self.knowledge_tracing, self.next_items, self.dropout):
+            try:
+                cache.get()
+            except ModelNotFoundError:
+                pass  # nothing registered yet: the endpoints say so
+
+    def mastery(self, learner_id: str) -> LearnerMastery:
+        """Per-skill mastery; ModelNotFoundError until a knowledge-tracing model is registered."""
+        champion = self.knowledge_tracing.get()
+        doc = self.store.read(learner_recent_answers.name, learner_id) or {}
+        stamp = doc.get("feature_timestamp")
+        key = (learner_id, champion.version, stamp)
+        if (cached := self._mastery.get(key)) is not None:
+            return cached
+        answers = [(a["skill_id"], int(a["correct"]), a["answer_id"]) for a in doc.get("answers", [])]
+        practised: dict[str, int] = {}
+        for skill, _, _ in answers:
+            practised[skill] = practised.get(skill, 0) + 1
+        result = LearnerMastery(champion.version, datetime.fromisoformat(stamp) if stamp else None,
+                                champion.model.mastery(answers), practised)
+        self._mastery.put(key, result)
+        return result
+
+    def recommendations(self, learner_id: str, course_id: str, k: int) -> Recommendations:
+        """The next items for a learner in a course; ModelNotFoundError until a recommender is registered.
+
+        Without a knowledge-tracing champion the items are ranked without mastery (and say so).
+        An empty list means the model does not know the course's items (a course newer than it).
+        """
+        champion = self.next_items.get()
+        history = (self.store.read(learner_course_history.name, f"{learner_id}|{course_id}") or {}).get(
+            "items_opened", [])
+        try:
+            mastery = self.mastery(learner_id)
+        except ModelNotFoundError:
+            mastery = None
+        recommender = champion.model.recommender
+        ranked = recommender.recommend(course_id, history, mastery=mastery.skills if mastery else None, k=k)
+        items = [RecommendedItem(r.item_id, recommender.items[r.item_id].title, r.score, r.reason) for r in ranked]
+        return Recommendations(champion.version, mastery.model_version if mastery else None, len(history), items)
+
+    def risks(self, course_id: str, learner_ids: list[str], *, as_of: datetime) -> tuple[str, list[LearnerRisk]]:
+        """(model version, each learner's dropout risk with reasons), riskiest first, features as of ``as_of``."""
+        champion = self.dropout.get()
+        model = champion.model.model  # the DropoutModel inside the served form
+        if not learner_ids:
+            return champion.version, []
+        rows = [online_features(self.store, dropout_risk_v1, {"learner_id": learner, "course_id": course_id},
+                                now=as_of) for learner in learner_ids]
+        features = np.array([[_number(row.get(name)) for name in model.feature_names] for row in rows])
+        risk = model.predict_proba(features)
+        reasons = model.reasons(features)
+        found = [LearnerRisk(learner, float(p), [_reason(r) for r in why],
+                             row.get("learner_course_activity__age_days"))
+                 for learner, p, why, row in zip(learner_ids, risk, reasons, rows, strict=True)]
+        return champion.version, sorted(found, key=lambda r: -r.risk)
+
+
+def _reason(reason) -> str:
+    def shown(x: float) -> str:
+        return "none" if math.isnan(x) else f"{x:.1f}"
+
+    return f"{reason.label}: {shown(reason.value)} (typical {shown(reason.typical)})"
+
+
+def _number(value) -> float:
+    return float(value) if value is not None and not (isinstance(value, float) and math.isnan(value)) else math.nan

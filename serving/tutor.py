@@ -1,0 +1,99 @@
+"""The tutor as the API runs it: retrieval over the indexed course content, then an answer.
+
+With a Qdrant server (``LEARNLAKE_QDRANT_URL``) every search goes to it. In local mode the
+folder can be open in one process only, and the indexer (``learnlake tutor index``, the
+``tutor_index`` asset) must be able to write it: the API reads a copy of the passages into
+memory, holding the folder only while it copies, and copies again when the folder changes.
+Qdrant's local mode searches by brute force in memory too, so the copy answers the same.
+"""
+
+import threading
+import time
+from dataclasses import dataclass
+
+from learnlake.settings import Settings
+from models.tutor.answers import Answer, AnswerGenerator, answer_generator, relevant
+from models.tutor.index import COLLECTION, TutorIndex, TutorIndexBusyError, qdrant_client
+from models.tutor.retrieval import Passage, Retriever
+
+PASSAGES = 5
+CHECK_EVERY_S = 5.0  # how often a local-mode API looks for a re-indexed folder
+WEAK_MASTERY = 0.6  # below this, a skill is one the learner is still weak in
+
+
+@dataclass(frozen=True)
+class TutorReply:
+    answer: Answer
+    passages: list[Passage]
+    searched_for: str  # the query retrieval used (the question, or a follow-up with the turn before)
+
+
+def weak_skills_first(passages: list[Passage], mastery: dict[str, float] | None) -> list[Passage]:
+    """Relevant passages on the learner's weak skills (weakest first) ahead of the other relevant ones.
+
+    Only the order among relevant passages changes: which passages answer is still decided by
+    relevance, so a weak skill never pulls in an off-topic passage.
+    """
+    if not mastery:
+        return passages
+    usable = {id(p) for p in relevant(passages)}
+
+    def weakness(passage: Passage) -> float:
+        known = [mastery[s] for s in passage.chunk.skills if s in mastery]
+        return min(known) if known and id(passage) in usable and min(known) < WEAK_MASTERY else 1.0
+
+    ranked = sorted(passages, key=lambda p: (id(p) not in usable, weakness(p)))  # stable: retrieval order otherwise
+    return ranked
+
+
+class Tutor:
+    def __init__(self, settings: Settings, generator: AnswerGenerator | None = None):
+        self.settings = settings
+        self.generator = generator or answer_generator(settings)
+        self._retriever: Retriever | None = None
+        self._version: float | None = None  # the local folder's change time the copy was made from
+        self._checked_at = float("-inf")
+        self._lock = threading.Lock()
+
+    def _collection_version(self) -> float | None:
+        folder = self.settings.qdrant_path / "collection" / COLLECTION
+        stamps = [f.stat().st_mtime_ns for f in folder.glob("*")] if folder.exists() else []
+        return max(stamps, default=None)
+
+    def retriever(self) -> Retriever:
+        """A retriever over the current passages (re-copied in local mode when the folder changed)."""
+        with self._lock:
+            if self.settings.qdrant_url:
+                if self._retriever is None:
+                    self._retriever = Retriever(TutorIndex(qdrant_client(self.settings)))
+                return self._retriever
+            now = time.monotonic()
+            if self._retriever is not None and now - self._checked_at < CHECK_EVERY_S:
+                return self._retriever
+            self._checked_at = now
+            version = self._collection_version()
+            if self._retriever is None or version != self._version:
+                try:
+                    client = qdrant_client(self.settings)
+                except TutorIndexBusyError:
+                    if self._retriever is None:
+                        raise
+                    return self._retriever  # being re-indexed: the last copy serves until it is done
+                try:
+                    self._retriever = Retriever(TutorIndex(client).copy_in_memory())
+                finally:
+                    client.close()
+                self._version = version
+            return self._retriever
+
+    def ask(self, course_id: str, question: str, *, previous_question: str | None = None,
+            mastery: dict[str, float] | None = None) -> TutorReply:
+        """Answer from the course's passages; a follow-up the passages miss is searched with the turn before."""
+        retriever = self.retriever()
+        query = question
+        passages = retriever.search(course_id, question, k=PASSAGES)
+        if previous_question and not relevant(passages):
+            query = f"{previous_question} {question}"
+            passages = retriever.search(course_id, query, k=PASSAGES)
+        passages = weak_skills_first(passages, mastery)
+        return TutorReply(self.generator.answer(question, passages), passages, query)
