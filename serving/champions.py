@@ -9,6 +9,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from learnlake.errors import ModelNotFoundError
 from learnlake.settings import Settings
 from models.tracking import champion_version, load_champion
 
@@ -29,6 +30,7 @@ class ChampionCache:
         self.refresh_s = settings.champion_refresh_s
         self._loaded: LoadedModel | None = None
         self._checked_at = float("-inf")
+        self._missing: ModelNotFoundError | None = None
         self._lock = threading.Lock()
 
     def get(self) -> LoadedModel:
@@ -36,9 +38,16 @@ class ChampionCache:
         with self._lock:
             now = time.monotonic()
             if self._loaded is None or now - self._checked_at >= self.refresh_s:
-                version = champion_version(self.model_name, self.settings)
+                if self._missing is not None and now - self._checked_at < self.refresh_s:
+                    raise self._missing  # none a moment ago: do not ask the registry on every request
+                self._checked_at = now
+                try:
+                    version = champion_version(self.model_name, self.settings)
+                except ModelNotFoundError as exc:
+                    self._missing = exc
+                    raise
+                self._missing = None
                 if self._loaded is None or self._loaded.version != version:
                     version, pyfunc = load_champion(self.model_name, self.settings)
                     self._loaded = LoadedModel(self.model_name, version, pyfunc.unwrap_python_model())
-                self._checked_at = now
             return self._loaded

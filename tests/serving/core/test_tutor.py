@@ -1,0 +1,154 @@
+"""``POST /api/v1/tutor/ask`` on a course written through the API, indexed in local-mode Qdrant.
+
+The index is filled the way the ``tutor_index`` asset fills it (chunks of each lesson's
+Markdown, embedded with the packaged MiniLM) while the app runs: the API must not hold the
+local-mode folder, and must see re-indexed content without a restart.
+"""
+
+import pytest
+from sqlalchemy import select
+
+from lake.readers import read_table
+from models.tutor.answers import DONT_KNOW
+from models.tutor.chunks import Chunk
+from models.tutor.content import Document, chunk_documents
+from models.tutor.index import TutorIndex, qdrant_client
+from models.tutor.retrieval import Passage
+from serving import tutor as tutor_module
+from serving.core.tables import ContentItem, Role, TutorTurn
+from serving.tutor import weak_skills_first
+
+LESSONS = {
+    "While loops": ("loops", ("# While loops\n\nA while loop repeats its body as long as its condition is true. The "
+                             "condition is checked before every repetition. Forgetting to change the condition "
+                             "inside the body gives an infinite loop.")),
+    "Slicing": ("strings", ("# Slicing\n\nA slice such as s[1:3] copies the characters from index 1 up to, but not "
+                           "including, index 3. Negative indices count from the end of the string.")),
+}
+
+
+def _index_course(api, course_id: str) -> list[Chunk]:
+    """What the tutor_index asset does for one course, from the core database's lessons."""
+    with api.client.app.state.database.read() as session:
+        items = session.scalars(select(ContentItem).where(ContentItem.course_id == course_id)).all()
+        documents = [Document(course_id, i.id, i.title, i.body, f"courses/{course_id}/items/{i.id}", tuple(i.skills))
+                     for i in items if i.body]
+    chunks = chunk_documents(documents)
+    client = qdrant_client(api.settings)
+    try:
+        TutorIndex(client).sync_course(course_id, chunks)
+    finally:
+        client.close()
+    return chunks
+
+
+@pytest.fixture
+def course(api, monkeypatch):
+    monkeypatch.setattr(tutor_module, "CHECK_EVERY_S", 0.0)  # look for a re-indexed folder on every question
+    owner = api.user(Role.INSTRUCTOR)
+    course = api.course(owner, items=0)
+    for title, (skill, body) in LESSONS.items():
+        created = api.client.post(f"/api/v1/courses/{course['id']}/modules/{course['module_id']}/items",
+                                  json={"content_type": "lesson", "title": title, "body": body, "skills": [skill]},
+                                  headers=owner.headers)
+        assert created.status_code == 201, created.text
+    learner = api.user(Role.LEARNER)
+    assert api.client.post(f"/api/v1/courses/{course['id']}/enrollments", headers=learner.headers).is_success
+    chunks = _index_course(api, course["id"])
+    return {"id": course["id"], "owner": owner, "learner": learner, "chunks": chunks, "module_id": course["module_id"]}
+
+
+def _ask(api, user, course_id: str, question: str, conversation_id: str | None = None):
+    return api.client.post("/api/v1/tutor/ask", headers=user.headers,
+                           json={"course_id": course_id, "question": question, "conversation_id": conversation_id})
+
+
+def test_answers_cite_only_indexed_passages(api, course):
+    response = _ask(api, course["learner"], course["id"], "When is the condition of a while loop checked?")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["grounded"] and body["generator"] == "extractive"
+    indexed = {c.text for c in course["chunks"]}
+    assert body["citations"] and all(c["passage"] in indexed for c in body["citations"])
+    assert {c["title"] for c in body["citations"]} == {"While loops"}
+    assert "checked before every repetition" in body["answer"] and "[1]" in body["answer"]
+
+
+def test_an_unanswerable_question_gets_i_dont_know_with_pointers(api, course):
+    body = _ask(api, course["learner"], course["id"], "Who won the football world cup in 1998?").json()
+    assert not body["grounded"] and body["answer"].startswith(DONT_KNOW)
+    assert body["citations"], "the closest sections are pointed to"
+    assert {c["title"] for c in body["citations"]} <= set(LESSONS)
+
+
+def test_conversations_continue_for_their_owner_only_and_every_turn_is_kept(api, course):
+    first = _ask(api, course["learner"], course["id"], "What does a slice copy?").json()
+    follow_up = _ask(api, course["learner"], course["id"], "And negative indices?", first["conversation_id"])
+    assert follow_up.status_code == 200 and follow_up.json()["conversation_id"] == first["conversation_id"]
+    stranger = api.user(Role.LEARNER)
+    api.client.post(f"/api/v1/courses/{course['id']}/enrollments", headers=stranger.headers)
+    assert _ask(api, stranger, course["id"], "And loops?", first["conversation_id"]).status_code == 404
+    with api.client.app.state.database.read() as session:
+        turns = session.scalars(select(TutorTurn).where(TutorTurn.conversation_id == first["conversation_id"])
+                                .order_by(TutorTurn.created_at)).all()
+        assert [t.question for t in turns] == ["What does a slice copy?", "And negative indices?"]
+        assert all(t.user_id == course["learner"].id for t in turns)
+
+
+def test_only_the_courses_learners_its_instructor_and_admins_may_ask(api, course):
+    question = "What is a while loop?"
+    assert _ask(api, course["owner"], course["id"], question).status_code == 200
+    assert _ask(api, api.user(Role.ADMIN), course["id"], question).status_code == 200
+    not_enrolled = _ask(api, api.user(Role.LEARNER), course["id"], question)
+    assert not_enrolled.status_code == 403 and "enrol" in not_enrolled.json()["detail"]
+    assert _ask(api, api.user(Role.INSTRUCTOR), course["id"], question).status_code == 403
+    assert _ask(api, api.user(Role.ANALYST), course["id"], question).status_code == 403
+    assert _ask(api, course["learner"], "no-such-course", question).status_code == 404
+    empty = _ask(api, course["learner"], course["id"], "   ")
+    assert empty.status_code == 422
+
+
+def test_re_indexed_content_is_answered_without_a_restart(api, course):
+    question = "How do I open a file for writing?"
+    assert not _ask(api, course["learner"], course["id"], question).json()["grounded"]
+    created = api.client.post(
+        f"/api/v1/courses/{course['id']}/modules/{course['module_id']}/items", headers=course["owner"].headers,
+        json={"content_type": "lesson", "title": "Files", "skills": ["files"],
+              "body": "# Files\n\nThe open function with the mode 'w' opens a file for writing. The file is "
+                      "created when it does not exist, and emptied when it does."})
+    assert created.status_code == 201
+    _index_course(api, course["id"])  # the folder is free: the API holds only its in-memory copy
+    body = _ask(api, course["learner"], course["id"], question).json()
+    assert body["grounded"] and body["citations"][0]["title"] == "Files"
+
+
+def test_questions_land_in_the_lake_as_asked_events(learnlake_home, database_url):
+    from fastapi.testclient import TestClient
+
+    from serving.main import create_app
+    from tests.serving.core.conftest import CoreApi, core_settings
+
+    settings = core_settings(learnlake_home, database_url, run_committer=True)
+    with TestClient(create_app(settings)) as client:
+        api = CoreApi(client, settings)
+        owner, learner = api.user(Role.INSTRUCTOR), api.user(Role.LEARNER)
+        course = api.course(owner, items=1)
+        api.client.post(f"/api/v1/courses/{course['id']}/enrollments", headers=learner.headers)
+        reply = _ask(api, learner, course["id"], "Is there anything here?").json()
+    events = read_table("bronze.events", settings=settings).filter(verb="asked").to_dicts()
+    assert len(events) == 1
+    event = events[0]
+    assert event["object_id"] == reply["conversation_id"] and event["course_id"] == course["id"]
+    assert event["learner_id"] == client.app.state.outbox.learner_id(learner.id)
+    assert event["result_response"] == "Is there anything here?" and event["source"] == "tutor"
+
+
+def _passage(text: str, skills: tuple[str, ...], similarity: float) -> Passage:
+    return Passage(Chunk(f"c/{text}#0", "c", text, text, text, text, text, skills), 0.0, 0, similarity)
+
+
+def test_weak_skills_put_their_relevant_passages_first_and_never_pull_in_irrelevant_ones():
+    strong, weak, off_topic = _passage("a", ("s1",), 0.8), _passage("b", ("s2",), 0.5), _passage("c", ("s3",), 0.1)
+    mastery = {"s1": 0.9, "s2": 0.3, "s3": 0.05}
+    assert weak_skills_first([strong, weak, off_topic], mastery) == [weak, strong, off_topic]
+    assert weak_skills_first([strong, weak, off_topic], None) == [strong, weak, off_topic]

@@ -1,0 +1,152 @@
+"""Mastery, recommendations, at-risk and analytics endpoints on a trained demo platform.
+
+The demo (simulated learners seeded into the core database, the pipeline run end to end)
+registers real champions in MLflow on SQLite and fills the online store; the app reads
+them as it would in production. Each role is tried on each endpoint.
+"""
+
+import pytest
+import sqlalchemy as sa
+from fastapi.testclient import TestClient
+from mlflow import MlflowClient
+
+from models import names
+from models.tracking import CHAMPION
+from serving.core.security import issue_access_token
+from serving.core.tables import Role, User
+from serving.main import create_app
+from serving.warehouse import query
+from tests.conftest import demo_home
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def platform(tmp_path_factory):
+    with demo_home(tmp_path_factory, "serving_models", learners=160, courses=3) as (settings, _):
+        settings = settings.model_copy(update={"champion_refresh_s": 0.0, "run_committer": False,
+                                               "ingest_validation_workers": 0})
+        engine = sa.create_engine(settings.database_url)
+        with engine.connect() as con:
+            courses = con.execute(sa.text("select id, instructor_id from courses order by id")).all()
+            # An active learner of the first course, and a learner of another course only.
+            active = con.execute(sa.text(
+                "select user_id from enrollments where course_id = :c and status = 'active' order by user_id"),
+                {"c": courses[0].id}).first()[0]
+            outsider = con.execute(sa.text(
+                "select user_id from enrollments where course_id <> :c and user_id not in "
+                "(select user_id from enrollments where course_id = :c) order by user_id"), {"c": courses[0].id}).first()[0]
+            admin = con.execute(sa.text("select id from users where role = 'admin'")).scalar()
+            analyst = con.execute(sa.text("select id from users where role = 'analyst'")).scalar()
+        engine.dispose()
+        with TestClient(create_app(settings)) as client:
+            with client.app.state.database.write() as session:
+                other_teacher = User(email="another.teacher@example.org", name="Another Teacher", role=Role.INSTRUCTOR)
+                session.add(other_teacher)
+            yield {"client": client, "settings": settings, "course": courses[0].id, "teacher": courses[0].instructor_id,
+                   "other_teacher": other_teacher.id, "learner": active, "outsider": outsider,
+                   "admin": admin, "analyst": analyst}
+
+
+def _get(platform, who: str, role: Role, url: str, **params):
+    token = issue_access_token(platform[who], str(role), platform["settings"])
+    return platform["client"].get(url, params=params, headers={"Authorization": f"Bearer {token}"})
+
+
+def test_a_learner_sees_their_mastery_weakest_first(platform):
+    response = _get(platform, "learner", Role.LEARNER, f"/api/v1/learners/{platform['learner']}/mastery",
+                    course_id=platform["course"])
+    assert response.status_code == 200, response.text
+    body = response.json()
+    skills = [s["mastery"] for s in body["skills"]]
+    assert skills == sorted(skills) and all(0 < m < 1 for m in skills)
+    assert body["model_version"] and sum(s["recent_answers"] for s in body["skills"]) > 0
+
+
+def test_recommendations_carry_reasons_and_mastery_shapes_them(platform):
+    response = _get(platform, "learner", Role.LEARNER, f"/api/v1/learners/{platform['learner']}/recommendations",
+                    course_id=platform["course"], k=5)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert not body["cold_start"] and body["mastery_model_version"] is not None
+    assert 0 < len(body["items"]) <= 5 and [i["rank"] for i in body["items"]] == list(range(1, len(body["items"]) + 1))
+    assert all(i["reason"] and i["title"] for i in body["items"])
+    assert any("mastery" in i["reason"] for i in body["items"]), "the knowledge-tracing mastery reaches the reasons"
+
+
+def test_a_new_learner_gets_a_cold_start_in_course_order(platform):
+    # The outsider never studied this course: only its structure and popularity speak for them.
+    response = _get(platform, "outsider", Role.LEARNER, f"/api/v1/learners/{platform['outsider']}/recommendations",
+                    course_id=platform["course"], k=3)
+    body = response.json()
+    assert response.status_code == 200 and body["cold_start"] and len(body["items"]) == 3
+    assert "next in the course" in body["items"][0]["reason"]
+
+
+def test_who_may_see_a_learners_models(platform):
+    learner, course = platform["learner"], platform["course"]
+    for url in (f"/api/v1/learners/{learner}/mastery", f"/api/v1/learners/{learner}/recommendations"):
+        assert _get(platform, "teacher", Role.INSTRUCTOR, url, course_id=course).status_code == 200
+        assert _get(platform, "admin", Role.ADMIN, url, course_id=course).status_code == 200
+        assert _get(platform, "other_teacher", Role.INSTRUCTOR, url, course_id=course).status_code in (403, 404)
+        assert _get(platform, "outsider", Role.LEARNER, url, course_id=course).status_code == 403
+        assert _get(platform, "analyst", Role.ANALYST, url, course_id=course).status_code == 403
+    assert _get(platform, "admin", Role.ADMIN, "/api/v1/learners/nobody/mastery").status_code == 404
+
+
+def test_the_at_risk_list_is_ranked_explained_and_beside_the_rule(platform):
+    url = f"/api/v1/courses/{platform['course']}/at-risk"
+    response = _get(platform, "teacher", Role.INSTRUCTOR, url, limit=500)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    risks = [row["risk"] for row in body["learners"]]
+    assert risks and risks == sorted(risks, reverse=True)
+    assert all(row["name"] and row["email"] for row in body["learners"])
+    assert any(row["reasons"] for row in body["learners"]) and all(isinstance(r, str) for row in body["learners"]
+                                                                  for r in row["reasons"])
+    rule = query(platform["settings"], "select count(*) filter (where is_at_risk) as flagged from "
+                 "marts.fct_at_risk_by_rule where course_id = $c", {"c": platform["course"]})["flagged"][0]
+    assert sum(bool(row["rule_flag"]) for row in body["learners"]) == rule
+    assert _get(platform, "other_teacher", Role.INSTRUCTOR, url).status_code == 403
+    assert _get(platform, "learner", Role.LEARNER, url).status_code == 403
+    assert _get(platform, "analyst", Role.ANALYST, url).status_code == 403
+
+
+def test_a_new_champion_is_served_without_a_restart(platform):
+    url = f"/api/v1/learners/{platform['learner']}/recommendations"
+    before = _get(platform, "learner", Role.LEARNER, url, course_id=platform["course"]).json()["model_version"]
+    client = MlflowClient(platform["settings"].mlflow_tracking_uri, platform["settings"].mlflow_tracking_uri)
+    current = client.get_model_version_by_alias(names.NEXT_ITEMS, CHAMPION)
+    successor = client.create_model_version(names.NEXT_ITEMS, current.source, run_id=current.run_id)
+    client.set_registered_model_alias(names.NEXT_ITEMS, CHAMPION, successor.version)
+    try:
+        after = _get(platform, "learner", Role.LEARNER, url, course_id=platform["course"]).json()["model_version"]
+        assert after == str(successor.version) != before
+    finally:
+        client.set_registered_model_alias(names.NEXT_ITEMS, CHAMPION, current.version)
+
+
+def test_the_cohort_report_matches_the_warehouse(platform):
+    url = f"/api/v1/analytics/courses/{platform['course']}/cohort-report"
+    response = _get(platform, "teacher", Role.INSTRUCTOR, url)
+    assert response.status_code == 200, response.text
+    report = response.json()
+    enrolled = query(platform["settings"], "select count(*) as n from marts.fct_enrollments where course_id = $c",
+                     {"c": platform["course"]})["n"][0]
+    assert sum(report["enrollments_by_status"].values()) == enrolled == report["funnel"]["enrolled"]
+    assert sum(w["learners"] for w in report["enrollments_by_week"]) == enrolled
+    accuracies = [s["mean_accuracy"] for s in report["struggling_skills"]]
+    assert accuracies and accuracies == sorted(accuracies)
+    assert report["retention"] and report["grade_distribution"]
+    assert _get(platform, "analyst", Role.ANALYST, url).status_code == 200  # aggregates only
+    assert _get(platform, "other_teacher", Role.INSTRUCTOR, url).status_code == 403
+
+
+def test_platform_aggregates_are_for_analysts_and_name_no_one(platform):
+    response = _get(platform, "analyst", Role.ANALYST, "/api/v1/analytics/platform")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["learners"] == 160 and body["courses"] == 3 and body["events"] > 0
+    assert "lrn_" not in response.text and "@" not in response.text
+    assert _get(platform, "teacher", Role.INSTRUCTOR, "/api/v1/analytics/platform").status_code == 403
+    assert _get(platform, "learner", Role.LEARNER, "/api/v1/analytics/platform").status_code == 403
