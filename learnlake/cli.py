@@ -275,6 +275,35 @@ def bench_ingest(
         raise typer.Exit(1)
 
 
+@bench_app.command("serve")
+def bench_serve(
+    clients: Annotated[int, typer.Option(help="Concurrent clients on /health and recommendations.", min=1)] = 50,
+    tutor_clients: Annotated[int, typer.Option(help="Concurrent clients asking the tutor.", min=1)] = 8,
+    duration: Annotated[float, typer.Option(help="Seconds measured per endpoint.", min=1)] = 10.0,
+    learners: Annotated[int, typer.Option(help="Learners of the demo trained first.", min=20)] = 400,
+    home: Annotated[Path | None, typer.Option(help="A trained LearnLake home to serve instead of a new demo "
+                                                   "(its core database gets tutor turns).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Serve trained models on loopback; time recommendations and tutor questions beside /health."""
+    import json
+    from dataclasses import asdict
+
+    from serving import bench_serve
+
+    result = bench_serve.run(clients=clients, tutor_clients=tutor_clients, duration_s=duration, learners=learners,
+                             home=home, progress=lambda m: console.print(m, style="dim"))
+    figures = asdict(result)
+    if as_json:
+        print(json.dumps(figures))
+        return
+    table = Table("endpoint", "clients", "requests/s", "p50 ms", "p99 ms", "errors", title="serving benchmark")
+    for name, e in result.endpoints.items():
+        table.add_row(name, str(e.clients), f"{e.requests_per_s:,.0f}", f"{e.p50_ms:.1f}", f"{e.p99_ms:.1f}",
+                      str(e.errors))
+    console.print(table)
+
+
 @bench_app.command("transform")
 def bench_transform(
     events: Annotated[int, typer.Option(help="Events in the lake before the full build.", min=1000)] = 1_000_000,

@@ -4,6 +4,7 @@ The alias is looked up at most every ``LEARNLAKE_CHAMPION_REFRESH_S`` seconds (1
 served without a restart and the registry is not queried on every request.
 """
 
+import gc
 import threading
 import time
 from dataclasses import dataclass
@@ -50,4 +51,18 @@ class ChampionCache:
                 if self._loaded is None or self._loaded.version != version:
                     version, pyfunc = load_champion(self.model_name, self.settings)
                     self._loaded = LoadedModel(self.model_name, version, pyfunc.unwrap_python_model())
+                    settle_heap()
             return self._loaded
+
+
+def settle_heap() -> None:
+    """Collect once, then take every live object out of the cyclic collector's sight (``gc.freeze``).
+
+    A served process holds millions of long-lived objects (torch, MLflow, the models): a full
+    collection walked them all, about 450 ms with everything else stopped, several times a
+    second under load, and it set the p99 of every endpoint. Frozen, a full collection takes
+    about 3 ms. Unfreezing first lets the model a new champion replaced be collected.
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()

@@ -33,7 +33,7 @@ from serving.api.routes import (
     users,
     xapi,
 )
-from serving.champions import ChampionCache
+from serving.champions import ChampionCache, settle_heap
 from serving.core.db import Database
 from serving.core.migrate import ensure_current
 from serving.core.outbox import Outbox
@@ -51,8 +51,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         await run_in_threadpool(ensure_current, settings.database_url)
-        if _has_model_registry(settings):  # load the champions now, not in the first learner's request
+        if _has_model_registry(settings):  # load the champions and the embedding model now, not in a request
             await run_in_threadpool(app.state.learner_models.warm_up)
+            await run_in_threadpool(app.state.tutor.warm_up)
+            settle_heap()
         app.state.landing = LandingLog(settings.landing_dir / settings.writer_id, settings.writer_id)
         app.state.xapi = StatementResource(
             store=StatementStore(settings.home / "lrs" / "statements.sqlite"),

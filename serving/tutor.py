@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 
 from learnlake.settings import Settings
+from models.embeddings import embed
 from models.tutor.answers import Answer, AnswerGenerator, answer_generator, relevant
 from models.tutor.index import COLLECTION, TutorIndex, TutorIndexBusyError, qdrant_client
 from models.tutor.retrieval import Passage, Retriever
@@ -85,6 +86,10 @@ class Tutor:
                     client.close()
                 self._version = version
             return self._retriever
+
+    def warm_up(self) -> None:
+        """Load the embedding model (a second or two) before the first question needs it."""
+        embed(["warm up"])
 
     def ask(self, course_id: str, question: str, *, previous_question: str | None = None,
             mastery: dict[str, float] | None = None) -> TutorReply:

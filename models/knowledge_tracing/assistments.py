@@ -35,8 +35,12 @@ MODELS = {
     "attentive_dkt": TrainingConfig(network="attentive_dkt", window=100, max_epochs=20),
     "dkt_w50": TrainingConfig(network="dkt", window=50, max_epochs=20),
     "dkt_w100_h256": TrainingConfig(network="dkt", window=100, max_epochs=20, hidden=256),
+    # The two strongest again from another seed: members that differ only by their start still err apart.
+    "attentive_dkt_seed1": TrainingConfig(network="attentive_dkt", window=100, max_epochs=20, seed=1),
+    "dkt_w100_h256_seed1": TrainingConfig(network="dkt", window=100, max_epochs=20, hidden=256, seed=1),
 }
-ENSEMBLE = ("recent_ensemble", ("dkt_recent", "attentive_dkt", "dkt_w50", "dkt_w100_h256"))
+ENSEMBLE = ("recent_ensemble", ("dkt_recent", "attentive_dkt", "dkt_w50", "dkt_w100_h256", "attentive_dkt_seed1",
+                                "dkt_w100_h256_seed1"))
 
 
 def test_scores(probability: np.ndarray, labels: np.ndarray) -> dict[str, float]:
@@ -63,7 +67,8 @@ def evaluate(data_dir: Path, *, seed: int = 0, conservative_groups: bool = False
     figures, predictions, on_valid = {}, {}, {}
     for name, config in models.items():
         started = time.perf_counter()
-        tracer = fit(train, valid, n_skills, replace(config, seed=seed), progress=progress)
+        # A member's own seed offsets the run's, so ``--seed`` still moves every member.
+        tracer = fit(train, valid, n_skills, replace(config, seed=seed + config.seed), progress=progress)
         predictions[name], labels = tracer.predict(test)
         on_valid[name], valid_labels = tracer.predict(valid)
         figures[name] = {**test_scores(predictions[name], labels),

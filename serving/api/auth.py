@@ -15,7 +15,7 @@ from serving.core.tables import User
 bearer = HTTPBearer(auto_error=False, description="The access token from POST /api/v1/auth/login")
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     return request.app.state.database
 
 

@@ -38,5 +38,5 @@ def require_learner_view(session: Session, user: User, learner_user_id: str, cou
             Enrollment.user_id == learner_user_id, Enrollment.course_id == course.id)) is not None
         if not enrolled:
             raise HTTPException(403, "you may see your own learner models, and those of learners in courses you teach")
-    if session.get(User, learner_user_id) is None:
+    if learner_user_id != user.id and session.get(User, learner_user_id) is None:
         raise HTTPException(404, f"no learner {learner_user_id}")

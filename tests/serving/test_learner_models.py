@@ -5,11 +5,15 @@ registers real champions in MLflow on SQLite and fills the online store; the app
 them as it would in production. Each role is tried on each endpoint.
 """
 
+import json
+
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 from mlflow import MlflowClient
+from typer.testing import CliRunner
 
+from learnlake.cli import app as cli
 from models import names
 from models.tracking import CHAMPION
 from serving.core.security import issue_access_token
@@ -150,3 +154,15 @@ def test_platform_aggregates_are_for_analysts_and_name_no_one(platform):
     assert "lrn_" not in response.text and "@" not in response.text
     assert _get(platform, "teacher", Role.INSTRUCTOR, "/api/v1/analytics/platform").status_code == 403
     assert _get(platform, "learner", Role.LEARNER, "/api/v1/analytics/platform").status_code == 403
+
+
+def test_bench_serve_prints_its_figures_beside_the_health_floor(platform):
+    result = CliRunner().invoke(cli, ["bench", "serve", "--home", str(platform["settings"].home), "--duration", "1",
+                                      "--clients", "4", "--tutor-clients", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert set(figures["endpoints"]) == {"health", "recommendations", "tutor_ask"}
+    for endpoint in figures["endpoints"].values():
+        assert endpoint["requests"] > 0 and endpoint["errors"] == 0
+        assert 0 < endpoint["p50_ms"] <= endpoint["p99_ms"]
+    assert figures["recommendations_p99_over_health_p99"] > 0

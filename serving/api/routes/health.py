@@ -18,6 +18,16 @@ class Health(BaseModel):
     popularity_champion: str | None
 
 
+class Liveness(BaseModel):
+    status: str
+
+
+@router.get("/health/live")
+async def live() -> Liveness:
+    """The process answers: nothing is read (the floor that benchmarks compare against)."""
+    return Liveness(status="ok")
+
+
 @router.get("/health")
 def health(settings: SettingsDep, popularity: PopularityDep) -> Health:
     """The service is up; says whether the lake and the champion model are there yet."""

@@ -35,7 +35,7 @@ router = APIRouter(prefix="/api/v1", tags=["learner models"], responses={**SIGNE
 LearnerViewer = Annotated[User, Depends(require(Permission.VIEW_LEARNER_MODELS))]
 
 
-def get_learner_models(request: Request) -> LearnerModels:
+async def get_learner_models(request: Request) -> LearnerModels:
     return request.app.state.learner_models
 
 

@@ -54,7 +54,7 @@ class AskOut(BaseModel):
     citations: list[CitationOut]
 
 
-def get_tutor(request: Request) -> Tutor:
+async def get_tutor(request: Request) -> Tutor:
     return request.app.state.tutor
 
 

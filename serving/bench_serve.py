@@ -1,0 +1,172 @@
+"""`learnlake bench serve`: latency and throughput of the served models, beside a trivial endpoint.
+
+Trains a demo platform in a throwaway home (or uses ``--home``), starts the API on loopback in
+one process, then for each endpoint in turn keeps ``clients`` concurrent clients sending
+requests back to back (closed loop, keep-alive) for ``duration_s`` seconds, after a short
+warm-up that is not counted:
+
+- ``health``: ``GET /health/live``, the floor of this stack (HTTP, routing, JSON), no auth;
+- ``recommendations``: ``GET /api/v1/learners/{id}/recommendations`` for enrolled learners of
+  the demo, each with their own token (JWT check, account lookup, online store, champions);
+- ``tutor_ask``: ``POST /api/v1/tutor/ask`` (retrieval, an answer, a kept turn, a lake event),
+  with ``tutor_clients`` clients: each question embeds text on the CPU.
+
+Rate limits are lifted in the benchmarked API, which is the one setting it changes.
+"""
+
+import asyncio
+import logging
+import os
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import aiohttp
+import sqlalchemy as sa
+
+from learnlake.settings import Settings
+from serving.bench_ingest import _free_port, start_api
+from serving.core.security import issue_access_token
+
+log = logging.getLogger(__name__)
+WARM_UP_S = 2.0  # per endpoint, not counted
+SETTLE_S = 3.0  # after the relay has caught up
+QUESTIONS = ("What is a variable?", "How do I compute the mean of a list?", "What does a hypothesis test tell me?",
+             "When should I use a loop?", "What is the difference between variance and standard deviation?")
+UNLIMITED = {"LEARNLAKE_RATE_LIMIT_READ": "100000000/minute", "LEARNLAKE_RATE_LIMIT_WRITE": "100000000/minute",
+             "LEARNLAKE_RATE_LIMIT_AUTH": "100000000/minute"}
+
+
+@dataclass(frozen=True)
+class EndpointFigures:
+    clients: int
+    requests: int
+    errors: int
+    requests_per_s: float
+    p50_ms: float
+    p99_ms: float
+
+
+@dataclass(frozen=True)
+class ServeBenchmark:
+    duration_s: float
+    learners: int
+    endpoints: dict[str, EndpointFigures]
+    recommendations_p99_over_health_p99: float
+
+
+def _percentile(sorted_values: list[float], q: float) -> float:
+    return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * q))]
+
+
+async def _drive(port: int, requests: list[dict], clients: int, duration_s: float) -> EndpointFigures:
+    """``clients`` closed-loop clients cycling through ``requests`` (method, url, params, headers, json).
+
+    aiohttp, not httpx: with 50 connections httpx's pool alone caps at about 200 requests/s on
+    this machine, where aiohttp drives a trivial endpoint at over 6,000.
+    """
+    latencies: list[float] = []
+    errors = 0
+    connector = aiohttp.TCPConnector(limit=clients)
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(f"http://127.0.0.1:{port}", connector=connector, timeout=timeout) as session:
+        async def one_client(seed: int, until: float, record: bool) -> None:
+            nonlocal errors
+            rng = random.Random(seed)
+            while time.perf_counter() < until:
+                request = requests[rng.randrange(len(requests))]
+                started = time.perf_counter()
+                async with session.request(**request) as response:
+                    await response.read()
+                elapsed = time.perf_counter() - started
+                if record:
+                    latencies.append(elapsed)
+                    errors += response.status >= 400
+
+        warm_until = time.perf_counter() + WARM_UP_S
+        await asyncio.gather(*(one_client(i, warm_until, False) for i in range(clients)))
+        started = time.perf_counter()
+        await asyncio.gather(*(one_client(1000 + i, started + duration_s, True) for i in range(clients)))
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    return EndpointFigures(clients=clients, requests=len(latencies), errors=errors,
+                           requests_per_s=round(len(latencies) / elapsed, 1),
+                           p50_ms=round(statistics.median(latencies) * 1000, 2),
+                           p99_ms=round(_percentile(latencies, 0.99) * 1000, 2))
+
+
+def _demo_home(tmp: Path, learners: int, progress) -> Path:
+    home = tmp / "learnlake"
+    progress(f"training a demo platform of {learners} learners (learnlake demo --no-serve)...")
+    done = subprocess.run([sys.executable, "-c", "from learnlake.cli import app; app()", "demo", "--no-serve",
+                           "--learners", str(learners)],
+                          env={**os.environ, "LEARNLAKE_HOME": str(home)}, capture_output=True, text=True, check=False)
+    if done.returncode:
+        raise RuntimeError(f"the demo failed (exit {done.returncode}):\n{done.stderr[-3000:]}")
+    return home
+
+
+def _requests(settings: Settings) -> tuple[list[dict], list[dict], int]:
+    """Recommendation and tutor requests for the demo's enrolled learners, each with their own token."""
+    engine = sa.create_engine(settings.database_url)
+    with engine.connect() as con:
+        enrolled = con.execute(sa.text("select e.user_id, e.course_id, u.role from enrollments as e "
+                                       "join users as u on u.id = e.user_id where e.status <> 'unenrolled'")).all()
+    engine.dispose()
+    recommendations, questions = [], []
+    for n, (user_id, course_id, role) in enumerate(enrolled):
+        headers = {"Authorization": f"Bearer {issue_access_token(user_id, role, settings)}"}
+        recommendations.append({"method": "GET", "url": f"/api/v1/learners/{user_id}/recommendations",
+                                "params": {"course_id": course_id, "k": "10"}, "headers": headers})
+        questions.append({"method": "POST", "url": "/api/v1/tutor/ask", "headers": headers,
+                          "json": {"course_id": course_id, "question": QUESTIONS[n % len(QUESTIONS)]}})
+    return recommendations, questions, len({u for u, _, _ in enrolled})
+
+
+def _wait_for_outbox_relay(settings: Settings, timeout_s: float = 600) -> None:
+    """Until no domain event waits in the core outbox: a fresh demo's relay would load the
+    machine for a minute and more, and its cost is not the endpoints'."""
+    engine = sa.create_engine(settings.database_url)
+    deadline = time.monotonic() + timeout_s
+    try:
+        while time.monotonic() < deadline:
+            with engine.connect() as con:
+                if not con.execute(sa.text("select count(*) from outbox where relay_batch is null")).scalar():
+                    return
+            time.sleep(1)
+    finally:
+        engine.dispose()
+    raise RuntimeError(f"the outbox relay did not catch up within {timeout_s:g} s")
+
+
+def run(*, clients: int = 50, tutor_clients: int = 8, duration_s: float = 10.0, learners: int = 400,
+        home: Path | None = None, progress=log.info) -> ServeBenchmark:
+    with tempfile.TemporaryDirectory(prefix="learnlake-bench-serve-") as tmp:
+        home = home or _demo_home(Path(tmp), learners, progress)
+        # A landing log of its own: the home may be served by another process at the same time.
+        env = {**UNLIMITED, "LEARNLAKE_HOME": str(home), "LEARNLAKE_WRITER_ID": f"bench-serve-{os.getpid()}"}
+        settings = Settings(home=home)
+        recommendations, questions, learner_count = _requests(settings)
+        port = _free_port()
+        api = start_api(home, port, env=env)
+        try:
+            progress("waiting for the committer beside the API to relay the demo's domain events...")
+            _wait_for_outbox_relay(settings)
+            time.sleep(SETTLE_S)
+            endpoints = {}
+            for name, requests, n in (("health", [{"method": "GET", "url": "/health/live"}], clients),
+                                      ("recommendations", recommendations, clients),
+                                      ("tutor_ask", questions, tutor_clients)):
+                progress(f"{name}: {n} clients for {duration_s:g} s...")
+                endpoints[name] = asyncio.run(_drive(port, requests, n, duration_s))
+        finally:
+            api.terminate()
+            api.wait(60)
+    return ServeBenchmark(duration_s=duration_s, learners=learner_count, endpoints=endpoints,
+                          recommendations_p99_over_health_p99=round(
+                              endpoints["recommendations"].p99_ms / endpoints["health"].p99_ms, 2))
