@@ -7,8 +7,9 @@ seeded 10 % of the training learners):
 - ``dkt_recent``: the same network trained and read on windows of the last 100 answers;
 - ``attentive_dkt``: the LSTM plus attention from the skill asked over earlier answers;
 - ``dkt_w50`` and ``dkt_w100_h256``: DKT on windows of 50 answers, and with 256 units;
-- ``recent_ensemble``: the mean of the four windowed networks' probabilities (they err
-  differently: on assist2009 two of them average to test AUC 0.820, four to 0.822).
+- ``attentive_dkt_seed1`` and ``dkt_w100_h256_seed1``: the two strongest again, from another seed;
+- ``recent_ensemble``: the mean of the six windowed networks' probabilities (they err
+  differently: on assist2009 two of them average to test AUC 0.820, four to 0.822, six to 0.823).
 
 and reports test AUC and accuracy for each; ``best`` names the one with the highest validation
 AUC (the test file plays no part in choosing).

@@ -1,0 +1,139 @@
+"""An instructor's courses: the cohort report and the learners at risk, from the API.
+
+Everything comes through the API with the instructor's own token: a course that is not theirs
+is refused there (403), whatever the page or its query parameters ask for.
+"""
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboards.api import ApiError, get
+from dashboards.session import current_user
+
+CACHE_S = 60
+
+
+# Cached per token: one user's answers are never served to another.
+@st.cache_data(ttl=CACHE_S, show_spinner=False)
+def _courses(token: str, instructor_id: str | None) -> list[dict]:
+    return get("/api/v1/courses", token, instructor_id=instructor_id, limit=100)["items"]
+
+
+@st.cache_data(ttl=CACHE_S, show_spinner=False)
+def _cohort_report(token: str, course_id: str) -> dict:
+    return get(f"/api/v1/analytics/courses/{course_id}/cohort-report", token)
+
+
+@st.cache_data(ttl=CACHE_S, show_spinner=False)
+def _at_risk(token: str, course_id: str) -> dict:
+    return get(f"/api/v1/courses/{course_id}/at-risk", token, limit=200)
+
+
+def _bars(frame: pd.DataFrame, x: str, y: str, x_title: str, y_title: str) -> alt.Chart:
+    return alt.Chart(frame).mark_bar().encode(x=alt.X(x, title=x_title), y=alt.Y(y, title=y_title),
+                                              tooltip=list(frame.columns)).properties(height=240)
+
+
+def _download(frame: pd.DataFrame, name: str) -> None:
+    st.download_button(f"Download {name} (CSV)", frame.to_csv(index=False), f"{name}.csv", "text/csv", key=name)
+
+
+def cohort_section(report: dict) -> None:
+    funnel = report["funnel"]
+    left, middle, right, last = st.columns(4)
+    left.metric("Enrolled", f"{funnel['enrolled']:,}")
+    middle.metric("Started", f"{funnel['started']:,}")
+    right.metric("Completed", f"{funnel['completed']:,}")
+    rate = funnel["completed"] / funnel["enrolled"] if funnel["enrolled"] else 0
+    last.metric("Completion rate", f"{rate:.0%}")
+    st.caption(f"As of the last event in the warehouse: {report['as_of'] or 'no events yet'}")
+
+    charts = st.columns(3)
+    weeks = pd.DataFrame(report["enrollments_by_week"])
+    if not weeks.empty:
+        charts[0].altair_chart(_bars(weeks, "week:T", "learners:Q", "Week", "New enrolments"), width="stretch")
+    progress = pd.DataFrame(report["progress_distribution"])
+    if not progress.empty:
+        charts[1].altair_chart(_bars(progress, "band_start:O", "learners:Q", "Progress (%)", "Learners"),
+                               width="stretch")
+    grades = pd.DataFrame(report["grade_distribution"])
+    if not grades.empty:
+        charts[2].altair_chart(_bars(grades, "band_start:O", "learners:Q", "Grade (%)", "Learners"), width="stretch")
+
+    st.subheader("Skills the cohort struggles with")
+    skills = pd.DataFrame(report["struggling_skills"])
+    if skills.empty:
+        st.info("No graded answers yet.")
+    else:
+        st.dataframe(skills, width="stretch", hide_index=True, column_config={
+            "mean_accuracy": st.column_config.NumberColumn("Mean accuracy", format="percent"),
+            "struggling_share": st.column_config.NumberColumn("Below 50 % right", format="percent")})
+        _download(skills, "struggling_skills")
+
+    st.subheader("Retention by weekly cohort")
+    retention = pd.DataFrame(report["retention"])
+    if retention.empty:
+        st.info("No cohorts yet.")
+    else:
+        heat = alt.Chart(retention).mark_rect().encode(
+            x=alt.X("weeks_since_enrollment:O", title="Weeks since enrolment"),
+            y=alt.Y("cohort_week:O", title="Cohort (week of enrolment)"),
+            color=alt.Color("retention_rate:Q", title="Active", scale=alt.Scale(domain=[0, 1])),
+            tooltip=["cohort_week", "weeks_since_enrollment", "cohort_learners",
+                     alt.Tooltip("retention_rate:Q", format=".0%")])
+        st.altair_chart(heat, width="stretch")
+        _download(retention, "retention")
+
+
+def at_risk_section(at_risk: dict) -> None:
+    st.subheader("Learners at risk")
+    learners = pd.DataFrame(at_risk["learners"])
+    if learners.empty:
+        st.info("No active learners in this course.")
+        return
+    learners["reasons"] = learners["reasons"].map("; ".join)
+    shown = learners[["rank", "name", "email", "risk", "rule_flag", "days_since_last_activity", "progress_percent",
+                      "reasons"]]
+    st.caption(f"Dropout model version {at_risk['model_version']}, features as of {at_risk['as_of']}. "
+               "The rule flag is the at-risk rule (no visit in 7 days, not passed) beside the model.")
+    st.dataframe(shown, width="stretch", hide_index=True, column_config={
+        "risk": st.column_config.ProgressColumn("Risk", min_value=0.0, max_value=1.0, format="percent"),
+        "rule_flag": st.column_config.CheckboxColumn("Rule flag"),
+        "days_since_last_activity": st.column_config.NumberColumn("Days since last activity", format="%.1f"),
+        "progress_percent": st.column_config.NumberColumn("Progress", format="%.0f %%")})
+    _download(shown, "at_risk")
+
+
+user = current_user()
+st.title("My courses" if user.role != "admin" else "Courses")
+try:
+    with st.spinner("Loading courses..."):
+        courses = _courses(user.token, None if user.role == "admin" else user.user_id)
+except ApiError as exc:
+    st.error(exc.detail)
+    st.stop()
+if not courses:
+    st.info("No courses yet: create one in the API (POST /api/v1/courses).")
+    st.stop()
+
+titles = {c["id"]: c["title"] for c in courses}
+course_id = st.selectbox("Course", list(titles), format_func=titles.get)
+try:
+    with st.spinner("Loading the cohort report..."):
+        report = _cohort_report(user.token, course_id)
+except ApiError as exc:
+    if exc.status == 503:
+        st.info(f"No data yet: {exc.detail}")
+        st.stop()
+    st.error(exc.detail)
+    st.stop()
+cohort_section(report)
+try:
+    with st.spinner("Scoring the learners..."):
+        at_risk_section(_at_risk(user.token, course_id))
+except ApiError as exc:
+    if exc.status == 503:
+        st.info(f"No at-risk list yet: {exc.detail}")
+    else:
+        st.error(exc.detail)

@@ -1,0 +1,97 @@
+"""The dashboards against a running API on a trained demo: sign-in, role pages, the instructor's course.
+
+The API runs in its own process on loopback (as `learnlake serve` runs it); the app is driven
+with Streamlit's AppTest in this process, and reaches the API over HTTP with the user's token.
+"""
+
+import pytest
+import sqlalchemy as sa
+from streamlit.testing.v1 import AppTest
+
+from learnlake.settings import get_settings
+from serving.bench_ingest import _free_port, start_api
+from serving.core.seed import DEMO_PASSWORD
+from tests.conftest import REPO_ROOT, demo_home
+
+pytestmark = pytest.mark.integration
+APP = str(REPO_ROOT / "dashboards" / "app.py")
+
+
+@pytest.fixture(scope="module")
+def served_demo(tmp_path_factory):
+    with demo_home(tmp_path_factory, "dashboards", learners=120, courses=2) as (settings, _):
+        port = _free_port()
+        api = start_api(settings.home, port, env={"LEARNLAKE_WRITER_ID": "dashboards-test"})
+        engine = sa.create_engine(settings.database_url)
+        with engine.connect() as con:
+            instructor = con.execute(sa.text("select id, email from users where role = 'instructor' "
+                                             "and password_hash is not null")).first()
+            learner = con.execute(sa.text("select email from users where role = 'learner' "
+                                          "and password_hash is not null")).scalar()
+            courses = dict(con.execute(sa.text("select id, instructor_id from courses")).all())
+        engine.dispose()
+        try:
+            yield {"url": f"http://127.0.0.1:{port}", "instructor": instructor, "learner": learner,
+                   "courses": courses}
+        finally:
+            api.terminate()
+            api.wait(60)
+
+
+@pytest.fixture
+def app(served_demo, monkeypatch):
+    monkeypatch.setenv("LEARNLAKE_API_URL", served_demo["url"])
+    get_settings.cache_clear()
+    yield AppTest.from_file(APP, default_timeout=60)
+    get_settings.cache_clear()
+
+
+def _sign_in(at: AppTest, email: str, password: str = DEMO_PASSWORD) -> AppTest:
+    at.run()
+    at.text_input[0].input(email)
+    at.text_input[1].input(password)
+    at.button[0].click()
+    return at.run()
+
+
+def test_a_wrong_password_is_refused_with_the_reason(app):
+    at = _sign_in(app, "instructor001@learnlake.example", "not the password")
+    assert not at.exception
+    assert at.error and "Could not sign in" in at.error[0].value
+    assert at.title[0].value == "Sign in to LearnLake"
+
+
+def test_the_instructor_sees_their_cohort_report_and_the_at_risk_list(app, served_demo):
+    at = _sign_in(app, served_demo["instructor"].email)
+    assert not at.exception, at.exception
+    assert at.title[0].value == "My courses"
+    own = {c for c, teacher in served_demo["courses"].items() if teacher == served_demo["instructor"].id}
+    assert at.selectbox[0].value in own and len(at.selectbox[0].options) == len(own)
+    assert {m.label for m in at.metric} >= {"Enrolled", "Completed", "Completion rate"}
+    at_risk = at.dataframe[-1].value
+    assert len(at_risk) > 0 and {"risk", "reasons", "rule_flag"} <= set(at_risk.columns)
+    assert list(at_risk["risk"]) == sorted(at_risk["risk"], reverse=True)
+
+
+def test_query_parameters_do_not_open_another_instructors_course(app, served_demo):
+    others = [c for c, teacher in served_demo["courses"].items() if teacher != served_demo["instructor"].id]
+    at = _sign_in(app, served_demo["instructor"].email)
+    for other in others:
+        at.query_params["course_id"] = other
+        at.run()
+        assert not at.exception
+        assert at.selectbox[0].value != other
+
+
+def test_a_learner_is_told_there_is_nothing_for_their_role_yet(app, served_demo):
+    at = _sign_in(app, served_demo["learner"])
+    assert not at.exception
+    assert any("No dashboards for the learner role" in i.value for i in at.info)
+
+
+def test_with_the_api_down_the_sign_in_says_where_it_looked(monkeypatch, learnlake_home):
+    monkeypatch.setenv("LEARNLAKE_API_URL", f"http://127.0.0.1:{_free_port()}")
+    get_settings.cache_clear()
+    at = _sign_in(AppTest.from_file(APP, default_timeout=30), "anyone@example.org")
+    assert not at.exception
+    assert "does not answer" in at.error[0].value
