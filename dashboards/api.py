@@ -64,3 +64,7 @@ def sign_in(email: str, password: str) -> SignedIn:
 def get(path: str, token: str, **params):
     """GET with a signed-in user's token; ApiError with the API's reason when it refuses."""
     return _send("GET", path, token=token, params={k: v for k, v in params.items() if v is not None})
+
+
+def post(path: str, token: str, body: dict):
+    return _send("POST", path, token=token, json=body)

@@ -12,7 +12,7 @@ PAGES = {
     "analyst": [("pages/course_activity.py", "Course activity", ":material/monitoring:")],
     "admin": [("pages/instructor_courses.py", "Courses", ":material/school:"),
               ("pages/course_activity.py", "Course activity", ":material/monitoring:")],
-    "learner": [],
+    "learner": [("pages/learner_home.py", "My learning", ":material/menu_book:")],
 }
 
 user = current_user()

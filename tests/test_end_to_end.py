@@ -118,7 +118,8 @@ def test_api_answers_from_the_champion(demo):
 
 def test_dashboard_renders_the_mart(demo):
     settings, _ = demo
-    at = AppTest.from_file(str(REPO_ROOT / "dashboards" / "app.py"), default_timeout=60).run()
+    # The analysts' page (the app serves it after sign-in: tests/dashboards/test_role_pages.py).
+    at = AppTest.from_file(str(REPO_ROOT / "dashboards" / "pages" / "course_activity.py"), default_timeout=60).run()
     assert not at.exception
     assert at.title[0].value == "Course activity"
     events = _activity(settings).drop_nulls("course_id")

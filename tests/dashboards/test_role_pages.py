@@ -1,4 +1,4 @@
-"""The dashboards against a running API on a trained demo: sign-in, role pages, the instructor's course.
+"""The dashboards against a running API on a trained demo: sign-in, role pages for instructors and learners.
 
 The API runs in its own process on loopback (as `learnlake serve` runs it); the app is driven
 with Streamlit's AppTest in this process, and reaches the API over HTTP with the user's token.
@@ -83,10 +83,19 @@ def test_query_parameters_do_not_open_another_instructors_course(app, served_dem
         assert at.selectbox[0].value != other
 
 
-def test_a_learner_is_told_there_is_nothing_for_their_role_yet(app, served_demo):
+def test_a_learner_sees_their_courses_next_steps_and_mastery_and_asks_the_tutor(app, served_demo):
     at = _sign_in(app, served_demo["learner"])
-    assert not at.exception
-    assert any("No dashboards for the learner role" in i.value for i in at.info)
+    assert not at.exception, at.exception
+    assert at.title[0].value == "My learning"
+    assert len(at.dataframe[0].value) > 0, "the learner's courses"
+    subheaders = [h.value for h in at.subheader]
+    assert subheaders[:3] == ["What to do next", "My mastery", "Ask the tutor"]
+    assert not at.error
+    at.chat_input[0].set_value("What is a variable?").run()
+    assert not at.exception, at.exception
+    assert len(at.chat_message) == 2, "the question and the tutor's answer"
+    answer = at.chat_message[1].markdown[0].value
+    assert answer, "the tutor answered (from the material, or 'I don't know' with pointers)"
 
 
 def test_with_the_api_down_the_sign_in_says_where_it_looked(monkeypatch, learnlake_home):

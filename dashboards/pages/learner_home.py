@@ -1,0 +1,115 @@
+"""A learner's page: my courses and progress, what to do next and why, my mastery, and the tutor.
+
+Everything comes from the API with the learner's own token.
+"""
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboards.api import ApiError, get, post
+from dashboards.session import current_user
+
+CACHE_S = 30
+
+
+@st.cache_data(ttl=CACHE_S, show_spinner=False)
+def _my_courses(token: str) -> pd.DataFrame:
+    enrollments = get("/api/v1/users/me/enrollments", token, limit=100)["items"]
+    rows = [{**e, "title": get(f"/api/v1/courses/{e['course_id']}", token)["title"]}
+            for e in enrollments if e["status"] != "unenrolled"]
+    return pd.DataFrame(rows, columns=["course_id", "title", "status", "progress_percent", "enrolled_at"])
+
+
+@st.cache_data(ttl=CACHE_S, show_spinner=False)
+def _recommendations(token: str, user_id: str, course_id: str) -> dict:
+    return get(f"/api/v1/learners/{user_id}/recommendations", token, course_id=course_id, k=5)
+
+
+@st.cache_data(ttl=CACHE_S, show_spinner=False)
+def _mastery(token: str, user_id: str, course_id: str) -> dict:
+    return get(f"/api/v1/learners/{user_id}/mastery", token, course_id=course_id)
+
+
+def _model_section(title: str, load, show) -> None:
+    st.subheader(title)
+    try:
+        show(load())
+    except ApiError as exc:
+        if exc.status == 503:
+            st.info(f"Not available yet: {exc.detail}")
+        else:
+            st.error(exc.detail)
+
+
+def show_recommendations(found: dict) -> None:
+    items = pd.DataFrame(found["items"], columns=["rank", "title", "reason", "score"])
+    if items.empty:
+        st.info("Nothing left to recommend in this course: well done.")
+        return
+    for row in items.itertuples():
+        st.markdown(f"**{row.rank}. {row.title}**  \n{row.reason}")
+
+
+def show_mastery(found: dict) -> None:
+    skills = pd.DataFrame(found["skills"], columns=["skill_id", "mastery", "recent_answers"])
+    if skills.empty:
+        st.info("No answers yet: mastery appears after your first graded answers.")
+        return
+    chart = alt.Chart(skills).mark_bar().encode(
+        x=alt.X("mastery:Q", title="Chance of answering right next", scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("skill_id:N", sort="x", title="Skill"),
+        tooltip=["skill_id", alt.Tooltip("mastery:Q", format=".0%"), "recent_answers"])
+    st.altair_chart(chart, width="stretch")
+
+
+def tutor_section(token: str, course_id: str) -> None:
+    st.subheader("Ask the tutor")
+    st.caption("Answers come from this course's material only, with where to read more.")
+    history = st.session_state.setdefault(f"tutor:{course_id}", {"conversation_id": None, "turns": []})
+    for turn in history["turns"]:
+        with st.chat_message("user"):
+            st.write(turn["question"])
+        with st.chat_message("assistant"):
+            st.write(turn["answer"])
+            for c in turn["citations"]:
+                with st.expander(f"[{c['number']}] {c['title']} > {c['heading']}"):
+                    st.caption(c["location"])
+                    st.write(c["passage"])
+    question = st.chat_input("Your question about this course")
+    if question:
+        try:
+            with st.spinner("Looking in the course material..."):
+                reply = post("/api/v1/tutor/ask", token, {"course_id": course_id, "question": question,
+                                                          "conversation_id": history["conversation_id"]})
+        except ApiError as exc:
+            st.error(exc.detail)
+            return
+        history["conversation_id"] = reply["conversation_id"]
+        history["turns"].append({"question": question, **reply})
+        st.rerun()
+
+
+user = current_user()
+st.title("My learning")
+try:
+    with st.spinner("Loading your courses..."):
+        courses = _my_courses(user.token)
+except ApiError as exc:
+    st.error(exc.detail)
+    st.stop()
+if courses.empty:
+    st.info("You are not enrolled in any course yet.")
+    st.stop()
+
+st.dataframe(courses[["title", "status", "progress_percent"]], width="stretch", hide_index=True, column_config={
+    "progress_percent": st.column_config.ProgressColumn("Progress", min_value=0, max_value=100, format="%.0f %%")})
+titles = dict(zip(courses["course_id"], courses["title"], strict=True))
+course_id = st.selectbox("Course", list(titles), format_func=titles.get)
+left, right = st.columns(2)
+with left:
+    _model_section("What to do next", lambda: _recommendations(user.token, user.user_id, course_id),
+                   show_recommendations)
+with right:
+    _model_section("My mastery", lambda: _mastery(user.token, user.user_id, course_id), show_mastery)
+tutor_section(user.token, course_id)
