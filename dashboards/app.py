@@ -10,7 +10,8 @@ st.set_page_config(page_title="LearnLake", layout="wide")
 PAGES = {
     "instructor": [("pages/instructor_courses.py", "My courses", ":material/school:")],
     "analyst": [("pages/course_activity.py", "Course activity", ":material/monitoring:")],
-    "admin": [("pages/instructor_courses.py", "Courses", ":material/school:"),
+    "admin": [("pages/operations.py", "Operations", ":material/monitor_heart:"),
+              ("pages/instructor_courses.py", "Courses", ":material/school:"),
               ("pages/course_activity.py", "Course activity", ":material/monitoring:")],
     "learner": [("pages/learner_home.py", "My learning", ":material/menu_book:")],
 }

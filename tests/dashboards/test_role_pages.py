@@ -104,3 +104,14 @@ def test_with_the_api_down_the_sign_in_says_where_it_looked(monkeypatch, learnla
     at = _sign_in(AppTest.from_file(APP, default_timeout=30), "anyone@example.org")
     assert not at.exception
     assert "does not answer" in at.error[0].value
+
+
+def test_an_admin_opens_on_operations_with_the_lake_the_runs_and_the_checks(app):
+    at = _sign_in(app, "admin@learnlake.example")
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Operations"
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["Events in the lake"].replace(",", "")) > 0 and metrics["Last event received"] != "none yet"
+    tables = next(d.value for d in at.dataframe if "size_mb" in d.value.columns)
+    assert "bronze.events" in set(tables["table"]) and (tables["files"] > 0).all()
+    assert at.success and "checks passed" in at.success[0].value

@@ -1,0 +1,141 @@
+"""Operators: is data flowing? Ingestion rate, landing backlog, the Delta tables, pipeline runs and checks.
+
+Read straight from the platform's own state (the lake, the landing logs, the Dagster instance),
+not from the warehouse: this page must work when the transforms do not.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+import altair as alt
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
+import streamlit as st
+
+from lake.catalog import TABLES
+from lake.landing import LandingLog
+from lake.readers import open_table, scan_table, table_exists
+from learnlake.settings import get_settings
+
+CACHE_S = 15
+RUNS = 20
+
+
+@st.cache_data(ttl=CACHE_S, show_spinner=False)
+def ingestion_by_hour(hours: int) -> pd.DataFrame:
+    since = datetime.now(UTC) - timedelta(hours=hours)
+    if not table_exists("bronze.events"):
+        return pd.DataFrame(columns=["hour", "source", "events"])
+    return (scan_table("bronze.events").select("received_at", "source")
+            .filter(pl.col("received_at") >= since)
+            .group_by(pl.col("received_at").dt.truncate("1h").alias("hour"), "source").len("events")
+            .sort("hour").collect().to_pandas())
+
+
+@st.cache_data(ttl=CACHE_S, show_spinner=False)
+def last_received() -> tuple[datetime | None, int]:
+    if not table_exists("bronze.events"):
+        return None, 0
+    found = scan_table("bronze.events").select(pl.col("received_at").max(), pl.len()).collect()
+    return found.item(0, 0), found.item(0, 1)
+
+
+@st.cache_data(ttl=CACHE_S, show_spinner=False)
+def landing_backlog() -> pd.DataFrame:
+    rows = []
+    landing = get_settings().landing_dir
+    for directory in sorted(p for p in landing.glob("*") if p.is_dir()) if landing.exists() else []:
+        log = LandingLog(directory, directory.name, readonly=True)
+        try:
+            rows.append({"writer": directory.name, "landed_batches": log.last_seq(),
+                         "committed_batches": log.committed_seq(), "backlog_batches": log.backlog()})
+        finally:
+            log.close()
+    return pd.DataFrame(rows, columns=["writer", "landed_batches", "committed_batches", "backlog_batches"])
+
+
+@st.cache_data(ttl=CACHE_S, show_spinner=False)
+def delta_tables() -> pd.DataFrame:
+    rows = []
+    for name in sorted(TABLES):
+        if not table_exists(name):
+            continue
+        table = open_table(name)
+        files = pa.table(table.get_add_actions(flatten=True))  # the data files of the current version
+        rows.append({"table": name, "version": table.version(), "files": files.num_rows,
+                     "size_mb": round(pc.sum(files["size_bytes"]).as_py() / 1e6, 2)})
+    return pd.DataFrame(rows, columns=["table", "version", "files", "size_mb"])
+
+
+@st.cache_data(ttl=CACHE_S, show_spinner=False)
+def pipeline_runs() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The last runs of the Dagster instance, and the data-quality checks of the latest one that ran any."""
+    from dagster import DagsterEventType, DagsterInstance
+
+    home = get_settings().dagster_home
+    if not (home / "dagster.yaml").exists() and not (home / "storage").exists():
+        return pd.DataFrame(), pd.DataFrame()
+    with DagsterInstance.from_config(str(home)) as instance:
+        records = instance.get_run_records(limit=RUNS)
+        runs = pd.DataFrame([{
+            "job": r.dagster_run.job_name, "status": r.dagster_run.status.value,
+            "started": datetime.fromtimestamp(r.start_time, UTC) if r.start_time else None,
+            "minutes": round((r.end_time - r.start_time) / 60, 1) if r.start_time and r.end_time else None,
+            "run_id": r.dagster_run.run_id} for r in records])
+        checks = []
+        for record in records:
+            logs = instance.all_logs(record.dagster_run.run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION)
+            for entry in logs:
+                evaluation = entry.dagster_event.event_specific_data
+                checks.append({"asset": evaluation.asset_key.to_user_string(), "check": evaluation.check_name,
+                               "passed": evaluation.passed, "run_id": record.dagster_run.run_id})
+            if checks:
+                break
+    return runs, pd.DataFrame(checks, columns=["asset", "check", "passed", "run_id"])
+
+
+st.title("Operations")
+latest, total = last_received()
+left, middle, right = st.columns(3)
+left.metric("Events in the lake", f"{total:,}")
+middle.metric("Last event received", f"{latest:%Y-%m-%d %H:%M:%S} UTC" if latest else "none yet")
+backlog = landing_backlog()
+right.metric("Landing backlog (batches)", f"{int(backlog['backlog_batches'].sum()):,}" if not backlog.empty else "0")
+
+st.subheader("Ingestion")
+hours = st.select_slider("Window", options=[6, 24, 48, 168], value=48, format_func=lambda h: f"last {h} h")
+with st.spinner("Counting events..."):
+    rate = ingestion_by_hour(hours)
+if rate.empty:
+    st.info(f"No data yet: no event received in the last {hours} hours.")
+else:
+    st.altair_chart(alt.Chart(rate).mark_bar().encode(
+        x=alt.X("hour:T", title="Hour received"), y=alt.Y("events:Q", title="Events"),
+        color=alt.Color("source:N", title="Source"), tooltip=["hour:T", "source", "events"]), width="stretch")
+if not backlog.empty:
+    st.dataframe(backlog, width="stretch", hide_index=True)
+
+st.subheader("Delta tables")
+with st.spinner("Reading the Delta logs..."):
+    tables = delta_tables()
+if tables.empty:
+    st.info("No data yet: no Delta table has been written.")
+else:
+    st.dataframe(tables, width="stretch", hide_index=True)
+    st.download_button("Download CSV", tables.to_csv(index=False), "delta_tables.csv", "text/csv")
+
+st.subheader("Pipeline runs and data-quality checks")
+with st.spinner("Reading the Dagster instance..."):
+    runs, checks = pipeline_runs()
+if runs.empty:
+    st.info("No data yet: no pipeline has run (`learnlake pipeline run`).")
+else:
+    st.dataframe(runs, width="stretch", hide_index=True)
+    if checks.empty:
+        st.info("The recent runs evaluated no data-quality check.")
+    else:
+        failed = int((~checks["passed"]).sum())
+        (st.error if failed else st.success)(f"{len(checks) - failed} of {len(checks)} checks passed in the "
+                                             "latest run that evaluated any.")
+        st.dataframe(checks, width="stretch", hide_index=True)
