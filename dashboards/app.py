@@ -9,10 +9,12 @@ st.set_page_config(page_title="LearnLake", layout="wide")
 # Which pages each role sees; the API enforces the same roles on every number a page shows.
 PAGES = {
     "instructor": [("pages/instructor_courses.py", "My courses", ":material/school:")],
-    "analyst": [("pages/course_activity.py", "Course activity", ":material/monitoring:")],
+    "analyst": [("pages/course_activity.py", "Course activity", ":material/monitoring:"),
+                ("pages/learning_analytics.py", "Learning analytics", ":material/insights:")],
     "admin": [("pages/operations.py", "Operations", ":material/monitor_heart:"),
               ("pages/instructor_courses.py", "Courses", ":material/school:"),
-              ("pages/course_activity.py", "Course activity", ":material/monitoring:")],
+              ("pages/course_activity.py", "Course activity", ":material/monitoring:"),
+              ("pages/learning_analytics.py", "Learning analytics", ":material/insights:")],
     "learner": [("pages/learner_home.py", "My learning", ":material/menu_book:")],
 }
 

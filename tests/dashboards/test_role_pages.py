@@ -115,3 +115,21 @@ def test_an_admin_opens_on_operations_with_the_lake_the_runs_and_the_checks(app)
     tables = next(d.value for d in at.dataframe if "size_mb" in d.value.columns)
     assert "bronze.events" in set(tables["table"]) and (tables["files"] > 0).all()
     assert at.success and "checks passed" in at.success[0].value
+
+
+def test_an_analyst_opens_on_course_activity(app):
+    at = _sign_in(app, "analyst@learnlake.example")
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Course activity"
+    assert int(at.metric[2].value.replace(",", "")) > 0
+
+
+def test_learning_analytics_show_the_funnel_cohorts_content_and_what_several_learners_typed(served_demo):
+    at = AppTest.from_file(str(REPO_ROOT / "dashboards" / "pages" / "learning_analytics.py"), default_timeout=60).run()
+    assert not at.exception, at.exception
+    tables = {tuple(d.value.columns): d.value for d in at.dataframe}
+    funnel = tables[("step", "learners")]
+    assert funnel["learners"].iloc[0] >= funnel["learners"].iloc[-1] > 0
+    searches = tables[("text", "times", "learners")]
+    assert len(searches) > 0 and (searches["learners"] >= 3).all()
+    assert len(at.get("download_button")) == len(at.dataframe), "every table can be downloaded"

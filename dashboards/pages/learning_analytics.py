@@ -1,0 +1,127 @@
+"""Analysts: the course funnel, weekly retention cohorts, content engagement and difficulty, and
+what learners search for and ask the tutor. Aggregates of the published warehouse only.
+"""
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboards.warehouse import WarehouseNotPublished, query
+
+CACHE_S = 60
+MIN_LEARNERS_PER_TERM = 3  # a search term or question shows only once this many learners typed it
+
+
+@st.cache_data(ttl=CACHE_S, show_spinner=False)
+def courses() -> pd.DataFrame:
+    return query("select course_id, coalesce(title, course_id) as title from marts.dim_courses order by title")
+
+
+@st.cache_data(ttl=CACHE_S, show_spinner=False)
+def funnel(course_ids: tuple[str, ...]) -> pd.DataFrame:
+    frame = query("select * from marts.fct_course_funnel where list_contains($1, course_id)", [list(course_ids)])
+    steps = ["enrolled", "started", "reached_25_pct", "reached_50_pct", "reached_75_pct", "completed"]
+    return pd.DataFrame({"step": steps, "learners": [int(frame[s].sum()) for s in steps]})
+
+
+@st.cache_data(ttl=CACHE_S, show_spinner=False)
+def retention(course_ids: tuple[str, ...]) -> pd.DataFrame:
+    return query("""
+        select cast(cohort_week as date) as cohort_week, weeks_since_enrollment,
+               sum(cohort_learners) as cohort_learners,
+               sum(active_learners) / nullif(sum(cohort_learners), 0) as retention_rate
+        from marts.fct_retention_cohorts where list_contains($1, course_id)
+        group by all order by cohort_week, weeks_since_enrollment""", [list(course_ids)])
+
+
+@st.cache_data(ttl=CACHE_S, show_spinner=False)
+def content(course_ids: tuple[str, ...]) -> pd.DataFrame:
+    return query("""
+        select i.title, e.content_type, e.learners, e.learners_completed,
+               1 - e.learners_completed / nullif(e.learners, 0) as abandoned_share,
+               s.p_correct as first_attempt_accuracy, round(e.time_spent_s / nullif(e.learners, 0) / 60, 1)
+                   as minutes_per_learner
+        from marts.fct_content_engagement as e
+        join marts.dim_content_items as i using (item_id)
+        left join marts.fct_item_statistics as s on s.question_id = e.item_id
+        where list_contains($1, e.course_id)
+        order by abandoned_share desc nulls last, first_attempt_accuracy nulls last""", [list(course_ids)])
+
+
+@st.cache_data(ttl=CACHE_S, show_spinner=False)
+def typed_by_learners(verb: str, course_ids: tuple[str, ...]) -> pd.DataFrame:
+    """What learners typed (searches, tutor questions), counted, and only what several learners typed."""
+    return query(f"""
+        select lower(trim(response)) as text, count(*) as times, count(distinct learner_id) as learners
+        from staging.stg_lake__events
+        where verb = $1 and response is not null and (course_id is null or list_contains($2, course_id))
+        group by all having count(distinct learner_id) >= {MIN_LEARNERS_PER_TERM}
+        order by times desc limit 50""", [verb, list(course_ids)])
+
+
+def _table(frame: pd.DataFrame, name: str, **config) -> None:
+    st.dataframe(frame, width="stretch", hide_index=True, column_config=config)
+    st.download_button("Download CSV", frame.to_csv(index=False), f"{name}.csv", "text/csv", key=name)
+
+
+st.title("Learning analytics")
+try:
+    with st.spinner("Loading courses..."):
+        catalogue = courses()
+except WarehouseNotPublished as exc:
+    st.info(f"No data yet: {exc}")
+    st.stop()
+if catalogue.empty:
+    st.info("No data yet: the warehouse has no course.")
+    st.stop()
+
+titles = dict(zip(catalogue["course_id"], catalogue["title"], strict=True))
+chosen = tuple(st.multiselect("Courses", list(titles), default=list(titles), format_func=titles.get))
+if not chosen:
+    st.info("Choose at least one course.")
+    st.stop()
+
+st.subheader("Course funnel")
+with st.spinner("Loading the funnel..."):
+    steps = funnel(chosen)
+st.altair_chart(alt.Chart(steps).mark_bar().encode(
+    x=alt.X("learners:Q", title="Learners"), y=alt.Y("step:N", sort=list(steps["step"]), title=None),
+    tooltip=["step", "learners"]), width="stretch")
+_table(steps, "funnel")
+
+st.subheader("Weekly retention cohorts")
+cohorts = retention(chosen)
+if cohorts.empty:
+    st.info("No data yet: no cohort has a week behind it.")
+else:
+    weeks = sorted(cohorts["cohort_week"].unique())
+    first, last = st.select_slider("Cohorts", options=weeks, value=(weeks[0], weeks[-1]))
+    shown = cohorts[(cohorts["cohort_week"] >= first) & (cohorts["cohort_week"] <= last)]
+    st.altair_chart(alt.Chart(shown).mark_rect().encode(
+        x=alt.X("weeks_since_enrollment:O", title="Weeks since enrolment"),
+        y=alt.Y("cohort_week:O", title="Cohort (week of enrolment)"),
+        color=alt.Color("retention_rate:Q", title="Active", scale=alt.Scale(domain=[0, 1])),
+        tooltip=["cohort_week", "weeks_since_enrollment", "cohort_learners",
+                 alt.Tooltip("retention_rate:Q", format=".0%")]), width="stretch")
+    _table(shown, "retention", retention_rate=st.column_config.NumberColumn("Active", format="percent"))
+
+st.subheader("Content engagement and difficulty")
+st.caption("Items learners leave unfinished most, then those answered right least often at the first attempt.")
+_table(content(chosen), "content", abandoned_share=st.column_config.NumberColumn("Abandoned", format="percent"),
+       first_attempt_accuracy=st.column_config.NumberColumn("First-attempt accuracy", format="percent"))
+
+st.subheader("What learners search for and ask the tutor")
+st.caption(f"Only what at least {MIN_LEARNERS_PER_TERM} learners typed, so no one's own words are shown.")
+left, right = st.columns(2)
+with left:
+    searches = typed_by_learners("searched", chosen)
+    if searches.empty:
+        st.info("No data yet: no search typed by several learners.")
+    else:
+        _table(searches, "searches")
+with right:
+    questions = typed_by_learners("asked", chosen)
+    if questions.empty:
+        st.info("No data yet: no tutor question asked by several learners.")
+    else:
+        _table(questions, "tutor_questions")
