@@ -12,6 +12,7 @@ PAGES = {
     "analyst": [("pages/course_activity.py", "Course activity", ":material/monitoring:"),
                 ("pages/learning_analytics.py", "Learning analytics", ":material/insights:")],
     "admin": [("pages/operations.py", "Operations", ":material/monitor_heart:"),
+              ("pages/models.py", "Models", ":material/model_training:"),
               ("pages/instructor_courses.py", "Courses", ":material/school:"),
               ("pages/course_activity.py", "Course activity", ":material/monitoring:"),
               ("pages/learning_analytics.py", "Learning analytics", ":material/insights:")],

@@ -22,13 +22,19 @@ log = logging.getLogger(__name__)
 
 def log_and_register(client: MlflowClient, settings: Settings, *, model_name: str, run_name: str, params: dict,
                      metrics: dict[str, float], model_card: str, python_model: mlflow.pyfunc.PythonModel,
-                     example: pd.DataFrame, packages: tuple[str, ...], held_out_metric: str) -> TrainingResult:
-    """One MLflow run for a candidate; returns its registered version and what happened to the champion."""
+                     example: pd.DataFrame, packages: tuple[str, ...], held_out_metric: str,
+                     documents: dict[str, dict] | None = None) -> TrainingResult:
+    """One MLflow run for a candidate; returns its registered version and what happened to the champion.
+
+    ``documents`` are logged as JSON artifacts under their names (a reference score distribution...).
+    """
     with mlflow.start_run(run_name=run_name) as run:
         mlflow.log_params(params)
         log_lake_versions(lake_versions(settings), Path(settings.published_warehouse_path))
         mlflow.log_metrics(metrics)
         mlflow.log_text(model_card, "model_card.md")
+        for name, document in (documents or {}).items():
+            mlflow.log_dict(document, name)
         info = mlflow.pyfunc.log_model(name="model", python_model=python_model, input_example=example,
                                        signature=infer_signature(example, python_model.predict(None, example)),
                                        registered_model_name=model_name, pip_requirements=pip_requirements(*packages))

@@ -32,6 +32,17 @@ log = logging.getLogger(__name__)
 MODEL_NAME = names.DROPOUT
 HELD_OUT_METRIC = "test_auc"
 SERVICE = dropout_risk_v1
+# The served model's risk scores on its training weeks, binned: live scores are compared with it
+# (population stability index, the ML engineers' dashboard).
+SCORE_REFERENCE = "score_reference.json"
+SCORE_BINS = 10
+
+
+def score_histogram(scores: np.ndarray, bins: int = SCORE_BINS) -> dict:
+    """Equal-width bins over [0, 1]: the edges, and the share of scores in each."""
+    counts, edges = np.histogram(np.clip(scores, 0, 1), bins=bins, range=(0.0, 1.0))
+    return {"edges": edges.round(6).tolist(), "shares": (counts / max(counts.sum(), 1)).tolist(),
+            "rows": int(counts.sum())}
 
 
 def weekly_labels(con: duckdb.DuckDBPyConnection, horizon_days: int) -> pl.DataFrame:
@@ -131,14 +142,15 @@ def train(settings: Settings | None = None, *, horizon_days: int = 14, seed: int
         "test_dropout_rate": float(y_test.mean()),
     }
     # The served model learns from every labelled week; it is judged on the held-out figures above.
-    served = DropoutModel(columns, seed=seed).fit(frame.select(columns).cast(pl.Float64).to_numpy(),
-                                                   frame["dropped"].to_numpy())
+    x_all = frame.select(columns).cast(pl.Float64).to_numpy()
+    served = DropoutModel(columns, seed=seed).fit(x_all, frame["dropped"].to_numpy())
     metrics |= _agreement_with_rule_mart(served, today, columns)
     return log_and_register(
         client, settings, model_name=MODEL_NAME, run_name="dropout", held_out_metric=HELD_OUT_METRIC,
         params={"model": "calibrated histogram gradient boosting", "feature_service": SERVICE.name,
                 "horizon_days": horizon_days, "cutoff": str(cutoff), "seed": seed},
         metrics=metrics, model_card=_model_card(metrics, horizon_days), python_model=DropoutPyfunc(served),
+        documents={SCORE_REFERENCE: score_histogram(served.predict_proba(x_all))},
         example=frame.select(columns).cast(pl.Float64).head(5).to_pandas(), packages=("scikit-learn",))
 
 

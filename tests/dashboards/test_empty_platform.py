@@ -27,3 +27,9 @@ def test_learning_analytics_on_an_empty_platform_say_no_data_yet(learnlake_home)
     at = AppTest.from_file(str(REPO_ROOT / "dashboards" / "pages" / "learning_analytics.py"), default_timeout=30).run()
     assert not at.exception
     assert at.info[0].value.startswith("No data yet")
+
+
+def test_models_on_an_empty_platform_say_no_data_yet(learnlake_home):
+    at = AppTest.from_file(str(REPO_ROOT / "dashboards" / "pages" / "models.py"), default_timeout=30).run()
+    assert not at.exception
+    assert at.info[0].value.startswith("No data yet")

@@ -133,3 +133,16 @@ def test_learning_analytics_show_the_funnel_cohorts_content_and_what_several_lea
     searches = tables[("text", "times", "learners")]
     assert len(searches) > 0 and (searches["learners"] >= 3).all()
     assert len(at.get("download_button")) == len(at.dataframe), "every table can be downloaded"
+
+
+def test_models_show_champion_and_challengers_freshness_and_drift(app):
+    at = _sign_in(app, "admin@learnlake.example")
+    at.switch_page("pages/models.py").run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Models"
+    versions = at.dataframe[0].value
+    assert "champion" in set(versions["role"]) and any(c.startswith("input:") for c in versions.columns)
+    freshness = at.dataframe[1].value
+    assert "learner_recent_answers" in set(freshness["feature view"])
+    drift = [m.value for m in at.success] + [m.value for m in at.warning]
+    assert drift and drift[0].startswith("PSI "), "the live dropout scores are compared with the training ones"

@@ -1,0 +1,163 @@
+"""ML engineers: registered models with their champion and challengers, held-out metrics across
+versions, the lake versions each run read, feature freshness, and drift of the live dropout scores.
+
+The registry is read with MLflow's client; live scores come from the API (the at-risk lists,
+with the signed-in admin's token); freshness from the online store's SQLite file.
+"""
+
+import json
+import math
+import sqlite3
+from datetime import UTC, datetime
+
+import altair as alt
+import numpy as np
+import pandas as pd
+import streamlit as st
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+from dashboards.api import ApiError, get
+from dashboards.session import current_user
+from learnlake.settings import get_settings
+
+CACHE_S = 60
+CHAMPION = "champion"
+DROPOUT = "learnlake-dropout"
+SCORE_REFERENCE = "score_reference.json"  # logged by the dropout training run
+PSI_WARNING = 0.2  # the usual reading: below 0.1 stable, 0.1 to 0.2 watch, above 0.2 the population moved
+
+
+def _client() -> MlflowClient:
+    uri = get_settings().mlflow_tracking_uri
+    return MlflowClient(uri, uri)
+
+
+def _registry_exists() -> bool:
+    uri = get_settings().mlflow_tracking_uri
+    return not uri.startswith("sqlite:///") or get_settings().home.joinpath(uri.removeprefix("sqlite:///")).exists()
+
+
+@st.cache_data(ttl=CACHE_S, show_spinner=False)
+def versions() -> pd.DataFrame:
+    """Every version of every registered model, with its aliases, held-out metrics and input versions."""
+    client, rows = _client(), []
+    for model in client.search_registered_models():
+        champion = str(client.get_registered_model(model.name).aliases.get(CHAMPION))  # searches omit aliases
+        for version in client.search_model_versions(f"name = '{model.name}'"):
+            run = client.get_run(version.run_id)
+            rows.append({
+                "model": model.name, "version": int(version.version),
+                "role": CHAMPION if str(version.version) == champion else "challenger",
+                "registered": datetime.fromtimestamp(version.creation_timestamp / 1000, UTC),
+                **{f"metric:{k}": v for k, v in run.data.metrics.items() if k.startswith("test_")},
+                **{f"input:{k.removeprefix('input.').removesuffix('.version')}": v
+                   for k, v in run.data.params.items() if k.startswith("input.") and k.endswith(".version")},
+                "run_id": version.run_id})
+    return pd.DataFrame(rows).sort_values(["model", "version"]) if rows else pd.DataFrame()
+
+
+@st.cache_data(ttl=CACHE_S, show_spinner=False)
+def feature_freshness() -> pd.DataFrame:
+    path = get_settings().home / "online_features.db"
+    if get_settings().redis_url or not path.exists():
+        return pd.DataFrame()
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as con:
+        rows = con.execute("select view, count(*), max(json_extract(document, '$.feature_timestamp')) "
+                           "from online_features group by view order by view").fetchall()
+    now = datetime.now(UTC)
+    return pd.DataFrame([{"feature view": view, "entities": n, "latest value": latest,
+                          "age (days)": round((now - datetime.fromisoformat(latest)).total_seconds() / 86400, 1)}
+                         for view, n, latest in rows])
+
+
+@st.cache_data(ttl=CACHE_S, show_spinner=False)
+def score_reference(run_id: str) -> dict | None:
+    try:
+        path = _client().download_artifacts(run_id, SCORE_REFERENCE)
+    except (MlflowException, OSError):
+        return None
+    with open(path) as fh:
+        return json.load(fh)
+
+
+@st.cache_data(ttl=CACHE_S, show_spinner=False)
+def live_scores(token: str) -> list[float]:
+    """Today's dropout risks of every active learner of every course, as the API serves them."""
+    scores = []
+    for course in get("/api/v1/courses", token, limit=100)["items"]:
+        try:
+            scores += [row["risk"] for row in get(f"/api/v1/courses/{course['id']}/at-risk", token,
+                                                   limit=1000)["learners"]]
+        except ApiError as exc:
+            if exc.status != 503:
+                raise
+    return scores
+
+
+def psi(reference: list[float], current: list[float]) -> float:
+    """Population stability index between two binned distributions (shares per bin)."""
+    eps = 1e-4
+    return float(sum((c - r) * math.log((c + eps) / (r + eps)) for r, c in zip(reference, current, strict=True)))
+
+
+def drift_section(table: pd.DataFrame, token: str) -> None:
+    st.subheader("Drift of the live dropout scores")
+    champion = table[(table["model"] == DROPOUT) & (table["role"] == CHAMPION)]
+    if champion.empty:
+        st.info("No data yet: no dropout model is champion.")
+        return
+    reference = score_reference(champion["run_id"].iloc[0])
+    if reference is None:
+        st.info("This champion's run logged no reference scores (trained before they were kept): retrain it.")
+        return
+    scores = live_scores(token)
+    if not scores:
+        st.info("No data yet: no active learner to score.")
+        return
+    counts, _ = np.histogram(np.clip(scores, 0, 1), bins=np.array(reference["edges"]))
+    current = (counts / counts.sum()).tolist()
+    value = psi(reference["shares"], current)
+    (st.warning if value > PSI_WARNING else st.success)(
+        f"PSI {value:.3f} between the live scores of {len(scores):,} learners and the training scores of "
+        f"{reference['rows']:,} learner-weeks (warning above {PSI_WARNING}).")
+    bins = [f"{a:.1f}-{b:.1f}" for a, b in zip(reference["edges"][:-1], reference["edges"][1:], strict=True)]
+    shares = pd.DataFrame({"risk": bins * 2, "share": reference["shares"] + current,
+                           "scores": ["training"] * len(bins) + ["live"] * len(bins)})
+    st.altair_chart(alt.Chart(shares).mark_bar(opacity=0.7).encode(
+        x=alt.X("risk:N", title="Risk"), y=alt.Y("share:Q", title="Share", stack=None),
+        color=alt.Color("scores:N", title=None), xOffset="scores:N"), width="stretch")
+
+
+user = current_user()
+st.title("Models")
+if not _registry_exists():
+    st.info("No data yet: no model has been trained (`learnlake pipeline run`).")
+    st.stop()
+with st.spinner("Reading the model registry..."):
+    table = versions()
+if table.empty:
+    st.info("No data yet: no model is registered.")
+    st.stop()
+
+model = st.selectbox("Model", sorted(table["model"].unique()))
+shown = table[table["model"] == model].dropna(axis=1, how="all")
+metrics = [c for c in shown.columns if c.startswith("metric:")]
+st.dataframe(shown, width="stretch", hide_index=True)
+st.download_button("Download CSV", shown.to_csv(index=False), f"{model}-versions.csv", "text/csv")
+if metrics:
+    metric = st.selectbox("Held-out metric", metrics)
+    st.altair_chart(alt.Chart(shown).mark_line(point=True).encode(
+        # Field names with a colon: spelled out, not in Altair's "field:type" shorthand.
+        x=alt.X("version:O", title="Version"),
+        y=alt.Y(field=metric, type="quantitative", title=metric.removeprefix("metric:"), scale=alt.Scale(zero=False)),
+        color=alt.Color("role:N", title=None),
+        tooltip=["version:O", "role:N", alt.Tooltip(field=metric, type="quantitative")]), width="stretch")
+
+st.subheader("Feature freshness")
+freshness = feature_freshness()
+if freshness.empty:
+    st.info("No data yet: the online store has not been materialised here (or it is Redis).")
+else:
+    st.dataframe(freshness, width="stretch", hide_index=True)
+drift_section(table, user.token)
