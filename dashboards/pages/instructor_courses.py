@@ -47,12 +47,14 @@ def cohort_section(report: dict) -> None:
     right.metric("Completed", f"{funnel['completed']:,}")
     rate = funnel["completed"] / funnel["enrolled"] if funnel["enrolled"] else 0
     last.metric("Completion rate", f"{rate:.0%}")
-    st.caption(f"As of the last event in the warehouse: {report['as_of'] or 'no events yet'}")
+    as_of = pd.Timestamp(report["as_of"]).strftime("%Y-%m-%d %H:%M UTC") if report["as_of"] else "no events yet"
+    st.caption(f"As of the last event in the warehouse: {as_of}")
 
     charts = st.columns(3)
     weeks = pd.DataFrame(report["enrollments_by_week"])
     if not weeks.empty:
-        charts[0].altair_chart(_bars(weeks, "week:T", "learners:Q", "Week", "New enrolments"), width="stretch")
+        charts[0].altair_chart(_bars(weeks, "yearmonthdate(week):O", "learners:Q", "Week", "New enrolments"),
+                               width="stretch")
     progress = pd.DataFrame(report["progress_distribution"])
     if not progress.empty:
         charts[1].altair_chart(_bars(progress, "band_start:O", "learners:Q", "Progress (%)", "Learners"),
@@ -95,7 +97,8 @@ def at_risk_section(at_risk: dict) -> None:
     learners["reasons"] = learners["reasons"].map("; ".join)
     shown = learners[["rank", "name", "email", "risk", "rule_flag", "days_since_last_activity", "progress_percent",
                       "reasons"]]
-    st.caption(f"Dropout model version {at_risk['model_version']}, features as of {at_risk['as_of']}. "
+    as_of = pd.Timestamp(at_risk["as_of"]).strftime("%Y-%m-%d %H:%M UTC")
+    st.caption(f"Dropout model version {at_risk['model_version']}, features as of {as_of}. "
                "The rule flag is the at-risk rule (no visit in 7 days, not passed) beside the model.")
     st.dataframe(shown, width="stretch", hide_index=True, column_config={
         "risk": st.column_config.ProgressColumn("Risk", min_value=0.0, max_value=1.0, format="percent"),

@@ -1,41 +1,20 @@
 """The dashboards against a running API on a trained demo: sign-in, role pages for instructors and learners.
 
-The API runs in its own process on loopback (as `learnlake serve` runs it); the app is driven
-with Streamlit's AppTest in this process, and reaches the API over HTTP with the user's token.
+The API runs in its own process on loopback (``served_demo``, tests/dashboards/conftest.py); the
+app is driven with Streamlit's AppTest in this process, and reaches the API over HTTP with the
+user's token.
 """
 
 import pytest
-import sqlalchemy as sa
 from streamlit.testing.v1 import AppTest
 
 from learnlake.settings import get_settings
-from serving.bench_ingest import _free_port, start_api
+from serving.bench_ingest import _free_port
 from serving.core.seed import DEMO_PASSWORD
-from tests.conftest import REPO_ROOT, demo_home
+from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 APP = str(REPO_ROOT / "dashboards" / "app.py")
-
-
-@pytest.fixture(scope="module")
-def served_demo(tmp_path_factory):
-    with demo_home(tmp_path_factory, "dashboards", learners=120, courses=2) as (settings, _):
-        port = _free_port()
-        api = start_api(settings.home, port, env={"LEARNLAKE_WRITER_ID": "dashboards-test"})
-        engine = sa.create_engine(settings.database_url)
-        with engine.connect() as con:
-            instructor = con.execute(sa.text("select id, email from users where role = 'instructor' "
-                                             "and password_hash is not null")).first()
-            learner = con.execute(sa.text("select email from users where role = 'learner' "
-                                          "and password_hash is not null")).scalar()
-            courses = dict(con.execute(sa.text("select id, instructor_id from courses")).all())
-        engine.dispose()
-        try:
-            yield {"url": f"http://127.0.0.1:{port}", "instructor": instructor, "learner": learner,
-                   "courses": courses}
-        finally:
-            api.terminate()
-            api.wait(60)
 
 
 @pytest.fixture
