@@ -304,6 +304,29 @@ def bench_serve(
     console.print(table)
 
 
+@bench_app.command("dashboards")
+def bench_dashboards(
+    home: Annotated[Path | None, typer.Option(help="A trained LearnLake home (default: LEARNLAKE_HOME).")] = None,
+    rounds: Annotated[int, typer.Option(help="Warm loads timed per page.", min=1)] = 3,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Time every dashboard page of every role in headless Chromium, against the API and streamlit on loopback."""
+    import json
+    from dataclasses import asdict
+
+    from dashboards import bench_pages
+
+    home = home or get_settings().home
+    results = bench_pages.run(home, rounds=rounds, progress=lambda m: console.print(m, style="dim"))
+    if as_json:
+        print(json.dumps({"home": str(home), "pages": [asdict(r) for r in results]}))
+        return
+    table = Table("role", "page", "first load s", "median s", "worst s", title="dashboard page loads")
+    for r in results:
+        table.add_row(r.role, r.page, f"{r.cold_s:.2f}", f"{r.median_s:.2f}", f"{r.worst_s:.2f}")
+    console.print(table)
+
+
 @bench_app.command("transform")
 def bench_transform(
     events: Annotated[int, typer.Option(help="Events in the lake before the full build.", min=1000)] = 1_000_000,

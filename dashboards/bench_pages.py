@@ -1,0 +1,140 @@
+"""`learnlake bench dashboards`: how long each dashboard page takes to load, in a real browser.
+
+Starts the API and `streamlit run` on loopback over a trained LearnLake home, signs in as each
+demo account in Debian's headless Chromium (Playwright, no browser download), opens each page
+of the role from the sidebar, then runs it ``rounds`` more times (queries cached for a short
+time, as in use), and reports the median and worst load time per page: from the click
+to the moment Streamlit marks the script finished (timed in the browser). The first load of
+each page (queries not cached yet) is reported beside the warm ones.
+"""
+
+import functools
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import sqlalchemy as sa
+
+from learnlake.settings import Settings
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+PASSWORD = "learnlake-demo"  # the demo accounts' password (serving.core.seed.DEMO_PASSWORD)
+PAGES = {"instructor": ["My courses"], "learner": ["My learning"],
+         "analyst": ["Course activity", "Learning analytics"],
+         "admin": ["Operations", "Models", "Courses", "Course activity", "Learning analytics"]}
+APP = Path(__file__).with_name("app.py")
+
+
+@dataclass(frozen=True)
+class PageTimes:
+    role: str
+    page: str
+    cold_s: float
+    median_s: float
+    worst_s: float
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait(url: str, proc: subprocess.Popen, what: str, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with code {proc.returncode} while starting")
+        try:
+            if httpx.get(url, timeout=2).is_success:
+                return
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    raise RuntimeError(f"{what} did not answer within {timeout_s:g} s")
+
+
+def _accounts(settings: Settings) -> dict[str, str]:
+    engine = sa.create_engine(settings.database_url)
+    with engine.connect() as con:
+        found = dict(con.execute(sa.text("select role, min(email) from users where password_hash is not null "
+                                         "group by role")).all())
+    engine.dispose()
+    return found
+
+
+# Resolves with the milliseconds from now until Streamlit's script has started and finished a run.
+_ARM = """() => { window.__learnlakeRun = new Promise(resolve => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    const start = performance.now();
+    let started = false;
+    const watch = new MutationObserver(() => {
+        const state = app.getAttribute('data-test-script-state');
+        if (state === 'running') started = true;
+        if (started && state === 'notRunning') { watch.disconnect(); resolve(performance.now() - start); }
+    });
+    watch.observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}); }"""
+
+
+def _timed(page, action) -> float:
+    """Seconds from ``action`` to the end of the script run it caused, measured in the browser."""
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=120_000)
+    page.evaluate(_ARM)
+    action()
+    return page.evaluate("() => window.__learnlakeRun") / 1000
+
+
+def run(home: Path, *, rounds: int = 3, progress=print) -> list[PageTimes]:
+    from playwright.sync_api import expect, sync_playwright
+
+    settings = Settings(home=home)
+    accounts = _accounts(settings)
+    api_port, app_port = _free_port(), _free_port()
+    env = {**os.environ, "LEARNLAKE_HOME": str(home), "LEARNLAKE_API_URL": f"http://127.0.0.1:{api_port}",
+           "LEARNLAKE_WRITER_ID": f"bench-dashboards-{os.getpid()}"}
+    api = subprocess.Popen([sys.executable, "-m", "uvicorn", "serving.main:app", "--host", "127.0.0.1", "--port",
+                            str(api_port), "--log-level", "warning"], env=env)
+    app = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
+                            "--server.address", "127.0.0.1", "--server.port", str(app_port),
+                            "--browser.gatherUsageStats", "false"], env=env, stdout=subprocess.DEVNULL)
+    results = []
+    try:
+        _wait(f"http://127.0.0.1:{api_port}/health/live", api, "the API")
+        _wait(f"http://127.0.0.1:{app_port}/_stcore/health", app, "streamlit")
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+            for role, titles in PAGES.items():
+                if role not in accounts:
+                    continue
+                page = browser.new_page(viewport={"width": 1400, "height": 1000})
+                page.goto(f"http://127.0.0.1:{app_port}")
+                page.get_by_role("textbox", name="E-mail").fill(accounts[role])
+                page.get_by_role("textbox", name="Password").fill(PASSWORD)
+                for title in titles:
+                    if title == titles[0]:
+                        cold = _timed(page, page.get_by_role("button", name="Sign in").click)
+                    else:
+                        link = page.locator('[data-testid="stSidebarNav"]').get_by_role("link", name=title)
+                        cold = _timed(page, link.click)
+                    expect(page.get_by_role("heading", name=title)).to_be_visible()
+                    # Warm loads: the page runs again as on any interaction ("r" reruns it).
+                    rerun = functools.partial(page.keyboard.press, "r")
+                    times = [_timed(page, rerun) for _ in range(rounds)]
+                    results.append(PageTimes(role, title, round(cold, 3), round(statistics.median(times), 3),
+                                             round(max(times), 3)))
+                    progress(f"{role} / {title}: first {cold:.2f} s, then median {statistics.median(times):.2f} s")
+                page.close()
+            browser.close()
+    finally:
+        for proc in (app, api):
+            proc.terminate()
+            proc.wait(60)
+    return results
