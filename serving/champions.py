@@ -1,7 +1,8 @@
 """Champion models for serving, reloaded when the ``champion`` alias moves.
 
-The alias is looked up at most every ``LEARNLAKE_CHAMPION_REFRESH_S`` seconds (10 by default), so a newly promoted model is
-served without a restart and the registry is not queried on every request.
+The alias is looked up at most every ``LEARNLAKE_CHAMPION_REFRESH_S`` seconds (10 by default),
+so a newly promoted model is served without a restart and the registry is not queried on
+every request.
 """
 
 import gc

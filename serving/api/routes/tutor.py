@@ -24,6 +24,7 @@ from serving.api.course_access import can_edit, visible_course
 from serving.api.deps import LandingDep, OutboxDep
 from serving.api.responses import SIGNED_IN, documented
 from serving.api.routes.learner_models import ModelsDep
+from serving.api.schemas import Body
 from serving.core.permissions import Permission, Scope, scope_of
 from serving.core.tables import Enrollment, EnrollmentStatus, TutorTurn, User
 from serving.tutor import Tutor
@@ -32,10 +33,10 @@ router = APIRouter(prefix="/api/v1/tutor", tags=["tutor"], responses={**SIGNED_I
 Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
 
 
-class AskBody(BaseModel):
+class AskBody(Body):  # unknown keys and NUL characters refused, as in every core API body
     course_id: str = Field(min_length=1, max_length=36)
     question: Question
-    conversation_id: str | None = Field(None, description="Continue a conversation this user started")
+    conversation_id: str | None = Field(None, max_length=36, description="Continue a conversation this user started")
 
 
 class CitationOut(BaseModel):
