@@ -1,6 +1,7 @@
 """Daily active learners per course, from marts.fct_course_daily_active_learners."""
 
 import altair as alt
+import pandas as pd
 import streamlit as st
 
 from dashboards.warehouse import WarehouseNotPublished, query
@@ -30,7 +31,11 @@ if daily.empty:
 
 courses = sorted(daily["course_id"].unique())
 chosen = st.multiselect("Courses", courses, default=courses)
-shown = daily[daily["course_id"].isin(chosen)]
+first_day, last_day = daily["activity_date"].min(), daily["activity_date"].max()
+days = st.date_input("Days", value=(first_day, last_day), min_value=first_day, max_value=last_day)
+start, end = (days[0], days[-1]) if days else (first_day, last_day)  # a range being picked has one end
+shown = daily[daily["course_id"].isin(chosen) & daily["activity_date"].between(pd.Timestamp(start),
+                                                                                pd.Timestamp(end))]
 
 left, middle, right = st.columns(3)
 left.metric("Courses", f"{shown['course_id'].nunique():,}")

@@ -5,6 +5,8 @@ app is driven with Streamlit's AppTest in this process, and reaches the API over
 user's token.
 """
 
+from datetime import timedelta
+
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -100,7 +102,12 @@ def test_an_analyst_opens_on_course_activity(app):
     at = _sign_in(app, "analyst@learnlake.example")
     assert not at.exception, at.exception
     assert at.title[0].value == "Course activity"
-    assert int(at.metric[2].value.replace(",", "")) > 0
+    events = int(at.metric[2].value.replace(",", ""))
+    assert events > 0
+    first, _ = at.date_input[0].value
+    at.date_input[0].set_value((first, first + timedelta(days=6))).run()
+    assert not at.exception
+    assert int(at.metric[1].value) <= 7 and int(at.metric[2].value.replace(",", "")) < events
 
 
 def test_learning_analytics_show_the_funnel_cohorts_content_and_what_several_learners_typed(served_demo):
