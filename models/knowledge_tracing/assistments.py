@@ -9,7 +9,11 @@ seeded 10 % of the training learners):
 - ``dkt_w50`` and ``dkt_w100_h256``: DKT on windows of 50 answers, and with 256 units;
 - ``attentive_dkt_seed1`` and ``dkt_w100_h256_seed1``: the two strongest again, from another seed;
 - ``recent_ensemble``: the mean of the six windowed networks' probabilities (they err
-  differently: on assist2009 two of them average to test AUC 0.820, four to 0.822, six to 0.823).
+  differently: on assist2009 two of them average to test AUC 0.820, four to 0.822, six to 0.823);
+- ``boosted_history``: gradient boosting over counts of the learner's history before each answer
+  (``boosting.py``): attempts, successes and streak on the skill, recent accuracy, ability;
+- ``hybrid_ensemble``: the six networks' mean and the boosted model averaged, with the weight
+  that scores best on validation learners.
 
 and reports test AUC and accuracy for each; ``best`` names the one with the highest validation
 AUC (the test file plays no part in choosing).
@@ -25,6 +29,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import accuracy_score, roc_auc_score
 
+from models.knowledge_tracing.boosting import fit_boosted
 from models.knowledge_tracing.data import disjoint, read_split, split_files
 from models.knowledge_tracing.training import TrainingConfig, fit
 
@@ -40,6 +45,9 @@ MODELS = {
     "attentive_dkt_seed1": TrainingConfig(network="attentive_dkt", window=100, max_epochs=20, seed=1),
     "dkt_w100_h256_seed1": TrainingConfig(network="dkt", window=100, max_epochs=20, hidden=256, seed=1),
 }
+BOOSTED = "boosted_history"
+HYBRID = "hybrid_ensemble"
+HYBRID_WEIGHTS = tuple(w / 10 for w in range(11))
 ENSEMBLE = ("recent_ensemble", ("dkt_recent", "attentive_dkt", "dkt_w50", "dkt_w100_h256", "attentive_dkt_seed1",
                                 "dkt_w100_h256_seed1"))
 
@@ -48,6 +56,17 @@ def test_scores(probability: np.ndarray, labels: np.ndarray) -> dict[str, float]
     return {"auc": float(roc_auc_score(labels, probability)),
             "acc": float(accuracy_score(labels, probability >= 0.5)),
             "rows": len(labels)}
+
+
+def _hybrid(predictions: dict, on_valid: dict, labels: np.ndarray, valid_labels: np.ndarray, *,
+            networks: str) -> dict:
+    """The networks' mean and the boosted model averaged, the weight chosen on validation learners."""
+    def mix(weight: float, scored: dict) -> np.ndarray:
+        return weight * scored[networks] + (1 - weight) * scored[BOOSTED]
+
+    weight = max(HYBRID_WEIGHTS, key=lambda w: roc_auc_score(valid_labels, mix(w, on_valid)))
+    return {**test_scores(mix(weight, predictions), labels),
+            "validation_auc": float(roc_auc_score(valid_labels, mix(weight, on_valid))), "networks_weight": weight}
 
 
 def evaluate(data_dir: Path, *, seed: int = 0, conservative_groups: bool = False,
@@ -75,11 +94,22 @@ def evaluate(data_dir: Path, *, seed: int = 0, conservative_groups: bool = False
         figures[name] = {**test_scores(predictions[name], labels),
                          "validation_auc": float(roc_auc_score(valid_labels, on_valid[name])),
                          "best_epoch": tracer.best_epoch, "train_s": time.perf_counter() - started}
+    started = time.perf_counter()
+    boosted = fit_boosted(train, n_skills, seed=seed)
+    predictions[BOOSTED], boosted_labels = boosted.predict(test)
+    on_valid[BOOSTED], boosted_valid_labels = boosted.predict(valid)
+    if not (np.array_equal(boosted_labels, labels) and np.array_equal(boosted_valid_labels, valid_labels)):
+        raise AssertionError("the boosted model and the networks scored different rows")
+    figures[BOOSTED] = {**test_scores(predictions[BOOSTED], labels),
+                        "validation_auc": float(roc_auc_score(valid_labels, on_valid[BOOSTED])),
+                        "train_s": time.perf_counter() - started}
     ensemble, members = ENSEMBLE
     if all(m in predictions for m in members):
-        figures[ensemble] = {
-            **test_scores(np.mean([predictions[m] for m in members], axis=0), labels),
-            "validation_auc": float(roc_auc_score(valid_labels, np.mean([on_valid[m] for m in members], axis=0)))}
+        predictions[ensemble] = np.mean([predictions[m] for m in members], axis=0)
+        on_valid[ensemble] = np.mean([on_valid[m] for m in members], axis=0)
+        figures[ensemble] = {**test_scores(predictions[ensemble], labels),
+                             "validation_auc": float(roc_auc_score(valid_labels, on_valid[ensemble]))}
+        figures[HYBRID] = _hybrid(predictions, on_valid, labels, valid_labels, networks=ensemble)
     # The best model is chosen on validation learners, never on the test file.
     best = max(figures, key=lambda name: figures[name]["validation_auc"])
     baseline = next(iter(models))

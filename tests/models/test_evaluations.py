@@ -90,7 +90,8 @@ def test_knowledge_tracing_evaluation_on_a_slice(learnlake_home, tmp_path):
     result = _run("kt", "--data-dir", str(tmp_path))
     assert result["baseline"] == "dkt" and result["test_learners"] == 60
     assert set(result["models"]) == {"dkt", "dkt_recent", "attentive_dkt", "dkt_w50", "dkt_w100_h256",
-                                     "attentive_dkt_seed1", "dkt_w100_h256_seed1", "recent_ensemble"}
+                                     "attentive_dkt_seed1", "dkt_w100_h256_seed1", "recent_ensemble",
+                                     "boosted_history", "hybrid_ensemble"}
     rows = {figures["rows"] for figures in result["models"].values()}
     assert len(rows) == 1, "every model scores the same rows"
     assert all(0.6 < figures["auc"] < 1 for figures in result["models"].values())
