@@ -27,6 +27,7 @@ from serving.api.routes import (
     enrollments,
     events,
     health,
+    learner_activity,
     learner_models,
     recommendations,
     tutor,
@@ -101,6 +102,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(events.router)
     app.include_router(recommendations.router)
     app.include_router(learner_models.router)
+    app.include_router(learner_activity.router)
     app.include_router(tutor.router)
     app.include_router(analytics.router)
     app.include_router(xapi.router)

@@ -1,4 +1,4 @@
-"""An instructor's courses: the cohort report and the learners at risk, from the API.
+"""An instructor's courses: the cohort report, the learners at risk and one learner in depth, from the API.
 
 Everything comes through the API with the instructor's own token: a course that is not theirs
 is refused there (403), whatever the page or its query parameters ask for.
@@ -28,6 +28,21 @@ def _cohort_report(token: str, course_id: str) -> dict:
 @st.cache_data(ttl=CACHE_S, show_spinner=False)
 def _at_risk(token: str, course_id: str) -> dict:
     return get(f"/api/v1/courses/{course_id}/at-risk", token, limit=200)
+
+
+@st.cache_data(ttl=CACHE_S, show_spinner=False)
+def _learner_activity(token: str, course_id: str, user_id: str) -> dict:
+    return get(f"/api/v1/courses/{course_id}/learners/{user_id}/activity", token, events=30)
+
+
+@st.cache_data(ttl=CACHE_S, show_spinner=False)
+def _mastery(token: str, course_id: str, user_id: str) -> dict:
+    return get(f"/api/v1/learners/{user_id}/mastery", token, course_id=course_id)
+
+
+@st.cache_data(ttl=CACHE_S, show_spinner=False)
+def _recommendations(token: str, course_id: str, user_id: str) -> dict:
+    return get(f"/api/v1/learners/{user_id}/recommendations", token, course_id=course_id, k=10)
 
 
 def _bars(frame: pd.DataFrame, x: str, y: str, x_title: str, y_title: str) -> alt.Chart:
@@ -108,6 +123,78 @@ def at_risk_section(at_risk: dict) -> None:
     _download(shown, "at_risk")
 
 
+def _model_answer(load, what: str):
+    """A model's answer, or None after saying why there is none (no model yet: 503)."""
+    try:
+        return load()
+    except ApiError as exc:
+        if exc.status == 503:
+            st.info(f"No {what} yet: {exc.detail}")
+        else:
+            st.error(exc.detail)
+        return None
+
+
+def learner_section(token: str, course_id: str, learners: list[dict]) -> None:
+    """One learner in depth: their timeline, mastery per skill and the recommendations they are given."""
+    st.subheader("One learner")
+    names = {row["user_id"]: f"{row['name']} ({row['email']})" for row in learners}
+    user_id = st.selectbox("Learner", list(names), format_func=names.get, key="drill_down_learner")
+    with st.spinner("Loading the learner's activity..."):
+        activity = _model_answer(lambda: _learner_activity(token, course_id, user_id), "activity")
+    if activity is not None:
+        left, middle, right = st.columns(3)
+        left.metric("Progress", f"{activity['progress_percent']:.0f} %")
+        middle.metric("Active days", f"{len(activity['days']):,}")
+        right.metric("Enrolled", pd.Timestamp(activity["enrolled_at"]).strftime("%Y-%m-%d"))
+        days = pd.DataFrame(activity["days"])
+        if days.empty:
+            st.info("No activity in this course yet.")
+        else:
+            days["wrong_answers"] = days["answers"] - days["right_answers"]
+            answers = days.melt(id_vars=["day"], value_vars=["right_answers", "wrong_answers"], var_name="answer",
+                                value_name="count")
+            answers["answer"] = answers["answer"].map({"right_answers": "right", "wrong_answers": "wrong"})
+            columns = st.columns(2)
+            columns[0].altair_chart(alt.Chart(days).mark_bar().encode(
+                x=alt.X("yearmonthdate(day):T", title="Day"), y=alt.Y("study_minutes:Q", title="Minutes studied"),
+                tooltip=["day:T", "events:Q", alt.Tooltip("study_minutes:Q", format=".0f")]).properties(height=220),
+                width="stretch")
+            columns[1].altair_chart(alt.Chart(answers).mark_bar().encode(
+                x=alt.X("yearmonthdate(day):T", title="Day"), y=alt.Y("count:Q", title="Answers"),
+                color=alt.Color("answer:N", title=None, scale=alt.Scale(domain=["right", "wrong"])),
+                tooltip=["day:T", "answer:N", "count:Q"]).properties(height=220), width="stretch")
+        events = pd.DataFrame(activity["recent_events"])
+        if not events.empty:
+            st.caption("Latest events")
+            st.dataframe(events[["occurred_at", "verb", "object_type", "title", "success", "score"]],
+                         width="stretch", hide_index=True, height=220)
+    mastery_column, recommendations_column = st.columns(2)
+    with mastery_column, st.spinner("Tracing knowledge..."):
+        mastery = _model_answer(lambda: _mastery(token, course_id, user_id), "mastery model")
+        if mastery is not None:
+            skills = pd.DataFrame(mastery["skills"])
+            if skills.empty:
+                st.info("This course's items name no skills.")
+            else:
+                st.altair_chart(alt.Chart(skills).mark_bar().encode(
+                    x=alt.X("mastery:Q", title="Mastery (chance of a right answer next)",
+                            scale=alt.Scale(domain=[0, 1])),
+                    y=alt.Y("skill_id:N", sort="x", title="Skill"),
+                    tooltip=["skill_id", alt.Tooltip("mastery:Q", format=".0%"), "recent_answers"]),
+                    width="stretch")
+    with recommendations_column, st.spinner("Ranking the next items..."):
+        recommended = _model_answer(lambda: _recommendations(token, course_id, user_id), "recommender")
+        if recommended is not None:
+            items = pd.DataFrame(recommended["items"])
+            if items.empty:
+                st.info("Nothing left to recommend in this course.")
+            else:
+                st.caption("What the learner is recommended next" + (" (cold start)" if recommended["cold_start"]
+                                                                      else ""))
+                st.dataframe(items[["rank", "title", "reason"]], width="stretch", hide_index=True)
+
+
 user = current_user()
 st.title("My courses" if user.role != "admin" else "Courses")
 try:
@@ -134,7 +221,10 @@ except ApiError as exc:
 cohort_section(report)
 try:
     with st.spinner("Scoring the learners..."):
-        at_risk_section(_at_risk(user.token, course_id))
+        at_risk = _at_risk(user.token, course_id)
+    at_risk_section(at_risk)
+    if at_risk["learners"]:
+        learner_section(user.token, course_id, at_risk["learners"])
 except ApiError as exc:
     if exc.status == 503:
         st.info(f"No at-risk list yet: {exc.detail}")

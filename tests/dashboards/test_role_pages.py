@@ -49,9 +49,21 @@ def test_the_instructor_sees_their_cohort_report_and_the_at_risk_list(app, serve
     own = {c for c, teacher in served_demo["courses"].items() if teacher == served_demo["instructor"].id}
     assert at.selectbox[0].value in own and len(at.selectbox[0].options) == len(own)
     assert {m.label for m in at.metric} >= {"Enrolled", "Completed", "Completion rate"}
-    at_risk = at.dataframe[-1].value
+    at_risk = next(frame.value for frame in at.dataframe if "rule_flag" in frame.value.columns)
     assert len(at_risk) > 0 and {"risk", "reasons", "rule_flag"} <= set(at_risk.columns)
     assert list(at_risk["risk"]) == sorted(at_risk["risk"], reverse=True)
+
+
+def test_the_instructor_drills_down_into_a_learner(app, served_demo):
+    at = _sign_in(app, served_demo["instructor"].email)
+    assert "One learner" in [h.value for h in at.subheader]
+    # The riskiest learner is shown first.
+    assert len(at.selectbox(key="drill_down_learner").options) > 1
+    assert {"Progress", "Active days", "Enrolled"} <= {m.label for m in at.metric}
+    events = next(frame.value for frame in at.dataframe if "verb" in frame.value.columns)
+    recommended = next(frame.value for frame in at.dataframe if "reason" in frame.value.columns)
+    assert len(events) > 0 and len(recommended) > 0 and recommended["reason"].str.len().min() > 0
+    assert not at.error
 
 
 def test_query_parameters_do_not_open_another_instructors_course(app, served_demo):

@@ -116,6 +116,29 @@ def test_the_at_risk_list_is_ranked_explained_and_beside_the_rule(platform):
     assert _get(platform, "analyst", Role.ANALYST, url).status_code == 403
 
 
+def test_an_instructor_drills_down_into_one_learners_timeline(platform):
+    url = f"/api/v1/courses/{platform['course']}/learners/{platform['learner']}/activity"
+    response = _get(platform, "teacher", Role.INSTRUCTOR, url, events=20)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    learner = platform["client"].app.state.outbox.learner_id(platform["learner"])
+    expected = query(platform["settings"], "select count(*) as days, sum(study_events) as events from "
+                     "intermediate.int_learner_course_days where learner_id = $l and course_id = $c and study_events > 0",
+                     {"l": learner, "c": platform["course"]}).to_dicts()[0]
+    assert len(body["days"]) == expected["days"] > 0 and sum(d["events"] for d in body["days"]) == expected["events"]
+    assert [d["day"] for d in body["days"]] == sorted(d["day"] for d in body["days"])
+    assert all(0 <= d["right_answers"] <= d["answers"] for d in body["days"])
+    times = [e["occurred_at"] for e in body["recent_events"]]
+    assert 0 < len(times) <= 20 and times == sorted(times, reverse=True)
+    assert any(e["title"] for e in body["recent_events"]), "item events carry the item's title"
+    assert _get(platform, "admin", Role.ADMIN, url).status_code == 200
+    assert _get(platform, "other_teacher", Role.INSTRUCTOR, url).status_code == 403
+    assert _get(platform, "learner", Role.LEARNER, url).status_code == 403
+    assert _get(platform, "analyst", Role.ANALYST, url).status_code == 403
+    outsider = f"/api/v1/courses/{platform['course']}/learners/{platform['outsider']}/activity"
+    assert _get(platform, "teacher", Role.INSTRUCTOR, outsider).status_code == 404
+
+
 def test_a_new_champion_is_served_without_a_restart(platform):
     url = f"/api/v1/learners/{platform['learner']}/recommendations"
     before = _get(platform, "learner", Role.LEARNER, url, course_id=platform["course"]).json()["model_version"]
