@@ -9,6 +9,8 @@ one entity and leaves out values older than their view's TTL, as training frames
 
 import json
 import sqlite3
+import threading
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -32,14 +34,22 @@ class OnlineStore(Protocol):
 
     def read(self, view: str, key: str) -> dict | None: ...
 
+    def keys(self, view: str) -> list[str]:
+        """The entity keys the view holds."""
+
 
 class SQLiteOnlineStore:
-    """One table, ``online_features(view, entity_key, document)``; WAL so readers never wait."""
+    """One table, ``online_features(view, entity_key, document)``; WAL so readers never wait.
+
+    Each thread keeps one open connection for reads: opening a file per read cost more than
+    the read itself.
+    """
 
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        with self._connect() as con:
+        self._local = threading.local()
+        with closing(self._connect()) as con, con:
             con.execute("pragma journal_mode=wal")
             con.execute("create table if not exists online_features (view text not null, entity_key text not null, "
                         "document text not null, primary key (view, entity_key))")
@@ -48,17 +58,24 @@ class SQLiteOnlineStore:
         return sqlite3.connect(self.path, timeout=30)
 
     def replace(self, view: str, rows: dict[str, dict]) -> None:
-        with self._connect() as con:  # one transaction: readers (WAL) see the old rows until it commits
+        # One transaction: readers (WAL) see the old rows until it commits.
+        with closing(self._connect()) as con, con:
             con.execute("delete from online_features where view = ?", (view,))
             con.executemany("insert into online_features values (?, ?, ?)",
                             [(view, key, json.dumps(doc, default=str)) for key, doc in rows.items()])
 
     def read(self, view: str, key: str) -> dict | None:
-        with self._connect() as con:
-            found = con.execute("select document from online_features where view = ? and entity_key = ?",
-                                (view, key)).fetchone()
+        con = getattr(self._local, "reader", None)
+        if con is None:
+            # Autocommit: each read sees the latest committed rows, never a transaction held open.
+            con = self._local.reader = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+        found = con.execute("select document from online_features where view = ? and entity_key = ?",
+                            (view, key)).fetchone()
         return json.loads(found[0]) if found else None
 
+    def keys(self, view: str) -> list[str]:
+        with closing(self._connect()) as con:
+            return [key for (key,) in con.execute("select entity_key from online_features where view = ?", (view,))]
 
 
 class RedisOnlineStore:
@@ -84,6 +101,10 @@ class RedisOnlineStore:
     def read(self, view: str, key: str) -> dict | None:
         found = self.client.get(f"{REDIS_PREFIX}:{view}:{key}")
         return json.loads(found) if found else None
+
+    def keys(self, view: str) -> list[str]:
+        prefix = f"{REDIS_PREFIX}:{view}:"
+        return [key.decode()[len(prefix):] for key in self.client.scan_iter(prefix + "*", count=1000)]
 
 
 

@@ -85,12 +85,37 @@ class LearnerModels:
         self._mastery = _LRU(MASTERY_CACHE_SIZE)
 
     def warm_up(self) -> None:
-        """Load every registered champion now, so the first request does not wait for it."""
+        """Load every registered champion now, so the first request does not wait for it, and start
+        tracing the known learners' mastery in the background (``warm_mastery``)."""
         for cache in (self.knowledge_tracing, self.next_items, self.dropout):
             try:
                 cache.get()
             except ModelNotFoundError:
                 pass  # nothing registered yet: the endpoints say so
+        threading.Thread(target=self.warm_mastery, name="warm-mastery", daemon=True).start()
+
+    def warm_mastery(self) -> int:
+        """Trace the mastery of the learners in the online store (up to the cache's size), so that their
+        first request finds it ready; returns how many were traced."""
+        traced = 0
+        try:
+            for learner_id in self.store.keys(learner_recent_answers.name):
+                if traced >= MASTERY_CACHE_SIZE:
+                    break
+                self.mastery(learner_id)
+                traced += 1
+        except ModelNotFoundError:
+            pass  # no knowledge-tracing champion yet
+        return traced
+
+    def mastery_is_ready(self, learner_id: str) -> bool:
+        """Whether ``mastery`` would answer from the cache (no pass of the network)."""
+        try:
+            champion = self.knowledge_tracing.get()
+        except ModelNotFoundError:
+            return True  # nothing to trace
+        doc = self.store.read(learner_recent_answers.name, learner_id) or {}
+        return self._mastery.get((learner_id, champion.version, doc.get("feature_timestamp"))) is not None
 
     def mastery(self, learner_id: str) -> LearnerMastery:
         """Per-skill mastery; ModelNotFoundError until a knowledge-tracing model is registered."""

@@ -53,8 +53,9 @@ def expected_success(mastery: dict[str, float], item: Item) -> float | None:
     known = [mastery[s] for s in item.skills if s in mastery]
     if not known:
         return None
+    # Plain floats, not numpy: a handful of skills per item, scored for every candidate of every request.
     logits = [math.log(max(m, 1e-4) / max(1 - m, 1e-4)) - item.difficulty for m in known]
-    return float(np.mean([1 / (1 + math.exp(-x)) for x in logits]))
+    return sum(1 / (1 + math.exp(-x)) for x in logits) / len(logits)
 
 
 class NextItemRecommender:

@@ -22,8 +22,10 @@ async def get_database(request: Request) -> Database:
 DatabaseDep = Annotated[Database, Depends(get_database)]
 
 
-def current_user(request: Request, database: DatabaseDep,
-                 credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]) -> User:
+# These dependencies are ``async`` and do their short database read inline: as plain ``def``s
+# FastAPI would run each in its thread pool, and those hops cost more than the work (bench serve).
+async def current_user(request: Request, database: DatabaseDep,
+                       credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]) -> User:
     """The signed-in user; the role comes from the database, so a change applies at once."""
     if credentials is None:
         raise _unauthorized("sign in first: send 'Authorization: Bearer <access token>'")
@@ -41,7 +43,7 @@ def current_user(request: Request, database: DatabaseDep,
 def require(permission: Permission) -> Callable[..., User]:
     """A dependency that lets through users whose role holds ``permission``, within their rate limit."""
 
-    def dependency(request: Request, user: Annotated[User, Depends(current_user)]) -> User:
+    async def dependency(request: Request, user: Annotated[User, Depends(current_user)]) -> User:
         if scope_of(user.role, permission) is None:
             raise HTTPException(403, f"the {user.role} role does not have the permission {permission.value!r}")
         endpoint_class = EndpointClass.READ if request.method in ("GET", "HEAD") else EndpointClass.WRITE

@@ -134,6 +134,7 @@ def test_the_online_store_serves_what_a_training_frame_would_see(warehouse, stor
     with duckdb.connect(str(path), read_only=True) as con:
         written = materialize(con, store, as_of=as_of)
         assert set(written) == {v.name for v in VIEWS} and all(n > 0 for n in written.values())
+        assert len(set(store.keys("learner_course_activity"))) == written["learner_course_activity"]
         for learner in LEARNERS[:3]:
             entity = {"learner_id": learner, "course_id": COURSES[1], "skill_id": "skill1"}
             offline = training_frame(con, pl.DataFrame({**{k: [v] for k, v in entity.items()},

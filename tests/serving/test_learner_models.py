@@ -67,6 +67,13 @@ def test_a_learner_sees_their_mastery_weakest_first(platform):
     assert body["model_version"] and sum(s["recent_answers"] for s in body["skills"]) > 0
 
 
+def test_the_known_learners_mastery_is_traced_before_they_ask(platform):
+    models = platform["client"].app.state.learner_models
+    learner = platform["client"].app.state.outbox.learner_id(platform["learner"])
+    assert models.warm_mastery() > 0
+    assert models.mastery_is_ready(learner), "the request finds it in the cache"
+
+
 def test_recommendations_carry_reasons_and_mastery_shapes_them(platform):
     response = _get(platform, "learner", Role.LEARNER, f"/api/v1/learners/{platform['learner']}/recommendations",
                     course_id=platform["course"], k=5)

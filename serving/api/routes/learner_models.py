@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -114,13 +115,20 @@ def learner_mastery(user_id: str, user: LearnerViewer, database: DatabaseDep, mo
 
 
 @router.get("/learners/{user_id}/recommendations")
-def learner_recommendations(user_id: str, user: LearnerViewer, database: DatabaseDep, models: ModelsDep,
-                            outbox: OutboxDep, course_id: str, k: int = Query(10, ge=1, le=100)) -> RecommendationsOut:
+async def learner_recommendations(user_id: str, user: LearnerViewer, database: DatabaseDep, models: ModelsDep,
+                                  outbox: OutboxDep, course_id: str, k: int = Query(10, ge=1, le=100)
+                                  ) -> RecommendationsOut:
     """What the learner should do next in a course, best first, each with a reason they can read."""
+    # The hot path runs inline, not in the thread pool: two short reads and a ranking cost less than
+    # the hop (bench serve). Only a pass of the knowledge-tracing network goes to a thread.
     with database.read() as session:
         course = visible_course(session, user, course_id)
         require_learner_view(session, user, user_id, course)
-    found = models.recommendations(outbox.learner_id(user_id), course_id, k)
+    learner_id = outbox.learner_id(user_id)
+    if models.mastery_is_ready(learner_id):
+        found = models.recommendations(learner_id, course_id, k)
+    else:
+        found = await run_in_threadpool(models.recommendations, learner_id, course_id, k)
     items = [RecommendationOut(item_id=i.item_id, title=i.title, score=round(i.score, 6), rank=rank, reason=i.reason)
              for rank, i in enumerate(found.items, start=1)]
     if not items:

@@ -129,3 +129,13 @@ def test_admins_list_and_search_users(api):
     assert api.client.patch(f"/api/v1/users/{admin.id}", json={"role": "learner"},
                             headers=admin.headers).status_code == 409
     assert api.client.get("/api/v1/users/nobody", headers=admin.headers).status_code == 404
+
+
+def test_a_nul_character_in_the_url_is_refused_at_the_door(api):
+    learner = api.user()
+    for url in ("/api/v1/courses/abc%00def", "/api/v1/courses?instructor_id=x%00"):
+        response = api.client.get(url, headers=learner.headers)
+        assert response.status_code == 422 and "NUL" in response.text
+    xapi = api.client.get("/xapi/statements?statementId=%00")
+    assert xapi.status_code == 400 and "NUL" in xapi.text
+    assert xapi.headers["X-Experience-API-Version"].startswith("1.0")
