@@ -88,6 +88,16 @@ class TutorIndex:
                   for payload in self._points(True, course_id)]
         return sorted(chunks, key=lambda c: (c.document_id, int(c.chunk_id.rsplit("#", 1)[1])))
 
+    def course_vectors(self, course_id: str) -> dict[str, np.ndarray]:
+        """Every indexed chunk's vector for a course, by chunk id."""
+        vectors, offset = {}, None
+        while True:
+            points, offset = self.client.scroll(self.collection, scroll_filter=_course(course_id), limit=1000,
+                                                offset=offset, with_payload=["chunk_id"], with_vectors=True)
+            vectors.update({p.payload["chunk_id"]: np.asarray(p.vector, dtype=np.float32) for p in points})
+            if offset is None:
+                return vectors
+
     def sync_course(self, course_id: str, chunks: list[Chunk]) -> SyncReport:
         """Make the course's indexed chunks exactly ``chunks``, embedding only what is new or changed."""
         if any(c.course_id != course_id for c in chunks):

@@ -1,13 +1,23 @@
-"""Hybrid retrieval of course passages: dense (MiniLM in Qdrant) and BM25, fused by rank.
+"""Hybrid retrieval of course passages: dense (MiniLM in Qdrant) and BM25, fused by document.
 
 Dense similarity finds passages that say the same thing in other words; BM25 finds the exact
 terms a learner types (``print``, ``elif``, an error message) that a small embedding model
-blurs. Reciprocal rank fusion (Cormack et al., 2009, k = 60) adds 1 / (k + rank) from each
-list: it needs no score calibration and no weights tuned to a question set. Every search is
-restricted to one course.
+blurs. A question is usually about one section, and a section's evidence is spread over its
+passages, so hybrid search ranks documents (sections, lessons) first, from three views:
+
+- dense: the sum of the document's two passages nearest the query;
+- dense centroid: the query against the mean of the document's passage vectors;
+- BM25 over the document's whole text (over passages, a section's words are split apart:
+  on the OpenStax book whole-section BM25 finds the gold section in its top 5 for 0.68 of
+  the questions, passage BM25 for 0.59);
+
+fused by reciprocal rank (Cormack et al., 2009). Passages then come document by document:
+each document's best passage first, then the second best of each, and so on, so the first
+few passages cite several close sections. Every search is restricted to one course.
 """
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass
 from typing import Literal
 
@@ -21,8 +31,11 @@ from models.tutor.index import TutorIndex
 
 Mode = Literal["dense", "bm25", "hybrid"]
 MODES: tuple[Mode, ...] = ("dense", "bm25", "hybrid")
-RRF_K = 60
-CANDIDATES = 50  # from each retriever, before fusion
+# A few lists of about a hundred documents: a small k lets their top ranks count. On the OpenStax
+# book any k from 1 to 60 gives hybrid recall@5 between 0.81 and 0.82; 10 is not tuned further.
+RRF_K = 10
+CANDIDATES = 100  # nearest passages from the dense search
+DENSE_PASSAGES_PER_DOCUMENT = 2
 STOPWORDS = frozenset(STOPWORDS_EN)
 
 
@@ -39,60 +52,125 @@ class Passage:
     similarity: float | None = None  # cosine to the query, when the dense search found it: how relevant it is
 
 
-class _CourseBM25:
-    """BM25 over one course's chunks, rebuilt when the course's chunks change."""
+class _CourseText:
+    """One course's passages and what search needs of them, built when the course's passages change:
+    BM25 over passages and over whole documents, and each document's centroid vector."""
 
-    def __init__(self, chunks: list[Chunk]):
+    def __init__(self, chunks: list[Chunk], vectors: dict[str, np.ndarray]):
         self.chunks = chunks
         self.by_id = {c.chunk_id: c for c in chunks}
-        self.model = bm25s.BM25()
-        if chunks:  # a course with nothing indexed yet has nothing to score
-            self.model.index([tokens(c.indexed_text) or ["_"] for c in chunks], show_progress=False)
+        by_document: dict[str, list[Chunk]] = defaultdict(list)
+        for chunk in chunks:
+            by_document[chunk.document_id].append(chunk)
+        self.documents = list(by_document)
+        self.passages = BM25Index([tokens(c.indexed_text) for c in chunks])
+        self.whole_documents = BM25Index([tokens(" ".join([parts[0].title, *(c.text for c in parts)]))
+                                          for parts in by_document.values()])
+        centroids = []
+        for parts in by_document.values():
+            found = [vectors[c.chunk_id] for c in parts if c.chunk_id in vectors]
+            mean = np.mean(found, axis=0) if found else np.zeros(384, dtype=np.float32)
+            centroids.append(mean / (np.linalg.norm(mean) or 1.0))
+        self.centroids = np.array(centroids, dtype=np.float32) if centroids else np.zeros((0, 384), np.float32)
 
-    def search(self, query: str, limit: int) -> list[tuple[str, float]]:
-        words = tokens(query)
-        if not words or not self.chunks:
-            return []
-        scores = self.model.get_scores(words)
-        best = np.argsort(-scores)[:limit]
-        return [(self.chunks[i].chunk_id, float(scores[i])) for i in best if scores[i] > 0]
+
+class BM25Index:
+    """BM25 over token lists; scores every entry for a query (zero when it shares no word)."""
+
+    def __init__(self, texts: list[list[str]]):
+        self.size = len(texts)
+        self.model = bm25s.BM25()
+        if texts:  # nothing indexed yet: nothing to score
+            self.model.index([words or ["_"] for words in texts], show_progress=False)
+
+    def scores(self, words: list[str]) -> np.ndarray:
+        if not words or not self.size:
+            return np.zeros(self.size)
+        return np.asarray(self.model.get_scores(words), dtype=np.float64)
+
+
+def _fuse(rankings: list[list[str]]) -> list[tuple[str, float]]:
+    """Reciprocal rank fusion: (key, score), best first."""
+    fused: dict[str, float] = defaultdict(float)
+    for ranking in rankings:
+        for rank, key in enumerate(ranking):
+            fused[key] += 1.0 / (RRF_K + rank + 1)
+    return sorted(fused.items(), key=lambda item: -item[1])
+
+
+def _by_document(ordered_documents: list[str], chunks_of: dict[str, list[str]]) -> list[str]:
+    """Chunk ids round-robin over the documents in order: every document's best, then second best..."""
+    out, depth = [], 0
+    while True:
+        layer = [chunks_of[d][depth] for d in ordered_documents if depth < len(chunks_of.get(d, []))]
+        if not layer:
+            return out
+        out += layer
+        depth += 1
 
 
 class Retriever:
     def __init__(self, index: TutorIndex):
         self.index = index
-        self._bm25: dict[str, _CourseBM25] = {}
+        self._courses: dict[str, _CourseText] = {}
 
     def refresh(self, course_id: str) -> None:
-        """Forget the course's BM25 model (call after re-indexing the course)."""
-        self._bm25.pop(course_id, None)
+        """Forget what was built from the course's passages (call after re-indexing the course)."""
+        self._courses.pop(course_id, None)
 
-    def _course_bm25(self, course_id: str) -> _CourseBM25:
-        if course_id not in self._bm25:
-            self._bm25[course_id] = _CourseBM25(self.index.course_chunks(course_id))
-        return self._bm25[course_id]
+    def _course(self, course_id: str) -> _CourseText:
+        if course_id not in self._courses:
+            self._courses[course_id] = _CourseText(self.index.course_chunks(course_id),
+                                                   self.index.course_vectors(course_id))
+        return self._courses[course_id]
 
     def search(self, course_id: str, query: str, *, k: int = 5, mode: Mode = "hybrid") -> list[Passage]:
         """The ``k`` best passages of one course for a query."""
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
-        bm25 = self._course_bm25(course_id)
-        ranked: list[list[tuple[str, float]]] = []
+        course = self._course(course_id)
+        if not course.chunks:
+            return []
         similarity: dict[str, float] = {}
+        vector = None
         if mode in ("dense", "hybrid"):
-            ranked.append(self.index.dense_search(course_id, embed([query])[0], CANDIDATES))
-            similarity = dict(ranked[-1])
-        if mode in ("bm25", "hybrid"):
-            ranked.append(bm25.search(query, CANDIDATES))
-        if mode == "hybrid":
-            fused: dict[str, float] = {}
-            for hits in ranked:
-                for rank, (chunk_id, _) in enumerate(hits):
-                    fused[chunk_id] = fused.get(chunk_id, 0.0) + 1.0 / (RRF_K + rank + 1)
-            best = sorted(fused.items(), key=lambda item: -item[1])
+            vector = embed([query])[0]
+            similarity = {cid: s for cid, s in self.index.dense_search(course_id, vector, CANDIDATES)
+                          if cid in course.by_id}
+        if mode == "dense":
+            best = sorted(similarity.items(), key=lambda item: -item[1])
+            return self._passages(course, best, similarity, k)
+        words = tokens(query)
+        passage_scores = dict(zip((c.chunk_id for c in course.chunks), course.passages.scores(words), strict=True))
+        document_scores = course.whole_documents.scores(words)
+        by_bm25 = [course.documents[i] for i in np.argsort(-document_scores, kind="stable") if document_scores[i] > 0]
+        if mode == "bm25":
+            documents = [(d, float(document_scores[course.documents.index(d)])) for d in by_bm25]
         else:
-            best = ranked[0]
-        by_id = bm25.by_id
-        passages = [Passage(by_id[chunk_id], score, rank, similarity.get(chunk_id)) for rank, (chunk_id, score) in
-                    enumerate((cid, s) for cid, s in best if cid in by_id)]
-        return passages[:k]
+            documents = _fuse([self._dense_documents(course, similarity), by_bm25,
+                               [course.documents[i] for i in np.argsort(-(course.centroids @ vector), kind="stable")]])
+        # Within a document: the nearest passages first, then those BM25 finds.
+        chunks_of: dict[str, list[str]] = defaultdict(list)
+        for chunk_id in sorted(course.by_id, key=lambda c: (-similarity.get(c, -1.0), -passage_scores[c])):
+            if chunk_id in similarity or passage_scores[chunk_id] > 0:
+                chunks_of[course.by_id[chunk_id].document_id].append(chunk_id)
+        score_of = dict(documents)
+        ordered = _by_document([d for d, _ in documents], chunks_of)
+        best = [(cid, score_of[course.by_id[cid].document_id]) for cid in ordered]
+        return self._passages(course, best, similarity, k)
+
+    @staticmethod
+    def _dense_documents(course: _CourseText, similarity: dict[str, float]) -> list[str]:
+        """Documents by the sum of their passages nearest the query."""
+        nearest: dict[str, list[float]] = defaultdict(list)
+        for chunk_id, score in sorted(similarity.items(), key=lambda item: -item[1]):
+            document = course.by_id[chunk_id].document_id
+            if len(nearest[document]) < DENSE_PASSAGES_PER_DOCUMENT:
+                nearest[document].append(score)
+        return sorted(nearest, key=lambda d: -sum(nearest[d]))
+
+    @staticmethod
+    def _passages(course: _CourseText, best: list[tuple[str, float]], similarity: dict[str, float],
+                  k: int) -> list[Passage]:
+        return [Passage(course.by_id[chunk_id], score, rank, similarity.get(chunk_id))
+                for rank, (chunk_id, score) in enumerate(best[:k])]

@@ -99,6 +99,8 @@ def test_every_mode_finds_the_passage_and_stays_in_its_course(index):
         assert best[0].chunk.heading == "Loops > While loops", mode
         assert all(p.chunk.course_id == "python" for p in best)
         assert [p.rank for p in best] == list(range(len(best)))
+        if mode == "hybrid":  # ranked by section: the first passages cite different sections
+            assert len({p.chunk.document_id for p in best}) == len(best) == 3
     # An exact keyword (BM25's strength) with little else to go on.
     assert retriever.search("python", "elif", k=1, mode="bm25")[0].chunk.heading == "Variables > Naming rules"
     assert retriever.search("python", "the of and", k=3, mode="bm25") == []  # stop words only: nothing to match
