@@ -10,7 +10,7 @@ from learnlake.settings import get_settings
 
 
 class WarehouseNotPublished(LearnLakeError):
-    """The pipeline has not published a warehouse yet."""
+    """The pipeline has not published a warehouse yet (or one this version can read)."""
 
 
 def published_path() -> Path:
@@ -23,4 +23,8 @@ def query(sql: str, params: list | None = None) -> pd.DataFrame:
     if not path.exists():
         raise WarehouseNotPublished(f"no published warehouse at {path} yet; run `learnlake pipeline run`")
     with duckdb.connect(str(path), read_only=True) as con:
-        return con.execute(sql, params or []).df()
+        try:
+            return con.execute(sql, params or []).df()
+        except duckdb.CatalogException as exc:  # published by an older version, before a mart existed
+            raise WarehouseNotPublished(f"the published warehouse lacks a table this page needs ({exc}); "
+                                        "run `learnlake pipeline run`") from exc

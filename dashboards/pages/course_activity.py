@@ -1,4 +1,5 @@
-"""Daily active learners per course, from marts.fct_course_daily_active_learners."""
+"""Daily active learners per course, and what they did by content type, from the engagement marts
+(``fct_course_daily_active_learners``, ``fct_course_daily_content_activity``)."""
 
 import altair as alt
 import pandas as pd
@@ -12,6 +13,14 @@ def load_daily_activity():
     return query(
         "select course_id, activity_date, active_learners, events "
         "from marts.fct_course_daily_active_learners order by activity_date, course_id"
+    )
+
+
+@st.cache_data(ttl=60, show_spinner=False)
+def load_content_activity():
+    return query(
+        "select course_id, activity_date, content_type, events, active_learners "
+        "from marts.fct_course_daily_content_activity order by activity_date, course_id, content_type"
     )
 
 
@@ -56,3 +65,27 @@ chart = (
 st.altair_chart(chart, width="stretch")
 st.dataframe(shown, width="stretch", hide_index=True)
 st.download_button("Download CSV", shown.to_csv(index=False), "course_daily_active_learners.csv", "text/csv")
+
+st.subheader("Events by content type")
+try:
+    with st.spinner("Loading activity by content type..."):
+        by_type = load_content_activity()
+except WarehouseNotPublished as exc:  # a warehouse published before this mart existed
+    by_type = None
+    st.info(f"No data yet: {exc}")
+if by_type is not None and by_type.empty:
+    st.info("No data yet: the warehouse has no activity by content type.")
+elif by_type is not None:
+    by_type = by_type[by_type["course_id"].isin(chosen) & by_type["activity_date"].between(pd.Timestamp(start),
+                                                                                           pd.Timestamp(end))]
+    # Weeks, not days: a content type's daily counts are too sparse to read as a line.
+    weekly = (by_type.assign(week=by_type["activity_date"].dt.to_period("W").dt.start_time)
+              .groupby(["week", "content_type"], as_index=False)["events"].sum())
+    st.altair_chart(alt.Chart(weekly).mark_area().encode(
+        x=alt.X("week:T", title="Week"), y=alt.Y("events:Q", title="Events", stack=True),
+        color=alt.Color("content_type:N", title="Content type"),
+        tooltip=["week:T", "content_type", alt.Tooltip("events:Q", format=",")]).properties(height=300),
+        width="stretch")
+    st.dataframe(weekly, width="stretch", hide_index=True)
+    st.download_button("Download CSV", weekly.to_csv(index=False), "weekly_events_by_content_type.csv", "text/csv",
+                       key="by_type")

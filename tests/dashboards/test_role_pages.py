@@ -116,10 +116,16 @@ def test_an_analyst_opens_on_course_activity(app):
     assert at.title[0].value == "Course activity"
     events = int(at.metric[2].value.replace(",", ""))
     assert events > 0
+    by_type = next(d.value for d in at.dataframe if "content_type" in d.value.columns)
+    assert {"video", "quiz", "question"} <= set(by_type["content_type"])
+    assert by_type["events"].sum() < events, "enrolments are not activity by content type"
     first, _ = at.date_input[0].value
     at.date_input[0].set_value((first, first + timedelta(days=6))).run()
     assert not at.exception
     assert int(at.metric[1].value) <= 7 and int(at.metric[2].value.replace(",", "")) < events
+    one_week = next(d.value for d in at.dataframe if "content_type" in d.value.columns)
+    assert one_week["events"].sum() < by_type["events"].sum(), "the date range filters it too"
+    assert len(at.get("download_button")) == len(at.dataframe), "every table can be downloaded"
 
 
 def test_learning_analytics_show_the_funnel_cohorts_content_and_what_several_learners_typed(served_demo):
