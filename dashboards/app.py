@@ -11,6 +11,7 @@ PAGES = {
     "instructor": [("pages/instructor_courses.py", "My courses", ":material/school:")],
     "analyst": [("pages/course_activity.py", "Course activity", ":material/monitoring:"),
                 ("pages/learning_analytics.py", "Learning analytics", ":material/insights:")],
+    "ml_engineer": [("pages/models.py", "Models", ":material/model_training:")],
     "admin": [("pages/operations.py", "Operations", ":material/monitor_heart:"),
               ("pages/models.py", "Models", ":material/model_training:"),
               ("pages/instructor_courses.py", "Courses", ":material/school:"),

@@ -27,7 +27,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 PASSWORD = "learnlake-demo"  # the demo accounts' password (serving.core.seed.DEMO_PASSWORD)
 PAGES = {"instructor": ["My courses"], "learner": ["My learning"],
-         "analyst": ["Course activity", "Learning analytics"],
+         "analyst": ["Course activity", "Learning analytics"], "ml_engineer": ["Models"],
          "admin": ["Operations", "Models", "Courses", "Course activity", "Learning analytics"]}
 APP = Path(__file__).with_name("app.py")
 

@@ -158,15 +158,29 @@ class LearnerModels:
         model = champion.model.model  # the DropoutModel inside the served form
         if not learner_ids:
             return champion.version, []
-        rows = [online_features(self.store, dropout_risk_v1, {"learner_id": learner, "course_id": course_id},
-                                now=as_of) for learner in learner_ids]
-        features = np.array([[_number(row.get(name)) for name in model.feature_names] for row in rows])
+        rows, features = self._dropout_features(model, [(learner, course_id) for learner in learner_ids], as_of)
         risk = model.predict_proba(features)
         reasons = model.reasons(features)
         found = [LearnerRisk(learner, float(p), [_reason(r) for r in why],
                              row.get("learner_course_activity__age_days"))
                  for learner, p, why, row in zip(learner_ids, risk, reasons, rows, strict=True)]
         return champion.version, sorted(found, key=lambda r: -r.risk)
+
+
+    def risk_scores(self, enrolments: list[tuple[str, str]], *, as_of: datetime) -> tuple[str, np.ndarray]:
+        """(model version, the dropout risk of each (learner, course)), without reasons: for monitoring."""
+        champion = self.dropout.get()
+        model = champion.model.model
+        if not enrolments:
+            return champion.version, np.zeros(0)
+        _, features = self._dropout_features(model, enrolments, as_of)
+        return champion.version, model.predict_proba(features)
+
+    def _dropout_features(self, model, enrolments: list[tuple[str, str]], as_of: datetime
+                          ) -> tuple[list[dict], np.ndarray]:
+        rows = [online_features(self.store, dropout_risk_v1, {"learner_id": learner, "course_id": course},
+                                now=as_of) for learner, course in enrolments]
+        return rows, np.array([[_number(row.get(name)) for name in model.feature_names] for row in rows])
 
 
 def _reason(reason) -> str:

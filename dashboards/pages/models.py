@@ -1,8 +1,9 @@
 """ML engineers: registered models with their champion and challengers, held-out metrics across
 versions, the lake versions each run read, feature freshness, and drift of the live dropout scores.
 
-The registry is read with MLflow's client; live scores come from the API (the at-risk lists,
-with the signed-in admin's token); freshness from the online store's SQLite file.
+The registry is read with MLflow's client; live scores come from the API (every active
+enrolment's risk, no one named, with the signed-in ML engineer's or admin's token); freshness
+from the online store's SQLite file.
 """
 
 import json
@@ -83,16 +84,13 @@ def score_reference(run_id: str) -> dict | None:
 
 @st.cache_data(ttl=CACHE_S, show_spinner=False)
 def live_scores(token: str) -> list[float]:
-    """Today's dropout risks of every active learner of every course, as the API serves them."""
-    scores = []
-    for course in get("/api/v1/courses", token, limit=100)["items"]:
-        try:
-            scores += [row["risk"] for row in get(f"/api/v1/courses/{course['id']}/at-risk", token,
-                                                   limit=1000)["learners"]]
-        except ApiError as exc:
-            if exc.status != 503:
-                raise
-    return scores
+    """Today's dropout risks of every active enrolment, as the API serves them (no one named)."""
+    try:
+        return get("/api/v1/models/dropout/live-scores", token)["scores"]
+    except ApiError as exc:
+        if exc.status == 503:  # no model, or no warehouse yet
+            return []
+        raise
 
 
 def psi(reference: list[float], current: list[float]) -> float:

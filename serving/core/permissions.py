@@ -3,7 +3,8 @@
 Each route of the core API requires exactly one permission (``serving.api.auth.require``).
 A role holds a permission on ``ANY`` resource, on its ``OWN`` resources only (courses it
 teaches, its own account and enrollments), or not at all. Analysts hold aggregates only:
-no permission of theirs returns a name, an e-mail or one learner's records.
+no permission of theirs returns a name, an e-mail or one learner's records; nor does any of ML
+engineers, who watch the models through aggregates and score distributions.
 """
 
 from enum import StrEnum
@@ -25,6 +26,7 @@ class Permission(StrEnum):
     VIEW_LEARNER_MODELS = "learners:models"  # a learner's mastery and recommendations: their own, or a taught course's
     ASK_TUTOR = "tutor:ask"  # in courses one studies or teaches
     VIEW_PLATFORM_STATS = "platform:stats"  # platform-wide aggregates, no one's identity
+    MONITOR_MODELS = "models:monitor"  # the live models' score distributions, no one's identity
 
 
 class Scope(StrEnum):
@@ -47,7 +49,8 @@ MATRIX: dict[Permission, dict[Role, Scope]] = {
     Permission.VIEW_COURSE_STATS: {Role.ANALYST: Scope.ANY, Role.INSTRUCTOR: Scope.OWN, Role.ADMIN: Scope.ANY},
     Permission.VIEW_LEARNER_MODELS: {Role.LEARNER: Scope.OWN, Role.INSTRUCTOR: Scope.OWN, Role.ADMIN: Scope.ANY},
     Permission.ASK_TUTOR: {Role.LEARNER: Scope.OWN, Role.INSTRUCTOR: Scope.OWN, Role.ADMIN: Scope.ANY},
-    Permission.VIEW_PLATFORM_STATS: {Role.ANALYST: Scope.ANY, Role.ADMIN: Scope.ANY},
+    Permission.VIEW_PLATFORM_STATS: {Role.ANALYST: Scope.ANY, Role.ML_ENGINEER: Scope.ANY, Role.ADMIN: Scope.ANY},
+    Permission.MONITOR_MODELS: {Role.ML_ENGINEER: Scope.ANY, Role.ADMIN: Scope.ANY},
 }
 
 

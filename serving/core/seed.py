@@ -67,7 +67,8 @@ def seed_from_simulation(database: Database, outbox: Outbox, sim: Simulation) ->
                           entity_id=user["user_id"], occurred_at=user["created_at"], flush=False, role=user["role"])
         start = datetime.combine(sim.config.start, datetime.min.time(), UTC)
         for email, name, role in (("admin@learnlake.example", "Ada Admin", Role.ADMIN),
-                                  ("analyst@learnlake.example", "Alan Analyst", Role.ANALYST)):
+                                  ("analyst@learnlake.example", "Alan Analyst", Role.ANALYST),
+                                  ("ml@learnlake.example", "Grace Engineer", Role.ML_ENGINEER)):
             if session.scalar(select(User.id).where(User.email == email)) is not None:
                 continue  # made by hand, or by an earlier seeding: keep that one
             user = User(email=email, name=name, role=role, password_hash=demo_hash, created_at=start, updated_at=start)

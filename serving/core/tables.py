@@ -30,6 +30,7 @@ class Role(StrEnum):
     LEARNER = "learner"
     INSTRUCTOR = "instructor"
     ANALYST = "analyst"
+    ML_ENGINEER = "ml_engineer"
     ADMIN = "admin"
 
 

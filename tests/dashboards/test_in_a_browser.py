@@ -27,6 +27,7 @@ PAGES = {  # as dashboards/app.py lists them for each role
     "instructor": ["My courses"],
     "learner": ["My learning"],
     "analyst": ["Course activity", "Learning analytics"],
+    "ml_engineer": ["Models"],
     "admin": ["Operations", "Models", "Courses", "Course activity", "Learning analytics"],
 }
 
@@ -86,7 +87,8 @@ def _sign_in(page: Page, url: str, email: str) -> None:
 @pytest.mark.parametrize("role", list(PAGES))
 def test_each_page_of_each_role_renders_in_chromium(browser, dashboard, served_demo, role, tmp_path):
     email = {"instructor": served_demo["instructor"].email, "learner": served_demo["learner"],
-             "analyst": "analyst@learnlake.example", "admin": "admin@learnlake.example"}[role]
+             "analyst": "analyst@learnlake.example", "ml_engineer": "ml@learnlake.example",
+             "admin": "admin@learnlake.example"}[role]
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     _sign_in(page, dashboard, email)
     for title in PAGES[role]:

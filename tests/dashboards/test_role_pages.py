@@ -139,9 +139,8 @@ def test_learning_analytics_show_the_funnel_cohorts_content_and_what_several_lea
     assert len(at.get("download_button")) == len(at.dataframe), "every table can be downloaded"
 
 
-def test_models_show_champion_and_challengers_freshness_and_drift(app):
-    at = _sign_in(app, "admin@learnlake.example")
-    at.switch_page("pages/models.py").run()
+def test_an_ml_engineer_sees_champion_and_challengers_freshness_and_drift(app):
+    at = _sign_in(app, "ml@learnlake.example")
     assert not at.exception, at.exception
     assert at.title[0].value == "Models"
     versions = at.dataframe[0].value

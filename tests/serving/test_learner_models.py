@@ -17,7 +17,7 @@ from learnlake.cli import app as cli
 from models import names
 from models.tracking import CHAMPION
 from serving.core.security import issue_access_token
-from serving.core.tables import Role, User
+from serving.core.tables import Enrollment, EnrollmentStatus, Role, User
 from serving.main import create_app
 from serving.warehouse import query
 from tests.conftest import demo_home
@@ -144,6 +144,24 @@ def test_an_instructor_drills_down_into_one_learners_timeline(platform):
     assert _get(platform, "analyst", Role.ANALYST, url).status_code == 403
     outsider = f"/api/v1/courses/{platform['course']}/learners/{platform['outsider']}/activity"
     assert _get(platform, "teacher", Role.INSTRUCTOR, outsider).status_code == 404
+
+
+def test_ml_engineers_see_the_live_score_distribution_and_no_one_in_it(platform):
+    with platform["client"].app.state.database.read() as session:
+        engineer = session.scalar(sa.select(User.id).where(User.role == Role.ML_ENGINEER))
+        active = session.scalar(sa.select(sa.func.count()).select_from(Enrollment).where(
+            Enrollment.status == EnrollmentStatus.ACTIVE))
+    platform["engineer"] = engineer
+    response = _get(platform, "engineer", Role.ML_ENGINEER, "/api/v1/models/dropout/live-scores")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert len(body["scores"]) == active > 0 and body["scores"] == sorted(body["scores"])
+    assert all(0 <= s <= 1 for s in body["scores"]) and set(body) == {"model_version", "as_of", "scores"}
+    assert _get(platform, "admin", Role.ADMIN, "/api/v1/models/dropout/live-scores").status_code == 200
+    for who, role in (("analyst", Role.ANALYST), ("teacher", Role.INSTRUCTOR), ("learner", Role.LEARNER)):
+        assert _get(platform, who, role, "/api/v1/models/dropout/live-scores").status_code == 403
+    assert _get(platform, "engineer", Role.ML_ENGINEER, f"/api/v1/courses/{platform['course']}/at-risk"
+                ).status_code == 403, "names and e-mails stay with the course's instructor"
 
 
 def test_a_new_champion_is_served_without_a_restart(platform):

@@ -152,6 +152,27 @@ def _in_course_order(session: Session, course: Course, user_id: str, k: int) -> 
             for rank, (item_id, title) in enumerate(ahead, start=1)]
 
 
+class LiveScoresOut(BaseModel):
+    model_version: str
+    as_of: datetime  # the moment features are taken at: the warehouse's last event
+    scores: list[float]  # the dropout risk of every active enrolment, lowest first: no one is named
+
+
+@router.get("/models/dropout/live-scores")
+def dropout_live_scores(_: Annotated[User, Depends(require(Permission.MONITOR_MODELS))], database: DatabaseDep,
+                        models: ModelsDep, outbox: OutboxDep, settings: SettingsDep) -> LiveScoresOut:
+    """Today's dropout risks of every active enrolment, for drift monitoring against the training scores."""
+    models.dropout.get()  # no model, no scores: a 503 before anything is read
+    with database.read() as session:
+        enrolled = session.execute(select(Enrollment.user_id, Enrollment.course_id).where(
+            Enrollment.status == EnrollmentStatus.ACTIVE)).all()
+    as_of = query(settings, "select max(as_of_at) as as_of from marts.fct_enrollments")["as_of"][0] \
+        or datetime.now(UTC)
+    version, scores = models.risk_scores([(outbox.learner_id(user_id), course_id) for user_id, course_id in enrolled],
+                                         as_of=as_of)
+    return LiveScoresOut(model_version=version, as_of=as_of, scores=sorted(round(float(s), 4) for s in scores))
+
+
 @router.get("/courses/{course_id}/at-risk")
 def course_at_risk(course_id: str, user: Annotated[User, Depends(require(Permission.VIEW_COURSE_LEARNERS))],
                    database: DatabaseDep, models: ModelsDep, outbox: OutboxDep, settings: SettingsDep,

@@ -30,7 +30,8 @@ SELF_PERMISSIONS = {Permission.READ_SELF, Permission.UPDATE_SELF, Permission.STU
 # walks them again on a trained demo.
 NEEDS_MODELS_OR_WAREHOUSE = {"/api/v1/learners/{user_id}/mastery", "/api/v1/learners/{user_id}/recommendations",
                              "/api/v1/courses/{course_id}/at-risk", "/api/v1/analytics/courses/{course_id}/cohort-report",
-                             "/api/v1/analytics/platform", "/api/v1/courses/{course_id}/learners/{user_id}/activity"}
+                             "/api/v1/analytics/platform", "/api/v1/courses/{course_id}/learners/{user_id}/activity",
+                             "/api/v1/models/dropout/live-scores"}
 
 
 def _permission_of(route: APIRoute) -> Permission | None:

@@ -23,7 +23,8 @@ def test_seeding_is_idempotent_and_refuses_a_different_simulation(database_url):
     try:
         sim = simulate(SimulationConfig(learners=15, courses=2, days=14))
         counts = seed_from_simulation(database, outbox, sim)
-        assert counts.users == sim.users.height + 2 and counts.enrollments == sim.enrollments.height
+        # the simulated users, and the admin, analyst and ML engineer demo accounts
+        assert counts.users == sim.users.height + 3 and counts.enrollments == sim.enrollments.height
         assert _count(database, Enrollment) == sim.enrollments.height
         events = _count(database, OutboxEvent)
         # every seeded change has its domain event, as if it had happened through the API
