@@ -14,6 +14,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,7 @@ PAGES = {"instructor": ["My courses"], "learner": ["My learning"],
          "analyst": ["Course activity", "Learning analytics"], "ml_engineer": ["Models"],
          "admin": ["Operations", "Models", "Courses", "Course activity", "Learning analytics"]}
 APP = Path(__file__).with_name("app.py")
+RUN_TIMEOUT_S = 120
 
 
 @dataclass(frozen=True)
@@ -88,7 +90,19 @@ def _timed(page, action) -> float:
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=120_000)
     page.evaluate(_ARM)
     action()
-    return page.evaluate("() => window.__learnlakeRun") / 1000
+    elapsed = page.evaluate(f"""() => Promise.race([window.__learnlakeRun,
+        new Promise(resolve => setTimeout(() => resolve(-1), {RUN_TIMEOUT_S * 1000}))])""")
+    if elapsed < 0:
+        page.screenshot(path=str(Path(tempfile.gettempdir()) / "learnlake-bench-timeout.png"))
+        raise RuntimeError(f"no script run finished within {RUN_TIMEOUT_S} s of the action (screenshot: "
+                           f"{tempfile.gettempdir()}/learnlake-bench-timeout.png)")
+    return elapsed / 1000
+
+
+def _rerun(page) -> None:
+    """Streamlit's "r" shortcut, with no input focused (a focused field would take the key as text)."""
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    page.keyboard.press("r")
 
 
 def run(home: Path, *, rounds: int = 3, progress=print) -> list[PageTimes]:
@@ -126,7 +140,7 @@ def run(home: Path, *, rounds: int = 3, progress=print) -> list[PageTimes]:
                         cold = _timed(page, link.click)
                     expect(page.get_by_role("heading", name=title)).to_be_visible()
                     # Warm loads: the page runs again as on any interaction ("r" reruns it).
-                    rerun = functools.partial(page.keyboard.press, "r")
+                    rerun = functools.partial(_rerun, page)
                     times = [_timed(page, rerun) for _ in range(rounds)]
                     results.append(PageTimes(role, title, round(cold, 3), round(statistics.median(times), 3),
                                              round(max(times), 3)))

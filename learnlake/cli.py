@@ -308,6 +308,9 @@ def bench_serve(
 def bench_dashboards(
     home: Annotated[Path | None, typer.Option(help="A trained LearnLake home (default: LEARNLAKE_HOME).")] = None,
     rounds: Annotated[int, typer.Option(help="Warm loads timed per page.", min=1)] = 3,
+    events: Annotated[int | None, typer.Option(
+        help="First grow the home's lake to this many events (its own, tiled over new learners), rebuild and "
+             "publish the warehouse: e.g. 10000000. Changes the home: use a copy.", min=1)] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
     """Time every dashboard page of every role in headless Chromium, against the API and streamlit on loopback."""
@@ -317,9 +320,15 @@ def bench_dashboards(
     from dashboards import bench_pages
 
     home = home or get_settings().home
+    if events:
+        from learnlake.settings import Settings
+        from pipelines.bench_transform import grow_and_publish
+
+        with console.status(f"Growing the lake to {events:,} events and rebuilding the warehouse..."):
+            events = grow_and_publish(Settings(home=home), events)
     results = bench_pages.run(home, rounds=rounds, progress=lambda m: console.print(m, style="dim"))
     if as_json:
-        print(json.dumps({"home": str(home), "pages": [asdict(r) for r in results]}))
+        print(json.dumps({"home": str(home), "lake_events": events, "pages": [asdict(r) for r in results]}))
         return
     table = Table("role", "page", "first load s", "median s", "worst s", title="dashboard page loads")
     for r in results:

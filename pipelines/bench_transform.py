@@ -24,10 +24,12 @@ import polars as pl
 
 from lake import writers
 from lake.catalog import CORE_SNAPSHOTS, table_uri
+from lake.readers import read_table
 from lake.sources.core_snapshot import empty_table
 from lake.sources.simulator import SimulationConfig, simulate
 from learnlake.settings import Settings
 from pipelines.defs.transforms.project import DBT_EXECUTABLE, DBT_PROJECT_DIR
+from pipelines.defs.transforms.publish import publish_warehouse
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,27 @@ def run(events: int, *, seed: int = 7) -> TransformBenchmark:
         log.info("incremental dbt build after %s more events", f"{more:,}")
         incremental_s, _ = dbt_build(settings)
     return TransformBenchmark(events, more, round(scan_s, 2), round(full_s, 2), round(incremental_s, 2), steps)
+
+
+def grow_and_publish(settings: Settings, events: int) -> int:
+    """Grow a home's lake to ``events`` activity events by tiling its own (new learner ids, the same
+    courses, items and days), rebuild the warehouse and publish it.
+
+    For timing what reads the warehouse (``bench dashboards --events``) at a scale the demo does
+    not reach. The models and the online store are left as they were. Returns the activity events
+    the lake then holds.
+    """
+    base = read_table("bronze.events", settings=settings).filter(pl.col("source") != "outbox")
+    if base.is_empty():
+        raise RuntimeError(f"no activity events in {settings.home} to grow from: train a demo first")
+    if events <= base.height:
+        return base.height
+    log.info("growing bronze.events from %s to %s events", f"{base.height:,}", f"{events:,}")
+    _write_tiles(base, base.height, events, settings)
+    log.info("dbt build")
+    dbt_build(settings)
+    publish_warehouse(Path(settings.warehouse_path), Path(settings.published_warehouse_path))
+    return events
 
 
 def _simulate_base(target: int, seed: int, settings: Settings) -> pl.DataFrame:
