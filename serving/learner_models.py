@@ -8,6 +8,7 @@ over the learner's recent answers), so it is kept per learner until their answer
 champion change.
 """
 
+import logging
 import math
 import threading
 from collections import OrderedDict
@@ -23,6 +24,7 @@ from learnlake.settings import Settings
 from models import names
 from serving.champions import ChampionCache
 
+log = logging.getLogger(__name__)
 MASTERY_CACHE_SIZE = 50_000  # learners; a few KB each
 
 
@@ -106,6 +108,8 @@ class LearnerModels:
                 traced += 1
         except ModelNotFoundError:
             pass  # no knowledge-tracing champion yet
+        except Exception:  # a warm-up only: requests trace what it did not, and say what failed
+            log.warning("mastery warm-up stopped after %d learners", traced, exc_info=True)
         return traced
 
     def mastery_is_ready(self, learner_id: str) -> bool:
@@ -165,7 +169,6 @@ class LearnerModels:
                              row.get("learner_course_activity__age_days"))
                  for learner, p, why, row in zip(learner_ids, risk, reasons, rows, strict=True)]
         return champion.version, sorted(found, key=lambda r: -r.risk)
-
 
     def risk_scores(self, enrolments: list[tuple[str, str]], *, as_of: datetime) -> tuple[str, np.ndarray]:
         """(model version, the dropout risk of each (learner, course)), without reasons: for monitoring."""

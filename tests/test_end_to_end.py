@@ -55,7 +55,7 @@ def test_the_core_database_was_seeded_and_reached_the_lake(demo):
     assert "core database seeded" in output
     users = read_table("bronze.core_users", settings=settings)
     assert users.filter(pl.col("role") == "learner").height == LEARNERS
-    assert set(users["role"]) == {"learner", "instructor", "analyst", "admin"}
+    assert set(users["role"]) == {"learner", "instructor", "analyst", "ml_engineer", "admin"}
     enrollments = read_table("bronze.core_enrollments", settings=settings)
     assert set(enrollments["learner_id"]) <= set(users["learner_id"])
     # The simulated activity and the core database name the same learners the same way.
