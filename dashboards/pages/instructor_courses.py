@@ -123,8 +123,8 @@ def at_risk_section(at_risk: dict) -> None:
     _download(shown, "at_risk")
 
 
-def _model_answer(load, what: str):
-    """A model's answer, or None after saying why there is none (no model yet: 503)."""
+def _answer_or_why_not(load, what: str):
+    """The API's answer, or None after saying why there is none (503: no model or warehouse yet)."""
     try:
         return load()
     except ApiError as exc:
@@ -141,7 +141,7 @@ def learner_section(token: str, course_id: str, learners: list[dict]) -> None:
     names = {row["user_id"]: f"{row['name']} ({row['email']})" for row in learners}
     user_id = st.selectbox("Learner", list(names), format_func=names.get, key="drill_down_learner")
     with st.spinner("Loading the learner's activity..."):
-        activity = _model_answer(lambda: _learner_activity(token, course_id, user_id), "activity")
+        activity = _answer_or_why_not(lambda: _learner_activity(token, course_id, user_id), "activity")
     if activity is not None:
         left, middle, right = st.columns(3)
         left.metric("Progress", f"{activity['progress_percent']:.0f} %")
@@ -171,7 +171,7 @@ def learner_section(token: str, course_id: str, learners: list[dict]) -> None:
                          width="stretch", hide_index=True, height=220)
     mastery_column, recommendations_column = st.columns(2)
     with mastery_column, st.spinner("Tracing knowledge..."):
-        mastery = _model_answer(lambda: _mastery(token, course_id, user_id), "mastery model")
+        mastery = _answer_or_why_not(lambda: _mastery(token, course_id, user_id), "mastery model")
         if mastery is not None:
             skills = pd.DataFrame(mastery["skills"])
             if skills.empty:
@@ -184,7 +184,7 @@ def learner_section(token: str, course_id: str, learners: list[dict]) -> None:
                     tooltip=["skill_id", alt.Tooltip("mastery:Q", format=".0%"), "recent_answers"]),
                     width="stretch")
     with recommendations_column, st.spinner("Ranking the next items..."):
-        recommended = _model_answer(lambda: _recommendations(token, course_id, user_id), "recommender")
+        recommended = _answer_or_why_not(lambda: _recommendations(token, course_id, user_id), "recommender")
         if recommended is not None:
             items = pd.DataFrame(recommended["items"])
             if items.empty:
