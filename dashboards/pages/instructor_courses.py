@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards.api import ApiError, get
+from dashboards.model_views import answer_or_why_not, mastery_chart
 from dashboards.session import current_user
 
 CACHE_S = 60
@@ -123,25 +124,13 @@ def at_risk_section(at_risk: dict) -> None:
     _download(shown, "at_risk")
 
 
-def _answer_or_why_not(load, what: str):
-    """The API's answer, or None after saying why there is none (503: no model or warehouse yet)."""
-    try:
-        return load()
-    except ApiError as exc:
-        if exc.status == 503:
-            st.info(f"No {what} yet: {exc.detail}")
-        else:
-            st.error(exc.detail)
-        return None
-
-
 def learner_section(token: str, course_id: str, learners: list[dict]) -> None:
     """One learner in depth: their timeline, mastery per skill and the recommendations they are given."""
     st.subheader("One learner")
     names = {row["user_id"]: f"{row['name']} ({row['email']})" for row in learners}
     user_id = st.selectbox("Learner", list(names), format_func=names.get, key="drill_down_learner")
     with st.spinner("Loading the learner's activity..."):
-        activity = _answer_or_why_not(lambda: _learner_activity(token, course_id, user_id), "activity")
+        activity = answer_or_why_not(lambda: _learner_activity(token, course_id, user_id), "activity")
     if activity is not None:
         left, middle, right = st.columns(3)
         left.metric("Progress", f"{activity['progress_percent']:.0f} %")
@@ -171,20 +160,15 @@ def learner_section(token: str, course_id: str, learners: list[dict]) -> None:
                          width="stretch", hide_index=True, height=220)
     mastery_column, recommendations_column = st.columns(2)
     with mastery_column, st.spinner("Tracing knowledge..."):
-        mastery = _answer_or_why_not(lambda: _mastery(token, course_id, user_id), "mastery model")
+        mastery = answer_or_why_not(lambda: _mastery(token, course_id, user_id), "mastery model")
         if mastery is not None:
             skills = pd.DataFrame(mastery["skills"])
             if skills.empty:
                 st.info("This course's items name no skills.")
             else:
-                st.altair_chart(alt.Chart(skills).mark_bar().encode(
-                    x=alt.X("mastery:Q", title="Mastery (chance of a right answer next)",
-                            scale=alt.Scale(domain=[0, 1])),
-                    y=alt.Y("skill_id:N", sort="x", title="Skill"),
-                    tooltip=["skill_id", alt.Tooltip("mastery:Q", format=".0%"), "recent_answers"]),
-                    width="stretch")
+                st.altair_chart(mastery_chart(skills), width="stretch")
     with recommendations_column, st.spinner("Ranking the next items..."):
-        recommended = _answer_or_why_not(lambda: _recommendations(token, course_id, user_id), "recommender")
+        recommended = answer_or_why_not(lambda: _recommendations(token, course_id, user_id), "recommender")
         if recommended is not None:
             items = pd.DataFrame(recommended["items"])
             if items.empty:

@@ -3,11 +3,11 @@
 Everything comes from the API with the learner's own token.
 """
 
-import altair as alt
 import pandas as pd
 import streamlit as st
 
 from dashboards.api import ApiError, get, post
+from dashboards.model_views import answer_or_why_not, mastery_chart
 from dashboards.session import current_user
 
 CACHE_S = 30
@@ -31,15 +31,11 @@ def _mastery(token: str, user_id: str, course_id: str) -> dict:
     return get(f"/api/v1/learners/{user_id}/mastery", token, course_id=course_id)
 
 
-def _model_section(title: str, load, show) -> None:
+def _model_section(title: str, what: str, load, show) -> None:
     st.subheader(title)
-    try:
-        show(load())
-    except ApiError as exc:
-        if exc.status == 503:
-            st.info(f"Not available yet: {exc.detail}")
-        else:
-            st.error(exc.detail)
+    found = answer_or_why_not(load, what)
+    if found is not None:
+        show(found)
 
 
 def show_recommendations(found: dict) -> None:
@@ -56,11 +52,7 @@ def show_mastery(found: dict) -> None:
     if skills.empty:
         st.info("No answers yet: mastery appears after your first graded answers.")
         return
-    chart = alt.Chart(skills).mark_bar().encode(
-        x=alt.X("mastery:Q", title="Chance of answering right next", scale=alt.Scale(domain=[0, 1])),
-        y=alt.Y("skill_id:N", sort="x", title="Skill"),
-        tooltip=["skill_id", alt.Tooltip("mastery:Q", format=".0%"), "recent_answers"])
-    st.altair_chart(chart, width="stretch")
+    st.altair_chart(mastery_chart(skills), width="stretch")
 
 
 def tutor_section(token: str, course_id: str) -> None:
@@ -108,8 +100,8 @@ titles = dict(zip(courses["course_id"], courses["title"], strict=True))
 course_id = st.selectbox("Course", list(titles), format_func=titles.get)
 left, right = st.columns(2)
 with left:
-    _model_section("What to do next", lambda: _recommendations(user.token, user.user_id, course_id),
-                   show_recommendations)
+    _model_section("What to do next", "recommendations",
+                   lambda: _recommendations(user.token, user.user_id, course_id), show_recommendations)
 with right:
-    _model_section("My mastery", lambda: _mastery(user.token, user.user_id, course_id), show_mastery)
+    _model_section("My mastery", "mastery", lambda: _mastery(user.token, user.user_id, course_id), show_mastery)
 tutor_section(user.token, course_id)

@@ -1,0 +1,28 @@
+"""What the learner and instructor pages both show of the models: an API answer or why there is
+none, and a learner's mastery per skill as a chart."""
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboards.api import ApiError
+
+
+def answer_or_why_not(load, what: str):
+    """``load()``'s answer, or None after saying why there is none (503: no model or warehouse yet)."""
+    try:
+        return load()
+    except ApiError as exc:
+        if exc.status == 503:
+            st.info(f"No {what} yet: {exc.detail}")
+        else:
+            st.error(exc.detail)
+        return None
+
+
+def mastery_chart(skills: pd.DataFrame) -> alt.Chart:
+    """Bars of mastery per skill (``skill_id``, ``mastery``, ``recent_answers``), weakest at the top."""
+    return alt.Chart(skills).mark_bar().encode(
+        x=alt.X("mastery:Q", title="Chance of answering right next", scale=alt.Scale(domain=[0, 1])),
+        y=alt.Y("skill_id:N", sort="x", title="Skill"),
+        tooltip=["skill_id", alt.Tooltip("mastery:Q", format=".0%"), "recent_answers"])
