@@ -22,6 +22,7 @@ from feature_store.repository import VIEWS
 from learnlake.settings import Settings
 
 REDIS_PREFIX = "learnlake:features"
+PARSED_DOCUMENTS_KEPT = 10_000  # per store; a learner's recent answers parse to some tens of KB
 
 
 def entity_key(view: FeatureView, row: dict) -> str:
@@ -32,10 +33,37 @@ class OnlineStore(Protocol):
     def replace(self, view: str, rows: dict[str, dict]) -> None:
         """Make ``rows`` the view's whole content; readers see the old rows or the new ones."""
 
-    def read(self, view: str, key: str) -> dict | None: ...
+    def read(self, view: str, key: str) -> dict | None:
+        """The entity's document, or None; a shared dict, not to be changed."""
 
     def keys(self, view: str) -> list[str]:
         """The entity keys the view holds."""
+
+
+class ParsedDocuments:
+    """The last parse of each stored document, reused while its stored text is unchanged.
+
+    Serving reads the same learners' documents on every request, and parsing the JSON cost
+    more than reading it (``bench serve``). The dicts handed out are shared: callers read them
+    and never change them.
+    """
+
+    def __init__(self, size: int = PARSED_DOCUMENTS_KEPT) -> None:
+        self.size = size
+        self._parsed: dict[tuple[str, str], tuple[str | bytes, dict]] = {}
+        self._lock = threading.Lock()
+
+    def parse(self, view: str, key: str, text: str | bytes) -> dict:
+        with self._lock:
+            kept = self._parsed.get((view, key))
+        if kept is not None and kept[0] == text:
+            return kept[1]
+        doc = json.loads(text)
+        with self._lock:
+            if len(self._parsed) >= self.size:
+                self._parsed.pop(next(iter(self._parsed)))  # the oldest parse goes first
+            self._parsed[(view, key)] = (text, doc)
+        return doc
 
 
 class SQLiteOnlineStore:
@@ -49,6 +77,7 @@ class SQLiteOnlineStore:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self._local = threading.local()
+        self._documents = ParsedDocuments()
         with closing(self._connect()) as con, con:
             con.execute("pragma journal_mode=wal")
             con.execute("create table if not exists online_features (view text not null, entity_key text not null, "
@@ -71,7 +100,7 @@ class SQLiteOnlineStore:
             con = self._local.reader = sqlite3.connect(self.path, timeout=30, isolation_level=None)
         found = con.execute("select document from online_features where view = ? and entity_key = ?",
                             (view, key)).fetchone()
-        return json.loads(found[0]) if found else None
+        return self._documents.parse(view, key, found[0]) if found else None
 
     def keys(self, view: str) -> list[str]:
         with closing(self._connect()) as con:
@@ -85,6 +114,7 @@ class RedisOnlineStore:
         import redis
 
         self.client = redis.Redis.from_url(url)
+        self._documents = ParsedDocuments()
 
     def replace(self, view: str, rows: dict[str, dict]) -> None:
         # New values overwrite old ones key by key; only then are entities that left the view removed,
@@ -100,7 +130,7 @@ class RedisOnlineStore:
 
     def read(self, view: str, key: str) -> dict | None:
         found = self.client.get(f"{REDIS_PREFIX}:{view}:{key}")
-        return json.loads(found) if found else None
+        return self._documents.parse(view, key, found) if found else None
 
     def keys(self, view: str) -> list[str]:
         prefix = f"{REDIS_PREFIX}:{view}:"

@@ -5,7 +5,8 @@ within ``LEARNLAKE_CHAMPION_REFRESH_S`` seconds, without a restart). Features ar
 store's (SQLite, or Redis with ``LEARNLAKE_REDIS_URL``), written by the ``online_features``
 asset after each build. Mastery is the costly part (a pass of the knowledge-tracing network
 over the learner's recent answers), so it is kept per learner until their answers or the
-champion change.
+champion change, and so is each ranked list of next items, until the learner's history, their
+mastery or a champion changes.
 """
 
 import logging
@@ -26,6 +27,7 @@ from serving.champions import ChampionCache
 
 log = logging.getLogger(__name__)
 MASTERY_CACHE_SIZE = 50_000  # learners; a few KB each
+RANKED_CACHE_SIZE = 20_000  # (learner, course, k) lists; a few KB each
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ class LearnerModels:
         self.dropout = ChampionCache(names.DROPOUT, settings)
         self.store = online_store(settings)
         self._mastery = _LRU(MASTERY_CACHE_SIZE)
+        self._ranked = _LRU(RANKED_CACHE_SIZE)
 
     def warm_up(self) -> None:
         """Load every registered champion now, so the first request does not wait for it, and start
@@ -112,22 +115,17 @@ class LearnerModels:
             log.warning("mastery warm-up stopped after %d learners", traced, exc_info=True)
         return traced
 
-    def mastery_is_ready(self, learner_id: str) -> bool:
-        """Whether ``mastery`` would answer from the cache (no pass of the network)."""
-        try:
-            champion = self.knowledge_tracing.get()
-        except ModelNotFoundError:
-            return True  # nothing to trace
-        doc = self.store.read(learner_recent_answers.name, learner_id) or {}
-        return self._mastery.get((learner_id, champion.version, doc.get("feature_timestamp"))) is not None
-
     def mastery(self, learner_id: str) -> LearnerMastery:
         """Per-skill mastery; ModelNotFoundError until a knowledge-tracing model is registered."""
-        champion = self.knowledge_tracing.get()
-        doc = self.store.read(learner_recent_answers.name, learner_id) or {}
+        return self._mastery_of(learner_id, self.knowledge_tracing.get(), trace=True)
+
+    def _mastery_of(self, learner_id: str, champion, *, trace: bool,
+                    doc: dict | None = None) -> LearnerMastery | None:
+        """From the cache, or traced by the network (None instead when ``trace`` is False)."""
+        doc = doc if doc is not None else self.store.read(learner_recent_answers.name, learner_id) or {}
         stamp = doc.get("feature_timestamp")
         key = (learner_id, champion.version, stamp)
-        if (cached := self._mastery.get(key)) is not None:
+        if (cached := self._mastery.get(key)) is not None or not trace:
             return cached
         answers = [(a["skill_id"], int(a["correct"]), a["answer_id"]) for a in doc.get("answers", [])]
         practised: dict[str, int] = {}
@@ -138,23 +136,38 @@ class LearnerModels:
         self._mastery.put(key, result)
         return result
 
-    def recommendations(self, learner_id: str, course_id: str, k: int) -> Recommendations:
+    def recommendations(self, learner_id: str, course_id: str, k: int, *, trace: bool = True
+                        ) -> Recommendations | None:
         """The next items for a learner in a course; ModelNotFoundError until a recommender is registered.
 
         Without a knowledge-tracing champion the items are ranked without mastery (and say so).
         An empty list means the model does not know the course's items (a course newer than it).
+        With ``trace`` False the answer is None where it would need a pass of the knowledge-tracing
+        network (the caller runs that off the event loop): everything else here is a few reads.
         """
         champion = self.next_items.get()
-        history = (self.store.read(learner_course_history.name, f"{learner_id}|{course_id}") or {}).get(
-            "items_opened", [])
+        history_doc = self.store.read(learner_course_history.name, f"{learner_id}|{course_id}") or {}
         try:
-            mastery = self.mastery(learner_id)
+            tracer = self.knowledge_tracing.get()
         except ModelNotFoundError:
-            mastery = None
+            tracer, answers_doc = None, {}
+        else:
+            answers_doc = self.store.read(learner_recent_answers.name, learner_id) or {}
+        history = history_doc.get("items_opened", [])
+        # The history itself is in the key, not only its timestamp: a late event can change it alone.
+        key = (learner_id, course_id, k, champion.version, tuple(history),
+               tracer.version if tracer else None, answers_doc.get("feature_timestamp"))
+        if (ranked := self._ranked.get(key)) is not None:
+            return ranked
+        mastery = self._mastery_of(learner_id, tracer, trace=trace, doc=answers_doc) if tracer else None
+        if tracer and mastery is None:
+            return None
         recommender = champion.model.recommender
-        ranked = recommender.recommend(course_id, history, mastery=mastery.skills if mastery else None, k=k)
-        items = [RecommendedItem(r.item_id, recommender.items[r.item_id].title, r.score, r.reason) for r in ranked]
-        return Recommendations(champion.version, mastery.model_version if mastery else None, len(history), items)
+        found = recommender.recommend(course_id, history, mastery=mastery.skills if mastery else None, k=k)
+        items = [RecommendedItem(r.item_id, recommender.items[r.item_id].title, r.score, r.reason) for r in found]
+        ranked = Recommendations(champion.version, mastery.model_version if mastery else None, len(history), items)
+        self._ranked.put(key, ranked)
+        return ranked
 
     def risks(self, course_id: str, learner_ids: list[str], *, as_of: datetime) -> tuple[str, list[LearnerRisk]]:
         """(model version, each learner's dropout risk with reasons), riskiest first, features as of ``as_of``."""

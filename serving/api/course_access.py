@@ -1,7 +1,10 @@
 """Finding a course as a given user sees it: what they may not see does not exist (404)."""
 
+from dataclasses import dataclass
+from typing import TypeVar
+
 from fastapi import HTTPException
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from serving.api.auth import require_on
@@ -9,9 +12,31 @@ from serving.core.permissions import Permission, Scope, allows, scope_of
 from serving.core.tables import Course, CourseStatus, Enrollment, User
 
 
+@dataclass(frozen=True)
+class CourseRef:
+    """What the access checks read of a course, without an ORM object (hot read-only routes)."""
+
+    id: str
+    status: str
+    instructor_id: str
+
+
+AnyCourse = TypeVar("AnyCourse", Course, CourseRef)
+_COURSE_REF = select(Course.id, Course.status, Course.instructor_id).where(Course.id == bindparam("course_id"))
+
+
 def visible_course(session: Session, user: User, course_id: str, *, lock: bool = False) -> Course:
     """The course if ``user`` may see it: published or archived ones, and drafts they may edit."""
-    course = session.get(Course, course_id, with_for_update=lock)
+    return _visible(session.get(Course, course_id, with_for_update=lock), user, course_id)
+
+
+def visible_course_ref(connection: Connection, user: User, course_id: str) -> CourseRef:
+    """``visible_course`` by one plain read, for read-only routes on the hot path."""
+    row = connection.execute(_COURSE_REF, {"course_id": course_id}).first()
+    return _visible(CourseRef(*row) if row is not None else None, user, course_id)
+
+
+def _visible(course: AnyCourse | None, user: User, course_id: str) -> AnyCourse:
     if course is None or (course.status == CourseStatus.DRAFT and not can_edit(user, course)):
         raise HTTPException(404, f"no course {course_id}")
     return course
@@ -24,11 +49,12 @@ def editable_course(session: Session, user: User, course_id: str, *, lock: bool 
     return course
 
 
-def can_edit(user: User, course: Course) -> bool:
+def can_edit(user: User, course: Course | CourseRef) -> bool:
     return allows(user.role, user.id, Permission.EDIT_COURSE, course.instructor_id)
 
 
-def require_learner_view(session: Session, user: User, learner_user_id: str, course: Course | None) -> None:
+def require_learner_view(session: Session | Connection, user: User, learner_user_id: str,
+                         course: Course | CourseRef | None) -> None:
     """403 unless ``user`` may see this learner's models: the learner themself, an admin, or the
     instructor of ``course`` when the learner is enrolled in it; 404 when no such learner exists."""
     # The route's ``require`` has already refused roles without the permission.
@@ -38,5 +64,5 @@ def require_learner_view(session: Session, user: User, learner_user_id: str, cou
             Enrollment.user_id == learner_user_id, Enrollment.course_id == course.id)) is not None
         if not enrolled:
             raise HTTPException(403, "you may see your own learner models, and those of learners in courses you teach")
-    if learner_user_id != user.id and session.get(User, learner_user_id) is None:
+    if learner_user_id != user.id and session.scalar(select(User.id).where(User.id == learner_user_id)) is None:
         raise HTTPException(404, f"no learner {learner_user_id}")

@@ -7,6 +7,8 @@ rotated token as theft: every token of that user is revoked.
 
 import hashlib
 import secrets
+import threading
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -37,10 +39,14 @@ def verify_password(password: str, password_hash: str | None) -> bool:
         return False
 
 
+VERIFIED_TOKENS_KEPT = 100_000
+
+
 @dataclass(frozen=True)
 class AccessClaims:
     user_id: str
     role: str
+    expires_at: float  # seconds since the epoch
 
 
 def issue_access_token(user_id: str, role: str, settings: Settings, now: datetime | None = None) -> str:
@@ -71,7 +77,32 @@ def decode_access_token(token: str, settings: Settings) -> AccessClaims:
         raise InvalidTokenError("the access token has expired; refresh it") from exc
     except jwt.PyJWTError as exc:
         raise InvalidTokenError(f"invalid access token: {exc}") from exc
-    return AccessClaims(user_id=str(claims["sub"]), role=str(claims.get("role", "")))
+    return AccessClaims(user_id=str(claims["sub"]), role=str(claims.get("role", "")), expires_at=float(claims["exp"]))
+
+
+class AccessTokenVerifier:
+    """``decode_access_token`` that remembers the tokens it has verified, until they expire.
+
+    A client sends the same token on every request for its whole life, and checking its
+    signature and claims (PyJWT: about 40 us) was a tenth of a recommendation's time.
+    """
+
+    def __init__(self, settings: Settings, size: int = VERIFIED_TOKENS_KEPT) -> None:
+        self.settings, self.size = settings, size
+        self._verified: dict[str, AccessClaims] = {}
+        self._lock = threading.Lock()
+
+    def verify(self, token: str) -> AccessClaims:
+        claims = self._verified.get(token)
+        if claims is not None and time.time() < claims.expires_at:
+            return claims
+        claims = decode_access_token(token, self.settings)  # raises for an expired or forged token
+        with self._lock:
+            self._verified.pop(token, None)
+            if len(self._verified) >= self.size:
+                self._verified.pop(next(iter(self._verified)))  # the oldest goes first
+            self._verified[token] = claims
+        return claims
 
 
 def new_refresh_token() -> tuple[str, str]:

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from mlflow import MlflowClient
 from typer.testing import CliRunner
 
+from feature_store.repository import learner_course_history
 from learnlake.cli import app as cli
 from models import names
 from models.tracking import CHAMPION
@@ -71,7 +72,29 @@ def test_the_known_learners_mastery_is_traced_before_they_ask(platform):
     models = platform["client"].app.state.learner_models
     learner = platform["client"].app.state.outbox.learner_id(platform["learner"])
     assert models.warm_mastery() > 0
-    assert models.mastery_is_ready(learner), "the request finds it in the cache"
+    ready = models.recommendations(learner, platform["course"], 5, trace=False)
+    assert ready is not None and ready.mastery_model_version, "the request finds the mastery in the cache"
+
+
+def test_a_ranked_list_is_kept_until_the_learners_history_changes(platform):
+    models = platform["client"].app.state.learner_models
+    learner = platform["client"].app.state.outbox.learner_id(platform["learner"])
+    first = models.recommendations(learner, platform["course"], 5)
+    assert models.recommendations(learner, platform["course"], 5) is first, "nothing changed: the kept list"
+    assert models.recommendations(learner, platform["course"], 3).items == first.items[:3], "k is part of the key"
+    # The online store is rewritten (as the online_features asset does) with the top item opened.
+    store, view = models.store, learner_course_history.name
+    key = f"{learner}|{platform['course']}"
+    rows = {k: store.read(view, k) for k in store.keys(view)}
+    opened = {**rows[key], "items_opened": [*rows[key]["items_opened"], first.items[0].item_id],
+              "feature_timestamp": "2099-01-01T00:00:00+00:00"}
+    store.replace(view, {**rows, key: opened})
+    try:
+        after = models.recommendations(learner, platform["course"], 5)
+        assert first.items[0].item_id not in [i.item_id for i in after.items], "a new history: a new ranking"
+        assert after.items_opened == first.items_opened + 1
+    finally:
+        store.replace(view, rows)
 
 
 def test_recommendations_carry_reasons_and_mastery_shapes_them(platform):

@@ -11,17 +11,16 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
-from sqlalchemy import select
+from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.orm import Session
 
 from serving.api.auth import DatabaseDep, require, require_on
-from serving.api.course_access import require_learner_view, visible_course
+from serving.api.course_access import CourseRef, require_learner_view, visible_course, visible_course_ref
 from serving.api.deps import OutboxDep, SettingsDep
 from serving.api.responses import SIGNED_IN, documented
 from serving.core.permissions import Permission
 from serving.core.tables import (
     ContentItem,
-    Course,
     Enrollment,
     EnrollmentStatus,
     ItemProgress,
@@ -115,40 +114,47 @@ def learner_mastery(user_id: str, user: LearnerViewer, database: DatabaseDep, mo
 
 
 @router.get("/learners/{user_id}/recommendations")
-async def learner_recommendations(user_id: str, user: LearnerViewer, database: DatabaseDep, models: ModelsDep,
-                                  outbox: OutboxDep, course_id: str, k: int = Query(10, ge=1, le=100)
-                                  ) -> RecommendationsOut:
+async def learner_recommendations(request: Request, user_id: str, user: LearnerViewer, course_id: str,
+                                  k: int = Query(10, ge=1, le=100)) -> RecommendationsOut:
     """What the learner should do next in a course, best first, each with a reason they can read."""
-    # The hot path runs inline, not in the thread pool: two short reads and a ranking cost less than
-    # the hop (bench serve). Only a pass of the knowledge-tracing network goes to a thread.
-    with database.read() as session:
-        course = visible_course(session, user, course_id)
-        require_learner_view(session, user, user_id, course)
+    state = request.app.state
+    database, models, outbox = state.database, state.learner_models, state.outbox
+    # The hot path runs inline, not in the thread pool: a few short reads and a kept (or fresh) ranking
+    # cost less than the hop (bench serve). Only a pass of the knowledge-tracing network goes to a thread.
+    with database.read_connection() as connection:
+        course = visible_course_ref(connection, user, course_id)
+        require_learner_view(connection, user, user_id, course)
     learner_id = outbox.learner_id(user_id)
-    if models.mastery_is_ready(learner_id):
-        found = models.recommendations(learner_id, course_id, k)
-    else:
-        found = await run_in_threadpool(models.recommendations, learner_id, course_id, k)
+    found = (models.recommendations(learner_id, course_id, k, trace=False)
+             or await run_in_threadpool(models.recommendations, learner_id, course_id, k))
     items = [RecommendationOut(item_id=i.item_id, title=i.title, score=round(i.score, 6), rank=rank, reason=i.reason)
              for rank, i in enumerate(found.items, start=1)]
     if not items:
-        with database.read() as session:
-            items = _in_course_order(session, course, user_id, k)
+        # The model knows no item of this course, or the learner has opened every one.
+        reason = ("opened, not completed yet" if found.items_opened
+                  else "next in the course (the model has not seen this course yet)")
+        with database.read_connection() as connection:
+            items = _in_course_order(connection, course, user_id, k, reason)
     return RecommendationsOut(user_id=user_id, course_id=course_id, model_version=found.model_version,
                               mastery_model_version=found.mastery_model_version, cold_start=found.items_opened == 0,
                               items=items)
 
 
-def _in_course_order(session: Session, course: Course, user_id: str, k: int) -> list[RecommendationOut]:
-    """The course's items the learner has not completed, in course order: for courses the model has not seen."""
-    done = set(session.scalars(select(ItemProgress.item_id).join(Enrollment).where(
-        Enrollment.user_id == user_id, Enrollment.course_id == course.id,
-        ItemProgress.status == ProgressStatus.COMPLETED)))
-    items = session.execute(select(ContentItem.id, ContentItem.title).join(Module).where(
-        ContentItem.course_id == course.id).order_by(Module.position, ContentItem.position)).all()
-    ahead = [(item_id, title) for item_id, title in items if item_id not in done][:k]
-    return [RecommendationOut(item_id=item_id, title=title, score=0.0, rank=rank,
-                              reason="next in the course (the model has not seen this course yet)")
+_NOT_COMPLETED_IN_ORDER = (
+    select(ContentItem.id, ContentItem.title).join(Module)
+    .where(ContentItem.course_id == bindparam("course_id"), ContentItem.id.not_in(
+        select(ItemProgress.item_id).join(Enrollment).where(
+            Enrollment.user_id == bindparam("user_id"), Enrollment.course_id == bindparam("course_id"),
+            ItemProgress.status == ProgressStatus.COMPLETED)))
+    .order_by(Module.position, ContentItem.position).limit(bindparam("k")))
+
+
+def _in_course_order(connection: Connection, course: CourseRef, user_id: str, k: int, reason: str
+                     ) -> list[RecommendationOut]:
+    """The course's items the learner has not completed, in course order: for courses the model has not
+    seen, and for learners who have opened every item. One statement, built once: it is on the hot path."""
+    ahead = connection.execute(_NOT_COMPLETED_IN_ORDER, {"course_id": course.id, "user_id": user_id, "k": k}).all()
+    return [RecommendationOut(item_id=item_id, title=title, score=0.0, rank=rank, reason=reason)
             for rank, (item_id, title) in enumerate(ahead, start=1)]
 
 

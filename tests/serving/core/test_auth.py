@@ -1,5 +1,6 @@
 """Registration, sign-in, token refresh and sign-out."""
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import jwt
@@ -86,6 +87,18 @@ def test_access_tokens_are_checked_for_expiry_issuer_audience_and_signature(api)
         assert response.status_code == 401, reason
         assert response.headers["WWW-Authenticate"] == "Bearer"
     assert api.client.get("/api/v1/users/me").status_code == 401
+
+
+def test_a_token_the_api_remembers_as_verified_stops_working_when_it_expires(api):
+    learner = api.user()
+    ttl = api.settings.access_token_ttl_s
+    # A token with two seconds left: verified once, then served from the verifier's memory.
+    token = issue_access_token(learner.id, "learner", api.settings, now=datetime.now(UTC) - timedelta(seconds=ttl - 2))
+    headers = {"Authorization": f"Bearer {token}"}
+    assert [api.client.get("/api/v1/users/me", headers=headers).status_code for _ in range(2)] == [200, 200]
+    time.sleep(2.5)
+    expired = api.client.get("/api/v1/users/me", headers=headers)
+    assert expired.status_code == 401 and "expired" in expired.json()["detail"]
 
 
 def test_a_disabled_account_is_signed_out_at_once(api):

@@ -1,11 +1,13 @@
 """Rate limits per user and endpoint class: 429 with Retry-After, in memory or in Redis."""
 
+import time
 import uuid
 
 import pytest
 import redis
 from fastapi.testclient import TestClient
 
+from serving.core.rate_limits import EndpointClass, RateLimits
 from serving.main import create_app
 from tests.serving.core.conftest import CoreApi, core_settings, unavailable
 
@@ -62,3 +64,20 @@ def test_redis_shares_the_counters_between_api_processes(learnlake_home, databas
 def test_a_malformed_limit_is_refused_at_startup(learnlake_home, database_url, limit):
     with pytest.raises(ValueError):
         create_app(core_settings(learnlake_home, database_url, rate_limit_read=limit))
+
+
+def test_the_memory_store_expires_counters_without_a_thread_per_hit(learnlake_home):
+    limits = RateLimits(learnlake_home.model_copy(update={"rate_limit_read": "3/second"}))
+    time.sleep(0.05)  # the timer thread limits' store starts in its constructor has run out
+    timer = limits.storage.timer
+    verdicts = [limits.hit(EndpointClass.READ, "user:a").allowed for _ in range(4)]
+    for n in range(200):
+        limits.hit(EndpointClass.READ, f"user:{n}")
+    assert verdicts == [True, True, True, False]
+    assert limits.storage.timer is timer, "limits' own store would have started a new timer thread"
+    assert limits.storage.storage, "counters are kept while their window lasts"
+    deadline = time.monotonic() + 10
+    while limits.storage.storage and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not limits.storage.storage, "the sweeping thread frees expired counters"
+    assert limits.hit(EndpointClass.READ, "user:a").allowed, "a new window allows again"
