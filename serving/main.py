@@ -20,6 +20,7 @@ from learnlake import __version__
 from learnlake.errors import ModelNotFoundError, TableNotFoundError
 from learnlake.settings import Settings, get_settings
 from models.names import POPULARITY as POPULARITY_MODEL
+from serving.api.accounts import AccountReader
 from serving.api.middleware import RefuseNulInUrl, XapiVersionHeader
 from serving.api.routes import (
     analytics,
@@ -94,6 +95,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.outbox = Outbox(settings.pseudonym_key.get_secret_value())
     app.state.rate_limits = RateLimits(settings)
     app.state.access_tokens = AccessTokenVerifier(settings)
+    app.state.accounts = AccountReader(app.state.database)
     app.state.popularity = ChampionCache(POPULARITY_MODEL, settings)
     app.state.learner_models = LearnerModels(settings)
     app.state.tutor = Tutor(settings)

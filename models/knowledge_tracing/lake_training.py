@@ -2,9 +2,13 @@
 
 An answer that practises several skills becomes one row per skill, all in one answer group:
 each is predicted from the answers before it, never from its sibling rows (no label leakage
-between skills of one answer). Learners are split 70/10/20 (train / early stopping / test);
-the test AUC is the held-out metric that decides the champion. On simulated data the run also
-reports how well the predicted mastery ranks the simulator's true mastery (Spearman).
+between skills of one answer). Learners are split 70/10/20 (train / validation / test).
+Two models are fitted, DKT and gradient boosting over history features (``boosting.py``), and
+the one with the better validation AUC is registered; both test AUCs are logged. The test AUC
+is the held-out metric that decides the champion. On simulated data the run also reports how
+well the predicted mastery ranks the simulator's true mastery (Spearman): on the 400-learner
+demo the boosted model scores both higher (test AUC 0.697 against 0.690, Spearman 0.46 against
+0.25) and trains in a second.
 """
 
 import logging
@@ -22,6 +26,7 @@ from lake.readers import read_table, table_exists
 from learnlake.errors import DataQualityError
 from learnlake.settings import Settings, get_settings
 from models import names
+from models.knowledge_tracing.boosting import BoostedTracer, fit_boosted
 from models.knowledge_tracing.data import Sequence
 from models.knowledge_tracing.training import KnowledgeTracer, TrainingConfig, fit
 from models.registration import log_and_register
@@ -33,6 +38,7 @@ HELD_OUT_METRIC = "test_auc"
 # DKT on windows of the last 100 answers: on ASSISTments 2009 it scores above the attentive model
 # (test AUC 0.817 against 0.815, `learnlake eval kt`) and trains four times faster.
 CONFIG = TrainingConfig(network="dkt", window=100, max_epochs=15, patience=3)
+BOOSTED = "boosted_history"
 
 
 def answer_rows(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
@@ -63,7 +69,7 @@ def sequences_by_learner(rows: pl.DataFrame, skill_index: dict[str, int]) -> dic
 class MasteryPyfunc(mlflow.pyfunc.PythonModel):
     """Served form: a learner's answers in order (skill_id, correct) in, mastery per skill out."""
 
-    def __init__(self, tracer: KnowledgeTracer, skill_index: dict[str, int]):
+    def __init__(self, tracer: KnowledgeTracer | BoostedTracer, skill_index: dict[str, int]):
         self.tracer = tracer
         self.skill_index = skill_index
         self.skills = {i: s for s, i in skill_index.items()}
@@ -127,12 +133,19 @@ def train(settings: Settings | None = None, *, seed: int = 0, config: TrainingCo
     part = {name: [sequences[learners[i]] for i in order[a:b]]
             for name, (a, b) in {"train": (0, cut_valid), "valid": (cut_valid, cut_test),
                                  "test": (cut_test, len(order))}.items()}
-    tracer = fit(part["train"], part["valid"], len(skills), config)
+    tracers = {config.network: fit(part["train"], part["valid"], len(skills), config),
+               BOOSTED: fit_boosted(part["train"], len(skills), seed=seed)}
+    metrics = {"train_learners": float(len(part["train"])),
+               "best_epoch": float(tracers[config.network].best_epoch)}
+    for name, candidate in tracers.items():
+        metrics[f"{name}_validation_auc"] = _auc(candidate, part["valid"])
+        metrics[f"{name}_test_auc"] = _auc(candidate, part["test"])
+    chosen = max(tracers, key=lambda name: metrics[f"{name}_validation_auc"])  # chosen on validation only
+    tracer = tracers[chosen]
     probability, labels = tracer.predict(part["test"])
-    metrics = {"test_auc": float(roc_auc_score(labels, probability)),
-               "test_acc": float(accuracy_score(labels, probability >= 0.5)),
-               "validation_auc": tracer.validation_auc, "best_epoch": float(tracer.best_epoch),
-               "train_learners": float(len(part["train"])), "test_rows": float(len(labels))}
+    metrics |= {"test_auc": float(roc_auc_score(labels, probability)),
+                "test_acc": float(accuracy_score(labels, probability >= 0.5)),
+                "validation_auc": metrics[f"{chosen}_validation_auc"], "test_rows": float(len(labels))}
     python_model = MasteryPyfunc(tracer, skill_index)
     agreement = _truth_agreement(python_model, sequences, rows, settings)
     if agreement is not None:
@@ -142,25 +155,35 @@ def train(settings: Settings | None = None, *, seed: int = 0, config: TrainingCo
                             "correct": first["correct"].to_list(), "answer_id": first["event_id"].to_list()})
     return log_and_register(
         client, settings, model_name=MODEL_NAME, run_name="knowledge-tracing", held_out_metric=HELD_OUT_METRIC,
-        params={"model": config.network, "hidden": config.hidden, "window": config.window,
+        params={"model": chosen, "network": config.network, "hidden": config.hidden, "window": config.window,
                 "max_epochs": config.max_epochs, "learning_rate": config.learning_rate, "skills": len(skills),
                 "seed": seed},
-        metrics=metrics, model_card=_model_card(metrics, config), python_model=python_model, example=example,
+        metrics=metrics, model_card=_model_card(metrics, config, chosen), python_model=python_model, example=example,
         packages=("torch", "lightning", "scikit-learn"))
 
 
-def _model_card(metrics: dict[str, float], config: TrainingConfig) -> str:
+def _auc(tracer: KnowledgeTracer | BoostedTracer, sequences: list[Sequence]) -> float:
+    probability, labels = tracer.predict(sequences)
+    return float(roc_auc_score(labels, probability))
+
+
+def _model_card(metrics: dict[str, float], config: TrainingConfig, chosen: str) -> str:
     truth = (f"Spearman correlation with the simulator's true mastery: {metrics['mastery_truth_spearman']:.3f}."
              if "mastery_truth_spearman" in metrics else "")
+    network, boosted = config.network, BOOSTED
     return f"""# Knowledge tracing
 
-**Predicts**: whether a learner's next answer on a skill is right, and, from the same network,
+**Predicts**: whether a learner's next answer on a skill is right, and, from the same model,
 mastery per skill (the probability of a right answer on it next).
 
-**Model**: {config.network} (an LSTM over answers, one output per skill), trained and read on windows
-of the last {config.window} answers, hidden size {config.hidden}.
+**Model**: {chosen}, the better on validation learners of two fitted in this run:
+{network} (an LSTM over answers, one output per skill, on windows of the last {config.window}
+answers, hidden size {config.hidden}; validation AUC {metrics[f'{network}_validation_auc']:.3f}) and
+gradient boosting over counts of each learner's history (validation AUC
+{metrics[f'{boosted}_validation_auc']:.3f}).
 
-**Held out**: 20 % of learners. Test AUC {metrics['test_auc']:.3f}, accuracy {metrics['test_acc']:.3f}. {truth}
+**Held out**: 20 % of learners. Test AUC {metrics['test_auc']:.3f} ({network}: {metrics[f'{network}_test_auc']:.3f},
+{boosted}: {metrics[f'{boosted}_test_auc']:.3f}), accuracy {metrics['test_acc']:.3f}. {truth}
 
 **Leakage**: the rows of one multi-skill answer are predicted from the answers before it only.
 """

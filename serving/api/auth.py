@@ -6,15 +6,14 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy import bindparam, select
 
+from serving.api.accounts import AccountReader
 from serving.core.db import Database
 from serving.core.permissions import Permission, allows, scope_of
 from serving.core.rate_limits import EndpointClass, RateLimits
 from serving.core.security import AccessTokenVerifier, InvalidTokenError
 from serving.core.tables import User
 
-_ACCOUNT = select(User.__table__).where(User.__table__.c.id == bindparam("user_id"))
 bearer = HTTPBearer(auto_error=False, description="The access token from POST /api/v1/auth/login")
 
 
@@ -49,12 +48,8 @@ async def _signed_in(request: Request, credentials: HTTPAuthorizationCredentials
         claims = tokens.verify(credentials.credentials)
     except InvalidTokenError as exc:
         raise _unauthorized(str(exc)) from exc
-    # A plain row, not an ORM load: this runs on every request (bench serve). The ``User`` built
-    # from it belongs to no session, as one loaded by a session does once the session closes.
-    database: Database = request.app.state.database
-    with database.read_connection() as connection:
-        row = connection.execute(_ACCOUNT, {"user_id": claims.user_id}).first()
-    user = User(**row._mapping) if row is not None else None
+    accounts: AccountReader = request.app.state.accounts
+    user = accounts.get(claims.user_id)
     if user is None or not user.is_active:
         raise _unauthorized("this account does not exist or is disabled")
     return user

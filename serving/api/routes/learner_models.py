@@ -122,7 +122,7 @@ async def learner_recommendations(request: Request, user_id: str, user: LearnerV
     # The hot path runs inline, not in the thread pool: a few short reads and a kept (or fresh) ranking
     # cost less than the hop (bench serve). Only a pass of the knowledge-tracing network goes to a thread.
     with database.read_connection() as connection:
-        course = visible_course_ref(connection, user, course_id)
+        course = visible_course_ref(database, connection, user, course_id)
         require_learner_view(connection, user, user_id, course)
     learner_id = outbox.learner_id(user_id)
     found = (models.recommendations(learner_id, course_id, k, trace=False)

@@ -110,6 +110,16 @@ def test_a_disabled_account_is_signed_out_at_once(api):
     assert login.status_code == 401
 
 
+def test_a_changed_role_applies_to_the_next_request_with_the_same_token(api):
+    admin, user = api.user("admin"), api.user()
+    assert api.client.get("/api/v1/users/me", headers=user.headers).json()["role"] == "learner"  # the API keeps it
+    assert api.client.post("/api/v1/courses", json={"title": "Mine"}, headers=user.headers).status_code == 403
+    assert api.client.patch(f"/api/v1/users/{user.id}", json={"role": "instructor"},
+                            headers=admin.headers).status_code == 200
+    assert api.client.get("/api/v1/users/me", headers=user.headers).json()["role"] == "instructor"
+    assert api.client.post("/api/v1/courses", json={"title": "Mine"}, headers=user.headers).status_code == 201
+
+
 def test_changing_my_password(api):
     learner = api.user()
     assert api.client.patch("/api/v1/users/me", json={"password": "a brand new password"},
