@@ -117,6 +117,8 @@ def learner_mastery(user_id: str, user: LearnerViewer, database: DatabaseDep, mo
 async def learner_recommendations(request: Request, user_id: str, user: LearnerViewer, course_id: str,
                                   k: int = Query(10, ge=1, le=100)) -> RecommendationsOut:
     """What the learner should do next in a course, best first, each with a reason they can read."""
+    # From app.state, not as dependencies: on this route each dependency cost FastAPI more than
+    # the read behind it (bench serve: 120 of 620 us a request).
     state = request.app.state
     database, models, outbox = state.database, state.learner_models, state.outbox
     # The hot path runs inline, not in the thread pool: a few short reads and a kept (or fresh) ranking

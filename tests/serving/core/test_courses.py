@@ -23,6 +23,15 @@ def test_drafts_are_invisible_to_everyone_but_their_editors(api):
         assert draft["id"] not in [c["id"] for c in listed["items"]]
     for editor in (teacher, admin):
         assert api.client.get(f"/api/v1/courses/{draft['id']}", headers=editor.headers).status_code == 200
+    # The recommendations route finds the course by a plain read of its own: the same rule holds.
+    def recommendations(viewer, course_id):
+        return api.client.get(f"/api/v1/learners/{viewer.id}/recommendations", params={"course_id": course_id},
+                              headers=viewer.headers)
+    for viewer in (other, learner):
+        assert recommendations(viewer, draft["id"]).status_code == 404
+    assert recommendations(learner, "no-such-course").status_code == 404
+    for editor in (teacher, admin):  # past the course check: no model is registered on this platform yet
+        assert recommendations(editor, draft["id"]).status_code == 503
 
 
 def test_only_its_instructor_or_an_admin_changes_a_course(api):
