@@ -27,14 +27,12 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
 
 
-# These dependencies are ``async`` and do their short database read inline: as plain ``def``s
-# FastAPI would run each in its thread pool, and those hops cost more than the work (bench serve).
-async def current_user(request: Request, credentials: Credentials) -> User:
-    """The signed-in user; the role comes from the database, so a change applies at once."""
-    return await _signed_in(request, credentials)
+async def current_user(request: Request, credentials: HTTPAuthorizationCredentials | None) -> User:
+    """The signed-in user; the role comes from the database, so a change applies at once.
 
-
-async def _signed_in(request: Request, credentials: HTTPAuthorizationCredentials | None) -> User:
+    Awaited by ``require``'s dependencies, on the event loop: its reads are short, and a hop to
+    the thread pool cost more than they do (bench serve).
+    """
     # One turn of the event loop first. Handlers here rarely wait on anything, so the requests read
     # in one turn ran back to back, and a request landing just after the loop polled its sockets
     # missed the next batch too: under 50 closed-loop clients one client in fifty saw twice the
@@ -58,10 +56,10 @@ async def _signed_in(request: Request, credentials: HTTPAuthorizationCredentials
 def require(permission: Permission) -> Callable[..., User]:
     """A dependency that lets through users whose role holds ``permission``, within their rate limit."""
 
-    # The account is read here, not through ``Depends(current_user)``: each level of dependencies
-    # cost FastAPI more than the read itself (bench serve).
+    # ``current_user`` is awaited here, not a sub-dependency: each level of dependencies cost
+    # FastAPI more than the account read itself (bench serve).
     async def dependency(request: Request, credentials: Credentials) -> User:
-        user = await _signed_in(request, credentials)
+        user = await current_user(request, credentials)
         if scope_of(user.role, permission) is None:
             raise HTTPException(403, f"the {user.role} role does not have the permission {permission.value!r}")
         endpoint_class = EndpointClass.READ if request.method in ("GET", "HEAD") else EndpointClass.WRITE
