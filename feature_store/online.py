@@ -19,6 +19,7 @@ import duckdb
 
 from feature_store.definitions import FeatureService, FeatureView
 from feature_store.repository import VIEWS
+from learnlake.caches import LRU
 from learnlake.settings import Settings
 
 REDIS_PREFIX = "learnlake:features"
@@ -49,20 +50,14 @@ class ParsedDocuments:
     """
 
     def __init__(self, size: int = PARSED_DOCUMENTS_KEPT) -> None:
-        self.size = size
-        self._parsed: dict[tuple[str, str], tuple[str | bytes, dict]] = {}
-        self._lock = threading.Lock()
+        self._parsed = LRU(size)  # (view, key) -> (text, its parse)
 
     def parse(self, view: str, key: str, text: str | bytes) -> dict:
-        with self._lock:
-            kept = self._parsed.get((view, key))
+        kept = self._parsed.get((view, key))
         if kept is not None and kept[0] == text:
             return kept[1]
         doc = json.loads(text)
-        with self._lock:
-            if len(self._parsed) >= self.size:
-                self._parsed.pop(next(iter(self._parsed)))  # the oldest parse goes first
-            self._parsed[(view, key)] = (text, doc)
+        self._parsed.put((view, key), (text, doc))
         return doc
 
 

@@ -12,7 +12,6 @@ mastery or a champion changes.
 import logging
 import math
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +19,7 @@ import numpy as np
 
 from feature_store.online import online_features, online_store
 from feature_store.repository import dropout_risk_v1, learner_course_history, learner_recent_answers
+from learnlake.caches import LRU
 from learnlake.errors import ModelNotFoundError
 from learnlake.settings import Settings
 from models import names
@@ -62,32 +62,14 @@ class LearnerRisk:
     days_since_last_activity: float | None
 
 
-class _LRU:
-    def __init__(self, size: int):
-        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
-
-    def get(self, key):
-        with self.lock:
-            if key in self.items:
-                self.items.move_to_end(key)
-                return self.items[key]
-        return None
-
-    def put(self, key, value) -> None:
-        with self.lock:
-            self.items[key] = value
-            if len(self.items) > self.size:
-                self.items.popitem(last=False)
-
-
 class LearnerModels:
     def __init__(self, settings: Settings):
         self.knowledge_tracing = ChampionCache(names.KNOWLEDGE_TRACING, settings)
         self.next_items = ChampionCache(names.NEXT_ITEMS, settings)
         self.dropout = ChampionCache(names.DROPOUT, settings)
         self.store = online_store(settings)
-        self._mastery = _LRU(MASTERY_CACHE_SIZE)
-        self._ranked = _LRU(RANKED_CACHE_SIZE)
+        self._mastery = LRU(MASTERY_CACHE_SIZE)
+        self._ranked = LRU(RANKED_CACHE_SIZE)
 
     def warm_up(self) -> None:
         """Load every registered champion now, so the first request does not wait for it, and start

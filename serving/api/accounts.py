@@ -10,10 +10,9 @@ The kept ``User`` objects belong to no session and are shared between requests: 
 them, and load their own to change an account (``users.update_me`` does).
 """
 
-import threading
-
 from sqlalchemy import bindparam, select
 
+from learnlake.caches import LRU
 from serving.core.db import Database
 from serving.core.tables import User
 
@@ -24,9 +23,8 @@ _RAW_ACCOUNT = "select * from users where id = ?"
 
 class AccountReader:
     def __init__(self, database: Database, size: int = ACCOUNTS_KEPT) -> None:
-        self.database, self.size = database, size
-        self._built: dict[str, tuple[tuple, User]] = {}
-        self._lock = threading.Lock()
+        self.database = database
+        self._built = LRU(size)  # user id -> (the raw row, the User built from it)
 
     def get(self, user_id: str) -> User | None:
         with self.database.read_connection() as connection:
@@ -43,9 +41,5 @@ class AccountReader:
             row = connection.execute(_ACCOUNT, {"user_id": user_id}).first()
         user = User(**row._mapping) if row is not None else None
         if user is not None:
-            with self._lock:
-                self._built.pop(user_id, None)
-                if len(self._built) >= self.size:
-                    self._built.pop(next(iter(self._built)))  # the oldest goes first
-                self._built[user_id] = (raw, user)
+            self._built.put(user_id, (raw, user))
         return user

@@ -7,7 +7,6 @@ rotated token as theft: every token of that user is revoked.
 
 import hashlib
 import secrets
-import threading
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -16,6 +15,7 @@ import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from learnlake.caches import LRU
 from learnlake.settings import Settings
 
 ALGORITHM = "HS256"
@@ -88,20 +88,15 @@ class AccessTokenVerifier:
     """
 
     def __init__(self, settings: Settings, size: int = VERIFIED_TOKENS_KEPT) -> None:
-        self.settings, self.size = settings, size
-        self._verified: dict[str, AccessClaims] = {}
-        self._lock = threading.Lock()
+        self.settings = settings
+        self._verified = LRU(size)
 
     def verify(self, token: str) -> AccessClaims:
         claims = self._verified.get(token)
         if claims is not None and time.time() < claims.expires_at:
             return claims
         claims = decode_access_token(token, self.settings)  # raises for an expired or forged token
-        with self._lock:
-            self._verified.pop(token, None)
-            if len(self._verified) >= self.size:
-                self._verified.pop(next(iter(self._verified)))  # the oldest goes first
-            self._verified[token] = claims
+        self._verified.put(token, claims)
         return claims
 
 
