@@ -73,18 +73,22 @@ def _accounts(settings: Settings) -> dict[str, str]:
 
 # Resolves with the milliseconds from now until Streamlit's script has finished a run. The
 # records' old values are read, not only the attribute now: a quick run can start and finish
-# between two callbacks, and then only a record still says it was running.
+# between two callbacks, and then only a record still says it was running. The whole document
+# is watched and the app looked up again each time: if React replaces the stApp element (as it
+# may after signing in), an observer on the old element would never hear the run end.
 _ARM = """() => { window.__learnlakeRun = new Promise(resolve => {
-    const app = document.querySelector('[data-testid="stApp"]');
     const start = performance.now();
+    const armedOn = document.querySelector('[data-testid="stApp"]');
     const watch = new MutationObserver(records => {
-        const ended = records.some(r => r.oldValue === 'running');
-        if (ended && app.getAttribute('data-test-script-state') !== 'running') {
+        const app = document.querySelector('[data-testid="stApp"]');
+        const ended = app !== armedOn || records.some(r => r.oldValue === 'running');
+        if (ended && app && app.getAttribute('data-test-script-state') !== 'running') {
             watch.disconnect();
             resolve(performance.now() - start);
         }
     });
-    watch.observe(app, {attributes: true, attributeFilter: ['data-test-script-state'], attributeOldValue: true});
+    watch.observe(document.documentElement, {attributes: true, childList: true, subtree: true,
+                                             attributeFilter: ['data-test-script-state'], attributeOldValue: true});
 }); }"""
 
 
