@@ -11,7 +11,7 @@ import hashlib
 import re
 from dataclasses import asdict, dataclass
 
-HEADING = re.compile(r"^(#{1,6})\s+(.*\S)\s*$", re.MULTILINE)
+HEADING = re.compile(r"(#{1,6})\s+(.*\S)\s*")
 
 
 @dataclass(frozen=True)
@@ -37,19 +37,45 @@ class Chunk:
         return hashlib.sha256(repr(sorted(asdict(self).items())).encode()).hexdigest()[:16]
 
 
+def _headings(lines: list[str]) -> dict[int, tuple[int, str]]:
+    """{line number: (level, name)} of the headings, not counting comments in fenced code."""
+    found, fenced = {}, False
+    for number, line in enumerate(lines):
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        elif not fenced and (match := HEADING.fullmatch(line)):
+            found[number] = (len(match.group(1)), match.group(2))
+    return found
+
+
 def _blocks(markdown: str, title: str) -> list[tuple[str, str]]:
-    """(heading path, text) for each run of text between headings."""
-    blocks, path, position = [], [], 0
-    for match in HEADING.finditer(markdown):
-        text = markdown[position:match.start()].strip()
-        if text:
-            blocks.append((" > ".join(path) or title, text))
-        level, name = len(match.group(1)), match.group(2)
+    """(heading path, text) for each run of text between headings.
+
+    A heading with no text of its own before the next heading of its level (the title of an
+    interactive the Markdown cannot hold, such as an OpenStax book's slides and practice
+    questions) stays as a line of the text before it instead of vanishing from every passage:
+    it names what that text teaches."""
+    lines = markdown.split("\n")
+    headings = _headings(lines)
+    blocks, path, text = [], [], []
+
+    def close_block() -> None:
+        if "\n".join(text).strip():
+            blocks.append((" > ".join(path) or title, "\n".join(text).strip()))
+        text.clear()
+
+    for number, line in enumerate(lines):
+        if number not in headings:
+            text.append(line)
+            continue
+        level, name = headings[number]
+        following = next((n for n in range(number + 1, len(lines)) if lines[n].strip()), None)
+        if following is None or (following in headings and headings[following][0] <= level):
+            text.append(f"{name.rstrip('.')}.")
+            continue
+        close_block()
         path = path[:max(0, level - 1)] + [name]
-        position = match.end()
-    text = markdown[position:].strip()
-    if text:
-        blocks.append((" > ".join(path) or title, text))
+    close_block()
     return blocks
 
 

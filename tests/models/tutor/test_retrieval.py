@@ -73,6 +73,33 @@ def test_chunks_follow_headings_overlap_and_say_where_they_come_from():
         document_chunks(course_id="c", document_id="m1", title="t", markdown="x", location="x", words=10, overlap=10)
 
 
+def test_titles_without_text_stay_and_code_comments_are_not_headings():
+    markdown = ("# Output\n\n## Basic output\n\nThe print function shows values.\n\n### Displaying output slides\n\n"
+                "### The print() function\n\n### Spaces\n\nSpaces matter.\n\n```python\n# Show the menu\n"
+                "print('menu')\n```\n")
+    chunks = document_chunks(course_id="c", document_id="m1", title="Output", markdown=markdown, location="m1")
+    assert [(c.heading, c.text) for c in chunks] == [
+        ("Output > Basic output",  # the interactives' titles name what the text before them teaches
+         "The print function shows values. Displaying output slides. The print() function."),
+        ("Output > Basic output > Spaces", "Spaces matter. ```python # Show the menu print('menu') ```")]
+
+
+def test_an_overview_counts_less_than_the_sections_that_teach(index):
+    recap = ("This chapter covered loops: a for loop visits each item of a sequence such as range(5), and a while "
+             "loop repeats while its condition is true. It also covered assignment, variable names and return values.")
+    retriever = Retriever(index)
+    ranked = {}
+    for title in ("Loops in practice", "Chapter summary"):  # the same text, as a section and as an overview
+        course = title.split()[0].lower()
+        index.sync_course(course, _chunks(course, {"loops": LOOPS, "variables": VARIABLES, "functions": FUNCTIONS,
+                                                   "recap": f"# {title}\n\n{recap}\n"}))
+        ranked[title] = [[p.chunk.document_id for p in retriever.search(course, question, k=5)]
+                         for question in ("What did this chapter cover?", "Which loop visits each item of range(5)?")]
+    assert [found.index("recap") for found in ranked["Loops in practice"]] == [0, 1]
+    # As an overview it comes after the sections, but is still found.
+    assert [found.index("recap") for found in ranked["Chapter summary"]] == [3, 3]
+
+
 def test_reindexing_embeds_only_what_changed_and_drops_what_left(index):
     first = _chunks("python", {"loops": LOOPS, "variables": VARIABLES, "functions": FUNCTIONS})
     report = index.sync_course("python", first)
