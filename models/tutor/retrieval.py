@@ -8,7 +8,7 @@ passages, so hybrid search ranks documents (sections, lessons) first, from three
 - dense: the sum of the document's two passages nearest the query;
 - dense centroid: the query against the mean of the document's passage vectors;
 - BM25 over the document's whole text (over passages, a section's words are split apart:
-  on the OpenStax book whole-section BM25 finds the gold section in its top 5 for 0.66 of
+  on the OpenStax book whole-section BM25 found the gold section in its top 5 for 0.66 of
   the questions, passage BM25 for 0.59);
 
 fused by reciprocal rank (Cormack et al., 2009). Overview documents (an introduction, a preface,
@@ -46,9 +46,17 @@ OVERVIEW_TITLE = re.compile(r"(chapter\s+)?(introduction|preface|overview|summar
 OVERVIEW_WEIGHT = 0.5  # on the OpenStax book, any weight from 0 to 0.7 gives the same recall@5
 
 
+# Words and identifiers (``input_value`` stays whole), then operators and other symbols one by
+# one: in a programming course ``%``, ``**`` or ``[`` is often what a question is about, and BM25's
+# weights leave the symbols every section has (full stops, commas) nearly silent. On the OpenStax
+# book whole-section BM25 finds the gold section in its top 5 for 0.70 of the questions with the
+# symbols, 0.67 without them.
+TOKEN = re.compile(r"[a-z0-9_]+|\*\*|//|==|!=|<=|>=|[-+*/%]=|[^\w\s]")
+
+
 def tokens(text: str) -> list[str]:
-    """Lower-case words and identifiers (``input_value`` stays whole), without stop words."""
-    return [word for word in re.findall(r"[a-z0-9_]+", text.lower()) if word not in STOPWORDS]
+    """Lower-case words, identifiers and symbols, without stop words."""
+    return [word for word in TOKEN.findall(text.lower()) if word not in STOPWORDS]
 
 
 @dataclass(frozen=True)
