@@ -5,6 +5,13 @@ from functools import lru_cache
 
 import numpy as np
 
+from learnlake.caches import LRU
+
+# Texts embedded again and again (the sentences of the passages a tutor's answers quote most):
+# 384 floats each, so 20,000 of them keep about 30 MB.
+KEPT_TEXTS = 20_000
+_kept = LRU(KEPT_TEXTS)
+
 
 @lru_cache(maxsize=1)
 def _model():
@@ -21,3 +28,14 @@ def embed(texts: list[str], *, batch_size: int = 64) -> np.ndarray:
         return np.zeros((0, 384), dtype=np.float32)
     vectors = _model().encode(texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False)
     return np.asarray(vectors, dtype=np.float32)
+
+
+def embed_kept(texts: list[str]) -> np.ndarray:
+    """``embed``, keeping each text's vector for the next time it is asked for: only the texts
+    not kept yet are embedded, in one batch."""
+    vectors = {text: _kept.get(text) for text in texts}
+    missing = [text for text, vector in vectors.items() if vector is None]
+    for text, vector in zip(missing, embed(missing), strict=True):
+        vectors[text] = vector
+        _kept.put(text, vector)
+    return np.array([vectors[text] for text in texts], dtype=np.float32).reshape(len(texts), 384)

@@ -22,7 +22,7 @@ import numpy as np
 
 from learnlake.errors import LearnLakeError
 from learnlake.settings import Settings
-from models.embeddings import embed
+from models.embeddings import embed_kept
 from models.tutor.retrieval import Passage
 
 # MiniLM cosine similarity; unrelated text sits around 0 to 0.2, a passage on the topic of
@@ -104,7 +104,8 @@ class ExtractiveAnswerer:
                 if sentence not in seen:  # overlapping passages repeat sentences: quote each once
                     seen.add(sentence)
                     candidates.append((n, position, sentence))
-        vectors = embed([question] + [sentence for _, _, sentence in candidates])
+        # Sentences are kept embedded: the passages of a course's common questions come back often.
+        vectors = embed_kept([question] + [sentence for _, _, sentence in candidates])
         similarity = vectors[1:] @ vectors[0]
         chosen = sorted(np.argsort(-similarity)[:self.max_sentences].tolist(),
                         key=lambda i: (candidates[i][0], candidates[i][1]))
