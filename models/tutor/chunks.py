@@ -51,8 +51,8 @@ def _headings(lines: list[str]) -> dict[int, tuple[int, str]]:
 def _blocks(markdown: str, title: str) -> list[tuple[str, str]]:
     """(heading path, text) for each run of text between headings.
 
-    A heading with no text of its own before the next heading of its level (the title of an
-    interactive the Markdown cannot hold, such as an OpenStax book's slides and practice
+    A heading with no text of its own before the next heading of its level or above (the title
+    of an interactive the Markdown cannot hold, such as an OpenStax book's slides and practice
     questions) stays as a line of the text before it instead of vanishing from every passage:
     it names what that text teaches."""
     lines = markdown.split("\n")
