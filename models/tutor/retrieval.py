@@ -15,10 +15,9 @@ fused by reciprocal rank (Cormack et al., 2009). Overview documents (an introduc
 a chapter summary: known by their titles) restate the topics of the sections around them and
 so match a question on any of them; their fused score counts half, so the sections that teach
 the topic come first (in a course of a hundred documents an overview still leads when no other
-document is near the top of any view; it is never dropped). Passages then
-come document by document: each document's best passage first, then the second best of each,
-and so on, so the first few passages cite several close sections. Every search is restricted
-to one course.
+document is near the top of any view; it is never dropped). Passages then come document by
+document: each document's best passage first, then the second best of each, and so on, so the
+first few passages cite several close sections. Every search is restricted to one course.
 """
 
 import re
