@@ -1,5 +1,6 @@
 """A bounded, thread-safe least-recently-used map: what serving keeps between requests
-(mastery, ranked lists, parsed feature documents, verified tokens, accounts)."""
+(mastery, ranked lists, parsed feature documents, verified tokens, accounts, the vectors of
+sentences the tutor quotes)."""
 
 import threading
 from collections import OrderedDict

@@ -36,6 +36,6 @@ def embed_kept(texts: list[str]) -> np.ndarray:
     vectors = {text: _kept.get(text) for text in texts}
     missing = [text for text, vector in vectors.items() if vector is None]
     for text, vector in zip(missing, embed(missing), strict=True):
-        vectors[text] = vector
+        vectors[text] = vector = vector.copy()  # its own row, not a view that holds the whole batch
         _kept.put(text, vector)
     return np.array([vectors[text] for text in texts], dtype=np.float32).reshape(len(texts), 384)
