@@ -3,7 +3,8 @@
 Each enrolment's 30 days of daily counts become activity features (``features.py``); the
 calibrated boosting model and the recency/activity baseline are fitted on the training
 directory and scored on the test directory, or, without one, on a seeded 80/20 split by
-enrolment.
+enrolment. A test directory may hold course files alone: their labels are then read from the
+training directory's ``truth_train.csv`` (the KDD Cup's file labels every training enrolment).
 """
 
 import logging
@@ -21,10 +22,14 @@ log = logging.getLogger(__name__)
 TYPES = [f"event_{t}" for t in EVENT_TYPES]
 
 
-def labelled_features(data_dir: Path) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Features and dropout labels of every labelled enrolment under ``data_dir``."""
+def labelled_features(data_dir: Path, *, more_truth: pl.DataFrame | None = None
+                      ) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Features and dropout labels of every labelled enrolment under ``data_dir``; an enrolment
+    the directory's own truth files do not label takes its label from ``more_truth``."""
     daily = pl.concat([read_course(path) for path in course_files(data_dir)])
     truth = read_truth(data_dir)
+    if more_truth is not None:
+        truth = more_truth if truth is None else pl.concat([truth, more_truth]).unique("enrollment_id", keep="first")
     if truth is None:
         raise DatasetError(f"no truth_train.csv under {data_dir}: the labels are needed to train and to test")
     # Day 0 is each course's first logged day; the window is the longest course's.
@@ -50,7 +55,9 @@ def evaluate(train_dir: Path, test_dir: Path | None = None, *, seed: int = 0) ->
         x_test, y_test = x_train[order[cut:]], y_train[order[cut:]]
         x_train, y_train = x_train[order[:cut]], y_train[order[:cut]]
     else:
-        x_test, y_test, test_names = labelled_features(test_dir)
+        # KDD Cup's truth_train.csv labels more enrolments than its course files hold: a test
+        # directory without its own truth file is labelled from the training directory's.
+        x_test, y_test, test_names = labelled_features(test_dir, more_truth=read_truth(train_dir))
         if test_names != names:
             raise DatasetError("train and test directories give different features (their course lengths differ)")
     log.info("dropout: %d training and %d test enrolments, %d features", len(y_train), len(y_test), len(names))

@@ -66,6 +66,21 @@ def test_dropout_evaluation_trains_on_some_courses_and_tests_on_others(learnlake
     assert _logged(learnlake_home, result["mlflow_run_id"])["auc"] == pytest.approx(result["auc"])
 
 
+def test_a_dropout_test_directory_without_truth_takes_its_labels_from_the_training_directory(learnlake_home,
+                                                                                          tmp_path):
+    source = _data("kddcup2015")
+    files = sorted(source.glob("trainCourse*.csv"))
+    for name, chosen in (("train", [*files[:2], source / "truth_train.csv"]), ("test", files[2:3])):
+        (tmp_path / name).mkdir()
+        for path in chosen:
+            (tmp_path / name / path.name).symlink_to(path)
+    result = _run("dropout", "--train-dir", str(tmp_path / "train"), "--test-dir", str(tmp_path / "test"))
+    # Every enrolment of the test course is labelled in the training directory's truth file.
+    rows = files[2].read_text().splitlines()[1:]
+    assert result["test_enrollments"] == len({row.split(",")[0] for row in rows})
+    assert result["auc"] > 0.75
+
+
 def test_a_dropout_directory_without_labels_is_a_clear_error(learnlake_home, tmp_path):
     source = _data("kddcup2015")
     (tmp_path / "trainCourse1.csv").symlink_to(next(iter(sorted(source.glob("trainCourse*.csv")))))
