@@ -297,10 +297,11 @@ def bench_serve(
     if as_json:
         print(json.dumps(figures))
         return
-    table = Table("endpoint", "clients", "requests/s", "p50 ms", "p99 ms", "errors", title="serving benchmark")
+    table = Table("endpoint", "clients", "requests/s", "p50 ms", "p99 ms", "errors", "answered",
+                  title="serving benchmark")
     for name, e in result.endpoints.items():
         table.add_row(name, str(e.clients), f"{e.requests_per_s:,.0f}", f"{e.p50_ms:.1f}", f"{e.p99_ms:.1f}",
-                      str(e.errors))
+                      str(e.errors), f"{e.answered_share:.0%}" if e.answered_share is not None else "")
     console.print(table)
 
 

@@ -9,12 +9,15 @@ warm-up that is not counted:
 - ``recommendations``: ``GET /api/v1/learners/{id}/recommendations`` for enrolled learners of
   the demo, each with their own token (JWT check, account lookup, online store, champions);
 - ``tutor_ask``: ``POST /api/v1/tutor/ask`` (retrieval, an answer, a kept turn, a lake event),
-  with ``tutor_clients`` clients: each question embeds text on the CPU.
+  with ``tutor_clients`` clients: each question embeds text on the CPU. Each course is asked
+  questions about its own subject (the demo's lessons teach them), and the share the tutor
+  answered from the material, rather than saying it does not know, is reported beside the times.
 
 Rate limits are lifted in the benchmarked API, which is the one setting it changes.
 """
 
 import asyncio
+import json
 import logging
 import os
 import random
@@ -36,8 +39,22 @@ from serving.core.security import issue_access_token
 log = logging.getLogger(__name__)
 WARM_UP_S = 2.0  # per endpoint, not counted
 SETTLE_S = 3.0  # after the relay has caught up
-QUESTIONS = ("What is a variable?", "How do I compute the mean of a list?", "What does a hypothesis test tell me?",
-             "When should I use a loop?", "What is the difference between variance and standard deviation?")
+# Questions a learner of each demo course might ask; a course of another title gets the first set.
+QUESTIONS = {
+    "Python Foundations": ("What is a variable?", "When should I use a loop?", "How do I add an item to a list?",
+                           "What does return do in a function?"),
+    "Statistics for Data Science": ("How do I compute the mean of a list?", "What does a hypothesis test tell me?",
+                                    "What is the difference between variance and standard deviation?",
+                                    "What is a p-value?"),
+    "Web Development Basics": ("What is the box model?", "What does a 404 status code mean?",
+                               "How do I run code when a button is clicked?", "Why does an image need alt text?"),
+    "Databases and SQL": ("What is a foreign key?", "What is the difference between an inner join and a left join?",
+                          "What does GROUP BY do?", "Why do indexes slow down writes?"),
+    "Machine Learning 101": ("What is overfitting?", "Why do we need a test set?", "What does ROC AUC measure?",
+                             "How does a decision tree make a prediction?"),
+    "Calculus I": ("What is a derivative?", "How does the chain rule work?", "What is a limit?",
+                   "What does the fundamental theorem of calculus say?"),
+}
 UNLIMITED = {"LEARNLAKE_RATE_LIMIT_READ": "100000000/minute", "LEARNLAKE_RATE_LIMIT_WRITE": "100000000/minute",
              "LEARNLAKE_RATE_LIMIT_AUTH": "100000000/minute"}
 
@@ -50,6 +67,7 @@ class EndpointFigures:
     requests_per_s: float
     p50_ms: float
     p99_ms: float
+    answered_share: float | None = None  # tutor only: answers grounded in the material, not "I don't know"
 
 
 @dataclass(frozen=True)
@@ -64,29 +82,33 @@ def _percentile(sorted_values: list[float], q: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(len(sorted_values) * q))]
 
 
-async def _drive(port: int, requests: list[dict], clients: int, duration_s: float) -> EndpointFigures:
-    """``clients`` closed-loop clients cycling through ``requests`` (method, url, params, headers, json).
+async def _drive(port: int, requests: list[dict], clients: int, duration_s: float, *,
+                 count_grounded: bool = False) -> EndpointFigures:
+    """``clients`` closed-loop clients cycling through ``requests`` (method, url, params, headers, json);
+    with ``count_grounded``, the share of answers whose ``grounded`` is true.
 
     aiohttp, not httpx: with 50 connections httpx's pool alone caps at about 200 requests/s on
     this machine, where aiohttp drives a trivial endpoint at over 6,000.
     """
     latencies: list[float] = []
-    errors = 0
+    errors = grounded = 0
     connector = aiohttp.TCPConnector(limit=clients)
     timeout = aiohttp.ClientTimeout(total=60)
     async with aiohttp.ClientSession(f"http://127.0.0.1:{port}", connector=connector, timeout=timeout) as session:
         async def one_client(seed: int, until: float, record: bool) -> None:
-            nonlocal errors
+            nonlocal errors, grounded
             rng = random.Random(seed)
             while time.perf_counter() < until:
                 request = requests[rng.randrange(len(requests))]
                 started = time.perf_counter()
                 async with session.request(**request) as response:
-                    await response.read()
+                    body = await response.read()
                 elapsed = time.perf_counter() - started
                 if record:
                     latencies.append(elapsed)
                     errors += response.status >= 400
+                    if count_grounded and response.status < 400:
+                        grounded += json.loads(body).get("grounded") is True
 
         warm_until = time.perf_counter() + WARM_UP_S
         await asyncio.gather(*(one_client(i, warm_until, False) for i in range(clients)))
@@ -97,7 +119,8 @@ async def _drive(port: int, requests: list[dict], clients: int, duration_s: floa
     return EndpointFigures(clients=clients, requests=len(latencies), errors=errors,
                            requests_per_s=round(len(latencies) / elapsed, 1),
                            p50_ms=round(statistics.median(latencies) * 1000, 2),
-                           p99_ms=round(_percentile(latencies, 0.99) * 1000, 2))
+                           p99_ms=round(_percentile(latencies, 0.99) * 1000, 2),
+                           answered_share=round(grounded / len(latencies), 3) if count_grounded else None)
 
 
 def _demo_home(tmp: Path, learners: int, progress) -> Path:
@@ -115,17 +138,21 @@ def _requests(settings: Settings) -> tuple[list[dict], list[dict], int]:
     """Recommendation and tutor requests for the demo's enrolled learners, each with their own token."""
     engine = sa.create_engine(settings.database_url)
     with engine.connect() as con:
-        enrolled = con.execute(sa.text("select e.user_id, e.course_id, u.role from enrollments as e "
-                                       "join users as u on u.id = e.user_id where e.status <> 'unenrolled'")).all()
+        enrolled = con.execute(sa.text("select e.user_id, e.course_id, u.role, c.title from enrollments as e "
+                                       "join users as u on u.id = e.user_id join courses as c on c.id = e.course_id "
+                                       "where e.status <> 'unenrolled'")).all()
     engine.dispose()
     recommendations, questions = [], []
-    for n, (user_id, course_id, role) in enumerate(enrolled):
+    first_set = next(iter(QUESTIONS.values()))
+    for n, (user_id, course_id, role, title) in enumerate(enrolled):
+        # A repeated demo blueprint is titled "Calculus I (2)": its subject is the blueprint's.
+        asked = QUESTIONS.get(title.split(" (")[0], first_set)
         headers = {"Authorization": f"Bearer {issue_access_token(user_id, role, settings)}"}
         recommendations.append({"method": "GET", "url": f"/api/v1/learners/{user_id}/recommendations",
                                 "params": {"course_id": course_id, "k": "10"}, "headers": headers})
         questions.append({"method": "POST", "url": "/api/v1/tutor/ask", "headers": headers,
-                          "json": {"course_id": course_id, "question": QUESTIONS[n % len(QUESTIONS)]}})
-    return recommendations, questions, len({u for u, _, _ in enrolled})
+                          "json": {"course_id": course_id, "question": asked[n % len(asked)]}})
+    return recommendations, questions, len({u for u, *_ in enrolled})
 
 
 def _wait_for_outbox_relay(settings: Settings, timeout_s: float = 600) -> None:
@@ -163,7 +190,8 @@ def run(*, clients: int = 50, tutor_clients: int = 8, duration_s: float = 10.0, 
                                       ("recommendations", recommendations, clients),
                                       ("tutor_ask", questions, tutor_clients)):
                 progress(f"{name}: {n} clients for {duration_s:g} s...")
-                endpoints[name] = asyncio.run(_drive(port, requests, n, duration_s))
+                endpoints[name] = asyncio.run(_drive(port, requests, n, duration_s,
+                                                     count_grounded=name == "tutor_ask"))
         finally:
             api.terminate()
             api.wait(60)

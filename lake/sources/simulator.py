@@ -22,6 +22,7 @@ import polars as pl
 
 from lake.privacy import learner_id_for
 from lake.schemas import EVENT_SCHEMA_VERSION
+from lake.sources.simulator_lessons import lesson_body
 
 # Course blueprints: title and the skills it teaches, roughly in teaching order.
 COURSE_BLUEPRINTS = (
@@ -171,6 +172,7 @@ def _build_catalog(cfg: SimulationConfig, rng: np.random.Generator, users: list[
                     "position": position,
                     "content_type": content_type,
                     "title": f"{content_type.title()} {m + 1}.{position}: {skill_names[course.skill_ids.index(focus)]}",
+                    "body": None,  # lessons get theirs below; videos and quizzes have no text to read
                     "skills": item_skills,
                     "difficulty": round(float(rng.normal(-0.8 + 1.6 * m / max(1, n_modules - 1), 0.5)), 3),
                     "estimated_minutes": int(rng.integers(low, high + 1)),
@@ -180,8 +182,21 @@ def _build_catalog(cfg: SimulationConfig, rng: np.random.Generator, users: list[
                 course.items.append(item)
                 items.append(item)
             previous_module_items = module_items
+        _write_lessons(course, dict(zip(course.skill_ids, skill_names, strict=False)))
         courses.append(course)
     return courses, modules, items, skills
+
+
+def _write_lessons(course: _Course, skill_names: dict[str, str]) -> None:
+    """Give each lesson its text: a skill's parts are shared out among the course's lessons on it,
+    in turn, so every part is taught somewhere (and one lesson teaches all of a one-lesson skill)."""
+    lessons: dict[str, list[dict]] = {}
+    for item in course.items:
+        if item["content_type"] == "lesson":
+            lessons.setdefault(item["skills"][0], []).append(item)
+    for skill, items in lessons.items():
+        for n, item in enumerate(items):
+            item["body"] = lesson_body(item["title"], skill_names[skill], n, len(items))
 
 
 def _user_row(user_id: str, email: str, rng: np.random.Generator, role: str, cfg: SimulationConfig) -> dict:

@@ -107,7 +107,7 @@ def _seed_catalog(session, outbox: Outbox, sim: Simulation, published_at: dateti
     for item in sim.content_items.iter_rows(named=True):
         session.add(ContentItem(
             id=item["item_id"], module_id=item["module_id"], course_id=item["course_id"], position=item["position"],
-            content_type=item["content_type"], title=item["title"], body=f"{item['title']}.", skills=item["skills"],
+            content_type=item["content_type"], title=item["title"], body=item["body"], skills=item["skills"],
             difficulty=item["difficulty"], estimated_minutes=item["estimated_minutes"],
             prerequisites=item["prerequisites"], created_at=published_at, updated_at=published_at))
         outbox.record(session, "content_item.created", actor_id=instructors[item["course_id"]],

@@ -237,3 +237,6 @@ def test_bench_serve_prints_its_figures_beside_the_health_floor(platform):
         assert endpoint["requests"] > 0 and endpoint["errors"] == 0
         assert 0 < endpoint["p50_ms"] <= endpoint["p99_ms"]
     assert figures["recommendations_p99_over_health_p99"] > 0
+    # The demo's lessons teach what its courses' questions ask: most are answered from the material.
+    assert figures["endpoints"]["tutor_ask"]["answered_share"] > 0.5
+    assert figures["endpoints"]["health"]["answered_share"] is None

@@ -21,6 +21,23 @@ def test_same_config_gives_identical_output(sim):
         assert_frame_equal(getattr(sim, name), getattr(again, name))
 
 
+def test_lessons_have_text_to_teach_from_and_every_part_of_a_skill_is_taught(sim):
+    from lake.sources.simulator_lessons import LESSONS
+
+    items = sim.content_items
+    lessons = items.filter(pl.col("content_type") == "lesson")
+    for title, body in lessons.select("title", "body").iter_rows():
+        assert body.startswith(f"# {title}\n") and len(body.split()) > 30
+    names = dict(zip(sim.skills["skill_id"], sim.skills["name"], strict=True))
+    for (course, skill), part in lessons.group_by("course_id", pl.col("skills").list.first()):
+        taught = "\n".join(part["body"])
+        assert all(text in taught for text in LESSONS[names[skill]]), (course, skill)
+        if part.height <= len(LESSONS[names[skill]]):
+            assert part["body"].n_unique() == part.height, "a skill's lessons teach different parts"
+    # Videos, quizzes and assignments have no text to read (the tutor has nothing to cite there).
+    assert items.filter(pl.col("content_type") != "lesson")["body"].is_null().all()
+
+
 def test_another_seed_gives_other_output(sim):
     other = simulate(SimulationConfig(learners=80, courses=3, days=28, seed=8))
     assert set(other.events["event_id"]).isdisjoint(sim.events["event_id"])
