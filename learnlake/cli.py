@@ -437,6 +437,9 @@ def eval_kt(
     conservative_groups: Annotated[bool, typer.Option(
         help="Count a run of consecutive rows with distinct skills as one answer (for files that may hold "
              "expanded multi-skill answers).")] = False,
+    budget_minutes: Annotated[float, typer.Option(
+        help="Time for the whole evaluation: networks that would not fit are cut short or skipped (and named).",
+        min=1)] = 13.0,
 ) -> None:
     """Knowledge tracing: train DKT and the attentive model on *_train.csv, report test AUC and accuracy."""
     from models.knowledge_tracing import assistments
@@ -445,10 +448,11 @@ def eval_kt(
     with _clear_errors("cannot evaluate"):
         files = split_files(data_dir)
         console.print(f"Training knowledge tracing on {files.train.name}, testing on {files.test.name}...")
-        result = assistments.evaluate(data_dir, seed=seed, conservative_groups=conservative_groups, progress=True)
+        result = assistments.evaluate(data_dir, seed=seed, conservative_groups=conservative_groups, progress=True,
+                                      budget_s=budget_minutes * 60)
     inputs = {"train": [files.train], "test": [files.test]} | ({"valid": [files.valid]} if files.valid else {})
-    _report_evaluation("kt", result, inputs, as_json=as_json, params={"seed": seed,
-                                                                      "conservative_groups": conservative_groups})
+    _report_evaluation("kt", result, inputs, as_json=as_json, params={
+        "seed": seed, "conservative_groups": conservative_groups, "budget_minutes": budget_minutes})
 
 
 @eval_app.command("dropout")

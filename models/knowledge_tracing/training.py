@@ -7,6 +7,7 @@ with the skill count, ready to predict rows and per-skill mastery.
 
 import copy
 import logging
+import time
 from dataclasses import dataclass
 
 import lightning as L
@@ -98,10 +99,19 @@ class KnowledgeTracingModule(L.LightningModule):
 
 
 class KeepBestWeights(L.Callback):
-    """Early stopping that restores the best epoch's weights, held in memory (no checkpoint files)."""
+    """Early stopping that restores the best epoch's weights, held in memory (no checkpoint files).
 
-    def __init__(self, patience: int):
+    With ``stop_at`` (a ``time.monotonic()`` deadline) training also stops once another epoch,
+    as long as the last one, would end past it; the first epoch always runs.
+    """
+
+    def __init__(self, patience: int, *, stop_at: float | None = None):
         self.patience, self.best, self.best_state, self.best_epoch, self.waited = patience, -1.0, None, -1, 0
+        self.stop_at, self.out_of_time = stop_at, False
+        self._epoch_started = time.monotonic()
+
+    def on_train_epoch_start(self, trainer, module):
+        self._epoch_started = time.monotonic()
 
     def on_validation_end(self, trainer, module):
         # Not on_validation_epoch_end: Lightning runs callbacks' epoch-end hooks before the module's,
@@ -116,6 +126,10 @@ class KeepBestWeights(L.Callback):
             self.waited += 1
             if self.waited >= self.patience:
                 trainer.should_stop = True
+        now = time.monotonic()
+        if self.stop_at is not None and now + (now - self._epoch_started) > self.stop_at:
+            self.out_of_time = not trainer.should_stop and trainer.current_epoch + 1 < trainer.max_epochs
+            trainer.should_stop = True
 
     def on_fit_end(self, trainer, module):
         if self.best_state is not None:
@@ -131,6 +145,7 @@ class KnowledgeTracer:
     config: TrainingConfig
     best_epoch: int
     validation_auc: float
+    out_of_time: bool = False  # training stopped at its deadline, not by early stopping or max_epochs
 
     def predict(self, sequences: list[Sequence]) -> tuple[np.ndarray, np.ndarray]:
         """(probability, label) of every scored row, sequence by sequence and row by row.
@@ -176,10 +191,11 @@ def _loader(sequences: list[Sequence], batch_size: int, *, shuffle: bool, seed: 
 
 
 def fit(train: list[Sequence], valid: list[Sequence], n_skills: int, config: TrainingConfig, *,
-        progress: bool = False) -> KnowledgeTracer:
+        progress: bool = False, stop_at: float | None = None) -> KnowledgeTracer:
+    """Train one network; with ``stop_at`` (``time.monotonic()``), no epoch starts that would end past it."""
     L.seed_everything(config.seed, workers=True, verbose=False)
     module = KnowledgeTracingModule(n_skills, config)
-    keep_best = KeepBestWeights(config.patience)
+    keep_best = KeepBestWeights(config.patience, stop_at=stop_at)
     # The progress bar goes to stderr, so that stdout stays the command's JSON.
     bar = [RichProgressBar(console_kwargs={"stderr": True})] if progress else []
     trainer = L.Trainer(max_epochs=config.max_epochs, accelerator="cpu", devices=1, logger=False,
@@ -187,5 +203,6 @@ def fit(train: list[Sequence], valid: list[Sequence], n_skills: int, config: Tra
                         num_sanity_val_steps=0, callbacks=[keep_best, *bar], deterministic=True)
     trainer.fit(module, _loader(windows(train, config.window), config.batch_size, shuffle=True, seed=config.seed),
                 _loader(windows(valid, config.window), config.batch_size * 2, shuffle=False))
-    log.info("%s: best validation AUC %.4f at epoch %d", config.network, keep_best.best, keep_best.best_epoch)
-    return KnowledgeTracer(module, n_skills, config, keep_best.best_epoch, keep_best.best)
+    log.info("%s: best validation AUC %.4f at epoch %d%s", config.network, keep_best.best, keep_best.best_epoch,
+             " (stopped by the time budget)" if keep_best.out_of_time else "")
+    return KnowledgeTracer(module, n_skills, config, keep_best.best_epoch, keep_best.best, keep_best.out_of_time)

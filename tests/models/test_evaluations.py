@@ -97,12 +97,17 @@ def test_atrisk_evaluation_reports_each_cutoff(learnlake_home):
     assert _logged(learnlake_home, result["mlflow_run_id"])["auc_day_90"] == pytest.approx(aucs[2])
 
 
-def test_knowledge_tracing_evaluation_on_a_slice(learnlake_home, tmp_path):
+def _assist2009_slice(directory: Path) -> Path:
     source = _data("assistments/assist2009")
     for name, students in (("train", 120), ("test", 60)):
         lines = (source / f"assist2009_updated_{name}.csv").read_text().splitlines()
-        (tmp_path / f"slice_{name}.csv").write_text("\n".join(lines[: 3 * students]) + "\n")
-    result = _run("kt", "--data-dir", str(tmp_path))
+        (directory / f"slice_{name}.csv").write_text("\n".join(lines[: 3 * students]) + "\n")
+    return directory
+
+
+def test_knowledge_tracing_evaluation_on_a_slice(learnlake_home, tmp_path):
+    result = _run("kt", "--data-dir", str(_assist2009_slice(tmp_path)))
+    assert result["skipped"] == [] and not any(f.get("stopped_by_budget") for f in result["models"].values())
     assert result["baseline"] == "dkt" and result["test_learners"] == 60
     assert set(result["models"]) == {"dkt", "dkt_recent", "attentive_dkt", "dkt_w50", "dkt_w100_h256",
                                      "attentive_dkt_seed1", "dkt_w100_h256_seed1", "recent_ensemble",
@@ -113,6 +118,18 @@ def test_knowledge_tracing_evaluation_on_a_slice(learnlake_home, tmp_path):
     assert result["best"] == max(result["models"], key=lambda m: result["models"][m]["validation_auc"])
     metrics = _logged(learnlake_home, result["mlflow_run_id"])
     assert metrics["models.dkt.auc"] == pytest.approx(result["models"]["dkt"]["auc"])
+
+
+def test_knowledge_tracing_evaluation_keeps_to_its_time_budget(tmp_path):
+    from models.knowledge_tracing import assistments
+
+    # No time at all: the boosted model and the baseline still run (the baseline for one epoch),
+    # the ensemble's networks are skipped and named, and the best is chosen among what ran.
+    result = assistments.evaluate(_assist2009_slice(tmp_path), budget_s=0)
+    assert set(result["models"]) == {"boosted_history", "dkt"}
+    assert result["skipped"] == [name for name in assistments.MODELS if name != "dkt"]
+    assert result["models"]["dkt"]["stopped_by_budget"] and result["models"]["dkt"]["best_epoch"] == 0
+    assert result["best"] == max(result["models"], key=lambda m: result["models"][m]["validation_auc"])
 
 
 def test_a_kt_directory_without_a_test_file_is_a_clear_error(learnlake_home, tmp_path):
