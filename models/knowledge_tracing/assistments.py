@@ -114,8 +114,8 @@ def evaluate(data_dir: Path, *, seed: int = 0, conservative_groups: bool = False
                          "best_epoch": tracer.best_epoch, "stopped_by_budget": tracer.out_of_time,
                          "train_s": time.perf_counter() - started}
 
-    # The boosted model first (it also gives the rows every model scores), then the baseline network,
-    # then the rest, each with an equal share of the time left.
+    # The boosted model first (it is quick, and gives the rows every model scores), then the networks,
+    # the baseline first, each within its share of the time left.
     started = time.perf_counter()
     boosted = fit_boosted(train, n_skills, seed=seed)
     predictions[BOOSTED], labels = boosted.predict(test)
