@@ -19,5 +19,5 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level)
     # Third-party libraries that are chatty at INFO.
     for noisy in ("alembic", "mlflow", "urllib3", "httpx", "dagster", "lightning", "lightning.pytorch",
-                  "lightning.fabric", "sentence_transformers"):
+                  "lightning.fabric", "sentence_transformers", "great_expectations"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))

@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no usage statistics: nothing leaves the machine
+# Before the import: importing great-expectations logs a line at INFO for each function it
+# registers (over 200), which buried the demo's output.
+logging.getLogger("great_expectations").setLevel(logging.WARNING)
 
 import great_expectations as gx
 import pandas as pd
@@ -19,7 +22,8 @@ from great_expectations.data_context.types.base import ProgressBarsConfig
 from lake.events import MAX_CLOCK_SKEW
 from lake.schemas import EVENTS, VERBS
 
-logging.getLogger("great_expectations").setLevel(logging.WARNING)
+# This module of great-expectations sets its own logger to INFO (a line per ephemeral context).
+logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
 ROW_LEVEL = "COMPLETE"  # unexpected row indexes come back, to quarantine the rows
 
 
