@@ -632,6 +632,10 @@ def _print_summary(run, settings: Settings, elapsed_s: float | None = None) -> N
         table.add_row("mlflow run id", str(model["mlflow_run_id"]))
         table.add_row("model version", f"{model['model_version']} ({model['promotion']})")
         table.add_row("held-out recall@10", f"{model['test_recall_at_10']:.3f} (random: {model['random_test_recall_at_10']:.3f})")
+    tutor = run.metadata.get("tutor_index", {})
+    if tutor:
+        passages = sum(int(tutor.get(k, 0)) for k in ("added", "updated", "unchanged"))
+        table.add_row("tutor passages", f"{passages:,} in {tutor.get('courses', 0)} courses")
     table.add_row("lake", str(settings.lake_uri))
     table.add_row("warehouse (published)", str(published))
     table.add_row("mlflow store", str(settings.mlflow_tracking_uri))

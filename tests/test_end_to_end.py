@@ -33,6 +33,7 @@ def test_demo_prints_a_summary(demo):
     settings, output = demo
     assert "bronze.events rows" in output
     assert "mlflow run id" in output
+    assert "tutor passages" in output, "the lessons the tutor answers from were indexed"
     assert str(settings.published_warehouse_path) in output
 
 
