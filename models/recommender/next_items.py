@@ -7,7 +7,7 @@ transitions). Then, per candidate:
 - course structure: the items just after the furthest one the learner reached score higher
   (this is all a new learner has, with popularity);
 - new content, which no learner has touched yet, scores by the similarity of its text
-  (MiniLM embeddings of title and skills) to the learner's recent items;
+  (MiniLM embeddings of title, skills and the start of its content) to the learner's recent items;
 - prerequisites not yet met push an item far down;
 - mastery from knowledge tracing: the expected chance of success on the item's skills,
   given its difficulty, should sit in a learning zone (about 0.7): not too easy, not too hard.
@@ -39,6 +39,7 @@ class Item:
     skills: tuple[str, ...]
     difficulty: float
     prerequisites: tuple[str, ...]
+    text: str = ""  # the start of its content (a lesson's text), for the embedding of new content
 
 
 @dataclass(frozen=True)

@@ -40,6 +40,7 @@ ENGAGEMENT_VERBS = ("viewed", "started", "played", "answered", "completed")
 
 def catalogue(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Item]:
     items = con.sql("select item_id, module_id, course_id, position, coalesce(title, '') as title, "
+                    "coalesce(text_excerpt, '') as text_excerpt, "
                     "coalesce(skills, []) as skills, coalesce(difficulty, 0) as difficulty, "
                     "coalesce(prerequisites, []) as prerequisites from marts.dim_content_items").pl()
     modules = (read_table("bronze.core_modules", settings=settings).select("module_id", "position")
@@ -48,7 +49,7 @@ def catalogue(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Item]:
                                                                                   "module_position": pl.Int64}))
     items = items.join(modules, on="module_id", how="left").with_columns(pl.col("module_position").fill_null(0))
     return [Item(r["item_id"], r["course_id"], int(r["module_position"]) * 1000 + int(r["position"]), r["title"],
-                 tuple(r["skills"]), float(r["difficulty"]), tuple(r["prerequisites"]))
+                 tuple(r["skills"]), float(r["difficulty"]), tuple(r["prerequisites"]), r["text_excerpt"])
             for r in items.iter_rows(named=True)]
 
 
@@ -71,7 +72,7 @@ def sequences(engagements: pl.DataFrame) -> dict[tuple[str, str], list[str]]:
 
 
 def item_embeddings(items: list[Item]) -> dict[str, np.ndarray]:
-    texts = [f"{item.title}. Skills: {', '.join(item.skills)}" for item in items]
+    texts = [f"{item.title}. Skills: {', '.join(item.skills)}. {item.text}" for item in items]
     return dict(zip([i.item_id for i in items], embed(texts), strict=True))
 
 

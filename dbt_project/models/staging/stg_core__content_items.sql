@@ -6,6 +6,7 @@ select
     position,
     content_type,
     title,
+    body,
     skills,
     difficulty,
     estimated_minutes,

@@ -7,17 +7,17 @@ from models.recommender.next_items import Item, NextItemRecommender
 from models.recommender.training import item_embeddings
 
 
-def _item(item_id: str, order: int, title: str, skills=("s1",), difficulty=0.0, prerequisites=()) -> Item:
-    return Item(item_id, "course", order, title, tuple(skills), difficulty, tuple(prerequisites))
+def _item(item_id: str, order: int, title: str, skills=("s1",), difficulty=0.0, prerequisites=(), text="") -> Item:
+    return Item(item_id, "course", order, title, tuple(skills), difficulty, tuple(prerequisites), text)
 
 
 CATALOGUE = [
     _item("variables", 1, "Python variables and assignment"),
     _item("loops", 2, "Python for loops"),
     _item("functions", 3, "Python functions and return values"),
-    # Untouched by any learner: only their text can place them.
-    _item("while", 10, "Python while loops and break"),
-    _item("bread", 10, "Baking sourdough bread at home"),
+    # Untouched by any learner, and titled alike: only what they teach can place them.
+    _item("while", 10, "Extra lesson", text="A while loop repeats its block as long as its condition stays true."),
+    _item("bread", 10, "Extra lesson", text="Sourdough bread needs a starter, flour, water and salt."),
     _item("projects", 4, "A Python project", prerequisites=("functions",)),
     _item("set_a", 20, "Practice set A", skills=("s2",), difficulty=0.0),
     _item("set_b", 20, "Practice set B", skills=("s3",), difficulty=0.0),
@@ -40,10 +40,10 @@ def test_a_new_learner_starts_at_the_beginning_of_the_course(recommender):
     assert first.item_id == "variables" and "next in the course" in first.reason
 
 
-def test_new_content_is_placed_by_how_close_its_text_is_to_what_the_learner_studied(recommender):
+def test_new_content_is_placed_by_how_close_its_content_is_to_what_the_learner_studied(recommender):
     found = {r.item_id: r for r in recommender.recommend("course", ["variables", "loops"], k=len(CATALOGUE))}
     ranked = _ranked(recommender, ["variables", "loops"])
-    assert ranked.index("while") < ranked.index("bread"), "Python text beside Python lessons, not bread"
+    assert ranked.index("while") < ranked.index("bread"), "a lesson on loops beside Python lessons, not bread"
     assert "new content close to what you studied" in found["while"].reason
     assert found["while"].score > found["bread"].score
 
