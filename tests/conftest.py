@@ -87,3 +87,14 @@ def demo_home(tmp_path_factory, name: str, *, learners: int, courses: int):
             yield get_settings(), result.output
         finally:
             get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
+def trained_demo(tmp_path_factory) -> Settings:
+    """A 160-learner, 3-course demo with every model trained, built once for the session: the
+    modules that read it (the lake's models, the served models) share it, and put back what they
+    change (a champion moved for a hot-swap test is moved back). The environment is restored at
+    once, so tests that do not ask for this home never see it."""
+    with demo_home(tmp_path_factory, "trained_demo", learners=160, courses=3) as (settings, _output):
+        pass
+    return settings

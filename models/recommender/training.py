@@ -24,7 +24,7 @@ from lake.readers import read_table, table_exists
 from learnlake.errors import DataQualityError, ModelNotFoundError
 from learnlake.settings import Settings, get_settings
 from models import names
-from models.embeddings import embed
+from models.embeddings import embed_kept
 from models.recommender.metrics import coverage, ndcg_at_k, novelty
 from models.recommender.next_items import Item, NextItemRecommender, expected_success
 from models.registration import log_and_register
@@ -72,8 +72,11 @@ def sequences(engagements: pl.DataFrame) -> dict[tuple[str, str], list[str]]:
 
 
 def item_embeddings(items: list[Item]) -> dict[str, np.ndarray]:
+    """MiniLM vectors of the items' title, skills and opening text. Kept between calls: training
+    embeds the catalogue for its hold-out and again for the served model, and a retraining in the
+    same process (the daily job) finds most texts unchanged."""
     texts = [f"{item.title}. Skills: {', '.join(item.skills)}. {item.text}" for item in items]
-    return dict(zip([i.item_id for i in items], embed(texts), strict=True))
+    return dict(zip([i.item_id for i in items], embed_kept(texts), strict=True))
 
 
 def _mastery_at(cutoff: datetime, con: duckdb.DuckDBPyConnection, settings: Settings):

@@ -10,16 +10,14 @@ from feature_store.online import online_features, online_store
 from feature_store.repository import dropout_risk_v1
 from learnlake.cli import app as cli
 from models.tracking import CHAMPION, load_champion
-from tests.conftest import demo_home
 
 pytestmark = pytest.mark.integration
 MODELS = ("learnlake-dropout", "learnlake-knowledge-tracing", "learnlake-next-items")
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    with demo_home(tmp_path_factory, "lake_models", learners=160, courses=3) as (settings, _output):
-        yield settings
+def demo(trained_demo):
+    return trained_demo
 
 
 def _champion_run(settings, name: str):

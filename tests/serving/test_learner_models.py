@@ -21,36 +21,34 @@ from serving.core.security import issue_access_token
 from serving.core.tables import Enrollment, EnrollmentStatus, Role, User
 from serving.main import create_app
 from serving.warehouse import query
-from tests.conftest import demo_home
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def platform(tmp_path_factory):
-    with demo_home(tmp_path_factory, "serving_models", learners=160, courses=3) as (settings, _):
-        settings = settings.model_copy(update={"champion_refresh_s": 0.0, "run_committer": False,
-                                               "ingest_validation_workers": 0})
-        engine = sa.create_engine(settings.database_url)
-        with engine.connect() as con:
-            courses = con.execute(sa.text("select id, instructor_id from courses order by id")).all()
-            # An active learner of the first course, and a learner of another course only.
-            active = con.execute(sa.text(
-                "select user_id from enrollments where course_id = :c and status = 'active' order by user_id"),
-                {"c": courses[0].id}).first()[0]
-            outsider = con.execute(sa.text(
-                "select user_id from enrollments where course_id <> :c and user_id not in "
-                "(select user_id from enrollments where course_id = :c) order by user_id"), {"c": courses[0].id}).first()[0]
-            admin = con.execute(sa.text("select id from users where role = 'admin'")).scalar()
-            analyst = con.execute(sa.text("select id from users where role = 'analyst'")).scalar()
-        engine.dispose()
-        with TestClient(create_app(settings)) as client:
-            with client.app.state.database.write() as session:
-                other_teacher = User(email="another.teacher@example.org", name="Another Teacher", role=Role.INSTRUCTOR)
-                session.add(other_teacher)
-            yield {"client": client, "settings": settings, "course": courses[0].id, "teacher": courses[0].instructor_id,
-                   "other_teacher": other_teacher.id, "learner": active, "outsider": outsider,
-                   "admin": admin, "analyst": analyst}
+def platform(trained_demo):
+    settings = trained_demo.model_copy(update={"champion_refresh_s": 0.0, "run_committer": False,
+                                           "ingest_validation_workers": 0})
+    engine = sa.create_engine(settings.database_url)
+    with engine.connect() as con:
+        courses = con.execute(sa.text("select id, instructor_id from courses order by id")).all()
+        # An active learner of the first course, and a learner of another course only.
+        active = con.execute(sa.text(
+            "select user_id from enrollments where course_id = :c and status = 'active' order by user_id"),
+            {"c": courses[0].id}).first()[0]
+        outsider = con.execute(sa.text(
+            "select user_id from enrollments where course_id <> :c and user_id not in "
+            "(select user_id from enrollments where course_id = :c) order by user_id"), {"c": courses[0].id}).first()[0]
+        admin = con.execute(sa.text("select id from users where role = 'admin'")).scalar()
+        analyst = con.execute(sa.text("select id from users where role = 'analyst'")).scalar()
+    engine.dispose()
+    with TestClient(create_app(settings)) as client:
+        with client.app.state.database.write() as session:
+            other_teacher = User(email="another.teacher@example.org", name="Another Teacher", role=Role.INSTRUCTOR)
+            session.add(other_teacher)
+        yield {"client": client, "settings": settings, "course": courses[0].id, "teacher": courses[0].instructor_id,
+               "other_teacher": other_teacher.id, "learner": active, "outsider": outsider,
+               "admin": admin, "analyst": analyst}
 
 
 def _get(platform, who: str, role: Role, url: str, **params):
