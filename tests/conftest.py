@@ -9,6 +9,7 @@ import pytest
 from learnlake.settings import Settings, get_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+SMALL_DEMO_LEARNERS = 40
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -90,11 +91,28 @@ def demo_home(tmp_path_factory, name: str, *, learners: int, courses: int):
 
 
 @pytest.fixture(scope="session")
+def small_demo(tmp_path_factory) -> tuple[Settings, str]:
+    """A 40-learner, 3-course demo and what it printed, built once for the session: the notebooks
+    read it, the end-to-end tests read it and then run the pipeline again on it (which must change
+    nothing). Tests that need its home in the environment set it themselves (``use_home``)."""
+    with demo_home(tmp_path_factory, "small_demo", learners=SMALL_DEMO_LEARNERS, courses=3) as built:
+        pass
+    return built
+
+
+def use_home(monkeypatch, settings: Settings) -> None:
+    """Point this test's environment at a demo's home (and the number of courses it simulated)."""
+    monkeypatch.setenv("LEARNLAKE_HOME", str(settings.home))
+    monkeypatch.setenv("LEARNLAKE_COURSES", str(settings.courses))
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="session")
 def trained_demo(tmp_path_factory) -> Settings:
     """A 160-learner, 3-course demo with every model trained, built once for the session: the
-    modules that read it (the lake's models, the served models) share it, and put back what they
-    change (a champion moved for a hot-swap test is moved back). The environment is restored at
-    once, so tests that do not ask for this home never see it."""
+    dashboards (with the API serving it), the lake's models and the served models read it, and put
+    back what they change (a champion moved for a hot-swap test is moved back). The environment
+    is restored at once, so tests that do not ask for this home never see it."""
     with demo_home(tmp_path_factory, "trained_demo", learners=160, courses=3) as (settings, _output):
         pass
     return settings

@@ -12,21 +12,23 @@ from typer.testing import CliRunner
 
 from lake.readers import read_table, table_version
 from learnlake.cli import app as cli
+from learnlake.settings import get_settings
 from models.recommender.popularity import HELD_OUT_METRIC, MODEL_NAME
 from serving.main import create_app
 
-from .conftest import REPO_ROOT, demo_home
+from .conftest import REPO_ROOT, SMALL_DEMO_LEARNERS, use_home
 
 pytestmark = pytest.mark.integration
 
-LEARNERS = 40
+LEARNERS = SMALL_DEMO_LEARNERS
 
 
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory):
-    """Run the demo once for the module, in its own home."""
-    with demo_home(tmp_path_factory, "e2e", learners=LEARNERS, courses=3) as built:
-        yield built
+@pytest.fixture
+def demo(small_demo, monkeypatch):
+    """The session's small demo (40 learners), its home in this test's environment."""
+    use_home(monkeypatch, small_demo[0])
+    yield small_demo
+    get_settings.cache_clear()
 
 
 def test_demo_prints_a_summary(demo):

@@ -1,28 +1,27 @@
-"""A trained demo with the API serving it on loopback, shared by the dashboards' tests."""
+"""The session's trained demo with the API serving it on loopback, shared by the dashboards' tests."""
 
 import pytest
 import sqlalchemy as sa
 
 from serving.bench_ingest import _free_port, start_api
-from tests.conftest import demo_home
 
 
 @pytest.fixture(scope="package")
-def served_demo(tmp_path_factory):
-    with demo_home(tmp_path_factory, "dashboards", learners=120, courses=2) as (settings, _):
-        port = _free_port()
-        api = start_api(settings.home, port, env={"LEARNLAKE_WRITER_ID": "dashboards-test"})
-        engine = sa.create_engine(settings.database_url)
-        with engine.connect() as con:
-            instructor = con.execute(sa.text("select id, email from users where role = 'instructor' "
-                                             "and password_hash is not null")).first()
-            learner = con.execute(sa.text("select email from users where role = 'learner' "
-                                          "and password_hash is not null")).scalar()
-            courses = dict(con.execute(sa.text("select id, instructor_id from courses")).all())
-        engine.dispose()
-        try:
-            yield {"url": f"http://127.0.0.1:{port}", "home": settings.home, "instructor": instructor, "learner": learner,
-                   "courses": courses}
-        finally:
-            api.terminate()
-            api.wait(60)
+def served_demo(trained_demo):
+    settings = trained_demo
+    port = _free_port()
+    api = start_api(settings.home, port, env={"LEARNLAKE_WRITER_ID": "dashboards-test"})
+    engine = sa.create_engine(settings.database_url)
+    with engine.connect() as con:
+        instructor = con.execute(sa.text("select id, email from users where role = 'instructor' "
+                                         "and password_hash is not null")).first()
+        learner = con.execute(sa.text("select email from users where role = 'learner' "
+                                      "and password_hash is not null")).scalar()
+        courses = dict(con.execute(sa.text("select id, instructor_id from courses")).all())
+    engine.dispose()
+    try:
+        yield {"url": f"http://127.0.0.1:{port}", "home": settings.home, "instructor": instructor, "learner": learner,
+               "courses": courses}
+    finally:
+        api.terminate()
+        api.wait(60)

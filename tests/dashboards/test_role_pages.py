@@ -8,6 +8,7 @@ user's token.
 from datetime import timedelta
 
 import pytest
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from learnlake.settings import get_settings
@@ -20,11 +21,21 @@ APP = str(REPO_ROOT / "dashboards" / "app.py")
 
 
 @pytest.fixture
-def app(served_demo, monkeypatch):
+def demo_environment(served_demo, monkeypatch):
+    """This test's environment points at the served demo: its home (pages that read the lake or the
+    warehouse) and its API. Pages cache their reads per process, and another test may have read
+    another home."""
+    st.cache_data.clear()
+    monkeypatch.setenv("LEARNLAKE_HOME", str(served_demo["home"]))
     monkeypatch.setenv("LEARNLAKE_API_URL", served_demo["url"])
     get_settings.cache_clear()
-    yield AppTest.from_file(APP, default_timeout=60)
+    yield served_demo
     get_settings.cache_clear()
+
+
+@pytest.fixture
+def app(demo_environment):
+    return AppTest.from_file(APP, default_timeout=60)
 
 
 def _sign_in(at: AppTest, email: str, password: str = DEMO_PASSWORD) -> AppTest:
@@ -128,7 +139,7 @@ def test_an_analyst_opens_on_course_activity(app):
     assert len(at.get("download_button")) == len(at.dataframe), "every table can be downloaded"
 
 
-def test_learning_analytics_show_the_funnel_cohorts_content_and_what_several_learners_typed(served_demo):
+def test_learning_analytics_show_the_funnel_cohorts_content_and_what_several_learners_typed(demo_environment):
     at = AppTest.from_file(str(REPO_ROOT / "dashboards" / "pages" / "learning_analytics.py"), default_timeout=60).run()
     assert not at.exception, at.exception
     tables = {tuple(d.value.columns): d.value for d in at.dataframe}

@@ -4,22 +4,16 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from tests.conftest import REPO_ROOT, demo_home
+from tests.conftest import REPO_ROOT, use_home
 
 pytestmark = pytest.mark.integration
 
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
 
 
-@pytest.fixture(scope="module")
-def built_home(tmp_path_factory):
-    with demo_home(tmp_path_factory, "notebooks", learners=40, courses=2) as (settings, _):
-        yield settings.home
-
-
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.stem for p in NOTEBOOKS])
-def test_the_notebook_runs_and_draws_its_charts(path, built_home, monkeypatch):
-    monkeypatch.setenv("LEARNLAKE_HOME", str(built_home))
+def test_the_notebook_runs_and_draws_its_charts(path, small_demo, monkeypatch):
+    use_home(monkeypatch, small_demo[0])  # the kernel inherits this environment
     notebook = nbformat.read(path, as_version=4)
     NotebookClient(notebook, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(REPO_ROOT)}}).execute()
     outputs = [o for cell in notebook.cells if cell.cell_type == "code" for o in cell.outputs]
