@@ -15,6 +15,9 @@ def configure_logging(level: str = "INFO") -> None:
     # Logs go to stderr, so that a command's --json output on stdout stays parseable.
     handler = RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=True, markup=False)
     handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    # Dagster sets its own loggers back to DEBUG (get_dagster_logger) and prints a run's logs with
+    # its console logger: through this handler too, every line of a run would print twice.
+    handler.addFilter(lambda record: record.levelno >= logging.WARNING or not record.name.startswith("dagster"))
     root.addHandler(handler)
     root.setLevel(level)
     # Third-party libraries that are chatty at INFO.

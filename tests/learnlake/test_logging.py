@@ -1,0 +1,33 @@
+import logging
+
+import pytest
+from rich.logging import RichHandler
+
+from learnlake.logging import configure_logging
+
+
+@pytest.fixture
+def cli_handler():
+    """The handler configure_logging puts on the root logger; the root is put back afterwards."""
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    for handler in [h for h in handlers if isinstance(h, RichHandler)]:
+        root.removeHandler(handler)
+    try:
+        configure_logging("INFO")
+        yield next(h for h in root.handlers if isinstance(h, RichHandler))
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+
+
+def _passes(handler: logging.Handler, logger: str, level: int) -> bool:
+    return bool(handler.filter(logging.LogRecord(logger, level, __file__, 1, "a message", None, None)))
+
+
+def test_dagster_run_logs_print_once_and_its_warnings_still_show(cli_handler):
+    # Dagster's own console logger prints its runs' INFO lines; ours would print them again.
+    assert not _passes(cli_handler, "dagster.builtin", logging.INFO)
+    assert _passes(cli_handler, "dagster.builtin", logging.WARNING)
+    assert _passes(cli_handler, "dagster", logging.ERROR)
+    assert _passes(cli_handler, "models.tutor.indexing", logging.INFO)
