@@ -93,8 +93,9 @@ def demo_home(tmp_path_factory, name: str, *, learners: int, courses: int):
 @pytest.fixture(scope="session")
 def small_demo(tmp_path_factory) -> tuple[Settings, str]:
     """A 40-learner, 3-course demo and what it printed, built once for the session: the notebooks
-    read it, the end-to-end tests read it and then run the pipeline again on it (which must change
-    nothing). Tests that need its home in the environment set it themselves (``use_home``)."""
+    and the marts' checks read it, the end-to-end tests read it and then run the pipeline again on
+    it (which must change nothing). Tests that need its home in the environment set it themselves
+    (``use_home``)."""
     with demo_home(tmp_path_factory, "small_demo", learners=SMALL_DEMO_LEARNERS, courses=3) as built:
         pass
     return built

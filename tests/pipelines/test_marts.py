@@ -8,25 +8,24 @@ import polars as pl
 import pytest
 
 from lake.readers import read_table
-from tests.conftest import demo_home
 
 pytestmark = pytest.mark.integration
 
-LEARNERS = 60
 SESSION_GAP = timedelta(minutes=30)
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    """The seeded core database and the whole pipeline on a small simulation, once for the module."""
-    with demo_home(tmp_path_factory, "marts", learners=LEARNERS, courses=3) as (settings, _):
-        events = read_table("bronze.events", settings=settings).filter(pl.col("source") != "outbox")
-        enrollments = read_table("bronze.core_enrollments", settings=settings)
-        with duckdb.connect(str(settings.published_warehouse_path), read_only=True) as con:
-            marts = {name: pl.from_arrow(con.sql(f"select * from marts.{name}").to_arrow_table()) for name in (
-                "fct_learning_sessions", "fct_course_funnel", "fct_retention_cohorts", "fct_item_statistics",
-                "fct_at_risk_by_rule", "fct_learner_course_state", "fct_learner_daily_activity")}
-        yield events, enrollments, marts
+def built(small_demo):
+    """The seeded core database and the whole pipeline on a small simulation (the session's small
+    demo), read once for the module."""
+    settings, _ = small_demo
+    events = read_table("bronze.events", settings=settings).filter(pl.col("source") != "outbox")
+    enrollments = read_table("bronze.core_enrollments", settings=settings)
+    with duckdb.connect(str(settings.published_warehouse_path), read_only=True) as con:
+        marts = {name: pl.from_arrow(con.sql(f"select * from marts.{name}").to_arrow_table()) for name in (
+            "fct_learning_sessions", "fct_course_funnel", "fct_retention_cohorts", "fct_item_statistics",
+            "fct_at_risk_by_rule", "fct_learner_course_state", "fct_learner_daily_activity")}
+    return events, enrollments, marts
 
 
 def test_sessions_split_on_thirty_minutes_of_silence(built):

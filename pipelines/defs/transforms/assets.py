@@ -1,7 +1,5 @@
 """dbt models as Dagster assets, and the published read-only copy of the warehouse."""
 
-import os
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -9,31 +7,16 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from learnlake.settings import get_settings
-from pipelines.defs.transforms.project import dbt_project
+from pipelines.defs.transforms.project import dbt_project, environment
 from pipelines.defs.transforms.publish import publish_warehouse
 
 
 @dbt_assets(manifest=dbt_project.manifest_path, project=dbt_project)
 def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """Build and test every dbt model; a failing test fails the run."""
-    with _environment(get_settings().dbt_env()):
+    with environment(get_settings().dbt_env()):
         invocation = dbt.cli(["build"], context=context)  # starts the dbt process with this environment
     yield from invocation.stream()
-
-
-@contextmanager
-def _environment(variables: dict[str, str]):
-    """Set variables for a subprocess started inside the block, then restore the old values."""
-    saved = {name: os.environ.get(name) for name in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 @dg.asset(

@@ -1,12 +1,16 @@
 """The dbt project object, built once (CONVENTIONS.md), and how its manifest is prepared."""
 
+import os
 import sys
+from contextlib import contextmanager
 from functools import cached_property
 from importlib.metadata import version as package_version
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
 from packaging import version
+
+from learnlake.settings import get_settings
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
 # The dbt next to this interpreter, so nothing depends on the virtual environment being activated.
@@ -36,6 +40,26 @@ def dbt_resource() -> DbtCliResource:
 
 
 def prepare_manifest() -> Path:
-    """Run ``dbt parse`` so the dbt assets can be defined; returns the manifest path."""
-    dbt_resource().cli(["--quiet", "parse"], target_path=dbt_project.target_path).wait()
+    """Run ``dbt parse`` so the dbt assets can be defined; returns the manifest path.
+
+    It parses in the environment the build will have (this home's warehouse path): dbt parses
+    the whole project again when the profile differs from the last parse's, and the build then
+    reuses this parse instead."""
+    with environment(get_settings().dbt_env()):
+        dbt_resource().cli(["--quiet", "parse"], target_path=dbt_project.target_path).wait()
     return dbt_project.manifest_path
+
+
+@contextmanager
+def environment(variables: dict[str, str]):
+    """Set variables for a subprocess started inside the block, then restore the old values."""
+    saved = {name: os.environ.get(name) for name in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
