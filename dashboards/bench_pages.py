@@ -75,21 +75,31 @@ def _accounts(settings: Settings) -> dict[str, str]:
 # records' old values are read, not only the attribute now: a quick run can start and finish
 # between two callbacks, and then only a record still says it was running. The whole document
 # is watched and the app looked up again each time: if React replaces the stApp element (as it
-# may after signing in), an observer on the old element would never hear the run end.
+# may after signing in), an observer on the old element would never hear the run end. React may
+# also batch a quick run's "running" away altogether (the CI once waited 120 s on a page that had
+# long rendered): then the page has changed and the app is not running; after QUIET_MS without a
+# change the run is taken to have ended at the last change.
+QUIET_MS = 2000
 _ARM = """() => { window.__learnlakeRun = new Promise(resolve => {
     const start = performance.now();
     const armedOn = document.querySelector('[data-testid="stApp"]');
+    let quiet = null;
+    const notRunning = app => app && app.getAttribute('data-test-script-state') !== 'running';
+    const done = at => { watch.disconnect(); clearTimeout(quiet); resolve(at - start); };
     const watch = new MutationObserver(records => {
+        const now = performance.now();
         const app = document.querySelector('[data-testid="stApp"]');
-        const ended = app !== armedOn || records.some(r => r.oldValue === 'running');
-        if (ended && app && app.getAttribute('data-test-script-state') !== 'running') {
-            watch.disconnect();
-            resolve(performance.now() - start);
+        if ((app !== armedOn || records.some(r => r.oldValue === 'running')) && notRunning(app)) {
+            return done(now);
         }
+        clearTimeout(quiet);
+        quiet = setTimeout(() => {
+            if (notRunning(document.querySelector('[data-testid="stApp"]'))) done(now);
+        }, QUIET_MS);
     });
     watch.observe(document.documentElement, {attributes: true, childList: true, subtree: true,
                                              attributeFilter: ['data-test-script-state'], attributeOldValue: true});
-}); }"""
+}); }""".replace("QUIET_MS", str(QUIET_MS))
 
 
 def _timed(page, action) -> float:
