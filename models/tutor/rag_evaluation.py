@@ -3,7 +3,7 @@
 The book in the content directory is chunked and indexed (a Qdrant collection in memory);
 every question (``content.json``: question and answer options; ``metadata.json``: the
 ``context`` module ids that hold the answer) is asked in each mode, with its options, as a
-learner sees a multiple-choice question. Sections are ranked by their best passage; the
+learner sees a multiple-choice question (its code as Markdown code, as a learner would paste it). Sections are ranked by their best passage; the
 figures are recall@1 and @5 and MRR of the gold sections, search latency percentiles
 (query embedding included), and how often the correct option's text appears in the five
 passages returned. Nothing is fitted to the questions: chunk sizes and the fusion are fixed.
@@ -29,8 +29,24 @@ from models.tutor.retrieval import CANDIDATES, MODES, Retriever
 log = logging.getLogger(__name__)
 
 
+CODE_ELEMENT = re.compile(r"<(pre|code)\b[^>]*>(.*?)</\1>", re.DOTALL | re.IGNORECASE)
+
+
 def _plain(text: str) -> str:
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", text))).strip()
+
+
+def _markdown(text: str) -> str:
+    """H5P HTML as a learner would write it: code blocks fenced, inline code in backticks, the rest plain."""
+    pieces, last = [], 0
+    for match in CODE_ELEMENT.finditer(text):
+        pieces.append(_plain(text[last:match.start()]))
+        code = re.sub(r"<[^>]+>", "", re.sub(r"<br\s*/?>", "\n", match.group(2), flags=re.IGNORECASE))
+        code = html.unescape(code).replace("\xa0", " ").strip("\n")
+        pieces.append(f"\n```\n{code}\n```\n" if match.group(1).lower() == "pre" else f"`{code}`")
+        last = match.end()
+    pieces.append(_plain(text[last:]))
+    return " ".join(piece for piece in pieces if piece.strip()).strip()
 
 
 def read_questions(questions_dir: Path) -> list[dict]:
@@ -48,8 +64,8 @@ def read_questions(questions_dir: Path) -> list[dict]:
         if not content.get("question") or not gold:
             continue
         answers = content.get("answers") or []
-        questions.append({"id": content_file.parent.name, "question": _plain(content["question"]),
-                          "options": [_plain(a.get("text", "")) for a in answers],
+        questions.append({"id": content_file.parent.name, "question": _markdown(content["question"]),
+                          "options": [_markdown(a.get("text", "")) for a in answers],
                           "correct": [_plain(a.get("text", "")) for a in answers if a.get("correct")],
                           "gold": gold})
     if not questions:

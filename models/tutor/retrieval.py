@@ -18,6 +18,8 @@ the topic come first (in a course of a hundred documents an overview still leads
 document is near the top of any view; it is never dropped). Passages then come document by
 document: each document's best passage first, then the second best of each, and so on, so the
 first few passages cite several close sections. Every search is restricted to one course.
+Code in the question (Markdown code spans) reaches the dense search with its outline in words
+(``models/tutor/query_code.py``) and BM25 as it is.
 """
 
 import re
@@ -32,6 +34,7 @@ from bm25s.stopwords import STOPWORDS_EN
 from models.embeddings import embed
 from models.tutor.chunks import Chunk
 from models.tutor.index import TutorIndex
+from models.tutor.query_code import with_outlines, without_markers
 
 Mode = Literal["dense", "bm25", "hybrid"]
 MODES: tuple[Mode, ...] = ("dense", "bm25", "hybrid")
@@ -149,13 +152,13 @@ class Retriever:
         similarity: dict[str, float] = {}
         vector = None
         if mode in ("dense", "hybrid"):
-            vector = embed([query])[0]
+            vector = embed([with_outlines(query)])[0]
             similarity = {cid: s for cid, s in self.index.dense_search(course_id, vector, CANDIDATES)
                           if cid in course.by_id}
         if mode == "dense":
             best = sorted(similarity.items(), key=lambda item: -item[1])
             return self._passages(course, best, similarity, k)
-        words = tokens(query)
+        words = tokens(without_markers(query))
         passage_scores = dict(zip((c.chunk_id for c in course.chunks), course.passages.scores(words), strict=True))
         document_scores = course.whole_documents.scores(words)
         by_bm25 = [i for i in np.argsort(-document_scores, kind="stable") if document_scores[i] > 0]

@@ -7,6 +7,7 @@ import pytest
 from qdrant_client import QdrantClient
 from typer.testing import CliRunner
 
+from models.tutor.answers import RELEVANCE_THRESHOLD
 from models.tutor.chunks import document_chunks
 from models.tutor.index import TutorIndex
 from models.tutor.retrieval import MODES, Retriever
@@ -42,6 +43,13 @@ The def keyword starts a function definition; the indented body runs when the fu
 ## Return values
 
 A return statement ends the call and hands a value back to the caller; without one the result is None.
+"""
+MIXED_TYPES = """# Mixed data types
+
+## Numbers of two types
+
+An operation on an integer and a float gives a float: the integer is converted first. Adding a
+string to a number is an error; multiplying a string by an integer repeats the string.
 """
 
 
@@ -135,6 +143,17 @@ def test_every_mode_finds_the_passage_and_stays_in_its_course(index):
     assert retriever.search("nobody-indexed-this", "loops", k=5) == []
     with pytest.raises(ValueError, match="mode"):
         retriever.search("python", "loops", mode="magic")
+
+
+def test_pasted_code_is_searched_with_its_outline(index):
+    """A learner's `'50' * 3` reads to MiniLM as two numbers; with its outline (a string times an
+    integer) it is close enough to the section that teaches it for the tutor to answer."""
+    index.sync_course("python", _chunks("python", {"loops": LOOPS, "variables": VARIABLES, "mixed": MIXED_TYPES}))
+    retriever = Retriever(index)
+    marked = retriever.search("python", "What is `'50' * 3`?", k=1, mode="dense")[0]
+    unmarked = retriever.search("python", "What is '50' * 3?", k=1, mode="dense")[0]
+    assert marked.chunk.document_id == "mixed" and marked.similarity >= RELEVANCE_THRESHOLD
+    assert unmarked.similarity < RELEVANCE_THRESHOLD  # the same code, not marked as code: no outline
 
 
 def test_eval_rag_on_the_openstax_book(tmp_path, learnlake_home):
