@@ -35,7 +35,8 @@ Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
 
 class AskBody(Body):  # unknown keys and NUL characters refused, as in every core API body
     course_id: str = Field(min_length=1, max_length=36)
-    question: Question
+    question: Question = Field(description="Plain text; code in Markdown backticks or fences is searched with "
+                                           "an outline of what it uses (types of its literals, keywords)")
     conversation_id: str | None = Field(None, max_length=36, description="Continue a conversation this user started")
 
 
