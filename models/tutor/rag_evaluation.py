@@ -3,10 +3,10 @@
 The book in the content directory is chunked and indexed (a Qdrant collection in memory);
 every question (``content.json``: question and answer options; ``metadata.json``: the
 ``context`` module ids that hold the answer) is asked in each mode, with its options, as a
-learner sees a multiple-choice question (its code as Markdown code, as a learner would paste it). Sections are ranked by their best passage; the
-figures are recall@1 and @5 and MRR of the gold sections, search latency percentiles
-(query embedding included), and how often the correct option's text appears in the five
-passages returned. Nothing is fitted to the questions: chunk sizes and the fusion are fixed.
+learner sees a multiple-choice question (its code as Markdown code, as a learner would paste
+it). Sections are ranked by their best passage; the figures are recall@1 and @5 and MRR of
+the gold sections, search latency percentiles (query embedding included), and how often the
+correct option's text appears in the five passages returned. Nothing is fitted to the questions: chunk sizes and the fusion are fixed.
 """
 
 import html
