@@ -6,7 +6,8 @@ every question (``content.json``: question and answer options; ``metadata.json``
 learner sees a multiple-choice question (its code as Markdown code, as a learner would paste
 it). Sections are ranked by their best passage; the figures are recall@1 and @5 and MRR of
 the gold sections, search latency percentiles (query embedding included), and how often the
-correct option's text appears in the five passages returned. Nothing is fitted to the questions: chunk sizes and the fusion are fixed.
+correct option's text appears in the five passages returned. Nothing is fitted to the
+questions: chunk sizes and the fusion are fixed.
 """
 
 import html
