@@ -24,6 +24,14 @@ def _isolated_environment():
     os.environ.update(saved)
 
 
+@pytest.fixture(autouse=True)
+def _settings_read_afresh_after_each_test():
+    """The settings are cached in the process: a test that pointed them at another home (``use_home``)
+    must not hand that home to the next test. Autouse fixtures end last, after the environment is back."""
+    yield
+    get_settings.cache_clear()
+
+
 @pytest.fixture
 def learnlake_home(tmp_path, monkeypatch) -> Settings:
     """Point the process settings at a fresh home under tmp_path."""
