@@ -31,3 +31,12 @@ def test_dagster_run_logs_print_once_and_its_warnings_still_show(cli_handler):
     assert _passes(cli_handler, "dagster.builtin", logging.WARNING)
     assert _passes(cli_handler, "dagster", logging.ERROR)
     assert _passes(cli_handler, "models.tutor.indexing", logging.INFO)
+
+
+def test_lightning_lines_print_once_and_its_device_banner_not_at_all(cli_handler):
+    # Lightning prints with a handler of its own (and its import sets its level back to INFO).
+    assert not _passes(cli_handler, "lightning.pytorch.utilities.rank_zero", logging.INFO)
+    assert _passes(cli_handler, "lightning.pytorch", logging.WARNING)
+    import lightning.pytorch  # noqa: F401  (its import is what resets its loggers)
+
+    assert not logging.getLogger("lightning.pytorch.utilities.rank_zero").isEnabledFor(logging.INFO)

@@ -7,6 +7,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
 from learnlake.settings import get_settings
+from pipelines.defs.transforms.dbt_output import without_node_progress
 from pipelines.defs.transforms.project import dbt_project, environment
 from pipelines.defs.transforms.publish import publish_warehouse
 
@@ -16,7 +17,8 @@ def warehouse_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     """Build and test every dbt model; a failing test fails the run."""
     with environment(get_settings().dbt_env()):
         invocation = dbt.cli(["build"], context=context)  # starts the dbt process with this environment
-    yield from invocation.stream()
+    with without_node_progress():  # each node is a materialisation or a check already
+        yield from invocation.stream()
 
 
 @dg.asset(
