@@ -106,6 +106,21 @@ def test_recommendations_carry_reasons_and_mastery_shapes_them(platform):
     assert any("mastery" in i["reason"] for i in body["items"]), "the knowledge-tracing mastery reaches the reasons"
 
 
+def test_recommendations_answer_alike_on_the_direct_path_and_fastapis(platform):
+    url = f"/api/v1/learners/{platform['learner']}/recommendations"
+    plain = _get(platform, "learner", Role.LEARNER, url, course_id=platform["course"], k=5)
+    padded = _get(platform, "learner", Role.LEARNER, url, course_id=platform["course"], k="05")  # FastAPI's: 5
+    assert plain.status_code == padded.status_code == 200
+    assert plain.json() == padded.json() and plain.headers["content-type"] == padded.headers["content-type"]
+    assert _get(platform, "learner", Role.LEARNER, url, course_id=platform["course"], k=100).status_code == 200
+    for k in ("0", "101", "five", "5.5"):
+        response = _get(platform, "learner", Role.LEARNER, url, course_id=platform["course"], k=k)
+        assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["query", "k"], k
+    assert _get(platform, "learner", Role.LEARNER, url).json()["detail"][0]["loc"] == ["query", "course_id"]
+    unsigned = platform["client"].get(url, params={"course_id": platform["course"]})
+    assert unsigned.status_code == 401 and unsigned.headers["www-authenticate"] == "Bearer"
+
+
 def test_a_new_learner_gets_a_cold_start_in_course_order(platform):
     # The outsider never studied this course: only its structure and popularity speak for them.
     response = _get(platform, "outsider", Role.LEARNER, f"/api/v1/learners/{platform['outsider']}/recommendations",
