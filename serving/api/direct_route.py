@@ -6,10 +6,14 @@ more than finding the learner's items. An endpoint marked with ``direct(read)`` 
 declared parameters, so FastAPI still documents them and still answers every request that
 ``read`` declines. ``read(request)`` returns the endpoint's keyword arguments, authentication
 included (it calls the same dependency the route declares), or None when the request is not
-plainly well formed. So the direct path cannot answer what FastAPI would not: it only skips work.
+plainly well formed. A reader checks whatever the declared parameters check, or declines: then
+the direct path answers as FastAPI would, only sooner (the recommendations route's test compares
+the two answers, and FastAPI's errors for what its reader declines).
 
 Routers whose routes may be marked use ``DirectRoute`` as their ``route_class``; unmarked
-endpoints get FastAPI's handler unchanged.
+endpoints get FastAPI's handler unchanged. One thing the direct path does not do: fill in
+FastAPI's ``get_telemetry_data()`` (the request and solved values, for an operator's own log
+processors); the OpenTelemetry middleware's spans are the same.
 """
 
 from collections.abc import Awaitable, Callable
