@@ -1,5 +1,5 @@
 """A bounded, thread-safe least-recently-used map: what serving keeps between requests
-(mastery, ranked lists, parsed feature documents, verified tokens, accounts, the vectors of
+(mastery, ranked lists, parsed feature documents, verified tokens, accounts, pseudonyms, the vectors of
 sentences the tutor quotes)."""
 
 import threading

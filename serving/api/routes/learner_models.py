@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from serving.api.auth import DatabaseDep, bearer, require, require_on
@@ -19,13 +19,12 @@ from serving.api.course_access import CourseRef, require_learner_view, visible_c
 from serving.api.deps import OutboxDep, SettingsDep
 from serving.api.direct_route import DirectRoute, direct
 from serving.api.responses import SIGNED_IN, documented
+from serving.core.db import Database
 from serving.core.permissions import Permission
 from serving.core.tables import (
     ContentItem,
     Enrollment,
     EnrollmentStatus,
-    ItemProgress,
-    Module,
     ProgressStatus,
     User,
 )
@@ -152,27 +151,31 @@ async def learner_recommendations(request: Request, user_id: str, user: LearnerV
         # The model knows no item of this course, or the learner has opened every one.
         reason = ("opened, not completed yet" if found.items_opened
                   else "next in the course (the model has not seen this course yet)")
-        with database.read_connection() as connection:
-            items = _in_course_order(connection, course, user_id, k, reason)
+        items = _in_course_order(database, course, user_id, k, reason)
     return RecommendationsOut(user_id=user_id, course_id=course_id, model_version=found.model_version,
                               mastery_model_version=found.mastery_model_version, cold_start=found.items_opened == 0,
                               items=items)
 
 
-_NOT_COMPLETED_IN_ORDER = (
-    select(ContentItem.id, ContentItem.title).join(Module)
-    .where(ContentItem.course_id == bindparam("course_id"), ContentItem.id.not_in(
-        select(ItemProgress.item_id).join(Enrollment).where(
-            Enrollment.user_id == bindparam("user_id"), Enrollment.course_id == bindparam("course_id"),
-            ItemProgress.status == ProgressStatus.COMPLETED)))
-    .order_by(Module.position, ContentItem.position).limit(bindparam("k")))
+# Plain SQL, so SQLite's driver can run it without SQLAlchemy: on SQLite the Core execution of this
+# statement cost three times the read itself (60 against 26 us), 9 % of all recommendation requests' time.
+_NOT_COMPLETED_IN_ORDER = """
+    select ci.id, ci.title from content_items as ci join modules as m on m.id = ci.module_id
+    where ci.course_id = :course_id and ci.id not in (
+        select p.item_id from item_progress as p join enrollments as e on e.id = p.enrollment_id
+        where e.user_id = :user_id and e.course_id = :course_id and p.status = :completed)
+    order by m.position, ci.position limit :k"""
 
 
-def _in_course_order(connection: Connection, course: CourseRef, user_id: str, k: int, reason: str
+def _in_course_order(database: Database, course: CourseRef, user_id: str, k: int, reason: str
                      ) -> list[RecommendationOut]:
     """The course's items the learner has not completed, in course order: for courses the model has not
-    seen, and for learners who have opened every item. One statement, built once: it is on the hot path."""
-    ahead = connection.execute(_NOT_COMPLETED_IN_ORDER, {"course_id": course.id, "user_id": user_id, "k": k}).all()
+    seen, and for learners who have opened every item."""
+    parameters = {"course_id": course.id, "user_id": user_id, "completed": ProgressStatus.COMPLETED.value, "k": k}
+    with database.read_connection() as connection:
+        driver = database.sqlite_driver(connection)
+        ahead = (driver.execute(_NOT_COMPLETED_IN_ORDER, parameters).fetchall() if driver is not None
+                 else connection.execute(text(_NOT_COMPLETED_IN_ORDER), parameters).all())
     return [RecommendationOut(item_id=item_id, title=title, score=0.0, rank=rank, reason=reason)
             for rank, (item_id, title) in enumerate(ahead, start=1)]
 
