@@ -7,7 +7,8 @@ learner sees a multiple-choice question (its code as Markdown code, as a learner
 it). Sections are ranked by their best passage; the figures are recall@1 and @5 and MRR of
 the gold sections, search latency percentiles (query embedding included), and how often the
 correct option's text appears in the five passages returned. Nothing is fitted to the
-questions: chunk sizes and the fusion are fixed.
+questions: chunk sizes and the fusion are fixed. One choice was made on them: the form in which
+pasted code is searched, the best of four tried (``models/tutor/query_code.py`` says which).
 """
 
 import html

@@ -82,3 +82,11 @@ def test_unmarked_endpoints_and_the_documentation_are_fastapis():
     assert solved_by_fastapi == ["/unmarked"]
     parameters = app.openapi()["paths"]["/greet/{who}"]["get"]["parameters"]
     assert {p["name"] for p in parameters} == {"who", "times"}
+
+
+def test_overridden_dependencies_take_fastapis_path():
+    app.dependency_overrides[caller] = lambda: "a stand-in"
+    try:
+        assert client.get("/greet/ada?times=2").json() == {"text": "a stand-in greets ada", "times": 2}
+    finally:
+        app.dependency_overrides.clear()
