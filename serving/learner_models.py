@@ -44,6 +44,7 @@ class RecommendedItem:
     title: str
     score: float
     reason: str
+    review: bool = False  # opened before: practise it before going on
 
 
 @dataclass(frozen=True)
@@ -146,7 +147,8 @@ class LearnerModels:
             return None
         recommender = champion.model.recommender
         found = recommender.recommend(course_id, history, mastery=mastery.skills if mastery else None, k=k)
-        items = [RecommendedItem(r.item_id, recommender.items[r.item_id].title, r.score, r.reason) for r in found]
+        items = [RecommendedItem(r.item_id, recommender.items[r.item_id].title, r.score, r.reason, r.review)
+                 for r in found]
         ranked = Recommendations(champion.version, mastery.model_version if mastery else None, len(history), items)
         self._ranked.put(key, ranked)
         return ranked

@@ -39,12 +39,13 @@ def _model_section(title: str, what: str, load, show) -> None:
 
 
 def show_recommendations(found: dict) -> None:
-    items = pd.DataFrame(found["items"], columns=["rank", "title", "reason", "score"])
+    items = pd.DataFrame(found["items"], columns=["rank", "title", "reason", "score", "review"])
     if items.empty:
         st.info("Nothing left to recommend in this course: well done.")
         return
     for row in items.itertuples():
-        st.markdown(f"**{row.rank}. {row.title}**  \n{row.reason}")
+        again = " (again)" if row.review is True else ""
+        st.markdown(f"**{row.rank}. {row.title}{again}**  \n{row.reason}")
 
 
 def show_mastery(found: dict) -> None:

@@ -12,6 +12,12 @@ transitions). Then, per candidate:
 - mastery from knowledge tracing: the expected chance of success on the item's skills,
   given its difficulty, should sit in a learning zone (about 0.7): not too easy, not too hard.
 
+When even the best new item looks too hard (expected success under 0.5), the first
+recommendation is a review: the item the learner has already opened, on the same skills
+where possible, whose expected success sits nearest the zone. On simulated learners this is
+what brings the first recommendation near their level (``training.py`` measures it against
+the simulator's true mastery).
+
 Each recommendation carries a reason a learner can read.
 """
 
@@ -28,6 +34,7 @@ ZONE_WIDTH = 0.2
 STRUCTURE_WEIGHT = 0.5
 NEW_CONTENT_WEIGHT = 0.5
 PREREQUISITE_PENALTY = 0.05
+REVIEW_BELOW = 0.5  # expected success on the best new item under which a review comes first
 
 
 @dataclass(frozen=True)
@@ -47,6 +54,7 @@ class Recommendation:
     item_id: str
     score: float
     reason: str
+    review: bool = False  # an item the learner has opened before, to practise before going on
 
 
 def expected_success(mastery: dict[str, float], item: Item) -> float | None:
@@ -90,7 +98,8 @@ class NextItemRecommender:
 
     def recommend(self, course_id: str, history: list[str], *, mastery: dict[str, float] | None = None,
                   k: int = 10) -> list[Recommendation]:
-        """Top-k items of the course the learner has not touched, best first, with reasons."""
+        """Top-k items of the course the learner has not touched, best first, with reasons; first a
+        review of a touched one when mastery says the best new item is too hard."""
         course_items = self.by_course.get(course_id, [])
         seen = set(history)
         candidates = [item for item in course_items if item.item_id not in seen]
@@ -132,4 +141,24 @@ class NextItemRecommender:
                 reasons.append("learners at your point usually go here next")
             scored.append(Recommendation(item.item_id, float(score), "; ".join(reasons) or "popular in this course"))
         scored.sort(key=lambda r: (-r.score, self.items[r.item_id].order))
-        return scored[:k]
+        review = self._review(course_id, history, mastery, scored[0]) if mastery else None
+        return ([review] + scored[:k - 1]) if review else scored[:k]
+
+    def _review(self, course_id: str, history: list[str], mastery: dict[str, float],
+                best: Recommendation) -> Recommendation | None:
+        """A touched item to practise first, when the best new item is expected to be too hard."""
+        ahead = self.items[best.item_id]
+        hard = expected_success(mastery, ahead)
+        if hard is None or hard >= REVIEW_BELOW:
+            return None
+        opened = [self.items[i] for i in dict.fromkeys(history) if i in self.items
+                  and self.items[i].course_id == course_id]
+        related = [item for item in opened if set(item.skills) & set(ahead.skills)] or opened
+        chances = [(success, item) for item in related
+                   if (success := expected_success(mastery, item)) is not None and success > hard]
+        if not chances:
+            return None
+        success, item = min(chances, key=lambda pair: (abs(pair[0] - TARGET_SUCCESS), -pair[1].order))
+        return Recommendation(item.item_id, best.score, f"review {item.title or item.item_id} first: expected "
+                              f"success {success:.2f}, against {hard:.2f} on {ahead.title or ahead.item_id}",
+                              review=True)

@@ -6,7 +6,8 @@ is the answer, and each recommender ranks the course's items the learner had not
 Reported beside the model: popularity (the course's most opened items, as in the ASSISTments
 evaluation) and popularity among the items the learner has not touched (a stronger baseline),
 coverage and novelty, and on simulated data how close the recommended items sit to each
-learner's level (the true chance of success from the simulator's ground truth).
+learner's level (the true chance of success from the simulator's ground truth): over the top 3,
+and for the learners given a review first, that review beside the new item it went before.
 """
 
 import logging
@@ -118,8 +119,8 @@ class NextItemsPyfunc(mlflow.pyfunc.PythonModel):
             items = [h for h in str(history).split(",") if h]
             for rank, rec in enumerate(self.recommender.recommend(str(course_id), items, k=int(k)), start=1):
                 rows.append({"course_id": course_id, "item_id": rec.item_id, "score": rec.score, "rank": rank,
-                             "reason": rec.reason})
-        return pd.DataFrame(rows, columns=["course_id", "item_id", "score", "rank", "reason"])
+                             "reason": rec.reason, "review": rec.review})
+        return pd.DataFrame(rows, columns=["course_id", "item_id", "score", "rank", "reason", "review"])
 
 
 def evaluate(con: duckdb.DuckDBPyConnection, settings: Settings) -> tuple[dict[str, float], list[Item], pl.DataFrame]:
@@ -141,29 +142,39 @@ def evaluate(con: duckdb.DuckDBPyConnection, settings: Settings) -> tuple[dict[s
     mastery = _mastery_at(cutoff, con, settings)
     truth = _true_mastery(cutoff, settings, engagements["first_at"].min())
     ranked_model, ranked_popular, ndcg_model, ndcg_popular, level_model, level_popular = [], [], [], [], [], []
-    ndcg_unseen = []
+    ndcg_unseen, ndcg_new, reviews, review_level, reviewed_next_level = [], [], 0, [], []
     by_id = {item.item_id: item for item in items}
     course_popular = {course: sorted((i.item_id for i in course_items),
                                      key=lambda i: (-popularity.get(i, 0), by_id[i].order))
                       for course, course_items in model.by_course.items()}
     for (learner, course), target in sorted(targets.items()):
         seen = set(history[(learner, course)])
-        ours = [r.item_id for r in model.recommend(course, history[(learner, course)],
-                                                   mastery=(mastery or {}).get(learner), k=K)]
+        found = model.recommend(course, history[(learner, course)], mastery=(mastery or {}).get(learner), k=K)
+        ours = [r.item_id for r in found]
+        reviews += bool(found) and found[0].review
         popular = course_popular.get(course, [])[:K]
         popular_unseen = [i for i in course_popular.get(course, []) if i not in seen][:K]
         ranked_model.append(ours)
         ranked_popular.append(popular)
         ndcg_model.append(ndcg_at_k(ours, target, K))
+        ndcg_new.append(ndcg_at_k([r.item_id for r in found if not r.review], target, K))
         ndcg_popular.append(ndcg_at_k(popular, target, K))
         ndcg_unseen.append(ndcg_at_k(popular_unseen, target, K))
         if truth and learner in truth:
             for ranked, sink in ((ours[:3], level_model), (popular_unseen[:3], level_popular)):
                 values = [expected_success(truth[learner], by_id[i]) for i in ranked]
                 sink += [abs(v - 0.7) for v in values if v is not None]
+            if len(found) > 1 and found[0].review:
+                # The review against the new item it was put before: which sits nearer the learner's level?
+                review, displaced = (expected_success(truth[learner], by_id[r.item_id]) for r in found[:2])
+                if review is not None and displaced is not None:
+                    review_level.append(abs(review - 0.7))
+                    reviewed_next_level.append(abs(displaced - 0.7))
     catalogue_ids = set(by_id)
     metrics = {
         "test_ndcg_at_10": float(np.mean(ndcg_model)),
+        # The same lists without their reviews: what putting a review first costs on this target.
+        "test_new_items_ndcg_at_10": float(np.mean(ndcg_new)),
         "popularity_test_ndcg_at_10": float(np.mean(ndcg_popular)),
         "popularity_unseen_test_ndcg_at_10": float(np.mean(ndcg_unseen)),
         "test_coverage": coverage(ranked_model, catalogue_ids, K),
@@ -172,12 +183,16 @@ def evaluate(con: duckdb.DuckDBPyConnection, settings: Settings) -> tuple[dict[s
         "popularity_test_novelty_bits": novelty(ranked_popular, popularity, K),
         "test_cases": float(len(targets)),
         "mastery_reranking": float(mastery is not None),
+        "test_review_share": reviews / len(targets),
     }
     metrics["ndcg_vs_popularity"] = metrics["test_ndcg_at_10"] / max(metrics["popularity_test_ndcg_at_10"], 1e-9)
     if level_model and level_popular:
         # Distance of the true chance of success on the top 3 from the 0.7 learning zone (lower is better).
         metrics["test_level_gap"] = float(np.mean(level_model))
         metrics["popularity_test_level_gap"] = float(np.mean(level_popular))
+    if review_level:
+        metrics["test_review_level_gap"] = float(np.mean(review_level))
+        metrics["test_reviewed_next_level_gap"] = float(np.mean(reviewed_next_level))
     return metrics, items, engagements
 
 
@@ -201,13 +216,18 @@ def train(settings: Settings | None = None) -> TrainingResult:
 def _model_card(metrics: dict[str, float]) -> str:
     level = (f"On simulated learners the top 3 sit {metrics['test_level_gap']:.3f} from the 0.7 learning zone "
              f"(popularity: {metrics['popularity_test_level_gap']:.3f})." if "test_level_gap" in metrics else "")
+    if "test_review_level_gap" in metrics:
+        level += (f" The {metrics['test_review_share']:.0%} of learners given a review first: the review sits "
+                  f"{metrics['test_review_level_gap']:.3f} from the zone, the new item it went before "
+                  f"{metrics['test_reviewed_next_level_gap']:.3f}.")
     return f"""# Next items
 
 **Recommends**: the content items of a course a learner should open next, with a reason.
 
 **Model**: a variable-order Markov chain over learners' item sequences, plus course structure
 (cold start for new learners), MiniLM text similarity (cold start for new content), prerequisites,
-and a learning-zone re-ranking by knowledge-tracing mastery when a champion KT model exists.
+and a learning-zone re-ranking by knowledge-tracing mastery when a champion KT model exists; a
+review of an opened item comes first when the best new item is expected to be too hard.
 
 **Held out**: the first new item each learner opened after a time cut-off.
 NDCG@10 {metrics['test_ndcg_at_10']:.3f} against popularity {metrics['popularity_test_ndcg_at_10']:.3f}

@@ -80,16 +80,17 @@ def test_a_ranked_list_is_kept_until_the_learners_history_changes(platform):
     first = models.recommendations(learner, platform["course"], 5)
     assert models.recommendations(learner, platform["course"], 5) is first, "nothing changed: the kept list"
     assert models.recommendations(learner, platform["course"], 3).items == first.items[:3], "k is part of the key"
-    # The online store is rewritten (as the online_features asset does) with the top item opened.
+    # The online store is rewritten (as the online_features asset does) with the top new item opened.
     store, view = models.store, learner_course_history.name
     key = f"{learner}|{platform['course']}"
     rows = {k: store.read(view, k) for k in store.keys(view)}
-    opened = {**rows[key], "items_opened": [*rows[key]["items_opened"], first.items[0].item_id],
+    top_new = next(i.item_id for i in first.items if not i.review)
+    opened = {**rows[key], "items_opened": [*rows[key]["items_opened"], top_new],
               "feature_timestamp": "2099-01-01T00:00:00+00:00"}
     store.replace(view, {**rows, key: opened})
     try:
         after = models.recommendations(learner, platform["course"], 5)
-        assert first.items[0].item_id not in [i.item_id for i in after.items], "a new history: a new ranking"
+        assert top_new not in [i.item_id for i in after.items if not i.review], "a new history: a new ranking"
         assert after.items_opened == first.items_opened + 1
     finally:
         store.replace(view, rows)
@@ -104,6 +105,25 @@ def test_recommendations_carry_reasons_and_mastery_shapes_them(platform):
     assert 0 < len(body["items"]) <= 5 and [i["rank"] for i in body["items"]] == list(range(1, len(body["items"]) + 1))
     assert all(i["reason"] and i["title"] for i in body["items"])
     assert any("mastery" in i["reason"] for i in body["items"]), "the knowledge-tracing mastery reaches the reasons"
+
+
+def test_a_learner_the_next_item_looks_too_hard_for_is_given_a_review_first(platform):
+    engine = sa.create_engine(platform["settings"].database_url)
+    with engine.connect() as con:
+        learners = con.execute(sa.text("select user_id from enrollments where course_id = :c order by user_id"),
+                               {"c": platform["course"]}).scalars().all()
+    engine.dispose()
+    reviewed = []
+    for learner in learners:
+        token = issue_access_token(learner, str(Role.LEARNER), platform["settings"])
+        body = platform["client"].get(f"/api/v1/learners/{learner}/recommendations", params={
+            "course_id": platform["course"], "k": 5}, headers={"Authorization": f"Bearer {token}"}).json()
+        assert [i["rank"] for i in body["items"] if i["review"]] in ([], [1]), "at most one review, and first"
+        if body["items"] and body["items"][0]["review"]:
+            reviewed.append(body["items"][0])
+    assert reviewed, "some learners of the demo struggle"
+    assert all(i["reason"].startswith(f"review {i['title']} first: expected success") for i in reviewed)
+    assert len(reviewed) < len(learners) / 2
 
 
 def test_recommendations_answer_alike_on_the_direct_path_and_fastapis(platform):

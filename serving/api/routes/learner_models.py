@@ -65,6 +65,7 @@ class RecommendationOut(BaseModel):
     score: float
     rank: int
     reason: str
+    review: bool = False  # True: opened before, to practise first (the next new item looks too hard)
 
 
 class RecommendationsOut(BaseModel):
@@ -145,8 +146,8 @@ async def learner_recommendations(request: Request, user_id: str, user: LearnerV
     learner_id = outbox.learner_id(user_id)
     found = (models.recommendations(learner_id, course_id, k, trace=False)
              or await run_in_threadpool(models.recommendations, learner_id, course_id, k))
-    items = [RecommendationOut(item_id=i.item_id, title=i.title, score=round(i.score, 6), rank=rank, reason=i.reason)
-             for rank, i in enumerate(found.items, start=1)]
+    items = [RecommendationOut(item_id=i.item_id, title=i.title, score=round(i.score, 6), rank=rank, reason=i.reason,
+                               review=i.review) for rank, i in enumerate(found.items, start=1)]
     if not items:
         # The model knows no item of this course, or the learner has opened every one.
         reason = ("opened, not completed yet" if found.items_opened

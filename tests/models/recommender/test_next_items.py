@@ -67,3 +67,27 @@ def test_mastery_puts_items_in_the_learning_zone_first_and_names_the_skill(recom
     assert order.index("set_a") < order.index("set_b")
     reason = next(r.reason for r in ranked if r.item_id == "set_a")
     assert reason.startswith("practise s2: mastery 0.70, expected success 0.70")
+
+
+LADDER = [_item("easy", 1, "Easy one", difficulty=-2.0), _item("middle", 2, "Middle one", difficulty=-0.8),
+          _item("other", 3, "Other skill", skills=("s2",), difficulty=-0.8),
+          _item("hard", 4, "Hard one", difficulty=1.0), _item("harder", 5, "Harder one", difficulty=1.5)]
+
+
+def test_a_review_comes_first_when_the_best_new_item_looks_too_hard():
+    recommender = NextItemRecommender(LADDER, [[i.item_id for i in LADDER]] * 3)
+    ranked = recommender.recommend("course", ["easy", "middle", "other"], mastery={"s1": 0.5, "s2": 0.5}, k=3)
+    # Expected success on s1: easy 0.88, middle 0.69, hard 0.27; "other" is on another skill.
+    assert [(r.item_id, r.review) for r in ranked] == [("middle", True), ("hard", False), ("harder", False)]
+    assert ranked[0].reason == "review Middle one first: expected success 0.69, against 0.27 on Hard one"
+    # Ready for it, or no mastery known: the new items alone.
+    for mastery in ({"s1": 0.9, "s2": 0.5}, None):
+        ready = recommender.recommend("course", ["easy", "middle", "other"], mastery=mastery, k=3)
+        assert [r.item_id for r in ready] == ["hard", "harder"] and not any(r.review for r in ready)
+
+
+def test_no_review_when_nothing_opened_is_easier_than_what_comes_next(recommender):
+    # Every s1 item has the same difficulty: what was opened is as hard as what comes next.
+    assert not any(r.review for r in recommender.recommend("course", ["variables", "loops"], mastery={"s1": 0.3},
+                                                           k=5))
+    assert not any(r.review for r in recommender.recommend("course", [], mastery={"s1": 0.1}, k=5))
