@@ -7,6 +7,12 @@ assessment's weight). Students who had already withdrawn by the cut-off are left
 outcome is known, not predicted. Demographic columns (gender, age, region, deprivation,
 disability) are never read: a risk flag should not rest on who a student is.
 
+When the directory holds OULAD's VLE clickstream (``studentVle.csv``, with ``vle.csv`` naming
+each site's activity type), clicks up to the cut-off are read too: totals, active days, the
+last two weeks, days since the last click, clicks before the start, clicks per activity type,
+and clicks against the presentation's median. The file is scanned lazily (10 million rows in
+the full dataset); clicks after the cut-off never reach a feature.
+
 The split is by time: for each module, its latest presentation is the test set and the
 earlier ones train; without any module presented twice, a seeded 80/20 split by student.
 """
@@ -27,12 +33,46 @@ AT_RISK_RESULTS = ("Fail", "Withdrawn")
 
 
 def input_files(data_dir: Path) -> list[Path]:
-    return [next(iter(sorted(data_dir.rglob(name))), data_dir / name) for name in FILES]
+    """The files an evaluation reads (the clickstream and its sites when present), for its fingerprint."""
+    found = [next(iter(sorted(data_dir.rglob(name))), data_dir / name) for name in FILES]
+    return found + ([clickstream(data_dir), *sorted(data_dir.rglob("vle.csv"))[:1]] if clickstream(data_dir) else [])
+
+
+KEY = ["code_module", "code_presentation", "id_student"]
+CLICKSTREAM = "studentVle.csv"
+RECENT_DAYS = 14
+ACTIVITY_TYPES = ("oucontent", "resource", "subpage", "url", "forumng", "quiz", "homepage")
+CLICK_FEATURES = ["log_clicks", "click_days", "log_clicks_last_2_weeks", "days_since_last_click",
+                  "log_clicks_before_start", "log_clicks_vs_course",
+                  *[f"log_clicks_{activity}" for activity in ACTIVITY_TYPES]]
+
+
+def clickstream(data_dir: Path) -> Path | None:
+    return next(iter(sorted(data_dir.rglob(CLICKSTREAM))), None)
+
+
+def click_features(data_dir: Path, cutoff: int) -> pl.DataFrame:
+    """Per student and presentation, what their VLE clicks up to ``cutoff`` say (``CLICK_FEATURES``)."""
+    sites = read_file(data_dir, "vle.csv").select("id_site", "code_module", "code_presentation", "activity_type")
+    clicks = (pl.scan_csv(clickstream(data_dir), null_values=["", "?"])
+              .filter(pl.col("date") <= cutoff)
+              .join(sites.lazy(), on=["id_site", "code_module", "code_presentation"], how="left"))
+    per_type = [pl.col("sum_click").filter(pl.col("activity_type") == activity).sum().log1p()
+                .alias(f"log_clicks_{activity}") for activity in ACTIVITY_TYPES]
+    return clicks.group_by(KEY).agg(
+        pl.col("sum_click").sum().log1p().alias("log_clicks"),
+        pl.col("date").filter(pl.col("date") >= 0).n_unique().alias("click_days"),
+        pl.col("sum_click").filter(pl.col("date") > cutoff - RECENT_DAYS).sum().log1p()
+        .alias("log_clicks_last_2_weeks"),
+        (cutoff - pl.col("date").max()).alias("days_since_last_click"),
+        pl.col("sum_click").filter(pl.col("date") < 0).sum().log1p().alias("log_clicks_before_start"),
+        *per_type,
+    ).collect()
 
 
 def student_features(data_dir: Path, cutoff: int) -> pl.DataFrame:
     """One row per student and presentation still registered at ``cutoff``, with the label."""
-    key = ["code_module", "code_presentation", "id_student"]
+    key = KEY
     info = read_file(data_dir, "studentInfo.csv").select(*key, "num_of_prev_attempts", "studied_credits",
                                                           "final_result")
     registration = read_file(data_dir, "studentRegistration.csv").select(*key, "date_registration",
@@ -62,9 +102,18 @@ def student_features(data_dir: Path, cutoff: int) -> pl.DataFrame:
         (pl.col("assessments_submitted") / pl.col("assessments_due")).alias("submission_rate"),
         pl.col("final_result").is_in(AT_RISK_RESULTS).cast(pl.Int8).alias("at_risk"),
     )
-    return frame.with_columns(
+    frame = frame.with_columns(
         (pl.col("mean_score") - pl.col("mean_score").mean().over("code_module", "code_presentation"))
         .alias("mean_score_vs_course"))
+    if clickstream(data_dir) is None:
+        return frame
+    # A student without a click by the cut-off has clicked nothing: zeros, and no last click to date.
+    counts = [c for c in CLICK_FEATURES if c not in ("days_since_last_click", "log_clicks_vs_course")]
+    frame = frame.join(click_features(data_dir, cutoff), on=key, how="left").with_columns(
+        pl.col(counts).fill_null(0))
+    return frame.with_columns(
+        (pl.col("log_clicks") - pl.col("log_clicks").median().over("code_module", "code_presentation"))
+        .alias("log_clicks_vs_course"))
 
 
 FEATURES = ["num_of_prev_attempts", "studied_credits", "date_registration", "assessments_due",
@@ -93,11 +142,12 @@ def evaluate(data_dir: Path, *, seed: int = 0, cutoffs: tuple[int, ...] = CUTOFF
         if frame.is_empty():
             raise DatasetError(f"no student of {data_dir} is still registered on day {cutoff}")
         is_test, split = _split(frame, seed)
-        x = frame.select(FEATURES).cast(pl.Float64).fill_null(np.nan).to_numpy()
+        features = FEATURES + (CLICK_FEATURES if "log_clicks" in frame.columns else [])
+        x = frame.select(features).cast(pl.Float64).fill_null(np.nan).to_numpy()
         y = frame["at_risk"].to_numpy()
         if len(set(y[is_test].tolist())) < 2 or len(set(y[~is_test].tolist())) < 2:
             raise DatasetError(f"day {cutoff}: the train or test students are all of one outcome")
-        model = DropoutModel(FEATURES, seed=seed).fit(x[~is_test], y[~is_test])
+        model = DropoutModel(features, seed=seed).fit(x[~is_test], y[~is_test])
         baseline = BaselineModel(FEATURES, columns=BASELINE_FEATURES).fit(np.nan_to_num(x[~is_test]), y[~is_test])
         result["cutoffs"][f"day_{cutoff}"] = {
             "train_students": int((~is_test).sum()), "test_students": int(is_test.sum()),
@@ -106,6 +156,7 @@ def evaluate(data_dir: Path, *, seed: int = 0, cutoffs: tuple[int, ...] = CUTOFF
             "baseline_score_and_missed": scores(y[is_test], baseline.predict_proba(np.nan_to_num(x[is_test]))),
         }
         result["split"] = split
+        result["vle_clicks"] = len(features) > len(FEATURES)
         log.info("at-risk day %d: AUC %.4f", cutoff, result["cutoffs"][f"day_{cutoff}"]["auc"])
     for name, figures in result["cutoffs"].items():
         result[f"auc_{name}"] = figures["auc"]
