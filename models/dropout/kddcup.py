@@ -1,6 +1,7 @@
 """``learnlake eval dropout``: KDD Cup 2015 dropout, trained on some course files, tested on others.
 
-Each enrolment's 30 days of daily counts become activity features (``features.py``); the
+Each enrolment's 30 days of daily counts become activity features (``features.py``), over a
+window aligned on each course's last day and as long as the training courses' longest; the
 calibrated boosting model and the recency/activity baseline are fitted on the training
 directory and scored on the test directory, or, without one, on a seeded 80/20 split by
 enrolment. A test directory may hold course files alone: their labels are then read from the
@@ -22,20 +23,23 @@ log = logging.getLogger(__name__)
 TYPES = [f"event_{t}" for t in EVENT_TYPES]
 
 
-def labelled_features(data_dir: Path, *, more_truth: pl.DataFrame | None = None
-                      ) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Features and dropout labels of every labelled enrolment under ``data_dir``; an enrolment
-    the directory's own truth files do not label takes its label from ``more_truth``."""
+def labelled_features(data_dir: Path, *, more_truth: pl.DataFrame | None = None, days: int | None = None
+                      ) -> tuple[np.ndarray, np.ndarray, list[str], int]:
+    """Features and dropout labels of every labelled enrolment under ``data_dir``, and the window's
+    length in days; an enrolment the directory's own truth files do not label takes its label from
+    ``more_truth``. ``days`` sets the window (the test directory takes the training one's)."""
     daily = pl.concat([read_course(path) for path in course_files(data_dir)])
     truth = read_truth(data_dir)
     if more_truth is not None:
         truth = more_truth if truth is None else pl.concat([truth, more_truth]).unique("enrollment_id", keep="first")
     if truth is None:
         raise DatasetError(f"no truth_train.csv under {data_dir}: the labels are needed to train and to test")
-    # Day 0 is each course's first logged day; the window is the longest course's.
-    daily = daily.with_columns(
-        (pl.col("time") - pl.col("time").min().over("course_id")).dt.total_days().cast(pl.Int64).alias("day"))
-    days = int(daily["day"].max()) + 1
+    # Windows are aligned on their last day, what the label follows: a course's last logged day is
+    # day ``days - 1``, and the window is the longest course's (or the one given). A shorter course
+    # starts later in it; a longer one is cut to the window's last days.
+    before_end = (pl.col("time").max().over("course_id") - pl.col("time")).dt.total_days().cast(pl.Int64)
+    days = days or int(daily.select(before_end.max()).item()) + 1
+    daily = daily.with_columns((days - 1 - before_end).alias("day"))
     daily = daily.join(truth, on="enrollment_id", how="inner")
     if daily.is_empty():
         raise DatasetError(f"no enrolment under {data_dir} has a label in truth_train.csv")
@@ -43,12 +47,12 @@ def labelled_features(data_dir: Path, *, more_truth: pl.DataFrame | None = None
     features, names = activity_features(cube)
     labels = truth.filter(pl.col("enrollment_id").is_in(cube.keys)).sort("enrollment_id")
     labels = dict(zip(labels["enrollment_id"], labels["label"], strict=True))
-    return features, np.array([labels[k] for k in cube.keys], dtype=np.int8), names
+    return features, np.array([labels[k] for k in cube.keys], dtype=np.int8), names, days
 
 
 def evaluate(train_dir: Path, test_dir: Path | None = None, *, seed: int = 0) -> dict:
     """Train on ``train_dir``; the test figures of the model and of the baseline."""
-    x_train, y_train, names = labelled_features(train_dir)
+    x_train, y_train, names, days = labelled_features(train_dir)
     if test_dir is None:
         order = np.random.default_rng(seed).permutation(len(y_train))
         cut = int(0.8 * len(order))
@@ -57,9 +61,7 @@ def evaluate(train_dir: Path, test_dir: Path | None = None, *, seed: int = 0) ->
     else:
         # KDD Cup's truth_train.csv labels more enrolments than its course files hold: a test
         # directory without its own truth file is labelled from the training directory's.
-        x_test, y_test, test_names = labelled_features(test_dir, more_truth=read_truth(train_dir))
-        if test_names != names:
-            raise DatasetError("train and test directories give different features (their course lengths differ)")
+        x_test, y_test, _, _ = labelled_features(test_dir, more_truth=read_truth(train_dir), days=days)
     log.info("dropout: %d training and %d test enrolments, %d features", len(y_train), len(y_test), len(names))
     model = DropoutModel(names, seed=seed).fit(x_train, y_train)
     baseline = BaselineModel(names).fit(x_train, y_train)
