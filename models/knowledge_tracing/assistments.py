@@ -39,7 +39,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, roc_auc_score
 
 from models.knowledge_tracing.boosting import fit_boosted
-from models.knowledge_tracing.data import disjoint, read_split, split_files
+from models.knowledge_tracing.data import disjoint, one_based, read_split, split_files
 from models.knowledge_tracing.training import TrainingConfig, fit
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,7 @@ def evaluate(data_dir: Path, *, seed: int = 0, conservative_groups: bool = False
     train = read_split(files.train, conservative_groups=conservative_groups)
     test = read_split(files.test, conservative_groups=conservative_groups)
     valid = read_split(files.valid, conservative_groups=conservative_groups) if files.valid else None
+    one_based(train, test, valid)
     if valid is not None and not disjoint(train, valid):
         log.info("%s repeats training learners: holding out 10 %% of the training file instead", files.valid.name)
         valid = None

@@ -76,10 +76,19 @@ def read_split(path: Path, *, conservative_groups: bool = False) -> list[Sequenc
     sequences = []
     for skills, answers in read_sequences(path):
         s = np.asarray(skills, dtype=np.int64)
-        if len(s) and s.min() < 1:
-            raise DatasetError(f"{path}: skill ids are 1-based; found {int(s.min())}")
+        if len(s) and s.min() < 0:
+            raise DatasetError(f"{path}: skill ids cannot be negative; found {int(s.min())}")
         sequences.append(Sequence(s, np.asarray(answers, dtype=np.int64), grouping(s)))
     return sequences
+
+
+def one_based(*splits: list[Sequence] | None) -> None:
+    """Shift every split's skill ids up by one, in place, when any of them uses 0 (files numbered from 0):
+    the networks keep 0 for padding."""
+    present = [s for split in splits if split for s in split if len(s.skills)]
+    if present and min(int(s.skills.min()) for s in present) == 0:
+        for sequence in present:
+            sequence.skills += 1
 
 
 def disjoint(train: list[Sequence], valid: list[Sequence]) -> bool:
