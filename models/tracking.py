@@ -61,14 +61,14 @@ class TrainingResult:
     promotion: Promotion
 
 
-def champion_metric(client: MlflowClient, model_name: str, metric: str) -> tuple[str, float] | None:
-    """The current champion's version and its held-out metric, or None when there is none."""
+def champion_metric(client: MlflowClient, model_name: str, metric: str) -> tuple[str, float | None] | None:
+    """The current champion's version and its held-out metric (None when its run did not log it), or
+    None when there is no champion."""
     try:
         champion = client.get_model_version_by_alias(model_name, CHAMPION)
     except MlflowException:
         return None
-    value = client.get_run(champion.run_id).data.metrics.get(metric)
-    return (str(champion.version), value) if value is not None else None
+    return str(champion.version), client.get_run(champion.run_id).data.metrics.get(metric)
 
 
 def promote_if_better(
@@ -80,6 +80,9 @@ def promote_if_better(
     current = champion_metric(client, model_name, metric)
     if current is None:
         better, reason = True, "no champion yet"
+    elif current[1] is None:
+        # A metric introduced after the champion was trained: nothing to compare with, the candidate goes on.
+        better, reason = True, f"champion v{current[0]} logged no {metric}"
     else:
         current_version, current_value = current
         better = candidate_value > current_value if higher_is_better else candidate_value < current_value
