@@ -5,7 +5,8 @@ presentation: when they registered, whether earlier attempts and their study loa
 assessment due so far (submitted or missed, late or on time, its score, weighted by the
 assessment's weight). Students who had already withdrawn by the cut-off are left out: their
 outcome is known, not predicted. Demographic columns (gender, age, region, deprivation,
-disability) are never read: a risk flag should not rest on who a student is.
+disability) are never read: a risk flag should not rest on who a student is. The module is
+read (one column per module): modules differ in how many of their students fail.
 
 When the directory holds OULAD's VLE clickstream (``studentVle.csv``, with ``vle.csv`` naming
 each site's activity type), clicks up to the cut-off are read too: totals, active days, the
@@ -142,7 +143,12 @@ def evaluate(data_dir: Path, *, seed: int = 0, cutoffs: tuple[int, ...] = CUTOFF
         if frame.is_empty():
             raise DatasetError(f"no student of {data_dir} is still registered on day {cutoff}")
         is_test, split = _split(frame, seed)
-        features = FEATURES + (CLICK_FEATURES if "log_clicks" in frame.columns else [])
+        # The module itself, as one column per module trained on: modules differ in how many fail or
+        # withdraw, and a later presentation of a module tends to repeat its earlier ones.
+        modules = sorted(frame.filter(pl.Series(~is_test))["code_module"].unique().to_list())
+        frame = frame.with_columns([(pl.col("code_module") == m).cast(pl.Int8).alias(f"module_{m}") for m in modules])
+        features = (FEATURES + (CLICK_FEATURES if "log_clicks" in frame.columns else [])
+                    + [f"module_{m}" for m in modules])
         x = frame.select(features).cast(pl.Float64).fill_null(np.nan).to_numpy()
         y = frame["at_risk"].to_numpy()
         if len(set(y[is_test].tolist())) < 2 or len(set(y[~is_test].tolist())) < 2:
