@@ -1,11 +1,13 @@
 """ML engineers: registered models with their champion and challengers, held-out metrics across
-versions, the lake versions each run read, feature freshness, and drift of the live dropout scores.
+versions, the lake versions each run read, feature freshness, drift of the live dropout scores, and
+where the recommended items sit against simulated learners' true level.
 
 The registry is read with MLflow's client; live scores come from the API (every active
 enrolment's risk, no one named, with the signed-in ML engineer's or admin's token); freshness
 from the online store's SQLite file.
 """
 
+import itertools
 import json
 import math
 import sqlite3
@@ -26,6 +28,10 @@ CACHE_S = 60
 CHAMPION = "champion"
 DROPOUT = "learnlake-dropout"
 SCORE_REFERENCE = "score_reference.json"  # logged by the dropout training run
+NEXT_ITEMS = "learnlake-next-items"
+LEVEL_DOCUMENT = "level.json"  # logged by the next-items training run on simulated data
+LEVEL_SERIES = {"recommended": "recommended (top 3)", "popular_unseen": "most popular not opened (top 3)",
+                "review": "reviews put first", "reviewed_next": "the new item after each review"}
 PSI_WARNING = 0.2  # the usual reading: below 0.1 stable, 0.1 to 0.2 watch, above 0.2 the population moved
 
 
@@ -73,9 +79,10 @@ def feature_freshness() -> pd.DataFrame:
 
 
 @st.cache_data(ttl=CACHE_S, show_spinner=False)
-def score_reference(run_id: str) -> dict | None:
+def run_document(run_id: str, name: str) -> dict | None:
+    """A JSON document a training run logged, or None when it logged none by that name."""
     try:
-        path = _client().download_artifacts(run_id, SCORE_REFERENCE)
+        path = _client().download_artifacts(run_id, name)
     except (MlflowException, OSError):
         return None
     with open(path) as fh:
@@ -93,6 +100,10 @@ def live_scores(token: str) -> list[float]:
         raise
 
 
+def bin_labels(edges: list[float]) -> list[str]:
+    return [f"{a:.1f}-{b:.1f}" for a, b in itertools.pairwise(edges)]
+
+
 def psi(reference: list[float], current: list[float]) -> float:
     """Population stability index between two binned distributions (shares per bin)."""
     eps = 1e-4
@@ -105,7 +116,7 @@ def drift_section(table: pd.DataFrame, token: str) -> None:
     if champion.empty:
         st.info("No data yet: no dropout model is champion.")
         return
-    reference = score_reference(champion["run_id"].iloc[0])
+    reference = run_document(champion["run_id"].iloc[0], SCORE_REFERENCE)
     if reference is None:
         st.info("This champion's run logged no reference scores (trained before they were kept): retrain it.")
         return
@@ -119,12 +130,35 @@ def drift_section(table: pd.DataFrame, token: str) -> None:
     (st.warning if value > PSI_WARNING else st.success)(
         f"PSI {value:.3f} between the live scores of {len(scores):,} learners and the training scores of "
         f"{reference['rows']:,} learner-weeks (warning above {PSI_WARNING}).")
-    bins = [f"{a:.1f}-{b:.1f}" for a, b in zip(reference["edges"][:-1], reference["edges"][1:], strict=True)]
+    bins = bin_labels(reference["edges"])
     shares = pd.DataFrame({"risk": bins * 2, "share": reference["shares"] + current,
                            "scores": ["training"] * len(bins) + ["live"] * len(bins)})
     st.altair_chart(alt.Chart(shares).mark_bar(opacity=0.7).encode(
         x=alt.X("risk:N", title="Risk"), y=alt.Y("share:Q", title="Share", stack=None),
         color=alt.Color("scores:N", title=None), xOffset="scores:N"), width="stretch")
+
+
+def level_section(table: pd.DataFrame) -> None:
+    st.subheader("Level of the recommended items")
+    champion = table[(table["model"] == NEXT_ITEMS) & (table["role"] == CHAMPION)]
+    level = run_document(champion["run_id"].iloc[0], LEVEL_DOCUMENT) if not champion.empty else None
+    if level is None:
+        st.info("No data yet: the next-items champion logged no level check (it needs simulated learners, "
+                "whose true mastery is known).")
+        return
+    st.caption(f"The true chance of success of what learners were recommended at the hold-out, by the simulator's "
+               f"mastery; practice pays most near {level['zone']:.1f}.")
+    bins = bin_labels(level["edges"])
+    rows = [{"true chance of success": b, "share": n / max(sum(counts), 1), "items": LEVEL_SERIES.get(series, series)}
+            for series, counts in level["counts"].items() for b, n in zip(bins, counts, strict=True)]
+    for pair in (("recommended", "popular_unseen"), ("review", "reviewed_next")):
+        shown = pd.DataFrame([r for r in rows if r["items"] in {LEVEL_SERIES[s] for s in pair}])
+        if shown.empty or not sum(level["counts"].get(pair[0], [])):
+            continue
+        st.altair_chart(alt.Chart(shown).mark_bar(opacity=0.7).encode(
+            x=alt.X("true chance of success:N", title="True chance of success"),
+            y=alt.Y("share:Q", title="Share", stack=None), color=alt.Color("items:N", title=None),
+            xOffset="items:N"), width="stretch")
 
 
 user = current_user()
@@ -159,3 +193,4 @@ if freshness.empty:
 else:
     st.dataframe(freshness, width="stretch", hide_index=True)
 drift_section(table, user.token)
+level_section(table)

