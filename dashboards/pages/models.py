@@ -30,8 +30,8 @@ DROPOUT = "learnlake-dropout"
 SCORE_REFERENCE = "score_reference.json"  # logged by the dropout training run
 NEXT_ITEMS = "learnlake-next-items"
 LEVEL_DOCUMENT = "level.json"  # logged by the next-items training run on simulated data
-LEVEL_SERIES = {"recommended": "recommended (top 3)", "popular_unseen": "most popular not opened (top 3)",
-                "review": "reviews put first", "reviewed_next": "the new item after each review"}
+LEVEL_SERIES = {"recommended": "recommended, top 3", "popular_unseen": "most popular unopened",
+                "review": "reviews put first", "reviewed_next": "new item after review"}
 PSI_WARNING = 0.2  # the usual reading: below 0.1 stable, 0.1 to 0.2 watch, above 0.2 the population moved
 
 
