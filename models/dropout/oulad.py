@@ -31,14 +31,6 @@ from models.dropout.model import BaselineModel, DropoutModel, scores
 log = logging.getLogger(__name__)
 CUTOFFS = (30, 60, 90)
 AT_RISK_RESULTS = ("Fail", "Withdrawn")
-
-
-def input_files(data_dir: Path) -> list[Path]:
-    """The files an evaluation reads (the clickstream and its sites when present), for its fingerprint."""
-    found = [next(iter(sorted(data_dir.rglob(name))), data_dir / name) for name in FILES]
-    return found + ([clickstream(data_dir), *sorted(data_dir.rglob("vle.csv"))[:1]] if clickstream(data_dir) else [])
-
-
 KEY = ["code_module", "code_presentation", "id_student"]
 CLICKSTREAM = "studentVle.csv"
 RECENT_DAYS = 14
@@ -46,6 +38,12 @@ ACTIVITY_TYPES = ("oucontent", "resource", "subpage", "url", "forumng", "quiz", 
 CLICK_FEATURES = ["log_clicks", "click_days", "log_clicks_last_2_weeks", "days_since_last_click",
                   "log_clicks_before_start", "log_clicks_vs_course",
                   *[f"log_clicks_{activity}" for activity in ACTIVITY_TYPES]]
+
+
+def input_files(data_dir: Path) -> list[Path]:
+    """The files an evaluation reads (the clickstream and its sites when present), for its fingerprint."""
+    found = [next(iter(sorted(data_dir.rglob(name))), data_dir / name) for name in FILES]
+    return found + ([clickstream(data_dir), *sorted(data_dir.rglob("vle.csv"))[:1]] if clickstream(data_dir) else [])
 
 
 def clickstream(data_dir: Path) -> Path | None:
@@ -73,21 +71,20 @@ def click_features(data_dir: Path, cutoff: int) -> pl.DataFrame:
 
 def student_features(data_dir: Path, cutoff: int) -> pl.DataFrame:
     """One row per student and presentation still registered at ``cutoff``, with the label."""
-    key = KEY
-    info = read_file(data_dir, "studentInfo.csv").select(*key, "num_of_prev_attempts", "studied_credits",
+    info = read_file(data_dir, "studentInfo.csv").select(*KEY, "num_of_prev_attempts", "studied_credits",
                                                           "final_result")
-    registration = read_file(data_dir, "studentRegistration.csv").select(*key, "date_registration",
+    registration = read_file(data_dir, "studentRegistration.csv").select(*KEY, "date_registration",
                                                                          "date_unregistration")
     assessments = read_file(data_dir, "assessments.csv").filter(pl.col("date").is_not_null()
                                                                 & (pl.col("date") <= cutoff))
     results = read_file(data_dir, "studentAssessment.csv").filter(pl.col("date_submitted") <= cutoff)
-    students = info.join(registration, on=key, how="left").filter(
+    students = info.join(registration, on=KEY, how="left").filter(
         pl.col("date_unregistration").is_null() | (pl.col("date_unregistration") > cutoff))
     # Every assessment due by the cut-off, for every student of its presentation: submitted or not.
-    due = students.select(key).join(assessments, on=["code_module", "code_presentation"], how="inner")
+    due = students.select(KEY).join(assessments, on=["code_module", "code_presentation"], how="inner")
     due = due.join(results.select("id_assessment", "id_student", "date_submitted", "score"),
                    on=["id_assessment", "id_student"], how="left")
-    per_student = due.group_by(key).agg(
+    per_student = due.group_by(KEY).agg(
         pl.len().alias("assessments_due"),
         pl.col("date_submitted").is_not_null().sum().alias("assessments_submitted"),
         (pl.col("date_submitted") > pl.col("date")).sum().alias("assessments_late"),
@@ -98,7 +95,7 @@ def student_features(data_dir: Path, cutoff: int) -> pl.DataFrame:
         .alias("weighted_score_so_far"),
         (pl.col("score") < 40).sum().alias("assessments_failed"),
     )
-    frame = students.join(per_student, on=key, how="left").with_columns(
+    frame = students.join(per_student, on=KEY, how="left").with_columns(
         (pl.col("assessments_due") - pl.col("assessments_submitted")).alias("assessments_missed"),
         (pl.col("assessments_submitted") / pl.col("assessments_due")).alias("submission_rate"),
         pl.col("final_result").is_in(AT_RISK_RESULTS).cast(pl.Int8).alias("at_risk"),
@@ -110,7 +107,7 @@ def student_features(data_dir: Path, cutoff: int) -> pl.DataFrame:
         return frame
     # A student without a click by the cut-off has clicked nothing: zeros, and no last click to date.
     counts = [c for c in CLICK_FEATURES if c not in ("days_since_last_click", "log_clicks_vs_course")]
-    frame = frame.join(click_features(data_dir, cutoff), on=key, how="left").with_columns(
+    frame = frame.join(click_features(data_dir, cutoff), on=KEY, how="left").with_columns(
         pl.col(counts).fill_null(0))
     return frame.with_columns(
         (pl.col("log_clicks") - pl.col("log_clicks").median().over("code_module", "code_presentation"))
