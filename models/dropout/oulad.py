@@ -43,17 +43,18 @@ CLICK_FEATURES = ["log_clicks", "click_days", "log_clicks_last_2_weeks", "days_s
 def input_files(data_dir: Path) -> list[Path]:
     """The files an evaluation reads (the clickstream and its sites when present), for its fingerprint."""
     found = [next(iter(sorted(data_dir.rglob(name))), data_dir / name) for name in FILES]
-    return found + ([clickstream(data_dir), *sorted(data_dir.rglob("vle.csv"))[:1]] if clickstream(data_dir) else [])
+    clicks = clickstream(data_dir)
+    return found + ([clicks, *sorted(data_dir.rglob("vle.csv"))[:1]] if clicks else [])
 
 
 def clickstream(data_dir: Path) -> Path | None:
     return next(iter(sorted(data_dir.rglob(CLICKSTREAM))), None)
 
 
-def click_features(data_dir: Path, cutoff: int) -> pl.DataFrame:
+def click_features(data_dir: Path, clicks_file: Path, cutoff: int) -> pl.DataFrame:
     """Per student and presentation, what their VLE clicks up to ``cutoff`` say (``CLICK_FEATURES``)."""
     sites = read_file(data_dir, "vle.csv").select("id_site", "code_module", "code_presentation", "activity_type")
-    clicks = (pl.scan_csv(clickstream(data_dir), null_values=["", "?"])
+    clicks = (pl.scan_csv(clicks_file, null_values=["", "?"])
               .filter(pl.col("date") <= cutoff)
               .join(sites.lazy(), on=["id_site", "code_module", "code_presentation"], how="left"))
     per_type = [pl.col("sum_click").filter(pl.col("activity_type") == activity).sum().log1p()
@@ -103,11 +104,12 @@ def student_features(data_dir: Path, cutoff: int) -> pl.DataFrame:
     frame = frame.with_columns(
         (pl.col("mean_score") - pl.col("mean_score").mean().over("code_module", "code_presentation"))
         .alias("mean_score_vs_course"))
-    if clickstream(data_dir) is None:
+    clicks_file = clickstream(data_dir)
+    if clicks_file is None:
         return frame
     # A student without a click by the cut-off has clicked nothing: zeros, and no last click to date.
     counts = [c for c in CLICK_FEATURES if c not in ("days_since_last_click", "log_clicks_vs_course")]
-    frame = frame.join(click_features(data_dir, cutoff), on=KEY, how="left").with_columns(
+    frame = frame.join(click_features(data_dir, clicks_file, cutoff), on=KEY, how="left").with_columns(
         pl.col(counts).fill_null(0))
     return frame.with_columns(
         (pl.col("log_clicks") - pl.col("log_clicks").median().over("code_module", "code_presentation"))
