@@ -1,5 +1,5 @@
-"""What the learner and instructor pages both show of the models: an API answer or why there is
-none, and a learner's mastery per skill as a chart."""
+"""What the pages show of the models: an API answer or why there is none, a learner's mastery per
+skill as a chart, and their recommendations (a review marked as such)."""
 
 import altair as alt
 import pandas as pd
@@ -26,3 +26,14 @@ def mastery_chart(skills: pd.DataFrame) -> alt.Chart:
         x=alt.X("mastery:Q", title="Chance of answering right next", scale=alt.Scale(domain=[0, 1])),
         y=alt.Y("skill_id:N", sort="x", title="Skill"),
         tooltip=["skill_id", alt.Tooltip("mastery:Q", format=".0%"), "recent_answers"])
+
+
+def show_recommendations(found: dict) -> None:
+    """A learner's next items from the API, each with its reason; "(again)" marks an item to review."""
+    items = pd.DataFrame(found["items"], columns=["rank", "title", "reason", "score", "review"])
+    if items.empty:
+        st.info("Nothing left to recommend in this course: well done.")
+        return
+    for row in items.itertuples():
+        again = " (again)" if row.review is True else ""
+        st.markdown(f"**{row.rank}. {row.title}{again}**  \n{row.reason}")

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards.api import ApiError, get, post
-from dashboards.model_views import answer_or_why_not, mastery_chart
+from dashboards.model_views import answer_or_why_not, mastery_chart, show_recommendations
 from dashboards.session import current_user
 
 CACHE_S = 30
@@ -36,16 +36,6 @@ def _model_section(title: str, what: str, load, show) -> None:
     found = answer_or_why_not(load, what)
     if found is not None:
         show(found)
-
-
-def show_recommendations(found: dict) -> None:
-    items = pd.DataFrame(found["items"], columns=["rank", "title", "reason", "score", "review"])
-    if items.empty:
-        st.info("Nothing left to recommend in this course: well done.")
-        return
-    for row in items.itertuples():
-        again = " (again)" if row.review is True else ""
-        st.markdown(f"**{row.rank}. {row.title}{again}**  \n{row.reason}")
 
 
 def show_mastery(found: dict) -> None:

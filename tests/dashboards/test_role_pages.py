@@ -164,3 +164,19 @@ def test_an_ml_engineer_sees_champion_and_challengers_freshness_and_drift(app):
     # popularity's, and the reviews beside the new items they went before.
     level = [c.proto.spec for c in at.get("vega_lite_chart") if "True chance of success" in c.proto.spec]
     assert len(level) == 2, "the trained demo's recommender logged both comparisons"
+
+
+def _recommendations_with_a_review():
+    from dashboards.model_views import show_recommendations
+
+    show_recommendations({"items": [
+        {"rank": 1, "title": "Loops", "reason": "review Loops first: expected success 0.69, against 0.27 on Lists",
+         "score": 0.69, "review": True},
+        {"rank": 2, "title": "Lists", "reason": "next in the course", "score": 0.41, "review": False}]})
+
+
+def test_a_review_is_marked_again_on_the_learner_page():
+    at = AppTest.from_function(_recommendations_with_a_review).run()
+    shown = [m.value for m in at.markdown]
+    assert shown[0].startswith("**1. Loops (again)**") and "review Loops first" in shown[0]
+    assert shown[1].startswith("**2. Lists**") and "(again)" not in shown[1]
