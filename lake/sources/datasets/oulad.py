@@ -5,8 +5,12 @@ presentation's start, which it does not date: presentations ``B`` are taken to s
 1 February and ``J`` on 1 October of their year, as the dataset's documentation describes.
 Registrations become ``registered`` events, unregistrations ``other`` events (the payload
 says which), submitted assessments ``completed`` events with the score scaled to [0, 1] and
-success at the Open University's pass mark of 40. Each student's final result is their
-enrollment's label: ``Withdrawn`` is a dropout. Demographic columns are not read.
+success at the Open University's pass mark of 40. When the VLE clickstream
+(``studentVle.csv``) is there, each of its rows (a student's clicks on one VLE site on one day)
+becomes one ``viewed`` event on that site, the clicks counted in the payload: one event per
+visit, not per click, so that a day of 200 clicks does not become 200 events. Each student's
+final result is their enrollment's label: ``Withdrawn`` is a dropout. Demographic columns are
+not read.
 """
 
 from datetime import UTC, datetime
@@ -22,6 +26,9 @@ NAME = "oulad"
 PASS_MARK = 40
 FILES = ("courses.csv", "studentInfo.csv", "studentRegistration.csv", "assessments.csv", "studentAssessment.csv")
 ASSESSMENT_OBJECTS = {"TMA": "assignment", "CMA": "quiz", "Exam": "quiz"}
+CLICKSTREAM = "studentVle.csv"
+# VLE site types (``vle.csv``) as the marts' content types; any other type is a page.
+SITE_OBJECTS = {"forumng": "forum", "ouwiki": "wiki", "quiz": "quiz", "externalquiz": "quiz"}
 
 
 def read_file(data_dir: Path, name: str) -> pl.DataFrame:
@@ -48,12 +55,47 @@ def _with_course(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _site_types(data_dir: Path) -> pl.DataFrame:
+    """Each VLE site's object type, from ``vle.csv`` when it is there (else every site is a page)."""
+    if not any(data_dir.rglob("vle.csv")):
+        return pl.DataFrame(schema={"id_site": pl.Int64, "code_module": pl.String, "code_presentation": pl.String,
+                                    "object_type": pl.String})
+    return read_file(data_dir, "vle.csv").select(
+        pl.col("id_site").cast(pl.Int64), "code_module", "code_presentation",
+        pl.col("activity_type").replace_strict(SITE_OBJECTS, default="page").alias("object_type"))
+
+
+def _vle_views(data_dir: Path, clicks_file: Path) -> pl.DataFrame:
+    """One ``viewed`` event per clickstream row; a second row for the same site and day (OULAD has
+    some) is told apart by its rank among them, so the ids stay the same from one load to the next."""
+    clicks = pl.read_csv(clicks_file, null_values=["", "?"], infer_schema_length=None,
+                         schema_overrides={"id_site": pl.Int64, "date": pl.Int64, "sum_click": pl.Int64})
+    missing = {"code_module", "code_presentation", "id_student", "id_site", "date", "sum_click"} - set(clicks.columns)
+    if missing:
+        raise DatasetError(f"{clicks_file} lacks the columns {sorted(missing)}")
+    if clicks["sum_click"].min() is not None and clicks["sum_click"].min() < 0:
+        raise DatasetError(f"{clicks_file}: negative click counts")
+    clicks = _with_course(clicks.drop_nulls(["id_student", "id_site", "date"]))
+    visit = ["id_student", "course_id", "id_site", "date"]
+    clicks = clicks.sort(*visit, "sum_click").with_columns(pl.int_range(pl.len()).over(visit).alias("repeat"))
+    return clicks.join(_site_types(data_dir), on=["id_site", "code_module", "code_presentation"], how="left").select(
+        pl.lit("viewed").alias("verb"), pl.col("object_type").fill_null("page"),
+        pl.format("oulad:site:{}", "id_site").alias("object_id"), "course_id", "id_student",
+        pl.format("{}:{}", "course_id", "id_student").alias("context_registration"),
+        (pl.col("start") + pl.duration(days=pl.col("date"))).alias("timestamp"),
+        pl.format('{{"oulad_event": "vle", "sum_click": {}}}', "sum_click").alias("payload"),
+        pl.format("{}:{}", "date", "repeat").alias("visit"))
+
+
 def load(data_dir: Path, pseudonym_key: str) -> DatasetLoad:
     info = _with_course(read_file(data_dir, "studentInfo.csv"))
     registrations = _with_course(read_file(data_dir, "studentRegistration.csv"))
     assessments = _with_course(read_file(data_dir, "assessments.csv"))
     submitted = read_file(data_dir, "studentAssessment.csv")
-    students = pl.concat([info["id_student"], registrations["id_student"], submitted["id_student"]]).unique()
+    clicks_file = next(iter(sorted(data_dir.rglob(CLICKSTREAM))), None)
+    views = [_vle_views(data_dir, clicks_file)] if clicks_file else []
+    students = pl.concat([info["id_student"], registrations["id_student"], submitted["id_student"],
+                          *(v["id_student"] for v in views)]).unique()
     learners = {s: dataset_learner_id(NAME, f"student:{s}", pseudonym_key) for s in students.to_list()}
     enrollment = pl.format("{}:{}", "course_id", "id_student")
 
@@ -81,13 +123,17 @@ def load(data_dir: Path, pseudonym_key: str) -> DatasetLoad:
         raise DatasetError(f"{submitted.height - graded.height} assessment results name no known assessment")
     if graded["result_score"].drop_nulls().is_between(0, 1).not_().any():
         raise DatasetError("assessment scores must lie between 0 and 100")
-    events = pl.concat([registered, unregistered, graded], how="diagonal_relaxed").sort("timestamp", "object_id")
-    keys = (events["context_registration"] + ":" + events["verb"] + ":" + events["object_id"]).to_list()
+    events = pl.concat([registered, unregistered, graded, *views], how="diagonal_relaxed").sort("timestamp", "object_id")
+    # The same site is viewed on many days: a visit's key adds its day and rank.
+    key = pl.concat_str("context_registration", "verb", "object_id", separator=":")
+    if "visit" in events.columns:
+        key = key + pl.format(":{}", "visit").fill_null("")
+    keys = events.select(key).to_series().to_list()
     events = events.with_columns(
         pl.Series("event_id", event_ids(NAME, keys)),
         pl.col("id_student").replace_strict(learners, return_dtype=pl.String).alias("learner_id"),
         pl.col("timestamp").dt.cast_time_unit("us"),
-    ).drop("id_student")
+    ).drop("id_student", "visit", strict=False)
     if events["event_id"].n_unique() != events.height:
         raise DatasetError("the same student has two identical records for one assessment or registration")
     labels = info.select(
@@ -96,5 +142,6 @@ def load(data_dir: Path, pseudonym_key: str) -> DatasetLoad:
         (pl.col("final_result") == "Withdrawn").alias("dropped_out"), "final_result",
     ).to_arrow()
     files = [next(iter(sorted(data_dir.rglob(name)))) for name in FILES]
+    files += [clicks_file, *sorted(data_dir.rglob("vle.csv"))[:1]] if clicks_file else []
     return DatasetLoad(NAME, to_bronze(events, NAME), labels={"labels.dropout": pa.Table.from_batches(
         labels.cast(DROPOUT_LABELS).to_batches(), schema=DROPOUT_LABELS)}, files=files)

@@ -1,5 +1,6 @@
-"""Real datasets into the lake: ASSISTments and KDD Cup 2015, checked against the raw files."""
+"""Real datasets into the lake: ASSISTments, KDD Cup 2015 and OULAD, checked against the raw files."""
 
+import json
 from pathlib import Path
 
 import polars as pl
@@ -109,3 +110,49 @@ def test_oulad_registrations_and_graded_assessments_with_outcomes(learnlake_home
     assert labels["dropped_out"].sum() == (info["final_result"] == "Withdrawn").sum()
     mine = labels.filter(pl.col("enrollment_id") == f"{course}:{first['id_student']}")
     assert events.filter(pl.col("learner_id") == mine["learner_id"][0], pl.col("course_id") == course).height >= 1
+
+
+def _oulad_with_clicks(directory: Path, rows: list[tuple]) -> Path:
+    """The real OULAD files (symlinked) and a small made-up ``studentVle.csv``: the shared copy has none."""
+    for path in _dataset_dir("oulad").glob("*.csv"):
+        (directory / path.name).symlink_to(path)
+    pl.DataFrame(rows, schema=["code_module", "code_presentation", "id_student", "id_site", "date", "sum_click"],
+                 orient="row").write_csv(directory / "studentVle.csv")
+    return directory
+
+
+def test_oulad_clickstream_rows_become_one_view_each_on_their_site(learnlake_home, tmp_path):
+    info = pl.read_csv(_dataset_dir("oulad") / "studentInfo.csv")
+    sites = pl.read_csv(_dataset_dir("oulad") / "vle.csv", null_values=["", "?"])
+    student = info.row(0, named=True)
+    module, presentation = student["code_module"], student["code_presentation"]
+    own = sites.filter(pl.col("code_module") == module, pl.col("code_presentation") == presentation)
+    forum = own.filter(pl.col("activity_type") == "forumng")["id_site"][0]
+    content = own.filter(pl.col("activity_type") == "oucontent")["id_site"][0]
+    rows = [(module, presentation, student["id_student"], forum, -3, 4),
+            (module, presentation, student["id_student"], content, 10, 25),
+            # OULAD repeats a site and day for one student at times: both rows are kept.
+            (module, presentation, student["id_student"], content, 10, 2),
+            (module, presentation, 999_999_999, content, 12, 1)]  # a student no other file names
+    data = _oulad_with_clicks(tmp_path, rows)
+    report = load_dataset("oulad", data, learnlake_home)
+    views = readers.read_table("bronze.events").filter(pl.col("source") == "oulad", pl.col("verb") == "viewed")
+    assert views.height == len(rows) and views["event_id"].n_unique() == len(rows)
+    course = f"oulad:{module}-{presentation}"
+    assert set(views["course_id"]) == {course}
+    assert views.filter(pl.col("object_id") == f"oulad:site:{forum}")["object_type"].to_list() == ["forum"]
+    assert set(views.filter(pl.col("object_id") == f"oulad:site:{content}")["object_type"]) == {"page"}
+    clicks = views["payload"].map_elements(lambda p: json.loads(p)["sum_click"], return_dtype=pl.Int64)
+    assert clicks.sum() == sum(r[-1] for r in rows)
+    # Days count from the presentation's start (J: 1 October), as for the other OULAD events.
+    assert sorted(views["event_date"].cast(pl.String).unique()) == [
+        f"{presentation[:4]}-09-28", f"{presentation[:4]}-10-11", f"{presentation[:4]}-10-13"]
+    assert load_dataset("oulad", data, learnlake_home).appended is False, "the same files again add nothing"
+    assert readers.read_table("bronze.events").filter(pl.col("source") == "oulad").height == report.events
+
+
+def test_oulad_clickstream_with_negative_clicks_is_refused_and_nothing_written(learnlake_home, tmp_path):
+    data = _oulad_with_clicks(tmp_path, [("AAA", "2013J", 11391, 546669, 5, -2)])
+    with pytest.raises(DatasetError, match="negative click counts"):
+        load_dataset("oulad", data, learnlake_home)
+    assert not readers.table_exists("bronze.events")
