@@ -88,7 +88,7 @@ def load(data_dir: Path, pseudonym_key: str) -> DatasetLoad:
                 rows["payload"].append(orjson.dumps({"split": split, "file": path.name, "skill_id": skill,
                                                      "skill_name": names.get(skill), "position": position}).decode())
     events = pl.DataFrame(rows).with_columns(
-        pl.Series("event_id", event_ids(NAME, rows["key"])),
+        event_ids(NAME, rows["key"]),
         pl.lit("answered").alias("verb"),
         pl.lit("question").alias("object_type"),
         pl.lit(NAME).alias("course_id"),

@@ -13,6 +13,8 @@ from lake.privacy import learner_id_for
 from lake.schemas import EVENT_SCHEMA_VERSION
 from learnlake.errors import LearnLakeError
 
+ID_CHUNK = 1_000_000
+
 
 class DatasetError(LearnLakeError):
     """A data directory is missing files, or a file is not in the format its dataset uses."""
@@ -44,10 +46,15 @@ def dataset_learner_id(dataset: str, raw_id: str, key: str) -> str:
     return learner_id_for(f"{dataset}:{raw_id}", key)
 
 
-def event_ids(dataset: str, keys: list[str]) -> list[str]:
-    """Stable UUIDs for a dataset's events: loading the same files twice gives the same ids."""
+def event_ids(dataset: str, keys: pl.Series | list[str]) -> pl.Series:
+    """Stable UUIDs for a dataset's events (the ``event_id`` column): loading the same files twice
+    gives the same ids. Keys become Python strings a million at a time, so that a clickstream of
+    ten million rows does not hold twenty million of them at once."""
     namespace = uuid.uuid5(uuid.NAMESPACE_URL, f"https://learnlake.dev/datasets/{dataset}")
-    return [str(uuid.uuid5(namespace, key)) for key in keys]
+    keys = pl.Series(keys, dtype=pl.String)
+    chunks = [pl.Series([str(uuid.uuid5(namespace, key)) for key in keys.slice(start, ID_CHUNK).to_list()],
+                        dtype=pl.String) for start in range(0, len(keys), ID_CHUNK)]
+    return (pl.concat(chunks) if chunks else pl.Series([], dtype=pl.String)).alias("event_id")
 
 
 def to_bronze(events: pl.DataFrame, dataset: str) -> pa.Table:

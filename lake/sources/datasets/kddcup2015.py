@@ -63,11 +63,11 @@ def load(data_dir: Path, pseudonym_key: str) -> DatasetLoad:
     learners = {e: dataset_learner_id(NAME, f"enrollment:{e}", pseudonym_key)
                 for e in actions["enrollment_id"].unique().to_list()}
     keys = (actions["enrollment_id"] + ":" + actions["time"].cast(pl.String) + ":" + actions["kind"] + ":"
-            + actions["k"].cast(pl.String)).to_list()
+            + actions["k"].cast(pl.String))
     verbs = {kind: verb for kind, (verb, _) in EVENT_TYPES.items()}
     objects = {kind: obj for kind, (_, obj) in EVENT_TYPES.items()}
     events = actions.select(
-        pl.Series("event_id", event_ids(NAME, keys)),
+        event_ids(NAME, keys),
         pl.col("enrollment_id").replace_strict(learners).alias("learner_id"),
         pl.col("kind").replace_strict(verbs).alias("verb"),
         pl.col("kind").replace_strict(objects).alias("object_type"),

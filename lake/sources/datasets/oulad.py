@@ -128,9 +128,8 @@ def load(data_dir: Path, pseudonym_key: str) -> DatasetLoad:
     key = pl.concat_str("context_registration", "verb", "object_id", separator=":")
     if "visit" in events.columns:
         key = key + pl.format(":{}", "visit").fill_null("")
-    keys = events.select(key).to_series().to_list()
     events = events.with_columns(
-        pl.Series("event_id", event_ids(NAME, keys)),
+        event_ids(NAME, events.select(key).to_series()),
         pl.col("id_student").replace_strict(learners, return_dtype=pl.String).alias("learner_id"),
         pl.col("timestamp").dt.cast_time_unit("us"),
     ).drop("id_student", "visit", strict=False)
