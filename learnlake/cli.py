@@ -42,6 +42,8 @@ console = Console(stderr=True)
 
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")]
 LearnersOption = Annotated[int | None, typer.Option(help="Simulated learners (default: LEARNLAKE_LEARNERS).", min=1)]
+PipelineLearnersOption = Annotated[int | None, typer.Option(
+    help="Simulated learners to add (default: LEARNLAKE_LEARNERS); 0: none, the lake's own events only.", min=0)]
 
 
 @app.callback()
@@ -51,7 +53,7 @@ def _main() -> None:
 
 
 @pipeline_app.command("run")
-def pipeline_run(learners: LearnersOption = None) -> None:
+def pipeline_run(learners: PipelineLearnersOption = None) -> None:
     """Materialise every asset: events -> dbt warehouse -> published copy -> models."""
     run = _run_pipeline(learners)
     _print_summary(run, get_settings())
@@ -631,7 +633,9 @@ def _print_summary(run, settings: Settings, elapsed_s: float | None = None) -> N
     if model:
         table.add_row("mlflow run id", str(model["mlflow_run_id"]))
         table.add_row("model version", f"{model['model_version']} ({model['promotion']})")
-        table.add_row("held-out recall@10", f"{model['test_recall_at_10']:.3f} (random: {model['random_test_recall_at_10']:.3f})")
+        learners = int(model.get("test_learners", 0))
+        table.add_row("held-out recall@10", f"{model['test_recall_at_10']:.3f} (random: "
+                      f"{model['random_test_recall_at_10']:.3f}) over {learners:,} learner{'s' * (learners != 1)}")
     tutor = run.metadata.get("tutor_index", {})
     if tutor:
         passages = sum(int(tutor.get(k, 0)) for k in ("added", "updated", "unchanged"))

@@ -75,7 +75,8 @@ class Settings(BaseSettings):
     pseudonym_key: SecretStr = SecretStr(DEV_PSEUDONYM_KEY)
 
     seed: int = 42
-    learners: int = 400
+    # Simulated learners the pipeline adds to the lake; 0 for a lake fed only by ingestion and datasets.
+    learners: int = Field(400, ge=0)
     courses: int = 4
     simulation_days: int = 56
     simulation_start: str = "2026-09-07"

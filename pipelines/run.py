@@ -47,7 +47,7 @@ def run_pipeline(
     """Simulate (or reuse) events, build the warehouse, publish it and train the models.
 
     Args:
-        learners: number of simulated learners; None keeps ``LEARNLAKE_LEARNERS``.
+        learners: number of simulated learners (0: none); None keeps ``LEARNLAKE_LEARNERS``.
         persistent: record the run in the Dagster instance under ``.learnlake/dagster``
             (False: an ephemeral instance, as tests use).
         settings: must be the process settings; passed for clarity in callers.
@@ -60,7 +60,7 @@ def run_pipeline(
 
     instance = dagster_instance(settings) if persistent else dg.DagsterInstance.ephemeral()
     run_config: dict = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
-    if learners:
+    if learners is not None:
         run_config["ops"] = {"bronze__events": {"config": {"learners": learners}}}
     job = defs.resolve_job_def(skeleton_job.name)
     result = job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)

@@ -73,7 +73,7 @@ def config_from_settings(settings, *, learners: int | None = None, courses: int 
                          days: int | None = None, seed: int | None = None) -> SimulationConfig:
     """The simulation that ``LEARNLAKE_*`` settings describe, with optional overrides."""
     return SimulationConfig(
-        learners=learners or settings.learners,
+        learners=settings.learners if learners is None else learners,
         courses=courses or settings.courses,
         days=days or settings.simulation_days,
         seed=settings.seed if seed is None else seed,

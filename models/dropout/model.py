@@ -47,6 +47,9 @@ class Reason:
 class DropoutModel:
     """Calibrated gradient boosting on a named feature matrix."""
 
+    # Columns no training row filled; a class default, so that models pickled before it still load.
+    never_filled: np.ndarray | None = None
+
     def __init__(self, feature_names: list[str], *, seed: int = 0):
         self.feature_names = list(feature_names)
         self.seed = seed
@@ -56,12 +59,24 @@ class DropoutModel:
     def fit(self, features: np.ndarray, labels: np.ndarray) -> "DropoutModel":
         leaf = int(np.clip(len(labels) // 100, 20, 200))
         booster = HistGradientBoostingClassifier(random_state=self.seed, min_samples_leaf=leaf, **BOOSTING_PARAMS)
+        self.never_filled = np.isnan(features).all(axis=0)
+        features = self._readable(features)
         self.classifier = CalibratedClassifierCV(booster, method="isotonic", cv=3).fit(features, labels)
-        self.typical = np.median(features, axis=0)
+        # A typical learner: the median of the values there are (a missing value is not typical).
+        self.typical = np.nanmedian(features, axis=0)
         return self
 
+    def _readable(self, features: np.ndarray) -> np.ndarray:
+        """Columns no training row filled (on a platform that records no study time, say) read as 0:
+        the booster cannot bin a column without a value, and the column says nothing anyway."""
+        if self.never_filled is None or not self.never_filled.any():
+            return features
+        readable = np.array(features, dtype=np.float64)
+        readable[:, self.never_filled] = 0.0
+        return readable
+
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
-        return self.classifier.predict_proba(features)[:, 1]
+        return self.classifier.predict_proba(self._readable(features))[:, 1]
 
     def reasons(self, features: np.ndarray, *, top: int = 3) -> list[list[Reason]]:
         """For each row, the ``top`` features that raise its risk most above a typical learner's."""

@@ -140,3 +140,25 @@ def test_closing_an_event_day_compacts_that_day_only_and_counts_it(defs, learnla
     [(_, again)] = list(close_event_days([day], persistent=False))  # closing again is harmless
     assert again["events"] == figures["events"] and again["files_compacted"] == 0
     assert datetime.now(UTC).date().isoformat() not in EVENT_DAYS.get_partition_keys()  # today is not over
+
+
+def test_with_no_learners_to_simulate_the_lake_keeps_its_own_events(learnlake_home, monkeypatch):
+    from lake import readers, writers
+    from lake.sources.simulator import SimulationConfig, simulate
+    from learnlake.settings import get_settings
+    from pipelines.defs.lake.assets import bronze_events
+
+    monkeypatch.setenv("LEARNLAKE_LEARNERS", "0")
+    get_settings.cache_clear()
+    with pytest.raises(dg.Failure, match="no learners are to be simulated"):
+        dg.materialize([bronze_events])
+    assert not readers.table_exists("bronze.events")
+
+    own = simulate(SimulationConfig(learners=5, courses=1, days=7, seed=3)).events  # stands for real events
+    writers.append("bronze.events", own.to_arrow())
+    version = readers.table_version("bronze.events")
+    result = dg.materialize([bronze_events])
+    figures = result.asset_materializations_for_node("bronze__events")[0].metadata
+    assert figures["simulated_events"].value == 0 and figures["appended"].value is False
+    assert readers.table_version("bronze.events") == version and readers.read_table("bronze.events").height == own.height
+    assert not readers.table_exists("ground_truth.mastery"), "no simulation, no simulated ground truth"

@@ -1,11 +1,17 @@
-"""Lake assets: activity events (from the simulator until ingestion lands) and ground truth."""
+"""Lake assets: activity events and the simulator's ground truth.
+
+``bronze.events`` is fed by ingestion (the API, xAPI, the core outbox) and ``learnlake datasets
+load``; this asset adds the simulator's learners to it (``LEARNLAKE_LEARNERS``, 400 by default,
+what the demo runs on). With 0 learners it adds nothing and the pipeline runs on the lake's own
+events: a platform with real learners does not want made-up ones beside them.
+"""
 
 from datetime import timedelta
 
 import dagster as dg
 
 from lake import writers
-from lake.readers import table_version
+from lake.readers import table_exists, table_version
 from lake.sources.simulator import config_from_settings, simulate
 from learnlake.settings import get_settings
 
@@ -13,7 +19,7 @@ from learnlake.settings import get_settings
 class SimulatorConfig(dg.Config):
     """Overrides of the simulator settings for one run; None keeps the LEARNLAKE_* value."""
 
-    learners: int | None = None
+    learners: int | None = None  # 0: simulate nothing
     courses: int | None = None
     days: int | None = None
     seed: int | None = None
@@ -29,6 +35,8 @@ class SimulatorConfig(dg.Config):
 )
 def bronze_events(context: dg.AssetExecutionContext, config: SimulatorConfig) -> dg.MaterializeResult:
     settings = get_settings()
+    if (settings.learners if config.learners is None else config.learners) == 0:
+        return _lake_events_only(context)
     cfg = config_from_settings(settings, learners=config.learners, courses=config.courses, days=config.days,
                                seed=config.seed)
     context.log.info(f"simulating {cfg.learners} learners in {cfg.courses} courses over {cfg.days} days")
@@ -49,3 +57,14 @@ def bronze_events(context: dg.AssetExecutionContext, config: SimulatorConfig) ->
             "delta_version": table_version("bronze.events"),
         }
     )
+
+
+def _lake_events_only(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    """No simulated learners: the events already in the lake are the asset's, as they are."""
+    if not table_exists("bronze.events"):
+        raise dg.Failure(description=(
+            "bronze.events does not exist yet and no learners are to be simulated (LEARNLAKE_LEARNERS=0): "
+            "send events to the API, load a dataset (`learnlake datasets load`), or simulate some learners"))
+    context.log.info("no learners simulated: the pipeline runs on the events already in the lake")
+    return dg.MaterializeResult(metadata={"simulated_events": 0, "appended": False, "learners": 0,
+                                          "delta_version": table_version("bronze.events")})

@@ -1,0 +1,29 @@
+"""The dropout model on columns a platform never fills: a lake without study times still trains."""
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+from models.dropout.model import DropoutModel
+
+
+def _rows(n: int = 600, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    activity = rng.poisson(5, n).astype(float)
+    idle_days = rng.integers(0, 20, n).astype(float)
+    idle_days[rng.random(n) < 0.1] = np.nan  # never active: no last visit to count from
+    minutes = np.full(n, np.nan)  # the platform records no study time
+    dropped = (rng.random(n) < 1 / (1 + np.exp(activity - 5 - 0.2 * np.nan_to_num(idle_days, nan=20)))).astype(int)
+    return np.column_stack([activity, idle_days, minutes]), dropped
+
+
+def test_a_column_no_row_fills_is_trained_and_served_as_empty():
+    features, labels = _rows()
+    model = DropoutModel(["activity", "idle_days", "study_minutes"]).fit(features, labels)
+    risk = model.predict_proba(features)
+    assert np.isfinite(risk).all() and 0 <= risk.min() <= risk.max() <= 1
+    held_out, held_out_labels = _rows(seed=1)
+    assert roc_auc_score(held_out_labels, model.predict_proba(held_out)) > 0.7
+    # The typical learner is read from the values there are; the empty column is never a reason.
+    assert np.isfinite(model.typical).all()
+    reasons = model.reasons(held_out[:50])
+    assert any(reasons) and all(r.feature != "study_minutes" for row in reasons for r in row)
