@@ -46,7 +46,11 @@ def score_histogram(scores: np.ndarray, bins: int = SCORE_BINS) -> dict:
 
 
 def weekly_labels(con: duckdb.DuckDBPyConnection, horizon_days: int) -> pl.DataFrame:
-    """One row per enrolment and Monday: learner_id, course_id, event_timestamp, dropped (0/1)."""
+    """One row per enrolment and Monday: learner_id, course_id, event_timestamp, dropped (0/1).
+
+    Mondays run from the week after enrolling to ``horizon_days`` before the course's last active
+    day: after it nobody studies the course (it has ended, or the data has), and a week there
+    would be a dropout no model needs to predict."""
     return con.sql(f"""
         with days as (
             select learner_id, course_id, activity_date, study_events
@@ -54,7 +58,7 @@ def weekly_labels(con: duckdb.DuckDBPyConnection, horizon_days: int) -> pl.DataF
         ),
         span as (
             select e.learner_id, e.course_id, e.enrolled_at, e.completed_at,
-                   max(d.activity_date) over () as last_day
+                   max(d.activity_date) over (partition by e.course_id) as last_day
             from marts.fct_enrollments as e
             left join days as d using (learner_id, course_id)
             qualify row_number() over (partition by e.enrollment_id order by d.activity_date) = 1
