@@ -190,6 +190,10 @@ def _seed_core_database(settings: Settings, learners: int | None) -> None:
     from serving.core.outbox import Outbox
     from serving.core.seed import DEMO_PASSWORD, seed_from_simulation
 
+    if (settings.learners if learners is None else learners) == 0:
+        console.print("[red]LEARNLAKE_LEARNERS=0: there is no simulated platform to seed or to demo; "
+                      "set it, or pass --learners N[/red]")
+        raise typer.Exit(2)
     upgrade(settings.database_url)
     database = Database(settings.database_url)
     try:

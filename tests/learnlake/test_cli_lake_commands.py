@@ -6,6 +6,7 @@ from lake.events import row_to_native
 from lake.landing import LandingLog
 from lake.sources.simulator import SimulationConfig, simulate
 from learnlake.cli import app
+from learnlake.settings import get_settings
 
 
 def test_lake_history_optimize_and_vacuum(learnlake_home):
@@ -35,3 +36,11 @@ def test_ingest_flush_commits_every_landing_log(learnlake_home):
     result = CliRunner().invoke(app, ["ingest", "flush"])
     assert result.exit_code == 0, result.output
     assert readers.read_table("bronze.events").height == 60
+
+
+def test_with_no_simulated_learners_seeding_says_so_and_writes_nothing(learnlake_home, monkeypatch):
+    monkeypatch.setenv("LEARNLAKE_LEARNERS", "0")
+    get_settings.cache_clear()
+    result = CliRunner().invoke(app, ["db", "seed"])
+    assert result.exit_code == 2 and "no simulated platform to seed" in result.output
+    assert not (learnlake_home.home / "core.db").exists()
