@@ -6,13 +6,17 @@ calibrated boosting model and the recency/activity baseline are fitted on the tr
 directory and scored on the test directory, or, without one, on a seeded 80/20 split by
 enrolment. A test directory may hold course files alone: their labels are then read from the
 training directory's ``truth_train.csv`` (the KDD Cup's file labels every training enrolment).
+Beside the pooled figures, ``auc_within_course`` averages the AUC inside each test course: how
+well the model tells one course's learners apart, whatever the courses' dropout rates.
 """
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import polars as pl
+from sklearn.metrics import roc_auc_score
 
 from lake.sources.datasets.common import DatasetError
 from lake.sources.datasets.kddcup2015 import EVENT_TYPES, course_files, read_course, read_truth
@@ -23,11 +27,25 @@ log = logging.getLogger(__name__)
 TYPES = [f"event_{t}" for t in EVENT_TYPES]
 
 
+@dataclass
+class Labelled:
+    """Every labelled enrolment of a directory: its features, label and course, row by row."""
+
+    features: np.ndarray
+    labels: np.ndarray
+    courses: np.ndarray
+    names: list[str]
+    days: int  # the window's length
+
+    def rows(self, which: np.ndarray) -> "Labelled":
+        return Labelled(self.features[which], self.labels[which], self.courses[which], self.names, self.days)
+
+
 def labelled_features(data_dir: Path, *, more_truth: pl.DataFrame | None = None, days: int | None = None
-                      ) -> tuple[np.ndarray, np.ndarray, list[str], int]:
-    """Features and dropout labels of every labelled enrolment under ``data_dir``, and the window's
-    length in days; an enrolment the directory's own truth files do not label takes its label from
-    ``more_truth``. ``days`` sets the window (the test directory takes the training one's)."""
+                      ) -> Labelled:
+    """Features and dropout labels of every labelled enrolment under ``data_dir``; an enrolment the
+    directory's own truth files do not label takes its label from ``more_truth``. ``days`` sets the
+    window (the test directory takes the training one's)."""
     daily = pl.concat([read_course(path) for path in course_files(data_dir)])
     truth = read_truth(data_dir)
     if more_truth is not None:
@@ -47,31 +65,43 @@ def labelled_features(data_dir: Path, *, more_truth: pl.DataFrame | None = None,
     features, names = activity_features(cube)
     labels = truth.filter(pl.col("enrollment_id").is_in(cube.keys)).sort("enrollment_id")
     labels = dict(zip(labels["enrollment_id"], labels["label"], strict=True))
-    return features, np.array([labels[k] for k in cube.keys], dtype=np.int8), names, days
+    return Labelled(features, np.array([labels[k] for k in cube.keys], dtype=np.int8), np.asarray(cube.courses),
+                    names, days)
+
+
+def within_course_auc(labels: np.ndarray, probability: np.ndarray, courses: np.ndarray) -> float | None:
+    """The AUC within each course (with both outcomes), averaged: how well learners of one course are
+    told apart, whatever the courses' dropout rates. None when no course has both outcomes."""
+    aucs = [roc_auc_score(labels[courses == c], probability[courses == c]) for c in np.unique(courses)
+            if len(np.unique(labels[courses == c])) == 2]
+    return float(np.mean(aucs)) if aucs else None
 
 
 def evaluate(train_dir: Path, test_dir: Path | None = None, *, seed: int = 0) -> dict:
     """Train on ``train_dir``; the test figures of the model and of the baseline."""
-    x_train, y_train, names, days = labelled_features(train_dir)
+    train = labelled_features(train_dir)
     if test_dir is None:
-        order = np.random.default_rng(seed).permutation(len(y_train))
+        order = np.random.default_rng(seed).permutation(len(train.labels))
         cut = int(0.8 * len(order))
-        x_test, y_test = x_train[order[cut:]], y_train[order[cut:]]
-        x_train, y_train = x_train[order[:cut]], y_train[order[:cut]]
+        train, test = train.rows(order[:cut]), train.rows(order[cut:])
     else:
         # KDD Cup's truth_train.csv labels more enrolments than its course files hold: a test
         # directory without its own truth file is labelled from the training directory's.
-        x_test, y_test, _, _ = labelled_features(test_dir, more_truth=read_truth(train_dir), days=days)
-    log.info("dropout: %d training and %d test enrolments, %d features", len(y_train), len(y_test), len(names))
-    model = DropoutModel(names, seed=seed).fit(x_train, y_train)
-    baseline = BaselineModel(names).fit(x_train, y_train)
+        test = labelled_features(test_dir, more_truth=read_truth(train_dir), days=train.days)
+    log.info("dropout: %d training and %d test enrolments, %d features", len(train.labels), len(test.labels),
+             len(train.names))
+    model = DropoutModel(train.names, seed=seed).fit(train.features, train.labels)
+    baseline = BaselineModel(train.names).fit(train.features, train.labels)
+    probability = model.predict_proba(test.features)
     return {
         "dataset": "kddcup2015",
-        "train_enrollments": len(y_train),
-        "test_enrollments": len(y_test),
+        "train_enrollments": len(train.labels),
+        "test_enrollments": len(test.labels),
         "split": "directories" if test_dir is not None else f"80/20 by enrollment, seed {seed}",
-        "dropout_rate_test": float(y_test.mean()),
-        **scores(y_test, model.predict_proba(x_test)),
-        "baselines": {"recency_activity_logistic": scores(y_test, baseline.predict_proba(x_test))},
-        "features": len(names),
+        "dropout_rate_test": float(test.labels.mean()),
+        **scores(test.labels, probability),
+        "test_courses": len(np.unique(test.courses)),
+        "auc_within_course": within_course_auc(test.labels, probability, test.courses),
+        "baselines": {"recency_activity_logistic": scores(test.labels, baseline.predict_proba(test.features))},
+        "features": len(train.names),
     }

@@ -64,6 +64,8 @@ def test_dropout_evaluation_trains_on_some_courses_and_tests_on_others(learnlake
     # Across courses the recency/activity baseline is close behind (see the closing note): both are reported.
     assert abs(result["auc"] - result["baselines"]["recency_activity_logistic"]["auc"]) < 0.03
     assert _logged(learnlake_home, result["mlflow_run_id"])["auc"] == pytest.approx(result["auc"])
+    # The three test courses one by one: an average of their own AUCs, near the pooled one here.
+    assert result["test_courses"] == 3 and abs(result["auc_within_course"] - result["auc"]) < 0.05
 
 
 def test_a_dropout_test_directory_without_truth_takes_its_labels_from_the_training_directory(learnlake_home,

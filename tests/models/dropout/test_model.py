@@ -1,8 +1,9 @@
-"""The dropout model on columns a platform never fills: a lake without study times still trains."""
+"""The dropout model on columns a platform never fills, and the within-course AUC its evaluation reports."""
 
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
+from models.dropout.kddcup import within_course_auc
 from models.dropout.model import DropoutModel
 
 
@@ -27,3 +28,13 @@ def test_a_column_no_row_fills_is_trained_and_served_as_empty():
     assert np.isfinite(model.typical).all()
     reasons = model.reasons(held_out[:50])
     assert any(reasons) and all(r.feature != "study_minutes" for row in reasons for r in row)
+
+
+def test_the_within_course_auc_ignores_how_the_courses_differ_in_dropout_rate():
+    courses = np.array(["a"] * 4 + ["b"] * 4 + ["c"] * 2)
+    labels = np.array([1, 1, 0, 0, 1, 1, 1, 0, 1, 1])
+    # Perfect inside a and b, but b's learners all score below a's: pooled, the ranking is worse.
+    scores = np.array([0.9, 0.8, 0.7, 0.6, 0.4, 0.35, 0.3, 0.2, 0.5, 0.5])
+    assert within_course_auc(labels, scores, courses) == 1.0  # c, with one outcome, is left out
+    assert roc_auc_score(labels, scores) < 1.0
+    assert within_course_auc(labels[courses == "c"], scores[courses == "c"], courses[courses == "c"]) is None
