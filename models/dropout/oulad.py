@@ -25,14 +25,13 @@ import numpy as np
 import polars as pl
 
 from lake.sources.datasets.common import DatasetError
-from lake.sources.datasets.oulad import FILES, read_file
+from lake.sources.datasets.oulad import FILES, clickstream, clickstream_files, read_file
 from models.dropout.model import BaselineModel, DropoutModel, scores
 
 log = logging.getLogger(__name__)
 CUTOFFS = (30, 60, 90)
 AT_RISK_RESULTS = ("Fail", "Withdrawn")
 KEY = ["code_module", "code_presentation", "id_student"]
-CLICKSTREAM = "studentVle.csv"
 RECENT_DAYS = 14
 ACTIVITY_TYPES = ("oucontent", "resource", "subpage", "url", "forumng", "quiz", "homepage")
 CLICK_FEATURES = ["log_clicks", "click_days", "log_clicks_last_2_weeks", "days_since_last_click",
@@ -43,12 +42,7 @@ CLICK_FEATURES = ["log_clicks", "click_days", "log_clicks_last_2_weeks", "days_s
 def input_files(data_dir: Path) -> list[Path]:
     """The files an evaluation reads (the clickstream and its sites when present), for its fingerprint."""
     found = [next(iter(sorted(data_dir.rglob(name))), data_dir / name) for name in FILES]
-    clicks = clickstream(data_dir)
-    return found + ([clicks, *sorted(data_dir.rglob("vle.csv"))[:1]] if clicks else [])
-
-
-def clickstream(data_dir: Path) -> Path | None:
-    return next(iter(sorted(data_dir.rglob(CLICKSTREAM))), None)
+    return found + clickstream_files(data_dir)
 
 
 def click_features(data_dir: Path, clicks_file: Path, cutoff: int) -> pl.DataFrame:

@@ -55,6 +55,17 @@ def _with_course(frame: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def clickstream(data_dir: Path) -> Path | None:
+    """The VLE clickstream under ``data_dir``, if it is there (the shared OULAD leaves it out)."""
+    return next(iter(sorted(data_dir.rglob(CLICKSTREAM))), None)
+
+
+def clickstream_files(data_dir: Path) -> list[Path]:
+    """The clickstream and the site list that names its activity types, when the clickstream is there."""
+    clicks = clickstream(data_dir)
+    return [clicks, *sorted(data_dir.rglob("vle.csv"))[:1]] if clicks else []
+
+
 def _site_types(data_dir: Path) -> pl.DataFrame:
     """Each VLE site's object type, from ``vle.csv`` when it is there (else every site is a page)."""
     if not any(data_dir.rglob("vle.csv")):
@@ -92,7 +103,7 @@ def load(data_dir: Path, pseudonym_key: str) -> DatasetLoad:
     registrations = _with_course(read_file(data_dir, "studentRegistration.csv"))
     assessments = _with_course(read_file(data_dir, "assessments.csv"))
     submitted = read_file(data_dir, "studentAssessment.csv")
-    clicks_file = next(iter(sorted(data_dir.rglob(CLICKSTREAM))), None)
+    clicks_file = clickstream(data_dir)
     views = [_vle_views(data_dir, clicks_file)] if clicks_file else []
     students = pl.concat([info["id_student"], registrations["id_student"], submitted["id_student"],
                           *(v["id_student"] for v in views)]).unique()
@@ -141,6 +152,6 @@ def load(data_dir: Path, pseudonym_key: str) -> DatasetLoad:
         (pl.col("final_result") == "Withdrawn").alias("dropped_out"), "final_result",
     ).to_arrow()
     files = [next(iter(sorted(data_dir.rglob(name)))) for name in FILES]
-    files += [clicks_file, *sorted(data_dir.rglob("vle.csv"))[:1]] if clicks_file else []
+    files += clickstream_files(data_dir)
     return DatasetLoad(NAME, to_bronze(events, NAME), labels={"labels.dropout": pa.Table.from_batches(
         labels.cast(DROPOUT_LABELS).to_batches(), schema=DROPOUT_LABELS)}, files=files)

@@ -11,6 +11,7 @@ import numpy as np
 import polars as pl
 import pytest
 
+from lake.sources.datasets.oulad import CLICKSTREAM
 from models.dropout import oulad
 from tests.conftest import real_data_dir
 
@@ -44,7 +45,7 @@ def _with_clicks(directory: Path, *, before_signal: float, after_signal: float) 
             if clicks:
                 rows.append((module, presentation, student, site_ids[int(rng.integers(len(site_ids)))], date, clicks))
     pl.DataFrame(rows, schema=["code_module", "code_presentation", "id_student", "id_site", "date", "sum_click"],
-                 orient="row").write_csv(directory / oulad.CLICKSTREAM)
+                 orient="row").write_csv(directory / CLICKSTREAM)
     return directory
 
 
