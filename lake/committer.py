@@ -15,6 +15,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -26,16 +27,19 @@ from deltalake import DeltaTable
 from pydantic import TypeAdapter, ValidationError
 
 from lake import writers
-from lake.catalog import table_uri
-from lake.events import EventColumns, NativeEvent, event_to_row, rows_to_table
+from lake.catalog import get_spec, table_uri
+from lake.committer_health import HEARTBEAT_S, CommitterHealth
+from lake.events import EventColumns, NativeEvent, event_to_row, outside_lake_window, rows_to_table
 from lake.landing import LandedBatch, LandingLog
 from lake.schemas import DEAD_LETTERS
 from lake.sources.core_outbox import OutboxRelay, outbox_relay_for
+from learnlake.errors import SchemaMismatchError
 from learnlake.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
 ONE_EVENT = TypeAdapter(NativeEvent)
+EVENTS_SPEC = get_spec("bronze.events")
 PR_SET_PDEATHSIG = 1
 COMMIT_LOCK = ".commit.lock"  # in the landing log directory
 
@@ -49,13 +53,21 @@ class CommitStats:
 
 
 class Committer:
-    """Moves the rows of one landing log into the lake."""
+    """Moves the rows of one landing log into the lake.
+
+    No record can stall it: a landed body that is not JSON, an item that is not an event, a
+    timestamp the lake cannot hold, anything that fails to convert, goes to
+    ``bronze.dead_letters`` alone, with its reason, and the rest of its micro-batch is committed.
+    Only a failing write (the disk, the object store) is retried, on the next tick.
+    """
 
     def __init__(self, landing: LandingLog, settings: Settings | None = None, *, max_events: int = 50_000) -> None:
         self.landing = landing
         self.settings = settings or get_settings()
         self.max_events = max_events  # per Delta commit, roughly (whole landed batches)
         self.app_id = f"landing:{landing.writer_id}"
+        self.health = CommitterHealth.read(landing.directory)
+        self._reported_at = 0.0
 
     def committed_seq(self) -> int:
         """The last landing sequence number that Delta holds (0 before the first commit)."""
@@ -70,9 +82,28 @@ class Committer:
         One committer at a time per landing log (the API's, or ``learnlake ingest flush``
         beside it): Delta transaction ids stop a batch from being committed twice in a row,
         not by two writers at the same instant. The log is local, so a file lock suffices.
+        Each flush, failed or not, is reported in the log's health file.
         """
         with _exclusive(self.landing.directory / COMMIT_LOCK):
-            return self._flush(max_batches)
+            try:
+                stats = self._flush(max_batches)
+            except Exception as exc:
+                self.health.failed(exc)
+                self._report(force=True)
+                raise
+            recovered = self.health.consecutive_failures > 0
+            self.health.succeeded(committed=stats.committed, dead_letters=stats.dead_letters, batches=stats.batches)
+            self._report(force=bool(stats.batches) or recovered)
+            return stats
+
+    def _report(self, *, force: bool) -> None:
+        now = time.monotonic()
+        if force or now - self._reported_at >= HEARTBEAT_S:
+            try:
+                self.health.write(self.landing.directory)
+                self._reported_at = now
+            except OSError:
+                log.warning("could not write the committer's health file", exc_info=True)
 
     def _flush(self, max_batches: int | None) -> CommitStats:
         stats = CommitStats(last_seq=self.committed_seq())
@@ -102,8 +133,9 @@ class Committer:
         return stats
 
     def _convert(self, batches: list[LandedBatch]) -> tuple[pa.Table, pa.Table]:
-        """Landed batches as (events, dead letters), fast if every item is plain, else row by row."""
-        fast = EventColumns()
+        """Landed batches as (events, dead letters), both in their tables' schemas: fast if every item
+        is a plain event the lake can hold, else item by item."""
+        fast: EventColumns | None = EventColumns()
         items_of: list[tuple[LandedBatch, list]] = []
         dead: list[dict] = []
         for batch in batches:
@@ -115,19 +147,31 @@ class Committer:
                 dead.append(self._dead_letter(batch, "body", str(exc), batch.body.decode(errors="replace")))
                 continue
             items_of.append((batch, items))
+            if fast is None:
+                continue
             skip = set(batch.skip)
-            for index, item in enumerate(items):
-                if index not in skip:  # skipped: replays of events landed earlier
-                    fast.add(item, received_at_us=batch.received_at_us, source=batch.source,
-                             payload=orjson.dumps(item).decode())
-        try:
-            events = fast.to_table()
-        except (pa.ArrowException, TypeError, ValueError) as exc:
-            log.info("fast conversion refused (%s); validating event by event", exc)
+            try:
+                for index, item in enumerate(items):
+                    if index not in skip:  # skipped: replays of events landed earlier
+                        fast.add(item, received_at_us=batch.received_at_us, source=batch.source,
+                                 payload=orjson.dumps(item).decode(), source_key=batch.source_key)
+            except (AttributeError, TypeError, ValueError):  # an item that is not a plain event
+                fast = None
+        events = None
+        if fast is not None:
+            try:
+                events = writers.conform(EVENTS_SPEC, fast.to_table())
+                if outside_lake_window(events["timestamp"]):
+                    events = None
+            except (pa.ArrowException, SchemaMismatchError, TypeError, ValueError, OverflowError) as exc:
+                log.info("fast conversion refused (%s); converting event by event", exc)
+                events = None
+        if events is None:
             events = self._convert_slowly(items_of, dead)
         return events, pa.Table.from_pylist(dead, schema=DEAD_LETTERS)
 
     def _convert_slowly(self, items_of: list[tuple[LandedBatch, list]], dead: list[dict]) -> pa.Table:
+        """Each item validated and converted on its own; whatever fails is a dead letter with its reason."""
         rows = []
         for batch, items in items_of:
             received_at = datetime.fromtimestamp(batch.received_at_us / 1_000_000, UTC)
@@ -136,12 +180,19 @@ class Committer:
                 if index in skip:
                     continue
                 payload = orjson.dumps(item).decode()
-                event = _validate_one(item)
-                if isinstance(event, str):
-                    dead.append(self._dead_letter(batch, index, event, payload))
-                else:
-                    rows.append(event_to_row(event, received_at=received_at, source=batch.source, payload=payload))
-        return rows_to_table(rows)
+                try:
+                    event = _validate_one(item)
+                    if isinstance(event, str):
+                        dead.append(self._dead_letter(batch, index, event, payload))
+                        continue
+                    row = event_to_row(event, received_at=received_at, source=batch.source, payload=payload,
+                                       source_key=batch.source_key)
+                    writers.conform(EVENTS_SPEC, rows_to_table([row]))  # what cannot be a row fails here, alone
+                except Exception as exc:  # noqa: BLE001 - whatever it is, it must not stop the others
+                    dead.append(self._dead_letter(batch, index, f"{type(exc).__name__}: {exc}", payload))
+                    continue
+                rows.append(row)
+        return writers.conform(EVENTS_SPEC, rows_to_table(rows))
 
     def _dead_letter(self, batch: LandedBatch, index, reason: str, payload: str) -> dict:
         return {

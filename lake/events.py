@@ -14,6 +14,11 @@ A native event (``POST /v1/events``)::
 
 ``object.type``, ``result`` and ``context`` fields are optional; fields this version does
 not know are kept in the stored raw payload, never refused, so newer clients keep working.
+
+What the lake can hold is checked here, before a batch is acknowledged: a timestamp is an ISO
+8601 string between 1970 and tomorrow (a year-1 date or a Unix number once stalled the
+committer), strings and the body are bounded, the JSON is strict and at most
+``LEARNLAKE_MAX_JSON_DEPTH`` deep, and a learner id is a pseudonym, not an e-mail address.
 """
 
 from dataclasses import dataclass
@@ -22,16 +27,45 @@ from typing import Annotated, Literal, NotRequired
 
 import pyarrow as pa
 import pyarrow.compute as pc
-from pydantic import AwareDatetime, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import AfterValidator, AwareDatetime, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
 from typing_extensions import TypedDict
 
 from lake.schemas import EVENT_SCHEMA_VERSION, EVENTS, VERBS
+from learnlake.json_bounds import DEFAULT_MAX_DEPTH, JsonRefused, parse_json
 
 # A client clock may run a little fast; anything further ahead is a bug on its side.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
+# What the lake holds at all: no event before the Unix epoch, none more than a day ahead of the
+# clock that commits it (the door's own limit, MAX_CLOCK_SKEW, is tighter).
+EARLIEST_TIMESTAMP = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST_AHEAD = timedelta(days=1)
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 Id = Annotated[str, Field(min_length=1, max_length=256)]
+
+
+def _iso_text(value):
+    # A number is not a timestamp: JSON has no date type, and epoch seconds or milliseconds are a guess.
+    if not isinstance(value, str | datetime):
+        raise ValueError("timestamp must be an ISO 8601 string with a time zone, e.g. 2026-09-07T10:15:00Z")  # noqa: TRY004 - pydantic reports ValueError, not TypeError
+    return value
+
+
+def _within_lake_window(value: datetime) -> datetime:
+    if value < EARLIEST_TIMESTAMP:
+        raise ValueError("timestamp is before 1970-01-01")
+    if value > datetime.now(UTC) + LATEST_AHEAD:
+        raise ValueError("timestamp is more than a day in the future")
+    return value
+
+
+def _pseudonym(value: str) -> str:
+    if "@" in value:
+        raise ValueError("learner_id must be the pseudonymous id from the core API, not an e-mail address")
+    return value
+
+
+Timestamp = Annotated[AwareDatetime, BeforeValidator(_iso_text), AfterValidator(_within_lake_window)]
 
 # TypedDicts rather than models: validation is on the hot path of ingestion, and
 # pydantic-core validates these straight from JSON bytes several times faster.
@@ -62,12 +96,12 @@ class NativeEvent(TypedDict):
     """One learner action as a client reports it (unknown keys are ignored, kept in the payload)."""
 
     event_id: Annotated[str, Field(pattern=UUID_PATTERN)]
-    learner_id: Id
+    learner_id: Annotated[Id, AfterValidator(_pseudonym)]
     verb: Literal[VERBS]  # type: ignore[valid-type]
     object: EventObject
     result: NotRequired[EventResult]
     context: NotRequired[EventContext]
-    timestamp: AwareDatetime
+    timestamp: Timestamp
     schema_version: NotRequired[Literal[1]]
 
 
@@ -83,31 +117,38 @@ def future_timestamps(events: list[NativeEvent], now: datetime | None = None) ->
 
 @dataclass(frozen=True)
 class BatchCheck:
-    """What validating a request body found: the lowercased event ids, or why it is refused."""
+    """What validating a request body found: the lowercased event ids, or why it is refused.
+
+    ``problem`` says what kind of refusal it is: ``malformed`` (not strict, bounded JSON),
+    ``invalid`` (events that break the rules, with the index and reason of each), or
+    ``too_many`` (more events than one batch may hold).
+    """
 
     ids: list[str] | None = None
-    status: int | None = None  # the HTTP status of the refusal
+    problem: Literal["malformed", "invalid", "too_many"] | None = None
     detail: str | dict | None = None
 
 
-def check_batch(body: bytes, max_events: int) -> BatchCheck:
+def check_batch(body: bytes, max_events: int, max_depth: int = DEFAULT_MAX_DEPTH) -> BatchCheck:
     """Validate a ``POST /v1/events`` body whole; a pure function, so it can run in a worker process."""
     try:
-        events = EVENT_LIST.validate_json(body)
+        items = parse_json(body, max_depth=max_depth)
+    except JsonRefused as exc:
+        return BatchCheck(problem="malformed", detail=str(exc))
+    if not isinstance(items, list):
+        return BatchCheck(problem="invalid", detail="the body must be a JSON array of events")
+    if len(items) > max_events:
+        return BatchCheck(problem="too_many", detail=f"{len(items)} events in one batch; at most {max_events} "
+                                                     "are allowed")
+    try:
+        events = EVENT_LIST.validate_python(items)
     except ValidationError as exc:
-        errors = exc.errors(include_url=False, include_input=False)
-        if errors[0]["type"] == "json_invalid":
-            return BatchCheck(status=400, detail=f"malformed JSON: {errors[0]['ctx']['error']}")
-        if errors[0]["loc"] == ():
-            return BatchCheck(status=422, detail="the body must be a JSON array of events")
         return _refusal([
             {"index": e["loc"][0], "field": ".".join(map(str, e["loc"][1:])) or None, "reason": e["msg"]}
-            for e in errors
+            for e in exc.errors(include_url=False, include_input=False)
         ])
     if not events:
-        return BatchCheck(status=422, detail="the batch is empty")
-    if len(events) > max_events:
-        return BatchCheck(status=413, detail=f"{len(events)} events in one batch; at most {max_events} are allowed")
+        return BatchCheck(problem="invalid", detail="the batch is empty")
     if future := future_timestamps(events):
         return _refusal([{"index": i, "field": "timestamp", "reason": "timestamp is in the future"} for i in future])
     ids = [event["event_id"].lower() for event in events]
@@ -121,12 +162,18 @@ def check_batch(body: bytes, max_events: int) -> BatchCheck:
     return BatchCheck(ids=ids)
 
 
+MAX_PROBLEMS_LISTED = 100
+
+
 def _refusal(problems: list[dict]) -> BatchCheck:
-    return BatchCheck(status=422, detail={"message": f"{len(problems)} problem(s); nothing was stored",
-                                          "errors": problems})
+    listed = problems[:MAX_PROBLEMS_LISTED]
+    more = f" (the first {len(listed)} are listed)" if len(problems) > len(listed) else ""
+    return BatchCheck(problem="invalid", detail={"message": f"{len(problems)} problem(s){more}; nothing was stored",
+                                                 "errors": listed})
 
 
-def event_to_row(event: NativeEvent, *, received_at: datetime, source: str, payload: str) -> dict:
+def event_to_row(event: NativeEvent, *, received_at: datetime, source: str, payload: str,
+                 source_key: str | None = None) -> dict:
     """The ``bronze.events`` row of a validated event."""
     obj = event["object"]
     result = event.get("result") or {}
@@ -154,6 +201,7 @@ def event_to_row(event: NativeEvent, *, received_at: datetime, source: str, payl
         "schema_version": event.get("schema_version", EVENT_SCHEMA_VERSION),
         "source": source,
         "payload": payload,
+        "source_key": source_key,
     }
 
 
@@ -171,7 +219,7 @@ class EventColumns:
     def __len__(self) -> int:
         return len(self.rows)
 
-    def add(self, item: dict, *, received_at_us: int, source: str, payload: str) -> None:
+    def add(self, item: dict, *, received_at_us: int, source: str, payload: str, source_key: str | None) -> None:
         get = item.get
         obj = get("object") or _EMPTY
         result = get("result") or _EMPTY
@@ -182,7 +230,7 @@ class EventColumns:
             result.get("score"), result.get("success"), result.get("completion"), result.get("duration_s"),
             result.get("response"),
             context.get("platform"), context.get("session_id"), context.get("registration"),
-            get("timestamp"), get("schema_version"), received_at_us, source, payload,
+            get("timestamp"), get("schema_version"), received_at_us, source, payload, source_key,
         ))
 
     def to_table(self) -> pa.Table:
@@ -198,8 +246,17 @@ class EventColumns:
             "schema_version": pa.array(columns["schema_version"], pa.int32()).fill_null(EVENT_SCHEMA_VERSION),
             "source": pa.array(columns["source"], pa.string()),
             "payload": pa.array(columns["payload"], pa.string()),
+            "source_key": pa.array(columns["source_key"], pa.string()),
         })
         return pa.Table.from_pydict({name: arrays[name] for name in EVENTS.names}, schema=EVENTS)
+
+
+def outside_lake_window(timestamps: pa.ChunkedArray | pa.Array) -> bool:
+    """Whether any timestamp lies outside what the lake holds (see ``_within_lake_window``)."""
+    if not len(timestamps):
+        return False
+    low, high = pc.min_max(timestamps).values()
+    return low.as_py() < EARLIEST_TIMESTAMP or high.as_py() > datetime.now(UTC) + LATEST_AHEAD
 
 
 _EMPTY: dict = {}
@@ -207,7 +264,7 @@ _COLUMNS = (
     "event_id", "learner_id", "verb", "object_type", "object_id", "course_id", "module_id",
     "result_score", "result_success", "result_completion", "result_duration_s", "result_response",
     "context_platform", "context_session_id", "context_registration",
-    "timestamp", "schema_version", "received_at_us", "source", "payload",
+    "timestamp", "schema_version", "received_at_us", "source", "payload", "source_key",
 )
 
 

@@ -3,7 +3,8 @@
 One log per API process (``writer_id``), a folder of append-only segment files. Each
 accepted request is one record: a header (magic, lengths, sequence number, receive time,
 CRC-32), a small JSON ``meta`` (source, the ids it adds, the indexes of events that were
-replays) and the request body exactly as the client sent it, kept for replay. A batch is
+replays, the name of the source key) and the request body exactly as the client sent it,
+kept for replay. A batch is
 acknowledged only after its record is written and fsync'd (ARCHITECTURE.md decision 2).
 
 A crash can leave a half-written record at the very end; it was never acknowledged, and
@@ -14,6 +15,7 @@ The committer reads records after a sequence number; how far it got is stored in
 Delta commit (a transaction identifier), so the log keeps no checkpoint that could lie.
 """
 
+import collections
 import itertools
 import logging
 import os
@@ -52,6 +54,7 @@ class LandedBatch:
     ids: list[str]
     skip: list[int]
     body: bytes
+    source_key: str | None = None  # the name of the source key it came with
 
 
 def _segment_name(first_seq: int) -> str:
@@ -78,7 +81,8 @@ def _scan(path: Path, offset: int = 0, *, include_body: bool = True) -> Iterator
             meta = orjson.loads(payload[:meta_len])
             end = offset + HEADER.size + meta_len + body_len
             body = payload[meta_len:] if include_body else b""
-            yield offset, end, LandedBatch(seq, received_at_us, meta["source"], meta["ids"], meta["skip"], body)
+            yield offset, end, LandedBatch(seq, received_at_us, meta["source"], meta["ids"], meta["skip"], body,
+                                           meta.get("key"))
             offset = end
 
 
@@ -101,6 +105,8 @@ class LandingLog:
         self._last_seq = 0
         self._file = None
         self._cursor: tuple[int, Path, int] | None = None  # (seq read up to, segment, offset after it)
+        # (seq, received at in µs) of batches not yet known to be committed, oldest first: the backlog's age
+        self._pending: collections.deque[tuple[int, int]] = collections.deque()
         if not readonly:
             self.directory.mkdir(parents=True, exist_ok=True)
         self._recover()
@@ -112,6 +118,7 @@ class LandingLog:
 
     def _recover(self) -> None:
         segments = self.segments()
+        committed = self.committed_seq()
         for index, path in enumerate(segments):
             for offset, _end, batch in _scan(path, include_body=False):
                 if batch is None:
@@ -126,6 +133,8 @@ class LandingLog:
                     break
                 self._accepted.update(batch.ids)
                 self._last_seq = batch.seq
+                if batch.seq > committed:
+                    self._pending.append((batch.seq, batch.received_at_us))
         if not segments:
             self._last_seq = self.committed_seq()
 
@@ -146,8 +155,10 @@ class LandingLog:
 
     # -- writing -------------------------------------------------------------------------
 
-    def append(self, ids: Sequence[str], body: bytes, *, source: str, received_at_us: int | None = None) -> int:
-        """Land one batch durably. ``ids`` are the batch's event ids in body order.
+    def append(self, ids: Sequence[str], body: bytes, *, source: str, source_key: str | None = None,
+               received_at_us: int | None = None) -> int:
+        """Land one batch durably. ``ids`` are the batch's event ids in body order; ``source_key`` is
+        the name of the key the client sent them with.
 
         Returns:
             how many events were new; replays of earlier ids are acknowledged, not landed again.
@@ -160,7 +171,7 @@ class LandingLog:
             if len(skip) == len(ids):
                 return 0
             new_ids = [event_id for event_id in ids if event_id not in self._accepted] if skip else list(ids)
-            meta = orjson.dumps({"source": source, "ids": new_ids, "skip": skip})
+            meta = orjson.dumps({"source": source, "ids": new_ids, "skip": skip, "key": source_key})
             seq = self._last_seq + 1
             payload = meta + body
             record = HEADER.pack(MAGIC, len(meta), len(body), seq, received_at_us, zlib.crc32(payload)) + payload
@@ -175,6 +186,7 @@ class LandingLog:
                 raise
             self._last_seq = seq
             self._accepted.update(new_ids)
+            self._pending.append((seq, received_at_us))
             return len(new_ids)
 
     # -- reading -------------------------------------------------------------------------
@@ -227,6 +239,15 @@ class LandingLog:
     def backlog(self) -> int:
         """Batches landed but not yet known to be in Delta."""
         return max(0, self.last_seq() - self.committed_seq())
+
+    def oldest_pending_received_at_us(self) -> int | None:
+        """When the oldest batch not yet known to be in Delta was received (µs since the epoch); None
+        when every batch is committed. Its age is how far behind the committer is."""
+        committed = self.committed_seq()
+        with self._lock:
+            while self._pending and self._pending[0][0] <= committed:
+                self._pending.popleft()
+            return self._pending[0][1] if self._pending else None
 
     def prune(self, *, keep_s: float) -> int:
         """Delete whole segments that are committed and older than ``keep_s``; returns how many.

@@ -48,6 +48,7 @@ EVENTS = pa.schema(
         pa.field("schema_version", pa.int32(), nullable=False),
         pa.field("source", pa.string(), nullable=False),  # simulator, api, xapi, outbox, dataset name
         pa.field("payload", pa.string()),  # the raw JSON received, for replay
+        pa.field("source_key", pa.string()),  # the source key it came with (learnlake sources); null: none
     ]
 )
 

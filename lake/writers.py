@@ -13,6 +13,7 @@ from deltalake import CommitProperties, DeltaTable, Transaction, write_deltalake
 from deltalake.exceptions import CommitFailedError
 
 from lake.catalog import TableSpec, get_spec, table_uri
+from lake.privacy import mask_emails
 from learnlake.errors import SchemaMismatchError
 from learnlake.settings import Settings
 
@@ -22,7 +23,11 @@ COMMIT_ATTEMPTS = 8
 
 
 def conform(spec: TableSpec, data: pa.Table) -> pa.Table:
-    """Select and cast ``data`` to the table's schema; missing required columns are an error."""
+    """Select and cast ``data`` to the table's schema; missing required columns are an error.
+
+    Every write goes through here, so here is where e-mail addresses are masked: no lake table
+    holds one, whatever a client typed into free text (``lake.privacy``).
+    """
     columns = []
     for field in spec.schema:
         if field.name in data.column_names:
@@ -41,7 +46,7 @@ def conform(spec: TableSpec, data: pa.Table) -> pa.Table:
             msg = f"{spec.name}: column {field.name!r} has {column.null_count} null value(s)"
             raise SchemaMismatchError(msg)
         columns.append(column)
-    return pa.Table.from_arrays(columns, schema=spec.schema)
+    return mask_emails(pa.Table.from_arrays(columns, schema=spec.schema))
 
 
 def _write(spec: TableSpec, uri: str, data: pa.Table, *, mode: str, commit: CommitProperties | None = None) -> None:

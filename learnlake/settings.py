@@ -6,16 +6,19 @@ runs with no configuration at all; each one can be pointed elsewhere on its own.
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from learnlake.errors import ConfigurationError
+from learnlake.json_bounds import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_DEPTH
 
 DEV_PSEUDONYM_KEY = "dev-only-pseudonym-key-change-me"
-DEV_XAPI_PASSWORD = "dev-only-xapi-password-change-me"
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789"
+# Secrets a server outside development must not run with: each one's placeholder, and the
+# shortest value accepted (a pseudonym key as guessable as a password would re-identify learners).
+SECRET_MINIMUM_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -23,7 +26,8 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="LEARNLAKE_", env_file=".env", extra="ignore")
 
-    environment: Literal["development", "test", "production"] = "development"
+    environment: Literal["development", "test", "production"] = Field(
+        "development", validation_alias=AliasChoices("LEARNLAKE_ENVIRONMENT", "LEARNLAKE_ENV"))
     log_level: str = "INFO"
 
     home: Path = Path(".learnlake")
@@ -38,17 +42,16 @@ class Settings(BaseSettings):
     # Ingestion
     writer_id: str = Field("api-0", pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="This API process's landing log")
     ingest_max_events: int = Field(5000, ge=1)
-    ingest_max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024)
+    # One bound for every JSON body of the API (core, xAPI, events): its size and its nesting.
+    max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, ge=1024, validation_alias=AliasChoices(
+        "LEARNLAKE_MAX_BODY_BYTES", "LEARNLAKE_INGEST_MAX_BODY_BYTES"))
+    max_json_depth: int = Field(DEFAULT_MAX_DEPTH, ge=4, le=512)
     ingest_validation_workers: int = Field(1, ge=0, description="Processes that validate batches; 0: in the API")
     commit_interval_s: float = Field(0.5, gt=0)
     commit_batch_size: int = Field(50_000, ge=1)
     run_committer: bool = Field(True, description="Commit landed events from inside the API process")
     landing_keep_s: float = Field(86_400, ge=0, description="How long committed landing batches (and replay "
                                   "detection of their ids) are kept")
-
-    # The learning record store's HTTP Basic credentials (xAPI clients).
-    xapi_username: str = "learnlake"
-    xapi_password: SecretStr = SecretStr(DEV_XAPI_PASSWORD)
 
     # The core course/user API: SQLite under home by default, PostgreSQL by URL
     # (postgresql+psycopg://user:password@host/db).
@@ -70,6 +73,12 @@ class Settings(BaseSettings):
     rate_limit_auth: str = "20/minute"
     rate_limit_read: str = "600/minute"
     rate_limit_write: str = "120/minute"
+    rate_limit_ingest: str = Field("3000/minute", description="Requests per source key to /v1/events and /xapi")
+    # Addresses (or CIDR ranges) of reverse proxies whose X-Forwarded-For / -Proto are believed;
+    # nobody's by default, so a client cannot choose the address its rate limit is counted on.
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    # /docs and /openapi.json for anyone (development) or for admins only (production, by default).
+    public_docs: bool | None = None
 
     # Keyed hash that turns user ids into pseudonymous learner ids (decision 6).
     pseudonym_key: SecretStr = SecretStr(DEV_PSEUDONYM_KEY)
@@ -104,17 +113,31 @@ class Settings(BaseSettings):
         self.qdrant_path = (self.qdrant_path or home / "qdrant").resolve()
         self.api_url = self.api_url or f"http://{self.api_host}:{self.api_port}"
         self.database_url = self.database_url or f"sqlite:///{home / 'core.db'}"
+        if self.public_docs is None:
+            self.public_docs = self.environment != "production"
         if self.environment != "development":
-            for name, value, placeholder in (("PSEUDONYM_KEY", self.pseudonym_key, DEV_PSEUDONYM_KEY),
-                                             ("XAPI_PASSWORD", self.xapi_password, DEV_XAPI_PASSWORD),
-                                             ("JWT_SECRET", self.jwt_secret, DEV_JWT_SECRET)):
-                if value.get_secret_value() == placeholder:
-                    msg = (f"LEARNLAKE_{name} is left at its development placeholder; "
-                           f"set a secret outside development (LEARNLAKE_ENVIRONMENT={self.environment})")
-                    raise ConfigurationError(msg)
-            if len(self.jwt_secret.get_secret_value()) < 32:
-                raise ConfigurationError("LEARNLAKE_JWT_SECRET must be at least 32 characters")
+            self._refuse_weak_secrets()
         return self
+
+    def _refuse_weak_secrets(self) -> None:
+        for name, value, placeholder in (("PSEUDONYM_KEY", self.pseudonym_key, DEV_PSEUDONYM_KEY),
+                                         ("JWT_SECRET", self.jwt_secret, DEV_JWT_SECRET)):
+            secret = value.get_secret_value()
+            if secret == placeholder:
+                msg = (f"LEARNLAKE_{name} is left at its development placeholder; "
+                       f"set a secret outside development (LEARNLAKE_ENVIRONMENT={self.environment})")
+                raise ConfigurationError(msg)
+            if len(secret) < SECRET_MINIMUM_LENGTH:
+                msg = (f"LEARNLAKE_{name} must be at least {SECRET_MINIMUM_LENGTH} characters outside development "
+                       "(`python -c 'import secrets; print(secrets.token_urlsafe(32))'` makes one)")
+                raise ConfigurationError(msg)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value):
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
 
 
     def dbt_env(self) -> dict[str, str]:

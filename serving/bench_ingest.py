@@ -63,20 +63,35 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _get_json(port: int, path: str) -> dict:
+def _get_json(port: int, path: str, headers: dict | None = None) -> dict:
     con = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
-        con.request("GET", path)
+        con.request("GET", path, headers=headers or {})
         return orjson.loads(con.getresponse().read())
     finally:
         con.close()
+
+
+def source_key(home: Path, name: str = "bench") -> str:
+    """A new source key in ``home``'s core database (migrated first), as ``learnlake sources add`` makes one."""
+    from serving.core.db import Database
+    from serving.core.migrate import upgrade
+    from serving.core.source_keys import create_key
+
+    url = f"sqlite:///{home / 'core.db'}"
+    upgrade(url)
+    database = Database(url)
+    try:
+        return create_key(database, name)[1]
+    finally:
+        database.dispose()
 
 
 def start_api(home: Path, port: int, env: dict | None = None) -> subprocess.Popen:
     """The API in its own process, answering on loopback; returns once /health answers."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "serving.main:app", "--host", "127.0.0.1", "--port", str(port),
-         "--no-access-log", "--log-level", "warning"],
+         "--no-access-log", "--log-level", "warning", "--no-proxy-headers"],
         env={**os.environ, "LEARNLAKE_HOME": str(home), **(env or {})},
     )
     deadline = time.monotonic() + 60
@@ -92,8 +107,8 @@ def start_api(home: Path, port: int, env: dict | None = None) -> subprocess.Pope
     raise RuntimeError("the API did not answer within 60 s")
 
 
-def post_batches(port: int, bodies: list[bytes], clients: int) -> list[float]:
-    """Post every body (each client its share, keep-alive); returns the ack latencies in seconds."""
+def post_batches(port: int, bodies: list[bytes], clients: int, key: str) -> list[float]:
+    """Post every body (each client its share, keep-alive) with a source key; returns the ack latencies in seconds."""
     latencies: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -103,7 +118,8 @@ def post_batches(port: int, bodies: list[bytes], clients: int) -> list[float]:
         mine = []
         for body in share:
             started = time.perf_counter()
-            con.request("POST", "/v1/events", body=body, headers={"Content-Type": "application/json"})
+            con.request("POST", "/v1/events", body=body, headers={"Content-Type": "application/json",
+                                                                 "Authorization": f"Bearer {key}"})
             response = con.getresponse()
             answer = response.read()
             mine.append(time.perf_counter() - started)
@@ -123,10 +139,10 @@ def post_batches(port: int, bodies: list[bytes], clients: int) -> list[float]:
     return latencies
 
 
-def wait_until_committed(port: int, timeout_s: float = 600) -> None:
+def wait_until_committed(port: int, key: str, timeout_s: float = 600) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        status = _get_json(port, "/v1/ingest/status")
+        status = _get_json(port, "/v1/ingest/status", headers={"Authorization": f"Bearer {key}"})
         if status["backlog_batches"] == 0:
             return
         time.sleep(0.05)
@@ -147,14 +163,15 @@ def run(events: int = 200_000, batch: int = 500, clients: int = 4, progress=log.
         pq.write_table(arrow, raw_path)
         raw_rate = events / (time.perf_counter() - started)
 
+        key = source_key(home)
         port = _free_port()
         api = start_api(home, port)
         try:
             progress(f"posting {len(bodies):,} batches of {batch} from {clients} clients...")
             started = time.perf_counter()
-            latencies = post_batches(port, bodies, clients)
+            latencies = post_batches(port, bodies, clients, key)
             acked_s = time.perf_counter() - started
-            wait_until_committed(port)
+            wait_until_committed(port, key)
             committed_s = time.perf_counter() - started
         finally:
             api.terminate()

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from lake.committer import CommitterProcess
 from lake.events import check_batch
@@ -21,17 +21,20 @@ from learnlake.errors import ModelNotFoundError, TableNotFoundError
 from learnlake.settings import Settings, get_settings
 from models.names import POPULARITY as POPULARITY_MODEL
 from serving.api.accounts import AccountReader
-from serving.api.middleware import RefuseNulInUrl, XapiVersionHeader
+from serving.api.middleware import BoundedJsonBodies, RefuseNulInUrl, SecurityHeaders, XapiVersionHeader
+from serving.api.responses import public_problems
 from serving.api.routes import (
     analytics,
     auth,
     courses,
+    docs,
     enrollments,
     events,
     health,
     learner_activity,
     learner_models,
     recommendations,
+    sources,
     tutor,
     users,
     xapi,
@@ -42,10 +45,15 @@ from serving.core.migrate import ensure_current
 from serving.core.outbox import Outbox
 from serving.core.rate_limits import RateLimits
 from serving.core.security import AccessTokenVerifier
+from serving.core.source_keys import SourceKeyVerifier
 from serving.learner_models import LearnerModels
 from serving.tutor import Tutor
 from serving.xapi.service import StatementResource
 from serving.xapi.store import StatementStore
+
+# Routes that read their own bodies, within the same bounds (native events validate in a worker
+# process; xAPI also takes multipart bodies).
+SELF_READING_ROUTES = ("/v1/events", "/xapi/")
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -64,7 +72,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             store=StatementStore(settings.home / "lrs" / "statements.sqlite"),
             landing=app.state.landing,
             pseudonym_key=settings.pseudonym_key.get_secret_value(),
-            authority={"objectType": "Agent", "account": {"homePage": settings.api_url, "name": settings.xapi_username}},
+            home_page=settings.api_url,
         )
         committer = CommitterProcess(settings) if settings.run_committer else None
         app.state.validators = None
@@ -72,7 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.validators = ProcessPoolExecutor(
                 settings.ingest_validation_workers, mp_context=multiprocessing.get_context("spawn"))
             # Workers start on first use; start (and import) them now, not in a client's request.
-            warm_up = [app.state.validators.submit(check_batch, b"[]", 1)
+            warm_up = [app.state.validators.submit(check_batch, b"[]", 1, settings.max_json_depth)
                        for _ in range(settings.ingest_validation_workers)]
             for future in warm_up:
                 future.result()
@@ -87,15 +95,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.landing.close()
         app.state.database.dispose()
 
+    # Docs for anyone (development), or behind an admin's credentials (serving.api.routes.docs).
+    public_docs = {} if settings.public_docs else {"openapi_url": None, "docs_url": None, "redoc_url": None}
     app = FastAPI(title="LearnLake API", version=__version__, lifespan=lifespan,
                   description="Learner activity ingestion (native and xAPI), the core course/user API, "
-                              "and the models served from the lake.")
+                              "and the models served from the lake.", **public_docs)
     app.state.settings = settings
     app.state.database = Database(settings.database_url)
     app.state.outbox = Outbox(settings.pseudonym_key.get_secret_value())
     app.state.rate_limits = RateLimits(settings)
     app.state.access_tokens = AccessTokenVerifier(settings)
     app.state.accounts = AccountReader(app.state.database)
+    app.state.source_keys = SourceKeyVerifier(app.state.database)
     app.state.popularity = ChampionCache(POPULARITY_MODEL, settings)
     app.state.learner_models = LearnerModels(settings)
     app.state.tutor = Tutor(settings)
@@ -104,19 +115,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # routes of two routers (tests/serving/test_routes_do_not_overlap.py), so the order is free.
     for router in (learner_models.router, health.router, tutor.router, events.router, xapi.router,
                    recommendations.router, auth.router, users.router, courses.router, enrollments.router,
-                   learner_activity.router, analytics.router):
+                   learner_activity.router, analytics.router, sources.router):
         app.include_router(router)
+    if not settings.public_docs:
+        app.include_router(docs.router)
 
     # Plain ASGI middleware: Starlette's @app.middleware("http") costs about a millisecond a request.
-    # The last added is outermost: even a refused URL under /xapi gets the version header.
+    # The last added is outermost: even a refused URL or body under /xapi gets the version header, and
+    # every answer the security headers.
+    app.add_middleware(BoundedJsonBodies, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth,
+                       own_body_prefixes=SELF_READING_ROUTES)
     app.add_middleware(RefuseNulInUrl)
     app.add_middleware(XapiVersionHeader, version=xapi.LRS_VERSION)
+    app.add_middleware(SecurityHeaders, https_only=settings.environment == "production")
+    if settings.trusted_proxies:  # the client's address from X-Forwarded-For, only when a trusted proxy sent it
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
         # xAPI wants 400 for any bad request; the rest of the API keeps FastAPI's 422.
         status = 400 if request.url.path.startswith("/xapi") else 422
-        return JSONResponse({"detail": jsonable_encoder(exc.errors())}, status_code=status)
+        return JSONResponse({"detail": public_problems(exc.errors())}, status_code=status)
 
     # Our own errors become HTTP answers here, once: routes and lower layers never build them.
     @app.exception_handler(ModelNotFoundError)

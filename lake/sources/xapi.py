@@ -1,8 +1,11 @@
 """xAPI statements as native events: the lake's view of what a learning record store received.
 
 The actor becomes a pseudonymous learner id (a keyed hash of its inverse functional
-identifier), so e-mail addresses and names stay in the LRS and never reach the lake; the
-statement itself travels in the event's payload with the actor replaced by that id.
+identifier). So does every other person a statement names: the object when it is an Agent or
+a Group, the context's instructor and team, the authority, a Group's members, all of them
+again inside a SubStatement; their names are dropped. E-mail addresses, OpenIDs, account
+names and mbox hashes stay in the LRS's own store, and the statement travels in the event's
+payload with each person replaced by their pseudonym.
 """
 
 import re
@@ -45,8 +48,62 @@ def _duration_s(duration: str | None) -> float | None:
     return ((((y * 365 + mo * 30 + w * 7 + d) * 24 + h) * 60 + mi) * 60) + s
 
 
-def pseudonymous_actor(learner_id: str) -> dict:
-    return {"objectType": "Agent", "account": {"homePage": "urn:learnlake:learner", "name": learner_id}}
+PSEUDONYM_HOME_PAGE = "urn:learnlake:learner"
+AGENT_TYPES = ("Agent", "Group")
+
+
+def ifi_key(agent: dict) -> str | None:
+    """A canonical string of an Agent's or Group's inverse functional identifier (None: an anonymous group)."""
+    if agent.get("mbox"):
+        return f"mbox:{agent['mbox'].lower()}"
+    if agent.get("mbox_sha1sum"):
+        return f"mbox_sha1sum:{agent['mbox_sha1sum'].lower()}"
+    if agent.get("openid"):
+        return f"openid:{agent['openid']}"
+    if account := agent.get("account"):
+        return f"account:{account.get('homePage')}|{account.get('name')}"
+    return None
+
+
+def pseudonymous_agent(agent: dict, pseudonym_key: str) -> dict:
+    """An Agent or Group with its identifier replaced by a pseudonymous account, its name dropped."""
+    found = {"objectType": agent.get("objectType", "Agent")}
+    if (key := ifi_key(agent)) is not None:
+        found["account"] = {"homePage": PSEUDONYM_HOME_PAGE, "name": learner_id_for(key, pseudonym_key)}
+    if agent.get("member"):
+        found["member"] = [pseudonymous_agent(member, pseudonym_key) for member in agent["member"]]
+    return found
+
+
+def pseudonymous_statement(statement: dict, pseudonym_key: str) -> dict:
+    """``statement`` (or a SubStatement) with every person it names pseudonymised."""
+    found = dict(statement)
+    for field in ("actor", "authority"):
+        if isinstance(found.get(field), dict):
+            found[field] = pseudonymous_agent(found[field], pseudonym_key)
+    obj = found.get("object")
+    if isinstance(obj, dict) and obj.get("objectType") in AGENT_TYPES:
+        found["object"] = pseudonymous_agent(obj, pseudonym_key)
+    elif isinstance(obj, dict) and obj.get("objectType") == "SubStatement":
+        found["object"] = pseudonymous_statement(obj, pseudonym_key)
+    if isinstance(found.get("context"), dict):
+        context = found["context"] = dict(found["context"])
+        for field in ("instructor", "team"):
+            if isinstance(context.get(field), dict):
+                context[field] = pseudonymous_agent(context[field], pseudonym_key)
+    return found
+
+
+def _utc_text(timestamp: str) -> str:
+    """An ISO 8601 timestamp in UTC (``Z``); one Python cannot move to UTC (year 1 at +01:00) is kept as
+    sent, for the committer to refuse: the LRS keeps any date the specification allows, the lake does not."""
+    parsed = datetime.fromisoformat(timestamp)
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    try:
+        return parsed.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    except OverflowError:
+        return timestamp
 
 
 def statement_to_event(statement: dict, *, actor_key: str, pseudonym_key: str) -> dict:
@@ -72,9 +129,6 @@ def statement_to_event(statement: dict, *, actor_key: str, pseudonym_key: str) -
         "duration_s": _duration_s(result.get("duration")),
         "response": result.get("response"),
     }
-    timestamp = datetime.fromisoformat(statement["timestamp"])
-    if timestamp.tzinfo is None:
-        timestamp = timestamp.replace(tzinfo=UTC)
     return {
         "event_id": statement["id"],
         "learner_id": learner_id,
@@ -88,7 +142,7 @@ def statement_to_event(statement: dict, *, actor_key: str, pseudonym_key: str) -
         "result": {k: v for k, v in event_result.items() if v is not None},
         "context": {k: v for k, v in (("platform", context.get("platform")),
                                       ("registration", context.get("registration"))) if v is not None},
-        "timestamp": timestamp.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+        "timestamp": _utc_text(statement["timestamp"]),
         "schema_version": 1,
-        "xapi": {**statement, "actor": pseudonymous_actor(learner_id), "authority": None},
+        "xapi": pseudonymous_statement(statement, pseudonym_key),
     }

@@ -12,6 +12,8 @@ from serving.core.db import Database
 from serving.core.permissions import Permission, allows, scope_of
 from serving.core.rate_limits import EndpointClass, RateLimits
 from serving.core.security import AccessTokenVerifier, InvalidTokenError
+from serving.core.source_keys import Scope as SourceScope
+from serving.core.source_keys import SourceKeyInfo, SourceKeyVerifier
 from serving.core.tables import User
 
 bearer = HTTPBearer(auto_error=False, description="The access token from POST /api/v1/auth/login")
@@ -50,6 +52,8 @@ async def current_user(request: Request, credentials: HTTPAuthorizationCredentia
     user = accounts.get(claims.user_id)
     if user is None or not user.is_active:
         raise _unauthorized("this account does not exist or is disabled")
+    if claims.token_version != user.token_version:
+        raise _unauthorized("this token was issued before the password or e-mail changed; sign in again")
     return user
 
 
@@ -85,9 +89,38 @@ def enforce_rate_limit(request: Request, endpoint_class: EndpointClass, key: str
 
 
 def limit_sign_in(request: Request) -> None:
-    """Sign-in and registration are limited per client address: there is no user yet."""
+    """Sign-in and registration are limited per client address: there is no user yet. The address is
+    the peer's own, or the one a trusted proxy forwarded (``LEARNLAKE_TRUSTED_PROXIES``), never one a
+    client wrote into a header."""
     client = request.client.host if request.client else "unknown"
     enforce_rate_limit(request, EndpointClass.AUTH, f"ip:{client}")
+
+
+def require_source_key(scope: SourceScope) -> Callable[..., SourceKeyInfo]:
+    """A dependency that lets through requests bearing a live source key with ``scope``
+    (``Authorization: Bearer <key>``), within that key's rate limit."""
+
+    async def dependency(request: Request, credentials: Credentials) -> SourceKeyInfo:
+        if credentials is None:
+            raise _unauthorized("send the source's key: 'Authorization: Bearer <key>' (learnlake sources add NAME)")
+        return authorize_source(request, credentials.credentials, scope)
+
+    return dependency
+
+
+def authorize_source(request: Request, key: str, scope: SourceScope | None, *, name: str | None = None,
+                     challenge: str = "Bearer") -> SourceKeyInfo:
+    """The source behind ``key`` (named ``name`` when given), if it holds ``scope`` (any, when None);
+    401 for an unknown or revoked key, 403 for a missing scope, 429 over its rate limit."""
+    keys: SourceKeyVerifier = request.app.state.source_keys
+    source = keys.verify(key, name=name)
+    if source is None:
+        raise HTTPException(401, "unknown or revoked source key", headers={"WWW-Authenticate": challenge})
+    if scope is not None and scope not in source.scopes:
+        raise HTTPException(403, f"the key of {source.name!r} lacks the scope {scope.value!r} "
+                                 f"(it has {list(source.scopes)})")
+    enforce_rate_limit(request, EndpointClass.INGEST, f"source:{source.name}")
+    return source
 
 
 def _unauthorized(reason: str) -> HTTPException:

@@ -4,15 +4,27 @@ from datetime import datetime
 from typing import Annotated, Generic, Literal, TypeVar
 
 from email_validator import EmailNotValidError, validate_email
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    HttpUrl,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from serving.core.passwords import MAX_LENGTH as PASSWORD_MAX_LENGTH
+from serving.core.passwords import MIN_LENGTH as PASSWORD_MIN_LENGTH
+from serving.core.passwords import password_problem
 from serving.core.tables import ContentType, CourseStatus, EnrollmentStatus, ProgressStatus, Role
 
 T = TypeVar("T")
 
 Name = Annotated[str, Field(min_length=1, max_length=200)]
 Title = Annotated[str, Field(min_length=1, max_length=300)]
-Password = Annotated[str, Field(min_length=10, max_length=256)]
+Password = Annotated[str, Field(min_length=PASSWORD_MIN_LENGTH, max_length=PASSWORD_MAX_LENGTH)]
 Id = Annotated[str, Field(min_length=1, max_length=64)]
 
 
@@ -73,6 +85,19 @@ class RegisterBody(Body):
             raise ValueError("name must not be blank")
         return value.strip()
 
+    @field_validator("password")
+    @classmethod
+    def _hard_to_guess(cls, value: str, info: ValidationInfo) -> str:
+        if problem := password_problem(value, email=info.data.get("email"), name=info.data.get("name")):
+            raise ValueError(problem)
+        return value
+
+
+class RegisterAck(BaseModel):
+    """The same answer whether or not the e-mail was registered before: it tells no one who has an account."""
+
+    detail: str
+
 
 class LoginBody(Body):
     email: Email
@@ -103,8 +128,18 @@ class UserOut(BaseModel):
 
 
 class UpdateMeBody(Body):
+    """My name, or my e-mail and password; changing either of those needs the current password."""
+
     name: Name | None = None
+    email: Email | None = None
     password: Password | None = None
+    current_password: Annotated[str, Field(min_length=1, max_length=PASSWORD_MAX_LENGTH)] | None = None
+
+    @model_validator(mode="after")
+    def _current_password_for_credentials(self) -> "UpdateMeBody":
+        if (self.password is not None or self.email is not None) and self.current_password is None:
+            raise ValueError("current_password is required to change the password or the e-mail")
+        return self
 
 
 class UpdateUserBody(Body):

@@ -27,6 +27,8 @@ class Permission(StrEnum):
     ASK_TUTOR = "tutor:ask"  # in courses one studies or teaches
     VIEW_PLATFORM_STATS = "platform:stats"  # platform-wide aggregates, no one's identity
     MONITOR_MODELS = "models:monitor"  # the live models' score distributions, no one's identity
+    MONITOR_INGESTION = "ingestion:monitor"  # landing backlog and the committer's health
+    MANAGE_SOURCES = "sources:manage"  # make, list and revoke the keys of event sources
 
 
 class Scope(StrEnum):
@@ -51,6 +53,8 @@ MATRIX: dict[Permission, dict[Role, Scope]] = {
     Permission.ASK_TUTOR: {Role.LEARNER: Scope.OWN, Role.INSTRUCTOR: Scope.OWN, Role.ADMIN: Scope.ANY},
     Permission.VIEW_PLATFORM_STATS: {Role.ANALYST: Scope.ANY, Role.ML_ENGINEER: Scope.ANY, Role.ADMIN: Scope.ANY},
     Permission.MONITOR_MODELS: {Role.ML_ENGINEER: Scope.ANY, Role.ADMIN: Scope.ANY},
+    Permission.MONITOR_INGESTION: {Role.ADMIN: Scope.ANY},
+    Permission.MANAGE_SOURCES: {Role.ADMIN: Scope.ANY},
 }
 
 

@@ -22,6 +22,7 @@ class EndpointClass(StrEnum):
     AUTH = "auth"  # sign-in, registration, refresh: keyed by client address, strict
     READ = "read"
     WRITE = "write"
+    INGEST = "ingest"  # events and statements, keyed by source key
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class RateLimits:
             EndpointClass.AUTH: parse(settings.rate_limit_auth),
             EndpointClass.READ: parse(settings.rate_limit_read),
             EndpointClass.WRITE: parse(settings.rate_limit_write),
+            EndpointClass.INGEST: parse(settings.rate_limit_ingest),
         }
         # A namespace per app keeps replicas sharing a Redis on the same counters, and tests apart.
         self.namespace = f"learnlake:{settings.jwt_audience}"

@@ -14,9 +14,12 @@ from datetime import UTC, datetime, timedelta
 import jwt
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import update
+from sqlalchemy.orm import Session
 
 from learnlake.caches import LRU
 from learnlake.settings import Settings
+from serving.core.tables import RefreshToken, User
 
 ALGORITHM = "HS256"
 _hasher = PasswordHasher()
@@ -47,13 +50,16 @@ class AccessClaims:
     user_id: str
     role: str
     expires_at: float  # seconds since the epoch
+    token_version: int = 0  # the user's token version when it was issued (``User.token_version``)
 
 
-def issue_access_token(user_id: str, role: str, settings: Settings, now: datetime | None = None) -> str:
+def issue_access_token(user_id: str, role: str, settings: Settings, now: datetime | None = None, *,
+                       token_version: int = 0) -> str:
     now = now or datetime.now(UTC)
     claims = {
         "sub": user_id,
         "role": role,
+        "ver": token_version,
         "iss": settings.jwt_issuer,
         "aud": settings.jwt_audience,
         "iat": now,
@@ -77,7 +83,9 @@ def decode_access_token(token: str, settings: Settings) -> AccessClaims:
         raise InvalidTokenError("the access token has expired; refresh it") from exc
     except jwt.PyJWTError as exc:
         raise InvalidTokenError(f"invalid access token: {exc}") from exc
-    return AccessClaims(user_id=str(claims["sub"]), role=str(claims.get("role", "")), expires_at=float(claims["exp"]))
+    version = claims.get("ver", 0)
+    return AccessClaims(user_id=str(claims["sub"]), role=str(claims.get("role", "")), expires_at=float(claims["exp"]),
+                        token_version=version if isinstance(version, int) else -1)
 
 
 class AccessTokenVerifier:
@@ -108,3 +116,11 @@ def new_refresh_token() -> tuple[str, str]:
 
 def refresh_token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def sign_out_everywhere(session: Session, user: User) -> None:
+    """End every session of ``user`` (in the caller's transaction): their refresh tokens are revoked, and
+    the access tokens already issued stop working at their next request (``token_version`` moves on)."""
+    user.token_version = (user.token_version or 0) + 1
+    session.execute(update(RefreshToken).where(RefreshToken.user_id == user.id, RefreshToken.revoked_at.is_(None))
+                    .values(revoked_at=datetime.now(UTC)))

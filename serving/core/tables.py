@@ -109,6 +109,9 @@ class User(Timestamps, Base):
     role: Mapped[str] = mapped_column(String(16), default=Role.LEARNER)
     password_hash: Mapped[str | None] = mapped_column(String(200))  # None: cannot sign in (seeded accounts)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Raised when the password or e-mail changes: access tokens carry the value they were issued
+    # under, so every one issued before the change stops working at once.
+    token_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class RefreshToken(Base):
@@ -121,6 +124,24 @@ class RefreshToken(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class SourceKey(Base):
+    """The credential of one event source (an LMS, an app, an xAPI tool): ``learnlake sources add``.
+
+    Only the key's SHA-256 is kept; the key itself is shown once, when it is made. A revoked key
+    stays listed (its name is on the events it sent) and its name is never given out again.
+    """
+
+    __tablename__ = "source_keys"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[list] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
 
 

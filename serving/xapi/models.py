@@ -13,6 +13,8 @@ from uuid import UUID
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 
+from lake.sources.xapi import ifi_key
+
 IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+$")
 LANGUAGE_TAG = re.compile(r"^(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})(?:-[A-Za-z]{4})?"
                           r"(?:-(?:[A-Za-z]{2}|\d{3}))?(?:-(?:[A-Za-z\d]{5,8}|\d[A-Za-z\d]{3}))*"
@@ -88,16 +90,8 @@ class _Identified(_Strict):
         return [k for k in ("mbox", "mbox_sha1sum", "openid", "account") if getattr(self, k) is not None]
 
     def ifi_key(self) -> str | None:
-        """A canonical string of the inverse functional identifier, for matching queries."""
-        if self.mbox:
-            return f"mbox:{self.mbox.lower()}"
-        if self.mbox_sha1sum:
-            return f"mbox_sha1sum:{self.mbox_sha1sum.lower()}"
-        if self.openid:
-            return f"openid:{self.openid}"
-        if self.account:
-            return f"account:{self.account.home_page}|{self.account.name}"
-        return None
+        """A canonical string of the inverse functional identifier, for matching queries (and pseudonyms)."""
+        return ifi_key(self.model_dump(by_alias=True, include={"mbox", "mbox_sha1sum", "openid", "account"}))
 
 
 class Agent(_Identified):

@@ -10,16 +10,15 @@ import email.policy
 import hashlib
 import uuid
 
-import orjson
-
 from serving.xapi.service import XapiError
 
 # SHA-2 digests by the length of their hex form.
 SHA2 = {56: hashlib.sha224, 64: hashlib.sha256, 96: hashlib.sha384, 128: hashlib.sha512}
 
 
-def parse_multipart(content_type: str, body: bytes) -> tuple[object, dict[str, tuple[str, bytes]]]:
-    """(the JSON of the first part, {sha2: (content type, bytes)} of the others); XapiError(400) if malformed."""
+def parse_multipart(content_type: str, body: bytes) -> tuple[bytes, dict[str, tuple[str, bytes]]]:
+    """(the raw JSON of the first part, {sha2: (content type, bytes)} of the others); XapiError(400) if
+    malformed. The JSON is left to the caller, who parses it within the API's bounds."""
     message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(
         b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
     if not message.is_multipart():
@@ -27,10 +26,7 @@ def parse_multipart(content_type: str, body: bytes) -> tuple[object, dict[str, t
     parts = list(message.iter_parts())
     if not parts or parts[0].get_content_type() != "application/json":
         raise XapiError(400, "the first part of a multipart/mixed request must be application/json")
-    try:
-        statements = orjson.loads(parts[0].get_payload(decode=True))
-    except orjson.JSONDecodeError as exc:
-        raise XapiError(400, f"malformed JSON in the first part: {exc}") from None
+    statements = parts[0].get_payload(decode=True) or b""
     attachments: dict[str, tuple[str, bytes]] = {}
     for part in parts[1:]:
         sha2 = (part.get("X-Experience-API-Hash") or "").strip()

@@ -88,15 +88,15 @@ class StatementResource:
     store: StatementStore
     landing: LandingLog
     pseudonym_key: str
-    authority: dict
+    home_page: str  # the LRS's address: the authority of a statement is the source account under it
     # One save at a time: the id checks and the insert must see the same store, and
     # `stored` times must follow insertion order (queries page by it).
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def save(self, raws: list, *, statement_id: str | None = None,
+    def save(self, raws: list, *, source: str, statement_id: str | None = None,
              attachments: dict[str, tuple[str, bytes]] | None = None) -> list[str]:
         """Validate, complete and store statements (and the contents of their attachments),
-        all or none; returns their ids."""
+        all or none; returns their ids. ``source`` is the name of the key they came with."""
         parsed = [parse(raw, None if statement_id else i) for i, raw in enumerate(raws)]
         attachments = attachments or {}
         needed = {sha2 for statement in parsed for sha2 in statement.attachment_hashes()}
@@ -105,10 +105,11 @@ class StatementResource:
         if extra := set(attachments) - needed:
             raise XapiError(400, f"multipart part(s) {sorted(extra)} match no attachment of the statements")
         with self._lock:
-            return self._save(parsed, statement_id, attachments)
+            return self._save(parsed, statement_id, attachments, source)
 
     def _save(self, parsed: list[Statement], statement_id: str | None,
-              attachments: dict[str, tuple[str, bytes]]) -> list[str]:
+              attachments: dict[str, tuple[str, bytes]], source: str) -> list[str]:
+        authority = {"objectType": "Agent", "account": {"homePage": self.home_page, "name": source}}
         if statement_id is not None:
             if parsed[0].id is not None and str(parsed[0].id) != statement_id:
                 raise XapiError(400, "statementId does not match the statement's id")
@@ -130,7 +131,7 @@ class StatementResource:
                 continue  # the same statement again: nothing to do
             body.setdefault("timestamp", stored_at)
             body["stored"] = stored_at
-            body.setdefault("authority", self.authority)
+            body.setdefault("authority", authority)
             body["version"] = body.get("version", "1.0.0")
             new.append((statement, body))
 
@@ -148,7 +149,7 @@ class StatementResource:
                                      pseudonym_key=self.pseudonym_key) for s, body in new]
         # The lake first: if the store then fails, the client retries and the landing log
         # recognises the ids; the other way round a crash would leave the lake without them.
-        self.landing.append([e["event_id"] for e in events], orjson.dumps(events), source="xapi")
+        self.landing.append([e["event_id"] for e in events], orjson.dumps(events), source="xapi", source_key=source)
         self.store.insert([
             StoredStatement(
                 id=str(s.id), stored=stored_at, verb_id=s.verb.id,

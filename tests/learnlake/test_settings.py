@@ -29,21 +29,46 @@ def test_variables_with_the_prefix_override(tmp_path, monkeypatch):
     assert settings.api_url == "http://127.0.0.1:9000"
 
 
-def test_production_refuses_placeholder_secrets(monkeypatch):
+def test_production_refuses_placeholder_and_short_secrets(monkeypatch):
     monkeypatch.setenv("LEARNLAKE_ENVIRONMENT", "production")
-    with pytest.raises(ConfigurationError, match="LEARNLAKE_PSEUDONYM_KEY"):
+    with pytest.raises(ConfigurationError, match="LEARNLAKE_PSEUDONYM_KEY is left at its development placeholder"):
         Settings()
-    monkeypatch.setenv("LEARNLAKE_PSEUDONYM_KEY", "a-real-secret-from-the-vault")
-    with pytest.raises(ConfigurationError, match="LEARNLAKE_XAPI_PASSWORD"):
+    monkeypatch.setenv("LEARNLAKE_PSEUDONYM_KEY", "a-real-secret-but-short")
+    with pytest.raises(ConfigurationError, match="LEARNLAKE_PSEUDONYM_KEY must be at least 32"):
         Settings()
-    monkeypatch.setenv("LEARNLAKE_XAPI_PASSWORD", "another-real-secret")
-    with pytest.raises(ConfigurationError, match="LEARNLAKE_JWT_SECRET"):
+    monkeypatch.setenv("LEARNLAKE_PSEUDONYM_KEY", "p" * 40)
+    with pytest.raises(ConfigurationError, match="LEARNLAKE_JWT_SECRET is left at its development placeholder"):
         Settings()
     monkeypatch.setenv("LEARNLAKE_JWT_SECRET", "too-short")
-    with pytest.raises(ConfigurationError, match="at least 32"):
+    with pytest.raises(ConfigurationError, match="LEARNLAKE_JWT_SECRET must be at least 32"):
         Settings()
     monkeypatch.setenv("LEARNLAKE_JWT_SECRET", "x" * 48)
-    assert Settings().environment == "production"
+    settings = Settings()
+    assert settings.environment == "production"
+    assert settings.public_docs is False  # docs for admins only, unless enabled
+    monkeypatch.setenv("LEARNLAKE_PUBLIC_DOCS", "true")
+    assert Settings().public_docs is True
+
+
+def test_learnlake_env_is_a_name_for_the_environment(monkeypatch):
+    monkeypatch.setenv("LEARNLAKE_ENV", "production")
+    with pytest.raises(ConfigurationError, match="LEARNLAKE_ENVIRONMENT=production"):
+        Settings()
+
+
+def test_development_needs_no_setup_and_trusts_no_proxy(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    settings = Settings()
+    assert settings.environment == "development" and settings.public_docs is True
+    assert settings.trusted_proxies == []
+    monkeypatch.setenv("LEARNLAKE_TRUSTED_PROXIES", "10.0.0.2, 192.168.0.0/16")
+    assert Settings().trusted_proxies == ["10.0.0.2", "192.168.0.0/16"]
+
+
+def test_one_bound_on_bodies_with_the_old_name_still_read(monkeypatch):
+    assert Settings().max_body_bytes == 8 * 1024 * 1024 and Settings().max_json_depth == 32
+    monkeypatch.setenv("LEARNLAKE_INGEST_MAX_BODY_BYTES", "65536")
+    assert Settings().max_body_bytes == 65536
 
 
 def test_placeholders_are_refused_outside_development_too(monkeypatch):

@@ -22,7 +22,7 @@ from lake.committer import Committer
 from lake.events import row_to_native
 from lake.landing import LandingLog
 from lake.sources.simulator import SimulationConfig, simulate
-from serving.bench_ingest import _free_port, _get_json
+from serving.bench_ingest import _free_port, _get_json, source_key
 
 pytestmark = pytest.mark.integration
 
@@ -32,7 +32,7 @@ ROUNDS = 5
 def _start(home, port) -> subprocess.Popen:
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "serving.main:app", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning"],
+         "--log-level", "warning", "--no-proxy-headers"],
         env={**os.environ, "LEARNLAKE_HOME": str(home), "LEARNLAKE_COMMIT_INTERVAL_S": "0.2"},
         start_new_session=True,  # its own process group: the kill takes the committer too
     )
@@ -46,12 +46,12 @@ def _start(home, port) -> subprocess.Popen:
     raise AssertionError("API did not start")
 
 
-def _client(port, template, acknowledged, stop):
+def _client(port, key, template, acknowledged, stop):
     while not stop.is_set():
         batch = [dict(event, event_id=str(uuid.uuid4())) for event in random.sample(template, 50)]
         try:
             con = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            con.request("POST", "/v1/events", body=orjson.dumps(batch))
+            con.request("POST", "/v1/events", body=orjson.dumps(batch), headers={"Authorization": f"Bearer {key}"})
             response = con.getresponse()
             response.read()
             con.close()
@@ -65,12 +65,13 @@ def test_every_acknowledged_event_lands_exactly_once(learnlake_home):
     template = [row_to_native(r) for r in simulate(SimulationConfig(learners=20, days=14)).events.head(500)
                 .iter_rows(named=True)]
     acknowledged: list[str] = []
+    key = source_key(learnlake_home.home)
     rng = random.Random(7)
     for _ in range(ROUNDS):
         port = _free_port()
         api = _start(learnlake_home.home, port)
         stop = threading.Event()
-        clients = [threading.Thread(target=_client, args=(port, template, acknowledged, stop)) for _ in range(3)]
+        clients = [threading.Thread(target=_client, args=(port, key, template, acknowledged, stop)) for _ in range(3)]
         for thread in clients:
             thread.start()
         time.sleep(rng.uniform(0.3, 2.0))

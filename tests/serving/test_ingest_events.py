@@ -11,6 +11,7 @@ from lake.committer import Committer
 from lake.events import row_to_native
 from lake.sources.simulator import SimulationConfig, simulate
 from serving.main import create_app
+from tests.serving.conftest import source_key
 
 
 @pytest.fixture(scope="module")
@@ -21,8 +22,10 @@ def natives():
 
 @pytest.fixture
 def api(learnlake_home):
+    """A client that sends a source key with every request."""
     settings = learnlake_home.model_copy(update={"run_committer": False, "ingest_max_events": 300})
     with TestClient(create_app(settings)) as client:
+        client.headers["Authorization"] = f"Bearer {source_key(client.app)}"
         yield client, settings
 
 
@@ -42,8 +45,10 @@ def test_a_valid_batch_is_acknowledged_and_committed(api, natives):
     assert client.get("/v1/ingest/status").json()["backlog_batches"] == 1
     assert _flush(client, settings).committed == 200
     assert _stored_ids() == sorted(n["event_id"] for n in natives[:200])
-    assert client.get("/v1/ingest/status").json() == {
+    status = client.get("/v1/ingest/status").json()
+    assert {k: status[k] for k in ("writer_id", "landed_seq", "committed_seq", "backlog_batches")} == {
         "writer_id": "api-0", "landed_seq": 1, "committed_seq": 1, "backlog_batches": 0}
+    assert status["committer"]["state"] == "ok" and status["committer"]["committed_events"] == 200
 
 
 def test_replays_are_acknowledged_and_not_stored_twice(api, natives):

@@ -9,10 +9,11 @@ from fastapi.testclient import TestClient
 
 from lake import readers
 from lake.committer import Committer
+from serving.core.source_keys import revoke_key
 from serving.main import create_app
+from tests.serving.conftest import source_key
 
 V = {"X-Experience-API-Version": "1.0.3"}
-AUTH = ("learnlake", "dev-only-xapi-password-change-me")
 ADA = {"objectType": "Agent", "name": "Ada", "mbox": "mailto:ada@example.org"}
 LESSON = "http://example.org/course/1/lesson/2"
 COURSE = "http://example.org/course/1"
@@ -38,7 +39,8 @@ def statement(**changes) -> dict:
 def lrs(learnlake_home):
     settings = learnlake_home.model_copy(update={"run_committer": False, "ingest_validation_workers": 0})
     with TestClient(create_app(settings), headers=V) as client:
-        client.auth = AUTH
+        client.credentials = ("test-lrs", source_key(client.app, "test-lrs"))
+        client.auth = client.credentials
         yield client
 
 
@@ -59,19 +61,43 @@ def test_about_needs_no_credentials_and_names_the_versions(lrs):
     assert response.headers["X-Experience-API-Version"] == "1.0.3"
 
 
-@pytest.mark.parametrize("auth", [None, ("learnlake", "wrong"), ("someone", "dev-only-xapi-password-change-me")])
-def test_statements_need_http_basic_credentials(lrs, auth):
-    response = TestClient(lrs.app, headers=V).post("/xapi/statements", json=statement(), auth=auth)
-    assert response.status_code == 401
-    assert response.headers["WWW-Authenticate"].startswith("Basic")
-    assert response.headers["X-Experience-API-Version"] == "1.0.3"
+def test_statements_need_a_live_source_key_by_http_basic(lrs):
+    name, key = lrs.credentials
+    for auth in (None, (name, "wrong"), (name, "llk_" + "x" * 43), ("other-name", key),
+                 ("learnlake", "dev-only-xapi-password-change-me")):  # the retired static password
+        anonymous = TestClient(lrs.app, headers=V)
+        for method in ("post", "get"):
+            kwargs = {"json": statement()} if method == "post" else {}
+            response = getattr(anonymous, method)("/xapi/statements", auth=auth, **kwargs)
+            assert response.status_code == 401, (auth, method)
+            assert response.headers["WWW-Authenticate"].startswith("Basic")
+            assert response.headers["X-Experience-API-Version"] == "1.0.3"
+    revoke_key(lrs.app.state.database, name)
+    assert _post(lrs, statement()).status_code == 401
+
+
+def test_scopes_decide_who_writes_and_who_reads(lrs):
+    reader = ("reader", source_key(lrs.app, "reader", ["xapi:read"]))
+    writer = ("writer", source_key(lrs.app, "writer", ["xapi:write"]))
+    events_only = ("events-only", source_key(lrs.app, "events-only", ["events:write"]))
+    assert lrs.post("/xapi/statements", json=statement(), auth=reader).status_code == 403
+    assert lrs.get("/xapi/statements", auth=reader).status_code == 200
+    assert lrs.post("/xapi/statements", json=statement(), auth=writer).status_code == 200
+    assert lrs.get("/xapi/statements", auth=writer).status_code == 403
+    assert lrs.post("/xapi/statements", json=statement(), auth=events_only).status_code == 403
+
+
+def test_the_authority_is_the_source_that_stored_the_statement(lrs):
+    (statement_id,) = _post(lrs, statement()).json()
+    stored = _get(lrs, statementId=statement_id).json()
+    assert stored["authority"]["account"]["name"] == lrs.credentials[0]
 
 
 @pytest.mark.parametrize(("version", "status"), [(None, 400), ("0.95", 400), ("1.0.0", 200), ("1.0.3", 200),
                                                   ("2.0.0", 200)])
 def test_the_version_header_is_required_and_checked(lrs, version, status):
     headers = {} if version is None else {"X-Experience-API-Version": version}
-    response = TestClient(lrs.app, headers=headers).post("/xapi/statements", json=statement(), auth=AUTH)
+    response = TestClient(lrs.app, headers=headers).post("/xapi/statements", json=statement(), auth=lrs.credentials)
     assert response.status_code == status
     assert response.headers["X-Experience-API-Version"] == "1.0.3"
 

@@ -1,15 +1,17 @@
 """``/api/v1/auth``: register, sign in, refresh, sign out."""
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
-from fastapi import APIRouter, Depends, HTTPException, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from serving.api.auth import DatabaseDep, limit_sign_in
+from serving.api.auth import DatabaseDep, enforce_rate_limit, limit_sign_in
 from serving.api.deps import OutboxDep, SettingsDep
 from serving.api.responses import documented
-from serving.api.schemas import LoginBody, RefreshBody, RegisterBody, TokenPair, UserOut
+from serving.api.schemas import LoginBody, RefreshBody, RegisterAck, RegisterBody, TokenPair
+from serving.core.rate_limits import EndpointClass
 from serving.core.security import (
     hash_password,
     issue_access_token,
@@ -20,13 +22,20 @@ from serving.core.security import (
 from serving.core.tables import RefreshToken, Role, User
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"], dependencies=[Depends(limit_sign_in)],
-                   responses=documented(429))
+                   responses=documented(413, 429))
 
 
-@router.post("/register", status_code=201, response_model=UserOut,
-             responses={409: {"description": "The e-mail is already registered"}})
-def register(body: RegisterBody, database: DatabaseDep, outbox: OutboxDep) -> User:
-    """Create a learner account. Other roles are given by an admin."""
+REGISTERED = ("If this e-mail was not registered yet, the learner account is ready: sign in with it. "
+              "If it was, nothing changed.")
+
+
+@router.post("/register", status_code=202)
+def register(body: RegisterBody, database: DatabaseDep, outbox: OutboxDep) -> RegisterAck:
+    """Create a learner account (other roles are given by an admin).
+
+    The answer, and the time it takes (the password is hashed either way), are the same whether or
+    not the e-mail had an account: registration tells no one who uses the platform.
+    """
     password_hash = hash_password(body.password)
     try:
         with database.write() as session:
@@ -35,13 +44,15 @@ def register(body: RegisterBody, database: DatabaseDep, outbox: OutboxDep) -> Us
             session.flush()
             outbox.record(session, "user.registered", actor_id=user.id, entity_type="user", entity_id=user.id,
                           role=user.role)
-    except IntegrityError as exc:
-        raise HTTPException(409, "this e-mail is already registered") from exc
-    return user
+    except IntegrityError:
+        pass  # taken: the same answer as for a new account
+    return RegisterAck(detail=REGISTERED)
 
 
 @router.post("/login", response_model=TokenPair, responses={401: {"description": "Wrong e-mail or password"}})
-def login(body: LoginBody, database: DatabaseDep, settings: SettingsDep) -> TokenPair:
+def login(request: Request, body: LoginBody, database: DatabaseDep, settings: SettingsDep) -> TokenPair:
+    # Per account as well as per address: guesses spread over many addresses still meet a limit.
+    enforce_rate_limit(request, EndpointClass.AUTH, f"login:{hashlib.sha256(body.email.encode()).hexdigest()}")
     with database.read() as session:
         user = session.scalar(select(User).where(User.email == body.email.lower()))
     # Verify outside any transaction: argon2 takes tens of milliseconds on purpose.
@@ -91,5 +102,6 @@ def _issue_tokens(session, user: User, settings) -> TokenPair:
     token, token_hash = new_refresh_token()
     session.add(RefreshToken(user_id=user.id, token_hash=token_hash,
                              expires_at=now + timedelta(seconds=settings.refresh_token_ttl_s)))
-    return TokenPair(access_token=issue_access_token(user.id, user.role, settings), refresh_token=token,
+    return TokenPair(access_token=issue_access_token(user.id, user.role, settings, token_version=user.token_version),
+                     refresh_token=token,
                      expires_in=settings.access_token_ttl_s)

@@ -1,24 +1,35 @@
-"""Native event ingestion: ``POST /v1/events``.
+"""Native event ingestion: ``POST /v1/events``, with a source key.
 
 The whole batch is validated first; one bad event rejects it all (422 with the index, field
 and reason of each problem), so a client never has to guess what was kept. A valid batch is
 appended to the landing log and fsync'd before the answer; the committer moves it into
-``bronze.events`` shortly after. Event ids already accepted are acknowledged again and
-counted as duplicates, never stored twice.
+``bronze.events`` shortly after, with the name of the key it came with. Event ids already
+accepted are acknowledged again and counted as duplicates, never stored twice.
 """
 
 import asyncio
+import time
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
+from lake.committer_health import CommitterHealth, assess
 from lake.events import check_batch
+from serving.api.auth import Credentials, authorize_source, current_user, require_source_key
 from serving.api.deps import LandingDep, SettingsDep
 from serving.api.request_body import read_body_limited
 from serving.api.responses import documented
+from serving.core.permissions import Permission, scope_of
+from serving.core.source_keys import KEY_PREFIX, Scope, SourceKeyInfo
 
-router = APIRouter(prefix="/v1", tags=["ingestion"], responses=documented(400, 413, 422))
+router = APIRouter(prefix="/v1", tags=["ingestion"], responses=documented(401, 403, 429))
+
+# The HTTP answer to each kind of refusal ``check_batch`` finds.
+REFUSAL_STATUS = {"malformed": 400, "invalid": 422, "too_many": 413}
+
+EventWriter = Annotated[SourceKeyInfo, Depends(require_source_key(Scope.EVENTS_WRITE))]
 
 
 class IngestAck(BaseModel):
@@ -27,30 +38,65 @@ class IngestAck(BaseModel):
     duplicates: int  # of which had been accepted before
 
 
+class CommitterStatus(BaseModel):
+    state: Literal["ok", "idle", "failing", "stalled", "not_running"]
+    lag_s: float  # age of the oldest batch not yet in Delta (0 when none waits)
+    last_attempt_at: float | None
+    last_success_at: float | None
+    last_commit_at: float | None
+    consecutive_failures: int
+    last_error: str | None
+    last_error_at: float | None
+    committed_events: int
+    dead_letters: int
+
+
 class IngestStatus(BaseModel):
     writer_id: str
     landed_seq: int  # last batch in the landing log
     committed_seq: int  # last batch known to be in Delta
     backlog_batches: int
+    committer: CommitterStatus
 
 
-@router.post("/events", status_code=202)
-async def ingest_events(request: Request, landing: LandingDep, settings: SettingsDep) -> IngestAck:
+@router.post("/events", status_code=202, responses=documented(400, 413, 422))
+async def ingest_events(request: Request, source: EventWriter, landing: LandingDep,
+                        settings: SettingsDep) -> IngestAck:
     """Accept a JSON array of native events, durably, or reject it whole with the reasons."""
-    body = await read_body_limited(request, settings.ingest_max_body_bytes)
+    body = await read_body_limited(request, settings.max_body_bytes)
     pool = request.app.state.validators
+    args = (body, settings.ingest_max_events, settings.max_json_depth)
     if pool is None:
-        check = check_batch(body, settings.ingest_max_events)
+        check = check_batch(*args)
     else:  # validation is CPU work: in worker processes it leaves this one free to serve
-        check = await asyncio.get_running_loop().run_in_executor(pool, check_batch, body, settings.ingest_max_events)
+        check = await asyncio.get_running_loop().run_in_executor(pool, check_batch, *args)
     if check.ids is None:
-        raise HTTPException(check.status, check.detail)
-    stored = await run_in_threadpool(landing.append, check.ids, body, source="api")
+        raise HTTPException(REFUSAL_STATUS[check.problem], check.detail)
+    stored = await run_in_threadpool(landing.append, check.ids, body, source="api", source_key=source.name)
     return IngestAck(accepted=len(check.ids), stored=stored, duplicates=len(check.ids) - stored)
 
 
-@router.get("/ingest/status")
+async def ingestion_monitor(request: Request, credentials: Credentials) -> None:
+    """A source's key (any scope: a client may watch its events arrive) or an admin's access token."""
+    if credentials is not None and credentials.credentials.startswith(KEY_PREFIX):
+        authorize_source(request, credentials.credentials, None)
+        return
+    user = await current_user(request, credentials)
+    if scope_of(user.role, Permission.MONITOR_INGESTION) is None:
+        raise HTTPException(403, f"the {user.role} role does not have the permission "
+                                 f"{Permission.MONITOR_INGESTION.value!r}")
+
+
+ingestion_monitor.permission = Permission.MONITOR_INGESTION  # the role x endpoint test reads it
+
+
+@router.get("/ingest/status", dependencies=[Depends(ingestion_monitor)])
 def ingest_status(landing: LandingDep) -> IngestStatus:
-    """How far this process's landing log has been committed to Delta."""
+    """How far this process's landing log has been committed to Delta, and the committer's health."""
+    backlog = landing.backlog()
+    oldest_us = landing.oldest_pending_received_at_us()
+    health = assess(CommitterHealth.read(landing.directory), backlog_batches=backlog,
+                    oldest_pending_at=oldest_us / 1e6 if oldest_us is not None else None, now=time.time())
     return IngestStatus(writer_id=landing.writer_id, landed_seq=landing.last_seq(),
-                        committed_seq=landing.committed_seq(), backlog_batches=landing.backlog())
+                        committed_seq=landing.committed_seq(), backlog_batches=backlog,
+                        committer=CommitterStatus(**health))

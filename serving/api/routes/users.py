@@ -2,16 +2,19 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 
-from serving.api.auth import DatabaseDep, require
+from serving.api.auth import DatabaseDep, enforce_rate_limit, require
 from serving.api.deps import OutboxDep
 from serving.api.pagination import Limit, Offset, page, sort_options
 from serving.api.responses import SIGNED_IN
 from serving.api.schemas import EnrollmentOut, Page, UpdateMeBody, UpdateUserBody, UserOut
+from serving.core.passwords import password_problem
 from serving.core.permissions import Permission
-from serving.core.security import hash_password
+from serving.core.rate_limits import EndpointClass
+from serving.core.security import hash_password, sign_out_everywhere, verify_password
 from serving.core.tables import Enrollment, EnrollmentStatus, Role, User
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"], responses=SIGNED_IN)
@@ -29,20 +32,40 @@ def read_me(me: Annotated[User, Depends(require(Permission.READ_SELF))]) -> User
     return me
 
 
-@router.patch("/me", response_model=UserOut)
-def update_me(body: UpdateMeBody, me: Annotated[User, Depends(require(Permission.UPDATE_SELF))],
+@router.patch("/me", response_model=UserOut, responses={
+    403: {"description": "The current password is wrong"}, 409: {"description": "The e-mail cannot be used"}})
+def update_me(request: Request, body: UpdateMeBody, me: Annotated[User, Depends(require(Permission.UPDATE_SELF))],
               database: DatabaseDep, outbox: OutboxDep) -> User:
+    """Change my name, or my e-mail or password with the current password. A new e-mail or password
+    signs me out everywhere: every refresh token is revoked and every access token stops working."""
+    credentials = body.password is not None or body.email is not None
+    if credentials:
+        # The current password guards the account against a stolen access token: guessing it is
+        # limited like signing in.
+        enforce_rate_limit(request, EndpointClass.AUTH, f"password:{me.id}")
+        if not verify_password(body.current_password, me.password_hash):
+            raise HTTPException(403, "the current password is wrong")
+        if body.password is not None and (problem := password_problem(
+                body.password, email=body.email or me.email, name=body.name or me.name)):
+            raise HTTPException(422, problem)
     password_hash = hash_password(body.password) if body.password else None
-    with database.write() as session:
-        user = session.get(User, me.id)
-        if body.name is not None:
-            user.name = body.name
-        if password_hash is not None:
-            user.password_hash = password_hash
-        changed = sorted(body.model_dump(exclude_none=True))
-        if changed:
-            outbox.record(session, "user.updated", actor_id=me.id, entity_type="user", entity_id=me.id,
-                          changed=changed)
+    try:
+        with database.write() as session:
+            user = session.get(User, me.id, with_for_update=True)
+            if body.name is not None:
+                user.name = body.name
+            if body.email is not None:
+                user.email = body.email
+            if password_hash is not None:
+                user.password_hash = password_hash
+            if credentials:
+                sign_out_everywhere(session, user)
+            changed = sorted(body.model_dump(exclude_none=True, exclude={"current_password"}))
+            if changed:
+                outbox.record(session, "user.updated", actor_id=me.id, entity_type="user", entity_id=me.id,
+                              changed=changed)
+    except IntegrityError:
+        raise HTTPException(409, "this e-mail cannot be used for this account") from None
     return user
 
 
@@ -95,7 +118,8 @@ def read_user(user_id: str, _: Annotated[User, Depends(require(Permission.LIST_U
     return user
 
 
-@router.patch("/{user_id}", response_model=UserOut, responses={404: {"description": "No such user"}})
+@router.patch("/{user_id}", response_model=UserOut, responses={
+    404: {"description": "No such user"}, 409: {"description": "An admin cannot demote or disable themselves"}})
 def update_user(user_id: str, body: UpdateUserBody, admin: Annotated[User, Depends(require(Permission.MANAGE_USERS))],
                 database: DatabaseDep, outbox: OutboxDep) -> User:
     with database.write() as session:

@@ -1,12 +1,12 @@
 """The xAPI Statement Resource (xAPI 1.0.3; clients of 1.0.x and 2.0.0 are accepted).
 
 Every response carries ``X-Experience-API-Version``; requests need HTTP Basic credentials
-(``LEARNLAKE_XAPI_USERNAME`` / ``LEARNLAKE_XAPI_PASSWORD``) and a supported version header,
-except ``/xapi/about``. An invalid statement is a 400 (not FastAPI's 422) and nothing of its
+(a source key's name as the user and the key as the password: ``learnlake sources add``, with
+``xapi:write`` to store and ``xapi:read`` to query) and a supported version header, except
+``/xapi/about``. An invalid statement is a 400 (not FastAPI's 422) and nothing of its
 batch is stored; a known id with other content is a 409.
 """
 
-import secrets
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated
@@ -18,9 +18,13 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import TypeAdapter, ValidationError
 
+from learnlake.settings import Settings
+from serving.api.auth import authorize_source
 from serving.api.deps import SettingsDep
-from serving.api.request_body import read_body_limited
+from serving.api.request_body import parse_json_or_400, read_body_limited
 from serving.api.responses import documented
+from serving.core.source_keys import Scope as SourceScope
+from serving.core.source_keys import SourceKeyInfo
 from serving.xapi.formats import accepted_languages, canonical_format, ids_format
 from serving.xapi.models import Actor, Timestamp
 from serving.xapi.multipart import attachment_hashes, build_multipart, parse_multipart
@@ -32,6 +36,7 @@ LRS_VERSION = "1.0.3"
 QUERY_PARAMS = {"agent", "verb", "activity", "registration", "related_activities", "related_agents", "since",
                 "until", "limit", "format", "attachments", "ascending", "cursor"}
 MAX_LIMIT = 1000
+MAX_CURSOR = 2**63 - 1  # a stored statement's sequence number: SQLite and PostgreSQL integers
 basic = HTTPBasic(auto_error=False)
 ACTOR = TypeAdapter(Actor)
 TIMESTAMP = TypeAdapter(Timestamp)
@@ -39,54 +44,58 @@ TIMESTAMP = TypeAdapter(Timestamp)
 router = APIRouter(prefix="/xapi", tags=["xapi"], responses=documented(400, 401, 404, 409, 412, 413))
 
 
+BASIC_CHALLENGE = 'Basic realm="xapi"'
+
+
 def require_lrs_client(
-    request: Request, settings: SettingsDep, credentials: Annotated[HTTPBasicCredentials | None, Depends(basic)]
-) -> None:
-    """HTTP Basic against the configured LRS credentials, then the version header."""
-    expected_user = settings.xapi_username.encode()
-    expected_password = settings.xapi_password.get_secret_value().encode()
-    if credentials is None or not (
-        secrets.compare_digest(credentials.username.encode(), expected_user)
-        & secrets.compare_digest(credentials.password.encode(), expected_password)
-    ):
-        raise HTTPException(401, "xAPI needs HTTP Basic credentials", headers={"WWW-Authenticate": 'Basic realm="xapi"'})
+    request: Request, credentials: Annotated[HTTPBasicCredentials | None, Depends(basic)]
+) -> SourceKeyInfo:
+    """HTTP Basic with a source key (reading needs ``xapi:read``, writing ``xapi:write``), then the
+    version header; the source is the authority of what it stores."""
+    if credentials is None:
+        raise HTTPException(401, "xAPI needs HTTP Basic credentials: a source key's name and the key "
+                                 "(learnlake sources add NAME)", headers={"WWW-Authenticate": BASIC_CHALLENGE})
+    scope = SourceScope.XAPI_READ if request.method in ("GET", "HEAD") else SourceScope.XAPI_WRITE
+    source = authorize_source(request, credentials.password, scope, name=credentials.username,
+                              challenge=BASIC_CHALLENGE)
     version = request.headers.get("x-experience-api-version")
     if version is None:
         raise HTTPException(400, "the X-Experience-API-Version header is required")
     if version not in SUPPORTED:
         raise HTTPException(400, f"X-Experience-API-Version {version!r} is not supported; use one of {SUPPORTED}")
+    return source
 
 
-LrsClient = Depends(require_lrs_client)
+LrsClient = Annotated[SourceKeyInfo, Depends(require_lrs_client)]
 
 
 def _resource(request: Request) -> StatementResource:
     return request.app.state.xapi
 
 
-async def _statements_body(request: Request, limit: int) -> tuple[object, dict[str, tuple[str, bytes]]]:
-    """The statement JSON and the attachment contents of a request (application/json or multipart/mixed)."""
+async def _statements_body(request: Request, settings: Settings) -> tuple[object, dict[str, tuple[str, bytes]]]:
+    """The statement JSON and the attachment contents of a request (application/json or multipart/mixed),
+    within the API's bounds on body size and JSON depth."""
     header = request.headers.get("content-type", "application/json")
     content_type = header.split(";")[0].strip().lower()
-    body = await read_body_limited(request, limit)
+    body = await read_body_limited(request, settings.max_body_bytes)
     if content_type == "multipart/mixed":
         try:
-            return parse_multipart(header, body)
+            statements, attachments = parse_multipart(header, body)
         except XapiError as exc:
             raise HTTPException(exc.status, str(exc)) from None
+        return parse_json_or_400(statements, settings), attachments
     if content_type != "application/json":
         raise HTTPException(400, f"content type {content_type!r} is not supported; send application/json "
                                  "or multipart/mixed")
-    try:
-        return orjson.loads(body), {}
-    except orjson.JSONDecodeError as exc:
-        raise HTTPException(400, f"malformed JSON: {exc}") from None
+    return parse_json_or_400(body, settings), {}
 
 
-async def _save(request: Request, raws: list, attachments: dict, statement_id: str | None = None) -> list[str]:
+async def _save(request: Request, source: SourceKeyInfo, raws: list, attachments: dict,
+                statement_id: str | None = None) -> list[str]:
     try:
-        return await run_in_threadpool(_resource(request).save, raws, statement_id=statement_id,
-                                       attachments=attachments)
+        return await run_in_threadpool(_resource(request).save, raws, source=source.name,
+                                       statement_id=statement_id, attachments=attachments)
     except XapiError as exc:
         raise HTTPException(exc.status, str(exc)) from None
 
@@ -97,26 +106,27 @@ def about() -> dict:
     return {"version": list(SUPPORTED[-2:]), "extensions": {}}
 
 
-@router.post("/statements", dependencies=[LrsClient])
-async def post_statements(request: Request, settings: SettingsDep) -> list[str]:
+@router.post("/statements")
+async def post_statements(request: Request, source: LrsClient, settings: SettingsDep) -> list[str]:
     """Store one statement or an array of them; returns their ids in order."""
-    body, attachments = await _statements_body(request, settings.ingest_max_body_bytes)
+    body, attachments = await _statements_body(request, settings)
     raws = body if isinstance(body, list) else [body]
     if not raws:
         raise HTTPException(400, "no statements")
-    return await _save(request, raws, attachments)
+    return await _save(request, source, raws, attachments)
 
 
-@router.put("/statements", status_code=204, dependencies=[LrsClient])
-async def put_statement(request: Request, settings: SettingsDep, statementId: str | None = None) -> Response:
+@router.put("/statements", status_code=204)
+async def put_statement(request: Request, source: LrsClient, settings: SettingsDep,
+                        statementId: str | None = None) -> Response:
     """Store one statement under the id given in the query."""
     if not statementId:
         raise HTTPException(400, "PUT needs the statementId parameter")
     _uuid_or_400(statementId, "statementId")
-    body, attachments = await _statements_body(request, settings.ingest_max_body_bytes)
+    body, attachments = await _statements_body(request, settings)
     if isinstance(body, list):
         raise HTTPException(400, "PUT takes a single statement")
-    await _save(request, [body], attachments, statement_id=statementId.lower())
+    await _save(request, source, [body], attachments, statement_id=statementId.lower())
     return Response(status_code=204)
 
 
@@ -134,8 +144,8 @@ def _bool(params, name: str) -> bool:
     return value == "true"
 
 
-@router.get("/statements", dependencies=[LrsClient])
-def get_statements(request: Request, response: Response):
+@router.get("/statements")
+def get_statements(request: Request, response: Response, _: LrsClient):
     """One statement by statementId / voidedStatementId, or a filtered page of statements."""
     params = request.query_params
     resource = _resource(request)
@@ -177,6 +187,8 @@ def get_statements(request: Request, response: Response):
         raise HTTPException(400, "limit and cursor must be integers") from None
     if limit < 0:
         raise HTTPException(400, "limit must not be negative")
+    if cursor is not None and not 0 <= cursor <= MAX_CURSOR:
+        raise HTTPException(400, f"cursor must be between 0 and {MAX_CURSOR}: use the 'more' link as given")
     query = Query(
         agent=agent_key, verb=params.get("verb"), activity=params.get("activity"),
         registration=params.get("registration", "").lower() or None,
@@ -220,4 +232,8 @@ def _utc(value: str | None) -> str | None:
     parsed = datetime.fromisoformat(value)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    try:
+        parsed = parsed.astimezone(UTC)
+    except OverflowError:  # within hours of year 1 or 9999: in UTC it falls off the calendar, past every statement
+        parsed = datetime.min.replace(tzinfo=UTC) if parsed.year == 1 else datetime.max.replace(tzinfo=UTC)
+    return parsed.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -10,28 +10,36 @@ from serving.core.security import issue_access_token
 from serving.core.tables import RefreshToken
 from tests.serving.core.conftest import PASSWORD
 
+NEW_PASSWORD = "quiet lantern orbit 42"
+
 
 def _register(client, email="ada@example.org", password="a long password"):
     return client.post("/api/v1/auth/register", json={"email": email, "name": "Ada", "password": password})
 
 
+def _sign_in(client, email, password):
+    return client.post("/api/v1/auth/login", json={"email": email, "password": password})
+
+
 def test_register_then_sign_in_and_read_me(api):
     created = _register(api.client)
-    assert created.status_code == 201
-    assert created.json()["role"] == "learner"
+    assert created.status_code == 202
     assert "password" not in created.text
-    tokens = api.client.post("/api/v1/auth/login", json={"email": "ADA@example.org", "password": "a long password"})
+    tokens = _sign_in(api.client, "ADA@example.org", "a long password")
     assert tokens.status_code == 200
     assert tokens.json()["token_type"] == "bearer"
     me = api.client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {tokens.json()['access_token']}"})
-    assert me.json()["email"] == "ada@example.org"
+    assert me.json()["email"] == "ada@example.org" and me.json()["role"] == "learner"
 
 
-def test_a_second_registration_of_an_email_is_a_conflict(api):
-    assert _register(api.client).status_code == 201
-    again = _register(api.client, email="Ada@Example.org")
-    assert again.status_code == 409
-    assert "already registered" in again.json()["detail"]
+def test_registration_does_not_tell_whether_an_email_has_an_account(api):
+    first = _register(api.client)
+    again = _register(api.client, email="Ada@Example.org", password="another long password")
+    assert first.status_code == again.status_code == 202
+    assert first.json() == again.json()
+    # ...and the second one changed nothing: the first password still signs in, the second does not.
+    assert _sign_in(api.client, "ada@example.org", "a long password").status_code == 200
+    assert _sign_in(api.client, "ada@example.org", "another long password").status_code == 401
 
 
 def test_registration_refuses_bad_input_with_reasons(api):
@@ -42,6 +50,17 @@ def test_registration_refuses_bad_input_with_reasons(api):
     extra = api.client.post("/api/v1/auth/register", json={"email": "x@example.org", "name": "X",
                                                            "password": "a long password", "role": "admin"})
     assert extra.status_code == 422  # nobody makes themselves an admin
+
+
+def test_common_and_guessable_passwords_are_refused_and_never_echoed(api):
+    for weak in ("password123", "1234567890", "qwertyuiop", "Password2024!", "aaaaaaaaaaaa",
+                 "ada@example.org1", "trustno1trustno1"):
+        refused = _register(api.client, password=weak)
+        assert refused.status_code == 422, weak
+        problem = refused.json()["detail"][0]
+        assert problem["loc"][-1] == "password" and "guess" in problem["msg"]
+        assert weak not in refused.text
+    assert _sign_in(api.client, "ada@example.org", "password123").status_code == 401
 
 
 def test_wrong_password_and_unknown_email_get_the_same_answer(api):
@@ -122,14 +141,74 @@ def test_a_changed_role_applies_to_the_next_request_with_the_same_token(api):
     assert api.client.post("/api/v1/courses", json={"title": "Mine"}, headers=user.headers).status_code == 201
 
 
-def test_changing_my_password(api):
+def test_changing_my_password_needs_the_current_one(api):
     learner = api.user()
-    assert api.client.patch("/api/v1/users/me", json={"password": "a brand new password"},
+    missing = api.client.patch("/api/v1/users/me", json={"password": NEW_PASSWORD}, headers=learner.headers)
+    assert missing.status_code == 422 and "current_password" in missing.text
+    wrong = api.client.patch("/api/v1/users/me", json={"password": NEW_PASSWORD, "current_password": "not it at all"},
+                             headers=learner.headers)
+    assert wrong.status_code == 403
+    assert _sign_in(api.client, learner.email, PASSWORD).status_code == 200  # nothing changed
+    weak = api.client.patch("/api/v1/users/me", json={"password": "password123", "current_password": PASSWORD},
+                            headers=learner.headers)
+    assert weak.status_code == 422 and "password123" not in weak.text
+    assert api.client.patch("/api/v1/users/me", json={"password": NEW_PASSWORD, "current_password": PASSWORD},
                             headers=learner.headers).status_code == 200
-    assert api.client.post("/api/v1/auth/login", json={"email": learner.email,
-                                                       "password": PASSWORD}).status_code == 401
-    assert api.client.post("/api/v1/auth/login", json={"email": learner.email,
-                                                       "password": "a brand new password"}).status_code == 200
+    assert _sign_in(api.client, learner.email, PASSWORD).status_code == 401
+    assert _sign_in(api.client, learner.email, NEW_PASSWORD).status_code == 200
+
+
+def test_a_new_password_signs_out_every_session_at_once(api):
+    learner = api.user(login=True)
+    other_device = _sign_in(api.client, learner.email, PASSWORD).json()
+    stolen = {"Authorization": f"Bearer {other_device['access_token']}"}
+    assert api.client.get("/api/v1/users/me", headers=stolen).status_code == 200
+    assert api.client.patch("/api/v1/users/me", json={"password": NEW_PASSWORD, "current_password": PASSWORD},
+                            headers=learner.headers).status_code == 200
+    # Every access token issued before the change, and every refresh token, stops working now.
+    for headers in (stolen, learner.headers):
+        refused = api.client.get("/api/v1/users/me", headers=headers)
+        assert refused.status_code == 401 and "sign in again" in refused.json()["detail"]
+    for refresh_token in (learner.refresh_token, other_device["refresh_token"]):
+        assert api.client.post("/api/v1/auth/refresh", json={"refresh_token": refresh_token}).status_code == 401
+    fresh = _sign_in(api.client, learner.email, NEW_PASSWORD).json()
+    assert api.client.get("/api/v1/users/me", headers={"Authorization": f"Bearer {fresh['access_token']}"}).is_success
+
+
+def test_changing_my_email_needs_the_password_and_signs_out_too(api):
+    learner, other = api.user(login=True), api.user()
+    assert api.client.patch("/api/v1/users/me", json={"email": "new@example.org"},
+                            headers=learner.headers).status_code == 422
+    taken = api.client.patch("/api/v1/users/me", json={"email": other.email, "current_password": PASSWORD},
+                             headers=learner.headers)
+    assert taken.status_code == 409
+    moved = api.client.patch("/api/v1/users/me", json={"email": "New@Example.org", "current_password": PASSWORD},
+                             headers=learner.headers)
+    assert moved.status_code == 200 and moved.json()["email"] == "new@example.org"
+    assert api.client.get("/api/v1/users/me", headers=learner.headers).status_code == 401
+    assert _sign_in(api.client, "new@example.org", PASSWORD).status_code == 200
+    assert _sign_in(api.client, learner.email, PASSWORD).status_code == 401
+
+
+def test_a_new_name_needs_no_password_and_keeps_the_session(api):
+    learner = api.user()
+    renamed = api.client.patch("/api/v1/users/me", json={"name": "Ada L."}, headers=learner.headers)
+    assert renamed.status_code == 200 and renamed.json()["name"] == "Ada L."
+    assert api.client.get("/api/v1/users/me", headers=learner.headers).status_code == 200
+
+
+def test_guessing_the_current_password_meets_the_sign_in_limit(learnlake_home, database_url):
+    from fastapi.testclient import TestClient
+
+    from serving.main import create_app
+    from tests.serving.core.conftest import CoreApi, core_settings
+
+    settings = core_settings(learnlake_home, database_url, rate_limit_auth="3/minute")
+    with TestClient(create_app(settings)) as client:
+        learner = CoreApi(client, settings).user()
+        answers = [client.patch("/api/v1/users/me", json={"password": NEW_PASSWORD, "current_password": f"guess {i}"},
+                                headers=learner.headers).status_code for i in range(5)]
+    assert answers[:3] == [403, 403, 403] and answers[3:] == [429, 429]
 
 
 def test_expired_refresh_tokens_are_refused_and_purged_at_the_next_sign_in(api):

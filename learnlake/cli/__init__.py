@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -18,6 +17,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from learnlake.cli.common import JsonOption, clear_errors, console
+from learnlake.cli.sources import sources_app
 from learnlake.logging import configure_logging
 from learnlake.settings import Settings, get_settings
 
@@ -38,9 +39,9 @@ tutor_app = typer.Typer(help="The tutor's index of course content.", no_args_is_
 app.add_typer(tutor_app, name="tutor")
 eval_app = typer.Typer(help="Evaluate the models on real datasets; each run is logged to MLflow.", no_args_is_help=True)
 app.add_typer(eval_app, name="eval")
-console = Console(stderr=True)
+app.add_typer(sources_app, name="sources")
 
-JsonOption = Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")]
+DEMO_KEY_FILE = "demo_source_key"  # under the home: the demo's source key
 LearnersOption = Annotated[int | None, typer.Option(help="Simulated learners (default: LEARNLAKE_LEARNERS).", min=1)]
 PipelineLearnersOption = Annotated[int | None, typer.Option(
     help="Simulated learners to add (default: LEARNLAKE_LEARNERS); 0: none, the lake's own events only.", min=0)]
@@ -77,7 +78,7 @@ def pipeline_close_days(
         closable = set(EVENT_DAYS.get_partition_keys())
         days = [day for day in days_in_lake() if day in closable]
     closed: dict[str, dict] = {}
-    with _clear_errors("cannot close"):
+    with clear_errors("cannot close"):
         for day, figures in track(close_event_days(days), total=len(days), description="Closing event days...",
                                   console=console, disable=len(days) < 2):
             closed[day] = figures
@@ -383,18 +384,6 @@ DataDirOption = Annotated[Path, typer.Option("--data-dir", help="A directory in 
                                              exists=True, file_okay=False)]
 
 
-@contextmanager
-def _clear_errors(what: str):
-    """A data or model problem ends the command with its reason in one red line, not a traceback."""
-    from learnlake.errors import LearnLakeError
-
-    try:
-        yield
-    except LearnLakeError as exc:
-        console.print(f"[red]{what}: {exc}[/red]")
-        raise typer.Exit(1) from exc
-
-
 def _report_evaluation(kind: str, result: dict, inputs: dict[str, list[Path]], *, as_json: bool,
                        params: dict | None = None) -> None:
     from models.evaluation import log_evaluation
@@ -428,7 +417,7 @@ def train(
                       "run `learnlake pipeline run` first[/red]")
         raise typer.Exit(1)
     module = importlib.import_module(TRAINABLE[model])
-    with _clear_errors("not trained"), console.status(f"Training {model}..."):
+    with clear_errors("not trained"), console.status(f"Training {model}..."):
         result = module.train(settings)
     figures = {"model": model, "mlflow_run_id": result.run_id, "version": result.version,
                "promoted": result.promotion.promoted, "promotion": result.promotion.reason, **result.metrics}
@@ -451,7 +440,7 @@ def eval_kt(
     from models.knowledge_tracing import assistments
     from models.knowledge_tracing.data import split_files
 
-    with _clear_errors("cannot evaluate"):
+    with clear_errors("cannot evaluate"):
         files = split_files(data_dir)
         console.print(f"Training knowledge tracing on {files.train.name}, testing on {files.test.name}...")
         result = assistments.evaluate(data_dir, seed=seed, conservative_groups=conservative_groups, progress=True,
@@ -475,7 +464,7 @@ def eval_dropout(
     from lake.sources.datasets.kddcup2015 import course_files
     from models.dropout import kddcup
 
-    with _clear_errors("cannot evaluate"), console.status("Training and testing the dropout model..."):
+    with clear_errors("cannot evaluate"), console.status("Training and testing the dropout model..."):
         result = kddcup.evaluate(train_dir, test_dir, seed=seed)
     inputs = {"train": course_files(train_dir) + sorted(train_dir.rglob("truth_train.csv"))}
     if test_dir is not None:
@@ -492,7 +481,7 @@ def eval_atrisk(
     """At-risk: predict Fail or Withdrawn on OULAD from what is known by day 30, 60 and 90; AUC per cut-off."""
     from models.dropout import oulad
 
-    with _clear_errors("cannot evaluate"), console.status("Training and testing the at-risk model at each cut-off..."):
+    with clear_errors("cannot evaluate"), console.status("Training and testing the at-risk model at each cut-off..."):
         result = oulad.evaluate(data_dir, seed=seed)
     _report_evaluation("atrisk", result, {"data": oulad.input_files(data_dir)}, as_json=as_json,
                        params={"seed": seed})
@@ -508,7 +497,7 @@ def eval_recommender(
     from models.knowledge_tracing.data import split_files
     from models.recommender import assistments
 
-    with _clear_errors("cannot evaluate"), console.status("Evaluating the sequential recommender..."):
+    with clear_errors("cannot evaluate"), console.status("Evaluating the sequential recommender..."):
         files = split_files(data_dir)
         result = assistments.evaluate(data_dir, seed=seed)
     _report_evaluation("recommender", result, {"train": [files.train], "test": [files.test]}, as_json=as_json,
@@ -522,7 +511,7 @@ def tutor_index(as_json: JsonOption = False) -> None:
 
     from models.tutor.indexing import index_lake_content
 
-    with _clear_errors("cannot index"), console.status("Indexing course content for the tutor..."):
+    with clear_errors("cannot index"), console.status("Indexing course content for the tutor..."):
         reports = index_lake_content(get_settings())
     if as_json:
         import json
@@ -549,7 +538,7 @@ def tutor_ask(
     from models.tutor.retrieval import Retriever
 
     settings = get_settings()
-    with _clear_errors("cannot answer"):
+    with clear_errors("cannot answer"):
         client = qdrant_client(settings)
         try:
             passages = Retriever(TutorIndex(client)).search(course_id, question, k=5)
@@ -579,7 +568,7 @@ def eval_rag(
     """The tutor's retrieval: recall@1/@5, MRR and latency for dense, BM25 and hybrid search."""
     from models.tutor import rag_evaluation
 
-    with _clear_errors("cannot evaluate"):
+    with clear_errors("cannot evaluate"):
         result = rag_evaluation.evaluate(content_dir, questions_dir, progress=not as_json)
     inputs = {"content": sorted(content_dir.rglob("*.cnxml")) + sorted(content_dir.rglob("*.collection.xml")),
               "questions": sorted(questions_dir.rglob("*.json"))}
@@ -595,8 +584,11 @@ def demo(
     started = time.monotonic()
     settings = get_settings()
     _seed_core_database(settings, learners)
+    key_file = _demo_source_key(settings)
     run = _run_pipeline(learners)
     _print_summary(run, settings, elapsed_s=time.monotonic() - started)
+    console.print(f"The demo's source key (events and xAPI, source 'demo') is in {key_file}: "
+                  f"curl -H \"Authorization: Bearer $(cat {key_file})\" {settings.api_url}/v1/ingest/status")
     if not run.success:
         raise typer.Exit(1)
     if serve_after:
@@ -607,6 +599,28 @@ def demo(
 def serve() -> None:
     """Serve the API, the dashboards, the Dagster UI and the MLflow UI until Ctrl-C."""
     _serve(get_settings())
+
+
+def _demo_source_key(settings: Settings) -> Path:
+    """The demo's own source key, made once and kept in a file only this user can read."""
+    from serving.core.db import Database
+    from serving.core.source_keys import SourceKeyExists, create_key
+
+    key_file = settings.home / DEMO_KEY_FILE
+    if key_file.exists():
+        return key_file
+    database = Database(settings.database_url)
+    try:
+        _, key = create_key(database, "demo")
+    except SourceKeyExists:
+        console.print(f"[yellow]{key_file} is gone and the demo's key cannot be shown again: make another with "
+                      "`learnlake sources add NAME`[/yellow]")
+        return key_file
+    finally:
+        database.dispose()
+    key_file.touch(mode=0o600)
+    key_file.write_text(key + "\n")
+    return key_file
 
 
 def _run_pipeline(learners: int | None):
@@ -671,8 +685,9 @@ def _serve(settings: Settings) -> None:
         **settings.dbt_env(),
     }
     services = {
+        # Proxy headers are the app's to trust (LEARNLAKE_TRUSTED_PROXIES), never uvicorn's default of loopback.
         "api": ([sys.executable, "-m", "uvicorn", "serving.main:app", "--host", host,
-                 "--port", str(settings.api_port)], settings.api_url),
+                 "--port", str(settings.api_port), "--no-proxy-headers"], settings.api_url),
         "dashboards": ([sys.executable, "-m", "streamlit", "run", str(root / "dashboards" / "app.py"),
                         "--server.address", host, "--server.port", str(settings.dashboard_port),
                         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
