@@ -131,8 +131,9 @@ def run(home: Path, *, rounds: int = 3, progress=print) -> list[PageTimes]:
     api_port, app_port = _free_port(), _free_port()
     env = {**os.environ, "LEARNLAKE_HOME": str(home), "LEARNLAKE_API_URL": f"http://127.0.0.1:{api_port}",
            "LEARNLAKE_WRITER_ID": f"bench-dashboards-{os.getpid()}"}
+    # As serving.main.uvicorn_command starts it (dashboards may not import serving).
     api = subprocess.Popen([sys.executable, "-m", "uvicorn", "serving.main:app", "--host", "127.0.0.1", "--port",
-                            str(api_port), "--log-level", "warning"], env=env)
+                            str(api_port), "--no-proxy-headers", "--log-level", "warning"], env=env)
     app = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(APP), "--server.headless", "true",
                             "--server.address", "127.0.0.1", "--server.port", str(app_port),
                             "--browser.gatherUsageStats", "false"], env=env, stdout=subprocess.DEVNULL)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal, NotRequired
 
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import AfterValidator, AwareDatetime, BeforeValidator, ConfigDict, Field, TypeAdapter, ValidationError
@@ -42,6 +43,8 @@ LATEST_AHEAD = timedelta(days=1)
 UUID_PATTERN = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 
 Id = Annotated[str, Field(min_length=1, max_length=256)]
+# One event as stored (its payload): fields a newer client adds are kept, within reason.
+DEFAULT_MAX_EVENT_BYTES = 64 * 1024
 
 
 def _iso_text(value):
@@ -129,7 +132,8 @@ class BatchCheck:
     detail: str | dict | None = None
 
 
-def check_batch(body: bytes, max_events: int, max_depth: int = DEFAULT_MAX_DEPTH) -> BatchCheck:
+def check_batch(body: bytes, max_events: int, max_depth: int = DEFAULT_MAX_DEPTH,
+                max_event_bytes: int = DEFAULT_MAX_EVENT_BYTES) -> BatchCheck:
     """Validate a ``POST /v1/events`` body whole; a pure function, so it can run in a worker process."""
     try:
         items = parse_json(body, max_depth=max_depth)
@@ -149,6 +153,10 @@ def check_batch(body: bytes, max_events: int, max_depth: int = DEFAULT_MAX_DEPTH
         ])
     if not events:
         return BatchCheck(problem="invalid", detail="the batch is empty")
+    if len(body) > max_event_bytes and (large := [i for i, item in enumerate(items)
+                                                  if len(orjson.dumps(item)) > max_event_bytes]):
+        return _refusal([{"index": i, "field": None, "reason": f"the event is over {max_event_bytes:,} bytes"}
+                         for i in large])
     if future := future_timestamps(events):
         return _refusal([{"index": i, "field": "timestamp", "reason": "timestamp is in the future"} for i in future])
     ids = [event["event_id"].lower() for event in events]

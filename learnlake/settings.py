@@ -42,6 +42,7 @@ class Settings(BaseSettings):
     # Ingestion
     writer_id: str = Field("api-0", pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="This API process's landing log")
     ingest_max_events: int = Field(5000, ge=1)
+    ingest_max_event_bytes: int = Field(64 * 1024, ge=1024, description="One native event, as stored")
     # One bound for every JSON body of the API (core, xAPI, events): its size and its nesting.
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, ge=1024, validation_alias=AliasChoices(
         "LEARNLAKE_MAX_BODY_BYTES", "LEARNLAKE_INGEST_MAX_BODY_BYTES"))

@@ -13,7 +13,6 @@ import os
 import socket
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -89,9 +88,10 @@ def source_key(home: Path, name: str = "bench") -> str:
 
 def start_api(home: Path, port: int, env: dict | None = None) -> subprocess.Popen:
     """The API in its own process, answering on loopback; returns once /health answers."""
+    from serving.main import uvicorn_command
+
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "serving.main:app", "--host", "127.0.0.1", "--port", str(port),
-         "--no-access-log", "--log-level", "warning", "--no-proxy-headers"],
+        uvicorn_command("127.0.0.1", port, "--no-access-log", "--log-level", "warning"),
         env={**os.environ, "LEARNLAKE_HOME": str(home), **(env or {})},
     )
     deadline = time.monotonic() + 60

@@ -3,6 +3,7 @@
 import asyncio
 import logging
 import multiprocessing
+import sys
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -147,6 +148,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return JSONResponse({"detail": str(exc)}, status_code=503)
 
     return app
+
+
+def uvicorn_command(host: str, port: int, *options: str) -> list[str]:
+    """How LearnLake's launchers start the API. Proxy headers are the app's to believe, from the addresses
+    in LEARNLAKE_TRUSTED_PROXIES only; uvicorn's own default believes any X-Forwarded-For sent from
+    loopback, where a client on the same host (or behind a careless proxy) could pick its address."""
+    return [sys.executable, "-m", "uvicorn", "serving.main:app", "--host", host, "--port", str(port),
+            "--no-proxy-headers", *options]
 
 
 def _has_model_registry(settings: Settings) -> bool:

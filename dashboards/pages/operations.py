@@ -14,6 +14,7 @@ import pyarrow.compute as pc
 import streamlit as st
 
 from lake.catalog import TABLES
+from lake.committer_health import CommitterHealth, assess
 from lake.landing import LandingLog
 from lake.readers import open_table, scan_table, table_exists
 from learnlake.settings import get_settings
@@ -41,18 +42,30 @@ def last_received() -> tuple[datetime | None, int]:
     return found.item(0, 0), found.item(0, 1)
 
 
+BACKLOG_COLUMNS = ["writer", "committer", "lag_s", "landed_batches", "committed_batches", "backlog_batches",
+                   "dead_letters", "failures_in_a_row", "last_error", "last_commit"]
+
+
 @st.cache_data(ttl=CACHE_S, show_spinner=False)
 def landing_backlog() -> pd.DataFrame:
+    """Each API process's landing log, and the health its committer last reported."""
     rows = []
     landing = get_settings().landing_dir
     for directory in sorted(p for p in landing.glob("*") if p.is_dir()) if landing.exists() else []:
         log = LandingLog(directory, directory.name, readonly=True)
         try:
-            rows.append({"writer": directory.name, "landed_batches": log.last_seq(),
-                         "committed_batches": log.committed_seq(), "backlog_batches": log.backlog()})
+            oldest_us = log.oldest_pending_received_at_us()
+            health = assess(CommitterHealth.read(directory), backlog_batches=log.backlog(),
+                            oldest_pending_at=oldest_us / 1e6 if oldest_us is not None else None)
+            last_commit = health["last_commit_at"]
+            rows.append({"writer": directory.name, "committer": health["state"], "lag_s": health["lag_s"],
+                         "landed_batches": log.last_seq(), "committed_batches": log.committed_seq(),
+                         "backlog_batches": log.backlog(), "dead_letters": health["dead_letters"],
+                         "failures_in_a_row": health["consecutive_failures"], "last_error": health["last_error"],
+                         "last_commit": datetime.fromtimestamp(last_commit, UTC) if last_commit else None})
         finally:
             log.close()
-    return pd.DataFrame(rows, columns=["writer", "landed_batches", "committed_batches", "backlog_batches"])
+    return pd.DataFrame(rows, columns=BACKLOG_COLUMNS)
 
 
 @st.cache_data(ttl=CACHE_S, show_spinner=False)
@@ -102,6 +115,11 @@ left.metric("Events in the lake", f"{total:,}")
 middle.metric("Last event received", f"{latest:%Y-%m-%d %H:%M:%S} UTC" if latest else "none yet")
 backlog = landing_backlog()
 right.metric("Landing backlog (batches)", f"{int(backlog['backlog_batches'].sum()):,}" if not backlog.empty else "0")
+for writer in backlog.itertuples() if not backlog.empty else ():
+    if writer.committer in ("failing", "stalled", "not_running"):
+        st.error(f"Ingestion is {writer.committer.replace('_', ' ')} on {writer.writer}: the oldest batch has waited "
+                 f"{writer.lag_s:,.0f} s, {writer.failures_in_a_row} failed commits in a row"
+                 + (f"; last error: {writer.last_error}" if writer.last_error else ""))
 
 st.subheader("Ingestion")
 hours = st.select_slider("Window", options=[6, 24, 48, 168], value=48, format_func=lambda h: f"last {h} h")

@@ -672,6 +672,8 @@ def _repo_root() -> Path:
 
 
 def _serve(settings: Settings) -> None:
+    from serving.main import uvicorn_command
+
     root = _repo_root()
     bin_dir = Path(sys.executable).parent
     host = settings.api_host
@@ -685,9 +687,7 @@ def _serve(settings: Settings) -> None:
         **settings.dbt_env(),
     }
     services = {
-        # Proxy headers are the app's to trust (LEARNLAKE_TRUSTED_PROXIES), never uvicorn's default of loopback.
-        "api": ([sys.executable, "-m", "uvicorn", "serving.main:app", "--host", host,
-                 "--port", str(settings.api_port), "--no-proxy-headers"], settings.api_url),
+        "api": (uvicorn_command(host, settings.api_port), settings.api_url),
         "dashboards": ([sys.executable, "-m", "streamlit", "run", str(root / "dashboards" / "app.py"),
                         "--server.address", host, "--server.port", str(settings.dashboard_port),
                         "--server.headless", "true", "--browser.gatherUsageStats", "false"],

@@ -1,3 +1,4 @@
+import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from tests.conftest import REPO_ROOT
@@ -33,3 +34,23 @@ def test_models_on_an_empty_platform_say_no_data_yet(learnlake_home):
     at = AppTest.from_file(str(REPO_ROOT / "dashboards" / "pages" / "models.py"), default_timeout=30).run()
     assert not at.exception
     assert at.info[0].value.startswith("No data yet")
+
+
+def test_operations_name_a_failing_committer_and_its_error(learnlake_home):
+    from lake.committer_health import CommitterHealth
+    from lake.landing import LandingLog
+
+    writer = learnlake_home.landing_dir / "api-0"
+    log = LandingLog(writer, "api-0")
+    log.append(["e-1"], b'[{"event_id": "e-1"}]', source="api")
+    log.close()
+    health = CommitterHealth()
+    for _ in range(4):
+        health.failed(OSError("No space left on device"))
+    health.write(writer)
+    st.cache_data.clear()  # the page keeps its reads for 15 s, across the apps of this process
+    at = AppTest.from_file(str(REPO_ROOT / "dashboards" / "pages" / "operations.py"), default_timeout=30).run()
+    assert not at.exception
+    assert "Ingestion is failing on api-0" in at.error[0].value and "No space left" in at.error[0].value
+    backlog = next(d.value for d in at.dataframe if "committer" in d.value.columns)
+    assert backlog.loc[0, "committer"] == "failing" and backlog.loc[0, "failures_in_a_row"] == 4

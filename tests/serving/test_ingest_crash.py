@@ -9,7 +9,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -23,6 +22,7 @@ from lake.events import row_to_native
 from lake.landing import LandingLog
 from lake.sources.simulator import SimulationConfig, simulate
 from serving.bench_ingest import _free_port, _get_json, source_key
+from serving.main import uvicorn_command
 
 pytestmark = pytest.mark.integration
 
@@ -31,8 +31,7 @@ ROUNDS = 5
 
 def _start(home, port) -> subprocess.Popen:
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "serving.main:app", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning", "--no-proxy-headers"],
+        uvicorn_command("127.0.0.1", port, "--log-level", "warning"),
         env={**os.environ, "LEARNLAKE_HOME": str(home), "LEARNLAKE_COMMIT_INTERVAL_S": "0.2"},
         start_new_session=True,  # its own process group: the kill takes the committer too
     )

@@ -163,3 +163,28 @@ def test_unknown_fields_are_kept_in_the_payload(api, natives):
     _flush(client, settings)
     payload = orjson.loads(readers.read_table("bronze.events")["payload"][0])
     assert payload["device"] == {"os": "ios", "version": "18.1"}
+
+
+def test_an_email_typed_into_free_text_never_reaches_the_lake(api, natives):
+    client, settings = api
+    chatty = [dict(natives[0], result={"response": "reach me at Ada.Lovelace+lms@example.co.uk"},
+                   note={"contact": "mailto:ada@example.org"})]
+    assert client.post("/v1/events", content=orjson.dumps(chatty)).status_code == 202
+    as_learner = [dict(natives[1], learner_id="ada@example.org")]
+    refused = client.post("/v1/events", content=orjson.dumps(as_learner))
+    assert refused.status_code == 422 and "e-mail" in refused.text
+    _flush(client, settings)
+    row = readers.read_table("bronze.events").row(0, named=True)
+    assert row["result_response"] == "reach me at <email>"
+    assert "@" not in row["payload"] and orjson.loads(row["payload"])["note"] == {"contact": "mailto:<email>"}
+
+
+def test_an_event_over_its_own_bound_is_refused_however_small_the_batch(api, natives):
+    client, settings = api
+    junk = "j" * settings.ingest_max_event_bytes
+    refused = client.post("/v1/events", content=orjson.dumps([natives[0], dict(natives[1], junk=junk)]))
+    assert refused.status_code == 422
+    assert refused.json()["detail"]["errors"] == [{"index": 1, "field": None,
+                                                   "reason": f"the event is over {settings.ingest_max_event_bytes:,} bytes"}]
+    assert len(refused.content) < 1000
+    assert client.post("/v1/events", content=orjson.dumps([dict(natives[1], extra="e" * 1000)])).status_code == 202

@@ -2,6 +2,9 @@
 
 import copy
 import uuid
+from pathlib import Path
+
+import orjson
 
 import polars as pl
 import pytest
@@ -331,11 +334,20 @@ def test_paging_with_more_visits_everything_once(lrs, stored):
     {"related_agents": "maybe"},
     {"colour": "blue"},
     {"attachments": "maybe"},
+    {"cursor": str(10**30)},
+    {"cursor": "-1"},
+    {"limit": str(10**30), "cursor": "99999999999999999999"},
 ])
 def test_bad_queries_are_400(lrs, params):
     response = _get(lrs, **params)
     assert response.status_code == 400
     assert response.headers["X-Experience-API-Version"] == "1.0.3"
+
+
+def test_timestamps_at_the_ends_of_the_calendar_are_queries_not_errors(lrs):
+    for since in ("0001-01-01T00:30:00+01:00", "9999-12-31T23:30:00-01:00"):
+        assert _get(lrs, since=since).status_code == 200
+        assert _get(lrs, until=since).status_code == 200
 
 
 def test_unknown_statement_is_404(lrs):
@@ -456,3 +468,73 @@ def _sha(content: bytes) -> str:
     import hashlib
 
     return hashlib.sha256(content).hexdigest()
+
+
+# -- people stay in the LRS --------------------------------------------------------------------
+
+PEOPLE = {
+    "actor member": {"mbox": "mailto:member@example.org", "name": "Member Person"},
+    "openid member": {"openid": "https://openid.example.org/grace"},
+    "object agent": {"objectType": "Agent", "mbox_sha1sum": "ad1c4b3d3f2f1a4fd1a1b7f38f6e3d8b0e8e6a77"},
+    "instructor": {"mbox": "mailto:teacher@example.org", "name": "Teacher Person"},
+    "team member": {"account": {"homePage": "https://lms.example.org", "name": "team-member-login"}},
+    "authority": {"mbox": "mailto:authority@example.org", "name": "Authority Person"},
+    "sub actor": {"mbox": "mailto:sub.actor@example.org", "name": "Sub Person"},
+    "sub instructor": {"mbox": "mailto:sub.teacher@example.org"},
+}
+
+
+def _identifiers(person: dict) -> list[str]:
+    values = [v for k, v in person.items() if k in ("mbox", "mbox_sha1sum", "openid", "name")]
+    values += [person["account"]["name"]] if "account" in person else []
+    return [v.removeprefix("mailto:") for v in values]
+
+
+def _lake_text(lake_root) -> str:
+    """Every value of every Delta table in the lake, and every Delta log entry, as text."""
+    import pyarrow.parquet as pq
+
+    texts = [path.read_text() for path in lake_root.rglob("_delta_log/*.json")]
+    texts += [str(pq.read_table(path).to_pylist()) for path in lake_root.rglob("*.parquet")]
+    return "\n".join(texts)
+
+
+def test_no_one_a_statement_names_reaches_the_lake_but_the_lrs_keeps_them(lrs, learnlake_home):
+    sub = {"objectType": "SubStatement", "actor": PEOPLE["sub actor"], "verb": {"id": COMPLETED},
+           "object": {"objectType": "Agent", **PEOPLE["actor member"]},
+           "context": {"instructor": PEOPLE["sub instructor"]}}
+    named = [
+        statement(actor={"objectType": "Group", "name": "Study group",
+                         "member": [PEOPLE["actor member"], PEOPLE["openid member"]]}),
+        statement(object=PEOPLE["object agent"], authority=PEOPLE["authority"],
+                  context={"instructor": PEOPLE["instructor"],
+                           "team": {"objectType": "Group", "member": [PEOPLE["team member"]]},
+                           "extensions": {"http://example.org/contact": "write to help.desk@example.org"}},
+                  result={"response": "my e-mail is ada.l@example.org"}),
+        statement(object=sub),
+    ]
+    ids = [_post(lrs, body).json()[0] for body in named]
+    Committer(lrs.app.state.landing, learnlake_home).flush()
+    lake = _lake_text(Path(learnlake_home.lake_uri))
+    assert readers.read_table("bronze.events").height == 3
+    for person, fields in PEOPLE.items():
+        for value in _identifiers(fields):
+            assert value not in lake, f"{person}: {value} reached the lake"
+    assert "@example.org" not in lake and "ada@" not in lake
+    assert "<email>" in lake  # free text keeps its words, not the addresses
+    # The LRS keeps each statement as it was sent, for xAPI clients.
+    group = _get(lrs, statementId=ids[0]).json()["actor"]
+    assert group["member"][0]["mbox"] == "mailto:member@example.org"
+    assert _get(lrs, statementId=ids[1]).json()["context"]["instructor"]["mbox"] == "mailto:teacher@example.org"
+
+
+def test_one_person_has_one_pseudonym_wherever_they_appear(lrs, learnlake_home):
+    teacher = {"mbox": "mailto:teacher@example.org"}
+    (as_actor,) = _post(lrs, statement(actor=teacher)).json()
+    (as_instructor,) = _post(lrs, statement(context={"instructor": teacher})).json()
+    Committer(lrs.app.state.landing, learnlake_home).flush()
+    events = readers.read_table("bronze.events")
+    payload = {row["event_id"]: orjson.loads(row["payload"])["xapi"] for row in events.iter_rows(named=True)}
+    pseudonym = payload[as_instructor]["context"]["instructor"]["account"]["name"]
+    assert pseudonym == payload[as_actor]["actor"]["account"]["name"]
+    assert pseudonym == events.filter(pl.col("event_id") == as_actor)["learner_id"].item()

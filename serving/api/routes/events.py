@@ -65,7 +65,7 @@ async def ingest_events(request: Request, source: EventWriter, landing: LandingD
     """Accept a JSON array of native events, durably, or reject it whole with the reasons."""
     body = await read_body_limited(request, settings.max_body_bytes)
     pool = request.app.state.validators
-    args = (body, settings.ingest_max_events, settings.max_json_depth)
+    args = (body, settings.ingest_max_events, settings.max_json_depth, settings.ingest_max_event_bytes)
     if pool is None:
         check = check_batch(*args)
     else:  # validation is CPU work: in worker processes it leaves this one free to serve
