@@ -5,7 +5,6 @@ import uuid
 from pathlib import Path
 
 import orjson
-
 import polars as pl
 import pytest
 from fastapi.testclient import TestClient
