@@ -74,7 +74,8 @@ class Settings(BaseSettings):
     rate_limit_auth: str = "20/minute"
     rate_limit_read: str = "600/minute"
     rate_limit_write: str = "120/minute"
-    rate_limit_ingest: str = Field("3000/minute", description="Requests per source key to /v1/events and /xapi")
+    # Per source key; generous, as xAPI tools often send one statement a request: it stops a flood, not a busy LMS.
+    rate_limit_ingest: str = Field("200/second", description="Requests per source key to /v1/events and /xapi")
     # Addresses (or CIDR ranges) of reverse proxies whose X-Forwarded-For / -Proto are believed;
     # nobody's by default, so a client cannot choose the address its rate limit is counted on.
     trusted_proxies: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -64,14 +64,19 @@ def require(permission: Permission) -> Callable[..., User]:
     # FastAPI more than the account read itself (bench serve).
     async def dependency(request: Request, credentials: Credentials) -> User:
         user = await current_user(request, credentials)
-        if scope_of(user.role, permission) is None:
-            raise HTTPException(403, f"the {user.role} role does not have the permission {permission.value!r}")
+        refuse_without(user, permission)
         endpoint_class = EndpointClass.READ if request.method in ("GET", "HEAD") else EndpointClass.WRITE
         enforce_rate_limit(request, endpoint_class, f"user:{user.id}")
         return user
 
     dependency.permission = permission  # the role x endpoint test reads it
     return dependency
+
+
+def refuse_without(user: User, permission: Permission) -> None:
+    """403 unless ``user``'s role holds ``permission`` on something."""
+    if scope_of(user.role, permission) is None:
+        raise HTTPException(403, f"the {user.role} role does not have the permission {permission.value!r}")
 
 
 def require_on(user: User, permission: Permission, owner_id: str | None) -> None:

@@ -6,6 +6,7 @@ Batches are valid events bent by hypothesis: any field replaced by any JSON valu
 as odd strings, numbers or dates at the ends of the calendar, extra fields of any shape.
 """
 
+import json
 import string
 import uuid
 
@@ -75,11 +76,12 @@ def _landed_ids(settings) -> tuple[set[str], set[str]]:
     return committed, dead
 
 
-@settings(max_examples=60, deadline=None, database=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=40, deadline=None, database=None, suppress_health_check=list(HealthCheck))
 @given(batch=st.lists(events(), min_size=1, max_size=6))
 def test_what_is_acknowledged_is_committed_or_dead_lettered_and_nothing_stalls(ingest, batch):
     client, app_settings = ingest
-    answer = client.post("/v1/events", content=orjson.dumps(batch, option=orjson.OPT_NON_STR_KEYS))
+    # The standard library writes what a careless client might: integers past 64 bits, Infinity.
+    answer = client.post("/v1/events", content=json.dumps(batch).encode())
     assert answer.status_code in (202, 400, 413, 422), answer.text
     committer = Committer(client.app.state.landing, app_settings)
     committer.flush()  # must not raise, whatever was acknowledged

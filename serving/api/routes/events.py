@@ -17,11 +17,11 @@ from pydantic import BaseModel
 
 from lake.committer_health import CommitterHealth, assess
 from lake.events import check_batch
-from serving.api.auth import Credentials, authorize_source, current_user, require_source_key
+from serving.api.auth import Credentials, authorize_source, current_user, refuse_without, require_source_key
 from serving.api.deps import LandingDep, SettingsDep
 from serving.api.request_body import read_body_limited
 from serving.api.responses import documented
-from serving.core.permissions import Permission, scope_of
+from serving.core.permissions import Permission
 from serving.core.source_keys import KEY_PREFIX, Scope, SourceKeyInfo
 
 router = APIRouter(prefix="/v1", tags=["ingestion"], responses=documented(401, 403, 429))
@@ -81,10 +81,7 @@ async def ingestion_monitor(request: Request, credentials: Credentials) -> None:
     if credentials is not None and credentials.credentials.startswith(KEY_PREFIX):
         authorize_source(request, credentials.credentials, None)
         return
-    user = await current_user(request, credentials)
-    if scope_of(user.role, Permission.MONITOR_INGESTION) is None:
-        raise HTTPException(403, f"the {user.role} role does not have the permission "
-                                 f"{Permission.MONITOR_INGESTION.value!r}")
+    refuse_without(await current_user(request, credentials), Permission.MONITOR_INGESTION)
 
 
 ingestion_monitor.permission = Permission.MONITOR_INGESTION  # the role x endpoint test reads it
