@@ -24,21 +24,18 @@ from pathlib import Path
 import orjson
 import pyarrow as pa
 from deltalake import DeltaTable
-from pydantic import TypeAdapter, ValidationError
 
 from lake import writers
 from lake.catalog import get_spec, table_uri
 from lake.committer_health import HEARTBEAT_S, CommitterHealth
-from lake.events import EventColumns, NativeEvent, event_to_row, outside_lake_window, rows_to_table
+from lake.events import EventColumns, event_to_row, outside_lake_window, rows_to_table, validate_one
 from lake.landing import LandedBatch, LandingLog
 from lake.schemas import DEAD_LETTERS
 from lake.sources.core_outbox import OutboxRelay, outbox_relay_for
-from learnlake.errors import SchemaMismatchError
 from learnlake.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
 
-ONE_EVENT = TypeAdapter(NativeEvent)
 EVENTS_SPEC = get_spec("bronze.events")
 PR_SET_PDEATHSIG = 1
 COMMIT_LOCK = ".commit.lock"  # in the landing log directory
@@ -159,11 +156,11 @@ class Committer:
                 fast = None
         events = None
         if fast is not None:
-            try:
-                events = writers.conform(EVENTS_SPEC, fast.to_table())
-                if outside_lake_window(events["timestamp"]):
+            try:  # typed by EVENTS as it is built; what appending would still refuse is checked here
+                events = fast.to_table()
+                if outside_lake_window(events["timestamp"]) or writers.lacks_required(EVENTS_SPEC, events):
                     events = None
-            except (pa.ArrowException, SchemaMismatchError, TypeError, ValueError, OverflowError) as exc:
+            except (pa.ArrowException, TypeError, ValueError, OverflowError) as exc:
                 log.info("fast conversion refused (%s); converting event by event", exc)
                 events = None
         if events is None:
@@ -181,7 +178,7 @@ class Committer:
                     continue
                 payload = orjson.dumps(item).decode()
                 try:
-                    event = _validate_one(item)
+                    event = validate_one(item)
                     if isinstance(event, str):
                         dead.append(self._dead_letter(batch, index, event, payload))
                         continue
@@ -204,14 +201,6 @@ class Committer:
             "failed_at": datetime.now(UTC),
             "payload": payload,
         }
-
-
-def _validate_one(item) -> NativeEvent | str:
-    """The validated event, or the reason it is not one."""
-    try:
-        return ONE_EVENT.validate_python(item)
-    except ValidationError as exc:
-        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors(include_url=False))
 
 
 @contextmanager

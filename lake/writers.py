@@ -49,6 +49,12 @@ def conform(spec: TableSpec, data: pa.Table) -> pa.Table:
     return mask_emails(pa.Table.from_arrays(columns, schema=spec.schema))
 
 
+def lacks_required(spec: TableSpec, data: pa.Table) -> bool:
+    """Whether ``conform`` would refuse ``data`` for a null where the table requires a value."""
+    return any(not field.nullable and (field.name not in data.column_names or data.column(field.name).null_count)
+               for field in spec.schema)
+
+
 def _write(spec: TableSpec, uri: str, data: pa.Table, *, mode: str, commit: CommitProperties | None = None) -> None:
     if "://" not in uri:
         Path(uri).parent.mkdir(parents=True, exist_ok=True)

@@ -46,7 +46,8 @@ class Settings(BaseSettings):
     # One bound for every JSON body of the API (core, xAPI, events): its size and its nesting.
     max_body_bytes: int = Field(DEFAULT_MAX_BODY_BYTES, ge=1024, validation_alias=AliasChoices(
         "LEARNLAKE_MAX_BODY_BYTES", "LEARNLAKE_INGEST_MAX_BODY_BYTES"))
-    max_json_depth: int = Field(DEFAULT_MAX_DEPTH, ge=4, le=512)
+    # At least 8: native events nest 5 levels at most (lake.events.MAX_EVENT_DEPTH), xAPI statements more.
+    max_json_depth: int = Field(DEFAULT_MAX_DEPTH, ge=8, le=512)
     ingest_validation_workers: int = Field(1, ge=0, description="Processes that validate batches; 0: in the API")
     commit_interval_s: float = Field(0.5, gt=0)
     commit_batch_size: int = Field(50_000, ge=1)

@@ -81,7 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             app.state.validators = ProcessPoolExecutor(
                 settings.ingest_validation_workers, mp_context=multiprocessing.get_context("spawn"))
             # Workers start on first use; start (and import) them now, not in a client's request.
-            warm_up = [app.state.validators.submit(check_batch, b"[]", 1, settings.max_json_depth)
+            warm_up = [app.state.validators.submit(check_batch, b"[]", 1)
                        for _ in range(settings.ingest_validation_workers)]
             for future in warm_up:
                 future.result()

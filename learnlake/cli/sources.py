@@ -78,7 +78,7 @@ def list_(as_json: JsonOption = False) -> None:
 @sources_app.command("revoke")
 def revoke(name: Annotated[str, typer.Argument(help="The source whose key stops working.")],
            as_json: JsonOption = False) -> None:
-    """Revoke a source's key: every API process refuses its next request."""
+    """Revoke a source's key: every API process refuses it within a second."""
     from serving.core.source_keys import revoke_key
 
     database = _database()

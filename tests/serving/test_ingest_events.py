@@ -181,10 +181,32 @@ def test_an_email_typed_into_free_text_never_reaches_the_lake(api, natives):
 
 def test_an_event_over_its_own_bound_is_refused_however_small_the_batch(api, natives):
     client, settings = api
-    junk = "j" * settings.ingest_max_event_bytes
-    refused = client.post("/v1/events", content=orjson.dumps([natives[0], dict(natives[1], junk=junk)]))
+    # Each added field within its rule, together over the bound of one event.
+    junk = {f"note_{i}": "j" * 9_000 for i in range(settings.ingest_max_event_bytes // 9_000 + 1)}
+    refused = client.post("/v1/events", content=orjson.dumps([natives[0], dict(natives[1], **junk)]))
     assert refused.status_code == 422
     assert refused.json()["detail"]["errors"] == [{"index": 1, "field": None,
                                                    "reason": f"the event is over {settings.ingest_max_event_bytes:,} bytes"}]
     assert len(refused.content) < 1000
     assert client.post("/v1/events", content=orjson.dumps([dict(natives[1], extra="e" * 1000)])).status_code == 202
+
+
+@pytest.mark.parametrize(("field", "value"), [
+    ("junk", "j" * 10_001), ("deep", {"a": {"b": {"c": {"d": 1}}}}), ("nan", float("nan")),
+    ("huge", 10**400), ("long_list", list(range(101))),
+])
+def test_a_field_a_newer_client_adds_keeps_within_its_rule(api, natives, field, value):
+    client, _ = api
+    body = orjson.dumps([natives[0]])[:-2] + b', "' + field.encode() + b'": ' + _json(value) + b"}]"
+    refused = client.post("/v1/events", content=body)
+    assert refused.status_code == 422, refused.text
+    (problem,) = refused.json()["detail"]["errors"]
+    assert problem["field"] == field and "10,000 characters" in problem["reason"]
+    nested = orjson.dumps([dict(natives[0], object={**natives[0]["object"], "title": {"a": {"b": 1}}})])
+    assert client.post("/v1/events", content=nested).json()["detail"]["errors"][0]["field"] == "object.title"
+
+
+def _json(value) -> bytes:
+    import json
+
+    return json.dumps(value).encode()  # NaN and a 400-digit integer, as a careless client writes them

@@ -1,6 +1,7 @@
 """The xAPI Statement Resource, rule by rule from the xAPI 1.0.3 specification."""
 
 import copy
+import time
 import uuid
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from lake import readers
 from lake.committer import Committer
-from serving.core.source_keys import revoke_key
+from serving.core.source_keys import RECHECK_S, revoke_key
 from serving.main import create_app
 from tests.serving.conftest import source_key
 
@@ -75,6 +76,7 @@ def test_statements_need_a_live_source_key_by_http_basic(lrs):
             assert response.headers["WWW-Authenticate"].startswith("Basic")
             assert response.headers["X-Experience-API-Version"] == "1.0.3"
     revoke_key(lrs.app.state.database, name)
+    time.sleep(RECHECK_S)
     assert _post(lrs, statement()).status_code == 401
 
 

@@ -17,19 +17,26 @@ from pydantic import BaseModel
 
 from lake.committer_health import CommitterHealth, assess
 from lake.events import check_batch
-from serving.api.auth import Credentials, authorize_source, current_user, refuse_without, require_source_key
+from serving.api.auth import (
+    BEARER_SECURITY,
+    Credentials,
+    authorize_source,
+    current_user,
+    refuse_without,
+    require_source_key,
+)
 from serving.api.deps import LandingDep, SettingsDep
 from serving.api.request_body import read_body_limited
 from serving.api.responses import documented
 from serving.core.permissions import Permission
-from serving.core.source_keys import KEY_PREFIX, Scope, SourceKeyInfo
+from serving.core.source_keys import KEY_PREFIX, Scope, Source
 
 router = APIRouter(prefix="/v1", tags=["ingestion"], responses=documented(401, 403, 429))
 
 # The HTTP answer to each kind of refusal ``check_batch`` finds.
 REFUSAL_STATUS = {"malformed": 400, "invalid": 422, "too_many": 413}
 
-EventWriter = Annotated[SourceKeyInfo, Depends(require_source_key(Scope.EVENTS_WRITE))]
+EventWriter = Annotated[Source, Depends(require_source_key(Scope.EVENTS_WRITE))]
 
 
 class IngestAck(BaseModel):
@@ -59,13 +66,13 @@ class IngestStatus(BaseModel):
     committer: CommitterStatus
 
 
-@router.post("/events", status_code=202, responses=documented(400, 413, 422))
+@router.post("/events", status_code=202, responses=documented(400, 413, 422), openapi_extra=BEARER_SECURITY)
 async def ingest_events(request: Request, source: EventWriter, landing: LandingDep,
                         settings: SettingsDep) -> IngestAck:
     """Accept a JSON array of native events, durably, or reject it whole with the reasons."""
     body = await read_body_limited(request, settings.max_body_bytes)
     pool = request.app.state.validators
-    args = (body, settings.ingest_max_events, settings.max_json_depth, settings.ingest_max_event_bytes)
+    args = (body, settings.ingest_max_events, settings.ingest_max_event_bytes)
     if pool is None:
         check = check_batch(*args)
     else:  # validation is CPU work: in worker processes it leaves this one free to serve

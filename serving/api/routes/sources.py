@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
@@ -69,9 +69,11 @@ async def add_source(body: SourceCreate, _: Admin, database: DatabaseDep) -> Sou
 
 
 @router.post("/{name}/revoke", responses={404: {"description": "No such source"}})
-def revoke_source(name: str, _: Admin, database: DatabaseDep) -> SourcePublic:
-    """Revoke a source's key: its next request, to any API process, is refused."""
+def revoke_source(name: str, request: Request, _: Admin, database: DatabaseDep) -> SourcePublic:
+    """Revoke a source's key: refused at once by this API process, within a second by every other."""
     try:
-        return _public(revoke_key(database, name))
+        revoked = revoke_key(database, name)
     except UnknownSourceKey as exc:
         raise HTTPException(404, str(exc)) from None
+    request.app.state.source_keys.forget()
+    return _public(revoked)

@@ -24,7 +24,7 @@ from serving.api.deps import SettingsDep
 from serving.api.request_body import parse_json_or_400, read_body_limited
 from serving.api.responses import documented
 from serving.core.source_keys import Scope as SourceScope
-from serving.core.source_keys import SourceKeyInfo
+from serving.core.source_keys import Source
 from serving.xapi.formats import accepted_languages, canonical_format, ids_format
 from serving.xapi.models import Actor, Timestamp
 from serving.xapi.multipart import attachment_hashes, build_multipart, parse_multipart
@@ -49,7 +49,7 @@ BASIC_CHALLENGE = 'Basic realm="xapi"'
 
 def require_lrs_client(
     request: Request, credentials: Annotated[HTTPBasicCredentials | None, Depends(basic)]
-) -> SourceKeyInfo:
+) -> Source:
     """HTTP Basic with a source key (reading needs ``xapi:read``, writing ``xapi:write``), then the
     version header; the source is the authority of what it stores."""
     if credentials is None:
@@ -66,7 +66,7 @@ def require_lrs_client(
     return source
 
 
-LrsClient = Annotated[SourceKeyInfo, Depends(require_lrs_client)]
+LrsClient = Annotated[Source, Depends(require_lrs_client)]
 
 
 def _resource(request: Request) -> StatementResource:
@@ -91,7 +91,7 @@ async def _statements_body(request: Request, settings: Settings) -> tuple[object
     return parse_json_or_400(body, settings), {}
 
 
-async def _save(request: Request, source: SourceKeyInfo, raws: list, attachments: dict,
+async def _save(request: Request, source: Source, raws: list, attachments: dict,
                 statement_id: str | None = None) -> list[str]:
     try:
         return await run_in_threadpool(_resource(request).save, raws, source=source.name,
