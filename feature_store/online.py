@@ -40,6 +40,9 @@ class OnlineStore(Protocol):
     def keys(self, view: str) -> list[str]:
         """The entity keys the view holds."""
 
+    def erase(self, pseudonyms: list[str]) -> int:
+        """Delete every entity of these learners; how many went."""
+
 
 class ParsedDocuments:
     """The last parse of each stored document, reused while its stored text is unchanged.
@@ -75,6 +78,7 @@ class SQLiteOnlineStore:
         self._documents = ParsedDocuments()
         with closing(self._connect()) as con, con:
             con.execute("pragma journal_mode=wal")
+            con.execute("pragma secure_delete=on")  # erased learners' rows are overwritten, not left in free pages
             con.execute("create table if not exists online_features (view text not null, entity_key text not null, "
                         "document text not null, primary key (view, entity_key))")
 
@@ -100,6 +104,16 @@ class SQLiteOnlineStore:
     def keys(self, view: str) -> list[str]:
         with closing(self._connect()) as con:
             return [key for (key,) in con.execute("select entity_key from online_features where view = ?", (view,))]
+
+    def erase(self, pseudonyms: list[str]) -> int:
+        """Delete every entity of these learners (their key or document names them); how many went."""
+        with closing(self._connect()) as con:
+            con.execute("pragma secure_delete=on")
+            with con:
+                removed = sum(con.execute("delete from online_features where instr(entity_key, ?) > 0 "
+                                          "or instr(document, ?) > 0", (p, p)).rowcount for p in pseudonyms)
+            con.execute("pragma wal_checkpoint(truncate)")
+        return removed
 
 
 class RedisOnlineStore:
@@ -130,6 +144,16 @@ class RedisOnlineStore:
     def keys(self, view: str) -> list[str]:
         prefix = f"{REDIS_PREFIX}:{view}:"
         return [key.decode()[len(prefix):] for key in self.client.scan_iter(prefix + "*", count=1000)]
+
+    def erase(self, pseudonyms: list[str]) -> int:
+        """Delete every entity of these learners (their key or document names them); how many went."""
+        doomed = []
+        for key in self.client.scan_iter(f"{REDIS_PREFIX}:*", count=1000):
+            text = key.decode()
+            if any(p in text for p in pseudonyms) or any(p.encode() in (self.client.get(key) or b"")
+                                                         for p in pseudonyms):
+                doomed.append(key)
+        return self.client.delete(*doomed) if doomed else 0
 
 
 

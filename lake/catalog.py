@@ -18,6 +18,10 @@ class TableSpec:
     partition_by: tuple[str, ...] = ()
     description: str = ""
     primary_key: tuple[str, ...] = ()  # for merges; empty for append-only tables
+    # Privacy: a row whose person column holds a learner's pseudonym is that learner's, and goes with
+    # them; a mention column is free text (JSON, a response) where another's pseudonym may appear.
+    person_columns: tuple[str, ...] = ()
+    mention_columns: tuple[str, ...] = ()
 
 
 TABLES: dict[str, TableSpec] = {
@@ -28,42 +32,51 @@ TABLES: dict[str, TableSpec] = {
             schemas.EVENTS,
             partition_by=("event_date",),
             description="Every learner action and domain event, as received.",
+            person_columns=("learner_id",),
+            mention_columns=("object_id", "result_response", "payload"),  # a user entity, a statement's people
         ),
         TableSpec(
             "bronze.dead_letters",
             schemas.DEAD_LETTERS,
             description="Rows that could not be committed to their table, with the reason.",
+            mention_columns=("payload", "reason"),
         ),
         TableSpec(
             "ground_truth.enrollments",
             schemas.ENROLLMENT_TRUTH,
             description="Simulator only: when each enrollment really dropped out or completed.",
+            person_columns=("learner_id",),
         ),
         TableSpec(
             "labels.dropout",
             schemas.DROPOUT_LABELS,
             description="Real datasets' dropout outcomes per enrollment (KDD Cup 2015...), by source.",
+            person_columns=("learner_id",),
         ),
         TableSpec(
             "ground_truth.mastery",
             schemas.MASTERY_TRUTH,
             description="Simulator only: each learner's latent skill mastery at the end of each week.",
+            person_columns=("learner_id",),
         ),
     )
 }
 
 CORE_SNAPSHOTS = {
-    # table -> (schema, key, description)
-    "bronze.core_users": (schemas.CORE_USERS, "learner_id", "Core API users, pseudonymous: role and status"),
-    "bronze.core_courses": (schemas.CORE_COURSES, "course_id", "Core API courses"),
-    "bronze.core_modules": (schemas.CORE_MODULES, "module_id", "Core API course modules"),
-    "bronze.core_content_items": (schemas.CORE_CONTENT_ITEMS, "item_id", "Core API content items"),
-    "bronze.core_enrollments": (schemas.CORE_ENROLLMENTS, "enrollment_id", "Core API enrollments"),
-    "bronze.core_item_progress": (schemas.CORE_ITEM_PROGRESS, "progress_id", "Progress per content item"),
+    # table -> (schema, key, description, person columns)
+    "bronze.core_users": (schemas.CORE_USERS, "learner_id", "Core API users, pseudonymous: role and status",
+                          ("learner_id",)),
+    "bronze.core_courses": (schemas.CORE_COURSES, "course_id", "Core API courses", ()),
+    "bronze.core_modules": (schemas.CORE_MODULES, "module_id", "Core API course modules", ()),
+    "bronze.core_content_items": (schemas.CORE_CONTENT_ITEMS, "item_id", "Core API content items", ()),
+    "bronze.core_enrollments": (schemas.CORE_ENROLLMENTS, "enrollment_id", "Core API enrollments", ("learner_id",)),
+    "bronze.core_item_progress": (schemas.CORE_ITEM_PROGRESS, "progress_id", "Progress per content item",
+                                  ("learner_id",)),
 }
 TABLES.update({
-    name: TableSpec(name, schema, primary_key=(key,), description=f"{description} (snapshot, merged on {key}).")
-    for name, (schema, key, description) in CORE_SNAPSHOTS.items()
+    name: TableSpec(name, schema, primary_key=(key,), description=f"{description} (snapshot, merged on {key}).",
+                    person_columns=person_columns)
+    for name, (schema, key, description, person_columns) in CORE_SNAPSHOTS.items()
 })
 
 

@@ -31,6 +31,7 @@ from lake.committer_health import HEARTBEAT_S, CommitterHealth
 from lake.events import EventColumns, event_to_row, outside_lake_window, rows_to_table, validate_one
 from lake.landing import LandedBatch, LandingLog
 from lake.schemas import DEAD_LETTERS
+from lake.sources.core_erasures import ErasedLearners, engine_for
 from lake.sources.core_outbox import OutboxRelay, outbox_relay_for
 from learnlake.settings import Settings, get_settings
 
@@ -46,6 +47,7 @@ class CommitStats:
     batches: int = 0
     committed: int = 0
     dead_letters: int = 0
+    erased: int = 0  # events of erased learners that landed late, dropped
     last_seq: int = 0
 
 
@@ -65,6 +67,7 @@ class Committer:
         self.app_id = f"landing:{landing.writer_id}"
         self.health = CommitterHealth.read(landing.directory)
         self._reported_at = 0.0
+        self.erased = ErasedLearners(engine_for(self.settings.database_url))
 
     def committed_seq(self) -> int:
         """The last landing sequence number that Delta holds (0 before the first commit)."""
@@ -105,11 +108,14 @@ class Committer:
     def _flush(self, max_batches: int | None) -> CommitStats:
         stats = CommitStats(last_seq=self.committed_seq())
         self.landing.mark_committed(stats.last_seq)
+        self.erased.refresh()
         while max_batches is None or stats.batches < max_batches:
             landed = self.landing.read_after(stats.last_seq, self.max_events)
             if not landed:
                 break
             good, bad = self._convert(landed)
+            good, erased = self.erased.drop(good)  # an erased learner's late events never reach the lake
+            stats.erased += erased
             last_seq = landed[-1].seq
             # Dead letters first, events last: the events commit is what `committed_seq` reads
             # back, so a crash in between redoes both, and each one's identifier skips a repeat.

@@ -109,6 +109,7 @@ class LandingLog:
         self._pending: collections.deque[tuple[int, int]] = collections.deque()
         if not readonly:
             self.directory.mkdir(parents=True, exist_ok=True)
+            Path(self.directory, WRITER_FILE).write_text(str(os.getpid()))
         self._recover()
 
     # -- opening -------------------------------------------------------------------------
@@ -196,9 +197,14 @@ class LandingLog:
         (but always at least one batch)."""
         batches: list[LandedBatch] = []
         events = 0
+        from_cursor = self._cursor is not None and self._cursor[0] == seq
         for path, offset in self._start_points(seq):
             for _, end, batch in _scan(path, offset):
                 if batch is None:
+                    if from_cursor and not batches and offset:
+                        # The segment was rewritten since (committed bodies stripped): its offsets moved.
+                        self._cursor = None
+                        return self.read_after(seq, max_events)
                     return batches  # a record still being written (another process) or torn
                 if batch.seq <= seq:
                     continue
@@ -271,11 +277,83 @@ class LandingLog:
                 removed += 1
         return removed
 
+    # -- stripping committed bodies (erasure) -------------------------------------------------
+
+    def strip_committed(self) -> int:
+        """Drop the bodies of committed records, keeping their ids for replay detection; returns how many
+        segments were rewritten. Once in Delta a body is only a copy of personal data, which erasure must
+        reach. Each segment is rewritten to a new file and renamed over the old one. The segment being
+        written is rewritten only by its writer (under the lock its appends take); a read-only log leaves
+        it to the writer (``request_strip``)."""
+        committed = self.committed_seq()
+        rewritten = 0
+        with self._lock:
+            segments = self.segments()
+            for index, path in enumerate(segments):
+                active = index == len(segments) - 1
+                if active and self.readonly:
+                    continue
+                if active and self._file is not None:
+                    self._file.close()
+                    self._file = None
+                rewritten += _strip_segment(path, committed)
+            self._cursor = None
+        self.directory.joinpath(STRIP_REQUEST).unlink(missing_ok=True)
+        return rewritten
+
     def close(self) -> None:
         with self._lock:
             if self._file is not None:
                 self._file.close()
                 self._file = None
+
+
+STRIP_REQUEST = "strip.requested"  # a file: the writer strips committed bodies at its next turn
+WRITER_FILE = "writer.pid"  # the writing process's pid, so another process knows whether it lives
+
+
+def request_strip(directory: Path) -> None:
+    """Ask the process writing the log in ``directory`` to strip its committed bodies (``strip_committed``)."""
+    Path(directory, STRIP_REQUEST).touch()
+
+
+def strip_requested(directory: Path) -> bool:
+    return Path(directory, STRIP_REQUEST).exists()
+
+
+def writer_alive(directory: Path) -> bool:
+    """Whether a live process on this host writes the log in ``directory``."""
+    try:
+        pid = int(Path(directory, WRITER_FILE).read_text())
+        os.kill(pid, 0)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
+def _strip_segment(path: Path, committed: int) -> int:
+    """Rewrite ``path`` with empty bodies for records up to ``committed``; 1 if it changed, else 0."""
+    records, changed = [], False
+    for _offset, _end, batch in _scan(path):
+        if batch is None:
+            break
+        body = batch.body
+        if batch.seq <= committed and body:
+            body, changed = b"", True
+        meta = orjson.dumps({"source": batch.source, "ids": batch.ids, "skip": batch.skip, "key": batch.source_key})
+        payload = meta + body
+        records.append(HEADER.pack(MAGIC, len(meta), len(body), batch.seq, batch.received_at_us, zlib.crc32(payload))
+                       + payload)
+    if not changed:
+        return 0
+    tmp = path.with_suffix(".strip")
+    with open(tmp, "wb") as fh:
+        fh.writelines(records)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    _fsync_directory(path.parent)
+    return 1
 
 
 def _fsync_directory(directory: Path) -> None:

@@ -83,6 +83,9 @@ class Settings(BaseSettings):
     # /docs and /openapi.json for anyone (development) or for admins only (production, by default).
     public_docs: bool | None = None
 
+    # Privacy: how long the lake keeps old versions that still hold an erased learner (0: none).
+    erasure_grace_days: float = Field(7.0, ge=0, description="Delta history kept after an erasure, in days")
+
     # Keyed hash that turns user ids into pseudonymous learner ids (decision 6).
     pseudonym_key: SecretStr = SecretStr(DEV_PSEUDONYM_KEY)
 

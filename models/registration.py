@@ -21,6 +21,16 @@ from models.tracking import TrainingResult, pip_requirements, promote_if_better
 log = logging.getLogger(__name__)
 
 
+def with_stand_in_learners(example: pd.DataFrame) -> pd.DataFrame:
+    """The input example MLflow keeps beside a model, its learner ids replaced by stand-ins (the same
+    learner, the same stand-in): an artifact must not list who was in the training data, where an
+    erasure would have to find every copy."""
+    if "learner_id" not in example.columns:
+        return example
+    stand_ins = {learner: f"lrn_example_{i}" for i, learner in enumerate(example["learner_id"].unique())}
+    return example.assign(learner_id=example["learner_id"].map(stand_ins))
+
+
 def log_and_register(client: MlflowClient, settings: Settings, *, model_name: str, run_name: str, params: dict,
                      metrics: dict[str, float], model_card: str, python_model: mlflow.pyfunc.PythonModel,
                      example: pd.DataFrame, packages: tuple[str, ...], held_out_metric: str,
@@ -29,6 +39,7 @@ def log_and_register(client: MlflowClient, settings: Settings, *, model_name: st
 
     ``documents`` are logged as JSON artifacts under their names (a reference score distribution...).
     """
+    example = with_stand_in_learners(example)
     with mlflow.start_run(run_name=run_name) as run:
         mlflow.log_params(params)
         log_lake_versions(lake_versions(settings), Path(settings.published_warehouse_path))

@@ -93,3 +93,13 @@ def close_event_days(days: list[str], *, persistent: bool = True,
         result = job.execute_in_process(partition_key=day, instance=instance, run_config=QUIET)
         (event,) = result.get_asset_materialization_events()
         yield day, {key: value.value for key, value in event.materialization.metadata.items()}
+
+
+def run_privacy_erasure(*, persistent: bool = True, settings: Settings | None = None) -> list[dict]:
+    """Run the ``privacy_erasure`` job in this process (recorded in the Dagster instance); its results."""
+    settings = settings or get_settings()
+    from pipelines.defs.privacy.jobs import privacy_erasure_job
+
+    instance = dagster_instance(settings) if persistent else dg.DagsterInstance.ephemeral()
+    result = privacy_erasure_job.execute_in_process(instance=instance, run_config=QUIET)
+    return result.output_for_node("erase_from_every_store")

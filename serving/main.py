@@ -16,7 +16,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from lake.committer import CommitterProcess
 from lake.events import check_batch
-from lake.landing import LandingLog
+from lake.landing import LandingLog, strip_requested
 from learnlake import __version__
 from learnlake.errors import ModelNotFoundError, TableNotFoundError
 from learnlake.settings import Settings, get_settings
@@ -34,6 +34,7 @@ from serving.api.routes import (
     health,
     learner_activity,
     learner_models,
+    privacy,
     recommendations,
     sources,
     tutor,
@@ -50,7 +51,7 @@ from serving.core.source_keys import SourceKeyVerifier
 from serving.learner_models import LearnerModels
 from serving.tutor import Tutor
 from serving.xapi.service import StatementResource
-from serving.xapi.store import StatementStore
+from lake.statement_store import StatementStore
 
 # Routes that read their own bodies, within the same bounds (native events validate in a worker
 # process; xAPI also takes multipart bodies).
@@ -116,7 +117,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # routes of two routers (tests/serving/test_routes_do_not_overlap.py), so the order is free.
     for router in (learner_models.router, health.router, tutor.router, events.router, xapi.router,
                    recommendations.router, auth.router, users.router, courses.router, enrollments.router,
-                   learner_activity.router, analytics.router, sources.router):
+                   learner_activity.router, analytics.router, sources.router, privacy.router):
         app.include_router(router)
     if not settings.public_docs:
         app.include_router(docs.router)
@@ -164,12 +165,20 @@ def _has_model_registry(settings: Settings) -> bool:
     return not uri.startswith("sqlite:///") or Path(uri.removeprefix("sqlite:///")).exists()
 
 
-async def _prune_landing_log(landing: LandingLog, keep_s: float, every_s: float = 60) -> None:
-    """Drop committed landing segments older than ``keep_s`` (and their ids from memory), forever."""
+async def _prune_landing_log(landing: LandingLog, keep_s: float, every_s: float = 60, look_s: float = 5) -> None:
+    """Forever: drop committed landing segments older than ``keep_s`` (and their ids from memory) every
+    ``every_s``, and strip committed bodies whenever an erasure asks (``lake.landing.request_strip``):
+    only this process may rewrite the segment it writes to."""
+    since_prune = 0.0
     while True:
-        await asyncio.sleep(every_s)
+        await asyncio.sleep(look_s)
+        since_prune += look_s
         try:
-            await run_in_threadpool(landing.prune, keep_s=keep_s)
+            if strip_requested(landing.directory):
+                await run_in_threadpool(landing.strip_committed)
+            if since_prune >= every_s:
+                since_prune = 0.0
+                await run_in_threadpool(landing.prune, keep_s=keep_s)
         except OSError:
             logging.getLogger(__name__).exception("pruning the landing log failed; will retry")
 

@@ -65,32 +65,47 @@ def ifi_key(agent: dict) -> str | None:
     return None
 
 
+# What an erased person becomes in the statements that name them (lake.statement_store.erase).
+ERASED_AGENT = {"objectType": "Agent", "account": {"homePage": "urn:learnlake:erased", "name": "erased"}}
+
+
 def pseudonymous_agent(agent: dict, pseudonym_key: str) -> dict:
     """An Agent or Group with its identifier replaced by a pseudonymous account, its name dropped."""
     found = {"objectType": agent.get("objectType", "Agent")}
     if (key := ifi_key(agent)) is not None:
         found["account"] = {"homePage": PSEUDONYM_HOME_PAGE, "name": learner_id_for(key, pseudonym_key)}
-    if agent.get("member"):
-        found["member"] = [pseudonymous_agent(member, pseudonym_key) for member in agent["member"]]
     return found
 
 
 def pseudonymous_statement(statement: dict, pseudonym_key: str) -> dict:
-    """``statement`` (or a SubStatement) with every person it names pseudonymised."""
+    """``statement`` with every person it names pseudonymised."""
+    return map_people(statement, lambda agent: pseudonymous_agent(agent, pseudonym_key))
+
+
+def map_people(statement: dict, change) -> dict:
+    """``statement`` (or a SubStatement) with ``change`` applied to every person it names: the actor, the
+    authority, an Agent or Group object, the context's instructor and team, each member of a Group."""
     found = dict(statement)
     for field in ("actor", "authority"):
         if isinstance(found.get(field), dict):
-            found[field] = pseudonymous_agent(found[field], pseudonym_key)
+            found[field] = _person(found[field], change)
     obj = found.get("object")
     if isinstance(obj, dict) and obj.get("objectType") in AGENT_TYPES:
-        found["object"] = pseudonymous_agent(obj, pseudonym_key)
+        found["object"] = _person(obj, change)
     elif isinstance(obj, dict) and obj.get("objectType") == "SubStatement":
-        found["object"] = pseudonymous_statement(obj, pseudonym_key)
+        found["object"] = map_people(obj, change)
     if isinstance(found.get("context"), dict):
         context = found["context"] = dict(found["context"])
         for field in ("instructor", "team"):
             if isinstance(context.get(field), dict):
-                context[field] = pseudonymous_agent(context[field], pseudonym_key)
+                context[field] = _person(context[field], change)
+    return found
+
+
+def _person(agent: dict, change) -> dict:
+    found = dict(change(agent))
+    if agent.get("member"):
+        found["member"] = [_person(member, change) for member in agent["member"]]
     return found
 
 

@@ -73,6 +73,17 @@ class Database:
         statement costs four times the read itself: see ``serving/api/accounts.py``."""
         return connection.connection.driver_connection if self.is_sqlite else None
 
+    def forget_deleted(self) -> None:
+        """On SQLite, move the write-ahead log into the file and empty it: the log still holds page images
+        from before a delete (``secure_delete`` clears the pages themselves). A no-op on PostgreSQL, whose
+        deleted rows are the server's to vacuum."""
+        if self.is_sqlite:
+            connection = self.write_engine.raw_connection()  # no BEGIN: a checkpoint cannot run inside one
+            try:
+                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            finally:
+                connection.close()
+
     def dispose(self) -> None:
         if (reader := getattr(self._local, "reader", None)) is not None:
             reader.close()  # this thread's; other threads' close with them
@@ -96,6 +107,8 @@ def _engine(url: str, *, immediate: bool) -> Engine:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Deleted rows are overwritten, not left in free pages: an erased person must not stay in the file.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")

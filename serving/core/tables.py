@@ -278,3 +278,26 @@ class TutorTurn(Base):
     grounded: Mapped[bool] = mapped_column(Boolean)
     citations: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Erasure(Base):
+    """One erasure of a person (GDPR art. 17): who asked and when, and how far each store is.
+
+    Identifiers are kept only as SHA-256 hashes (``identifier_hashes``): enough to recognise the
+    person's pseudonym on an event that arrives later (and drop it), to answer "erased already",
+    and for ``learnlake privacy verify`` to recognise any that remain, never enough to name them.
+    ``pending`` holds the clear pseudonyms and xAPI identifiers that the erasure job still needs,
+    and is emptied when it has finished.
+    """
+
+    __tablename__ = "erasures"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    subject_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of the user id
+    identifier_hashes: Mapped[dict] = mapped_column(JSON)  # kind (user_id, email, name, pseudonym...) -> hashes
+    pending: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))  # pseudonyms, xapi_keys: until done
+    requested_by: Mapped[str] = mapped_column(String(32))  # "self", "admin" or "cli": never the person
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, done
+    stores: Mapped[dict] = mapped_column(JSON, default=dict)  # store -> what was done there, and when
+    completed_at: Mapped[datetime | None]

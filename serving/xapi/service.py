@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from lake.landing import LandingLog
 from lake.sources.xapi import statement_to_event
 from serving.xapi.models import VOIDED, Activity, Agent, Group, Statement, StatementRef, SubStatement
-from serving.xapi.store import StatementStore, StoredStatement
+from lake.statement_store import StatementStore, StoredStatement
 
 LRS_SET = ("stored", "authority", "version")
 

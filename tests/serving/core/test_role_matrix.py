@@ -18,6 +18,7 @@ from serving.core.permissions import MATRIX, Permission, Scope, scope_of
 from serving.core.source_keys import create_key
 from serving.core.tables import Role
 from serving.main import create_app
+from tests.serving.core.conftest import PASSWORD
 
 # Routes that take no permission: signing in comes before having one. The popular-items
 # route (models) and ingestion have their own authentication (issue 7, xAPI Basic).
@@ -102,6 +103,7 @@ def _body(method: str, path: str, world: dict) -> dict | None:
         ("POST", "/api/v1/courses/{course_id}/progress"): {"item_id": world["item_id"], "status": "completed"},
         ("POST", "/api/v1/tutor/ask"): {"course_id": world["course_id"], "question": "What comes first?"},
         ("POST", "/api/v1/admin/sources"): {"name": f"new-{world['source']}"},
+        ("POST", "/api/v1/users/me/erasure"): {"password": PASSWORD},
     }
     return bodies.get((method, path), {})
 

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import orjson
 
+from lake.sources.xapi import ERASED_AGENT, ifi_key, map_people
+
 SCHEMA = """
 create table if not exists statements (
     seq integer primary key autoincrement,
@@ -76,6 +78,7 @@ class StatementStore:
         self._con = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._con.execute("pragma journal_mode=wal")
         self._con.execute("pragma synchronous=full")
+        self._con.execute("pragma secure_delete=on")  # an erased person's statements leave no trace in free pages
         self._con.executescript(SCHEMA)
 
     def get_bodies(self, ids: Iterable[str]) -> dict[str, dict]:
@@ -166,6 +169,43 @@ class StatementStore:
                 f"select sha2, content_type, content from attachments where sha2 in ({','.join('?' * len(hashes))})",
                 hashes).fetchall()
         return {sha2: (content_type, content) for sha2, content_type, content in rows}
+
+    def erase(self, agent_keys: Iterable[str]) -> dict[str, int]:
+        """Erase the people with these agent keys (``mbox:mailto:...``): statements they are the actor of go;
+        in the others that name them (instructor, team, object, authority...) they become an anonymous
+        agent. Attachments no statement refers to any more go too. xAPI statements are immutable, but a
+        person's right to erasure comes first."""
+        keys = set(agent_keys)
+        if not keys:
+            return {"deleted": 0, "redacted": 0}
+        marks = ",".join("?" * len(keys))
+        with self._lock:
+            self._con.execute("begin immediate")
+            try:
+                named = self._con.execute(
+                    f"select distinct s.seq, s.body from statements s join statement_agents a on a.seq = s.seq "
+                    f"where a.agent_key in ({marks})", sorted(keys)).fetchall()
+                deleted = redacted = 0
+                for seq, body in named:
+                    statement = orjson.loads(body)
+                    if ifi_key(statement.get("actor") or {}) in keys:
+                        for table in ("statements", "statement_agents", "statement_activities"):
+                            self._con.execute(f"delete from {table} where seq = ?", (seq,))
+                        deleted += 1
+                    else:
+                        kept = map_people(statement, lambda agent: ERASED_AGENT if ifi_key(agent) in keys else agent)
+                        self._con.execute("update statements set body = ? where seq = ?", (orjson.dumps(kept), seq))
+                        self._con.execute(f"delete from statement_agents where seq = ? and agent_key in ({marks})",
+                                          (seq, *sorted(keys)))
+                        redacted += 1
+                self._con.execute("delete from attachments where not exists "
+                                  "(select 1 from statements where instr(body, attachments.sha2) > 0)")
+                self._con.execute("commit")
+            except BaseException:
+                self._con.execute("rollback")
+                raise
+            self._con.execute("pragma wal_checkpoint(truncate)")
+        return {"deleted": deleted, "redacted": redacted}
 
     def latest_stored(self) -> str | None:
         with self._lock:

@@ -1,0 +1,45 @@
+"""The ``privacy_erasure`` job: run by its sensor as soon as an erasure is pending, daily for the
+erasures waiting out their grace period, and in process by ``learnlake privacy forget``."""
+
+import dagster as dg
+
+from lake.sources.core_erasures import engine_for, pending_erasures
+from learnlake.settings import get_settings
+from pipelines.defs.privacy.erasure import carry_out_erasures
+
+
+@dg.op(description="Erase the pending erasures' learners from every store outside the core database.")
+def erase_from_every_store(context: dg.OpExecutionContext) -> list[dict]:
+    results = carry_out_erasures(get_settings())
+    for result in results:
+        context.log.info(f"erasure {result['erasure']}: {'done' if result['done'] else 'in progress'}; "
+                         f"stores: {sorted(result['stores'])}")
+    return results
+
+
+@dg.job(description="Carry pending erasures into the landing logs, the LRS, the lake, the warehouse, the "
+                    "feature stores and the files the platform writes (learnlake privacy).")
+def privacy_erasure_job():
+    erase_from_every_store()
+
+
+@dg.sensor(job=privacy_erasure_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
+           description="A run as soon as an erasure is recorded (the API erases the core database at once).")
+def pending_erasures_sensor(context: dg.SensorEvaluationContext):
+    engine = engine_for(get_settings().database_url)
+    if engine is None:
+        return dg.SkipReason("no core database yet")
+    try:
+        # Only erasures no run has taken up yet: those waiting out their grace are the schedule's.
+        fresh = [e.id for e in pending_erasures(engine) if "lake" not in e.stores]
+    finally:
+        engine.dispose()
+    if not fresh:
+        return dg.SkipReason("no new erasure")
+    return dg.RunRequest(run_key=f"erasures-{'-'.join(map(str, fresh))}")
+
+
+privacy_erasure_schedule = dg.ScheduleDefinition(
+    job=privacy_erasure_job, cron_schedule="30 4 * * *", execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING,
+    description="Daily: finish the erasures whose grace period has passed (old Delta versions removed).")
