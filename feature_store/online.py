@@ -21,6 +21,7 @@ from feature_store.definitions import FeatureService, FeatureView
 from feature_store.repository import VIEWS
 from learnlake.caches import LRU
 from learnlake.settings import Settings
+from learnlake.sqlite import truncate_wal
 
 REDIS_PREFIX = "learnlake:features"
 PARSED_DOCUMENTS_KEPT = 10_000  # per store; a learner's recent answers parse to some tens of KB
@@ -64,6 +65,9 @@ class ParsedDocuments:
         return doc
 
 
+SQLITE_FILE = "online_features.db"  # under the LearnLake home
+
+
 class SQLiteOnlineStore:
     """One table, ``online_features(view, entity_key, document)``; WAL so readers never wait.
 
@@ -97,8 +101,9 @@ class SQLiteOnlineStore:
         if con is None:
             # Autocommit: each read sees the latest committed rows, never a transaction held open.
             con = self._local.reader = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-        found = con.execute("select document from online_features where view = ? and entity_key = ?",
-                            (view, key)).fetchone()
+        # fetchall: a statement left unfinished would hold a snapshot, and the write-ahead log with it.
+        found = next(iter(con.execute("select document from online_features where view = ? and entity_key = ?",
+                                      (view, key)).fetchall()), None)
         return self._documents.parse(view, key, found[0]) if found else None
 
     def keys(self, view: str) -> list[str]:
@@ -112,7 +117,7 @@ class SQLiteOnlineStore:
             with con:
                 removed = sum(con.execute("delete from online_features where instr(entity_key, ?) > 0 "
                                           "or instr(document, ?) > 0", (p, p)).rowcount for p in pseudonyms)
-            con.execute("pragma wal_checkpoint(truncate)")
+            truncate_wal(con)
         return removed
 
 
@@ -160,7 +165,7 @@ class RedisOnlineStore:
 def online_store(settings: Settings) -> OnlineStore:
     if settings.redis_url:
         return RedisOnlineStore(settings.redis_url)
-    return SQLiteOnlineStore(settings.home / "online_features.db")
+    return SQLiteOnlineStore(settings.home / SQLITE_FILE)
 
 
 def materialize(con: duckdb.DuckDBPyConnection, store: OnlineStore, *, as_of: datetime | None = None,

@@ -47,9 +47,9 @@ def forget_history(settings: Settings, *, grace_days: float) -> dict[str, dict[s
             continue
         table = DeltaTable(uri)
         retention = f"interval {round(hours * 3600)} seconds"
+        properties = {"delta.logRetentionDuration": retention, "delta.deletedFileRetentionDuration": retention}
         if table.metadata().configuration.get("delta.logRetentionDuration") != retention:
-            _retry(lambda t=table: t.alter.set_table_properties({"delta.logRetentionDuration": retention,
-                                                                 "delta.deletedFileRetentionDuration": retention}))
+            _retry(lambda: DeltaTable(uri).alter.set_table_properties(properties))  # noqa: B023 - called at once
             table = DeltaTable(uri)
         removed = table.vacuum(retention_hours=round(hours), enforce_retention_duration=False, dry_run=False)
         table = DeltaTable(uri)

@@ -50,7 +50,7 @@ def subject_of(user_id: str, email: str | None, name: str | None, pseudonym_key:
     xapi_keys: tuple[str, ...] = ()
     if email:
         mailto = f"mailto:{email}"
-        xapi_keys = (f"mbox:{mailto}", f"mbox_sha1sum:{hashlib.sha1(mailto.encode()).hexdigest()}")  # noqa: S324 - xAPI's own hash
+        xapi_keys = (f"mbox:{mailto}", f"mbox_sha1sum:{hashlib.sha1(mailto.encode()).hexdigest()}")
     pseudonyms = tuple(dict.fromkeys([learner_id_for(user_id, pseudonym_key)]
                                      + [learner_id_for(key, pseudonym_key) for key in xapi_keys]))
     return Subject(user_id, email, name, pseudonyms, xapi_keys)

@@ -15,6 +15,7 @@ from pathlib import Path
 import orjson
 
 from lake.sources.xapi import ERASED_AGENT, ifi_key, map_people
+from learnlake.sqlite import truncate_wal
 
 SCHEMA = """
 create table if not exists statements (
@@ -204,7 +205,7 @@ class StatementStore:
             except BaseException:
                 self._con.execute("rollback")
                 raise
-            self._con.execute("pragma wal_checkpoint(truncate)")
+            truncate_wal(self._con)
         return {"deleted": deleted, "redacted": redacted}
 
     def latest_stored(self) -> str | None:

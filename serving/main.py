@@ -17,6 +17,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 from lake.committer import CommitterProcess
 from lake.events import check_batch
 from lake.landing import LandingLog, strip_requested
+from lake.statement_store import StatementStore
 from learnlake import __version__
 from learnlake.errors import ModelNotFoundError, TableNotFoundError
 from learnlake.settings import Settings, get_settings
@@ -51,7 +52,6 @@ from serving.core.source_keys import SourceKeyVerifier
 from serving.learner_models import LearnerModels
 from serving.tutor import Tutor
 from serving.xapi.service import StatementResource
-from lake.statement_store import StatementStore
 
 # Routes that read their own bodies, within the same bounds (native events validate in a worker
 # process; xAPI also takes multipart bodies).

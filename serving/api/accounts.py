@@ -32,7 +32,9 @@ class AccountReader:
             if driver is None:
                 row = connection.execute(_ACCOUNT, {"user_id": user_id}).first()
                 return User(**row._mapping) if row is not None else None
-            raw = driver.execute(_RAW_ACCOUNT, (user_id,)).fetchone()
+            # fetchall, not fetchone: a statement left unfinished holds a read snapshot that keeps
+            # SQLite from emptying its write-ahead log (which an erasure needs).
+            raw = next(iter(driver.execute(_RAW_ACCOUNT, (user_id,)).fetchall()), None)
             if raw is None:
                 return None
             kept = self._built.get(user_id)

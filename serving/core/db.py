@@ -15,6 +15,8 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from learnlake.sqlite import truncate_wal
+
 SQLITE_BUSY_TIMEOUT_S = 30
 SQLITE_POOL_SIZE = 40
 SINGLE_STATEMENT_READS = "learnlake_single_statement_reads"  # an execution option: no BEGIN on SQLite
@@ -80,7 +82,7 @@ class Database:
         if self.is_sqlite:
             connection = self.write_engine.raw_connection()  # no BEGIN: a checkpoint cannot run inside one
             try:
-                connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                truncate_wal(connection)
             finally:
                 connection.close()
 

@@ -154,7 +154,7 @@ class SourceKeyVerifier:
         with self.database.read_connection() as connection:
             driver = self.database.sqlite_driver(connection)
             if driver is not None:
-                row = driver.execute(_RAW_LIVE_KEY, (hashed,)).fetchone()
+                row = next(iter(driver.execute(_RAW_LIVE_KEY, (hashed,)).fetchall()), None)  # the statement ends
                 return Source(row[0], tuple(json.loads(row[1]))) if row is not None else None
             row = connection.execute(_LIVE_KEY, {"key_hash": hashed}).first()
         return Source(row.name, tuple(row.scopes)) if row is not None else None

@@ -10,8 +10,8 @@ from pydantic import ValidationError
 
 from lake.landing import LandingLog
 from lake.sources.xapi import statement_to_event
-from serving.xapi.models import VOIDED, Activity, Agent, Group, Statement, StatementRef, SubStatement
 from lake.statement_store import StatementStore, StoredStatement
+from serving.xapi.models import VOIDED, Activity, Agent, Group, Statement, StatementRef, SubStatement
 
 LRS_SET = ("stored", "authority", "version")
 

@@ -22,7 +22,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from feature_store.online import online_store
+from feature_store.online import SQLITE_FILE, RedisOnlineStore, SQLiteOnlineStore
 from lake.committer import Committer
 from lake.erasure import erase_learners, forget_history
 from lake.landing import LandingLog, request_strip, strip_requested, writer_alive
@@ -30,6 +30,7 @@ from lake.privacy import ERASED_PSEUDONYM
 from lake.sources.core_erasures import PendingErasure, engine_for, pending_erasures, record_progress
 from lake.statement_store import StatementStore
 from learnlake.settings import Settings
+from learnlake.sqlite import truncate_wal
 from pipelines.defs.privacy.warehouse import erase_from_warehouse
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ def _erase_everywhere(settings: Settings, pending: list[PendingErasure], strip_w
         "lake": lambda: erase_learners(pseudonyms, settings),
         "warehouse": lambda: erase_from_warehouse(Path(settings.warehouse_path),
                                                   Path(settings.published_warehouse_path), pseudonyms),
-        "online_features": lambda: {"entities": online_store(settings).erase(pseudonyms)},
+        "online_features": lambda: _online_features(settings, pseudonyms),
         "files": lambda: _text_files(settings, pseudonyms),
         "redis": lambda: _redis(settings, [e.user_id for e in pending if e.user_id]),
     }
@@ -91,7 +92,7 @@ def _erase_everywhere(settings: Settings, pending: list[PendingErasure], strip_w
         started = time.monotonic()
         try:
             result = steps[store]()
-        except Exception as exc:  # noqa: BLE001 - one store failing must not keep the others from erasing
+        except Exception as exc:
             log.exception("erasure: %s failed; the next run tries again", store)
             done[store] = {"error": f"{type(exc).__name__}: {exc}"[:500], "failed_at": at}
             continue
@@ -124,6 +125,18 @@ def _landing_logs(settings: Settings, wait_s: float) -> dict:
         raise TimeoutError(f"the API writing landing log(s) {late} did not strip its committed bodies within "
                            f"{wait_s:.0f} s; the erasure will try again")
     return {"logs": len(directories), "segments_rewritten_here": stripped, "stripped_by_their_api": len(asked)}
+
+
+def _online_features(settings: Settings, pseudonyms: list[str]) -> dict:
+    """Both kinds of online store that may hold them: the SQLite file (written before Redis was configured,
+    say) and Redis."""
+    done = {}
+    path = settings.home / SQLITE_FILE
+    if path.exists():
+        done["sqlite_entities"] = SQLiteOnlineStore(path).erase(pseudonyms)
+    if settings.redis_url:
+        done["redis_entities"] = RedisOnlineStore(settings.redis_url).erase(pseudonyms)
+    return done
 
 
 def _statement_store(settings: Settings, xapi_keys: list[str]) -> dict:
@@ -168,5 +181,8 @@ def _redis(settings: Settings, user_ids: list[str]) -> dict:
 def _checkpoint(engine) -> None:
     """On SQLite, empty the write-ahead log, which still holds pages from before the deletes."""
     if engine.dialect.name == "sqlite":
-        with engine.connect() as connection:
-            connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        connection = engine.raw_connection()  # outside any transaction: a checkpoint cannot run in one
+        try:
+            truncate_wal(connection)
+        finally:
+            connection.close()

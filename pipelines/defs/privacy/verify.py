@@ -15,9 +15,9 @@ from pathlib import Path
 
 import duckdb
 import pyarrow as pa
-import sqlalchemy as sa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+import sqlalchemy as sa
 
 from lake.privacy import EMAIL_PATTERN, PSEUDONYM_PATTERN, identifier_hash
 from learnlake.settings import Settings

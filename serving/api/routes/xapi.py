@@ -18,6 +18,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import TypeAdapter, ValidationError
 
+from lake.statement_store import Query
 from learnlake.settings import Settings
 from serving.api.auth import authorize_source
 from serving.api.deps import SettingsDep
@@ -29,7 +30,6 @@ from serving.xapi.formats import accepted_languages, canonical_format, ids_forma
 from serving.xapi.models import Actor, Timestamp
 from serving.xapi.multipart import attachment_hashes, build_multipart, parse_multipart
 from serving.xapi.service import StatementResource, XapiError, now_iso
-from lake.statement_store import Query
 
 SUPPORTED = ("1.0.0", "1.0.1", "1.0.2", "1.0.3", "2.0.0")
 LRS_VERSION = "1.0.3"
