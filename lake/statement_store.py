@@ -171,6 +171,17 @@ class StatementStore:
                 hashes).fetchall()
         return {sha2: (content_type, content) for sha2, content_type, content in rows}
 
+    def naming(self, agent_keys: Iterable[str]) -> list[dict]:
+        """Every statement that names one of these people (as actor, object, instructor, team...), oldest first."""
+        keys = sorted(set(agent_keys))
+        if not keys:
+            return []
+        with self._lock:
+            rows = self._con.execute(
+                "select body from statements where seq in (select seq from statement_agents where agent_key in "
+                f"({','.join('?' * len(keys))})) order by seq", keys).fetchall()
+        return [orjson.loads(body) for (body,) in rows]
+
     def erase(self, agent_keys: Iterable[str]) -> dict[str, int]:
         """Erase the people with these agent keys (``mbox:mailto:...``): statements they are the actor of go;
         in the others that name them (instructor, team, object, authority...) they become an anonymous

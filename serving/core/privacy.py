@@ -16,6 +16,7 @@ from sqlalchemy import delete, func, or_, select
 
 from lake.privacy import Subject, identifier_hash, identifier_hashes, subject_of
 from learnlake.errors import LearnLakeError
+from serving.core.audit import forget_in_log
 from serving.core.db import Database
 from serving.core.tables import (
     Course,
@@ -96,5 +97,6 @@ def _delete_personal_rows(session, subject: Subject) -> dict[str, int]:
         "refresh_tokens": session.execute(delete(RefreshToken).where(RefreshToken.user_id == subject.user_id)).rowcount,
         "outbox_events": session.execute(delete(OutboxEvent).where(names_them)).rowcount,
     }
+    counts["access_log_entries"] = forget_in_log(session, subject.user_id)
     counts["accounts"] = session.execute(delete(User).where(User.id == subject.user_id)).rowcount
     return counts

@@ -301,3 +301,20 @@ class Erasure(Base):
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, done
     stores: Mapped[dict] = mapped_column(JSON, default=dict)  # store -> what was done there, and when
     completed_at: Mapped[datetime | None]
+
+
+class AccessRecord(Base):
+    """One read of one learner's data by someone else (an instructor's at-risk list, a drill-down, an
+    admin's export...): who read, with which role, when, what, and whose. Kept for
+    ``LEARNLAKE_RETENTION_AUDIT_DAYS``; an erasure leaves the record and takes the learner's id out."""
+
+    __tablename__ = "access_log"
+    __table_args__ = (Index("ix_access_log_learner_at", "learner_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    reader_id: Mapped[str] = mapped_column(String(36), index=True)
+    reader_role: Mapped[str] = mapped_column(String(16))
+    action: Mapped[str] = mapped_column(String(64))  # at_risk_list, learner_activity, export...
+    resource: Mapped[str] = mapped_column(String(300))  # the path read
+    learner_id: Mapped[str] = mapped_column(String(36))  # the account whose data was read

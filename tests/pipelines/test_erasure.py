@@ -215,3 +215,55 @@ def test_an_instructor_who_owns_courses_is_not_erased_until_they_are_given_away(
     refused = client.post(f"/api/v1/admin/users/{courses[0]['instructor_id']}/erasure", headers=admin)
     assert refused.status_code == 409 and "owns" in refused.json()["detail"]
     assert orjson.loads(client.get("/api/v1/users/me", headers=admin).content)["role"] == "admin"
+
+
+def test_an_export_holds_everything_of_the_learner_and_nothing_of_anyone_else(erasable):
+    import io
+    import zipfile
+
+    from lake.readers import read_table
+
+    client, settings = erasable
+    email = "learner00001@learnlake.example"
+    with client.app.state.database.read() as session:
+        from serving.core.tables import User
+
+        user = session.query(User).filter(User.email == email).one()
+        subject = subject_of(user.id, user.email, user.name, settings.pseudonym_key.get_secret_value())
+        someone_else = session.query(User).filter(User.email == "learner00002@learnlake.example").one()
+    _put_the_learner_everywhere(client, settings, email, subject.pseudonyms[0])
+    Committer(client.app.state.landing, settings).flush()
+    headers = _sign_in(client, email)
+
+    answer = client.get("/api/v1/users/me/export", headers=headers)
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/zip"
+    archive = zipfile.ZipFile(io.BytesIO(answer.content))
+    files = {name: archive.read(name).decode() for name in archive.namelist()}
+    assert set(files) == {"README.md", "profile.json", "enrollments.json", "events.json", "xapi_statements.json",
+                          "models.json", "tutor_conversations.json"}
+    documents = {name: json.loads(text) for name, text in files.items() if name.endswith(".json")}
+    assert documents["profile.json"]["email"] == email
+    lake_rows = read_table("bronze.events", settings=settings).filter(pl.col("learner_id").is_in(subject.pseudonyms))
+    assert len(documents["events.json"]) == lake_rows.height > 100
+    assert {e["learner_id"] for e in documents["events.json"]} <= set(subject.pseudonyms)
+    assert len(documents["xapi_statements.json"]) == 2  # as actor, and as someone else's instructor
+    assert documents["enrollments.json"] and documents["enrollments.json"][0]["progress"]
+    assert documents["tutor_conversations.json"][0]["question"] == "What is a loop?"
+    models = documents["models.json"]
+    assert models["mastery"].get("skills") or "unavailable" in models["mastery"]
+    course = next(iter(models["courses"].values()))
+    assert "dropout_risk" in course and "recommendations" in course
+    other = subject_of(someone_else.id, someone_else.email, someone_else.name,
+                       settings.pseudonym_key.get_secret_value())
+    everything = "\n".join(files.values())
+    assert not any(needle in everything for needle in (someone_else.id, someone_else.email, *other.pseudonyms))
+
+    instructor = _sign_in(client, "instructor001@learnlake.example")
+    admin = _sign_in(client, "admin@learnlake.example")
+    assert client.get(f"/api/v1/admin/users/{user.id}/export", headers=instructor).status_code == 403
+    assert client.get(f"/api/v1/admin/users/{user.id}/export", headers=headers).status_code == 403
+    assert client.get("/api/v1/admin/users/nobody/export", headers=admin).status_code == 404
+    by_admin = client.get(f"/api/v1/admin/users/{user.id}/export", headers=admin)
+    assert by_admin.status_code == 200
+    audit = client.get("/api/v1/admin/audit", params={"learner_id": user.id, "action": "export"}, headers=admin)
+    assert audit.json()["total"] == 1  # the admin's export is on record; the learner's own is not

@@ -23,6 +23,7 @@ from serving.api.schemas import (
     ProgressBody,
     ProgressOut,
 )
+from serving.core.audit import record_access
 from serving.core.outbox import Outbox
 from serving.core.permissions import Permission
 from serving.core.progress import recompute_percent
@@ -116,6 +117,8 @@ def course_learners(
         rows = session.execute(query.limit(limit).offset(offset)).all()
     items = [CourseLearnerOut(**EnrollmentOut.model_validate(e).model_dump(), name=name, email=email)
              for e, name, email in rows]
+    record_access(database, user, "course_learners", f"/api/v1/courses/{course_id}/enrollments",
+                  [item.user_id for item in items])
     return Page(items=items, total=total, limit=limit, offset=offset)
 
 

@@ -16,6 +16,7 @@ from serving.api.auth import DatabaseDep, require, require_on
 from serving.api.course_access import visible_course
 from serving.api.deps import OutboxDep, SettingsDep
 from serving.api.responses import SIGNED_IN, documented
+from serving.core.audit import record_access
 from serving.core.permissions import Permission
 from serving.core.tables import Enrollment, User
 from serving.warehouse import query
@@ -69,6 +70,8 @@ def learner_activity(course_id: str, user_id: str,
             .where(Enrollment.course_id == course_id, Enrollment.user_id == user_id)).first()
     if enrolled is None:
         raise HTTPException(404, f"no learner {user_id} in course {course_id}")
+    record_access(database, user, "learner_activity", f"/api/v1/courses/{course_id}/learners/{user_id}/activity",
+                  [user_id])
     params = {"learner": outbox.learner_id(user_id), "course": course_id}
     days = query(settings, """
         select d.activity_date as day, d.study_events as events, d.duration_s / 60.0 as study_minutes,

@@ -19,6 +19,7 @@ from serving.api.course_access import CourseRef, require_learner_view, visible_c
 from serving.api.deps import OutboxDep, SettingsDep
 from serving.api.direct_route import DirectRoute, direct
 from serving.api.responses import SIGNED_IN, documented
+from serving.core.audit import record_access
 from serving.core.db import Database
 from serving.core.permissions import Permission
 from serving.core.tables import (
@@ -110,6 +111,7 @@ def learner_mastery(user_id: str, user: LearnerViewer, database: DatabaseDep, mo
         require_learner_view(session, user, user_id, course)
         skills = _course_skills(session, course_id) if course_id else None
     mastery = models.mastery(outbox.learner_id(user_id))
+    record_access(database, user, "learner_mastery", f"/api/v1/learners/{user_id}/mastery", [user_id])
     shown = sorted((s for s in mastery.skills.items() if skills is None or s[0] in skills), key=lambda s: s[1])
     return MasteryOut(user_id=user_id, course_id=course_id, model_version=mastery.model_version,
                       answers_as_of=mastery.answers_as_of,
@@ -144,6 +146,9 @@ async def learner_recommendations(request: Request, user_id: str, user: LearnerV
         course = visible_course_ref(database, connection, user, course_id)
         require_learner_view(connection, user, user_id, course)
     learner_id = outbox.learner_id(user_id)
+    if user_id != user.id:  # a learner reading their own list is not an access to audit (nor a write per request)
+        await run_in_threadpool(record_access, database, user, "learner_recommendations",
+                                f"/api/v1/learners/{user_id}/recommendations", [user_id])
     found = (models.recommendations(learner_id, course_id, k, trace=False)
              or await run_in_threadpool(models.recommendations, learner_id, course_id, k))
     items = [RecommendationOut(item_id=i.item_id, title=i.title, score=round(i.score, 6), rank=rank, reason=i.reason,
@@ -221,6 +226,8 @@ def course_at_risk(course_id: str, user: Annotated[User, Depends(require(Permiss
     flags = dict(zip(rule["learner_id"].to_list(), rule["is_at_risk"].to_list(), strict=True))
     as_of = rule["as_of_at"].max() if rule.height else datetime.now(UTC)
     version, risks = models.risks(course_id, list(by_learner), as_of=as_of)
+    record_access(database, user, "at_risk_list", f"/api/v1/courses/{course_id}/at-risk",
+                  [by_learner[r.learner_id].id for r in risks[:limit]])
     learners = []
     for rank, r in enumerate(risks[:limit], start=1):
         row = by_learner[r.learner_id]

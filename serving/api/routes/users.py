@@ -11,6 +11,7 @@ from serving.api.deps import OutboxDep
 from serving.api.pagination import Limit, Offset, page, sort_options
 from serving.api.responses import SIGNED_IN
 from serving.api.schemas import EnrollmentOut, Page, UpdateMeBody, UpdateUserBody, UserOut
+from serving.core.audit import record_access
 from serving.core.passwords import password_problem
 from serving.core.permissions import Permission
 from serving.core.rate_limits import EndpointClass
@@ -88,7 +89,7 @@ def my_enrollments(
 
 @router.get("", response_model=Page[UserOut])
 def list_users(
-    _: Annotated[User, Depends(require(Permission.LIST_USERS))],
+    admin: Annotated[User, Depends(require(Permission.LIST_USERS))],
     database: DatabaseDep,
     q: Annotated[str | None, Query(max_length=200, description="Part of the e-mail or name")] = None,
     role: Role | None = None,
@@ -105,16 +106,18 @@ def list_users(
         query = query.where(User.role == role)
     with database.read() as session:
         items, total = page(session, query, sort=sort, columns=USER_COLUMNS, limit=limit, offset=offset)
+    record_access(database, admin, "user_list", "/api/v1/users", [u.id for u in items])
     return Page(items=[UserOut.model_validate(u) for u in items], total=total, limit=limit, offset=offset)
 
 
 @router.get("/{user_id}", response_model=UserOut, responses={404: {"description": "No such user"}})
-def read_user(user_id: str, _: Annotated[User, Depends(require(Permission.LIST_USERS))],
+def read_user(user_id: str, admin: Annotated[User, Depends(require(Permission.LIST_USERS))],
               database: DatabaseDep) -> User:
     with database.read() as session:
         user = session.get(User, user_id)
     if user is None:
         raise HTTPException(404, f"no user {user_id}")
+    record_access(database, admin, "user_read", f"/api/v1/users/{user_id}", [user_id])
     return user
 
 
