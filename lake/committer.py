@@ -31,8 +31,8 @@ from lake.committer_health import HEARTBEAT_S, CommitterHealth
 from lake.events import EventColumns, event_to_row, outside_lake_window, rows_to_table, validate_one
 from lake.landing import LandedBatch, LandingLog
 from lake.schemas import DEAD_LETTERS
-from lake.sources.core_erasures import ErasedLearners, engine_for
 from lake.sources.core_outbox import OutboxRelay, outbox_relay_for
+from lake.sources.core_privacy import ErasedLearners, engine_for
 from learnlake.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)

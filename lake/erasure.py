@@ -49,7 +49,7 @@ def forget_history(settings: Settings, *, grace_days: float) -> dict[str, dict[s
         retention = f"interval {round(hours * 3600)} seconds"
         properties = {"delta.logRetentionDuration": retention, "delta.deletedFileRetentionDuration": retention}
         if table.metadata().configuration.get("delta.logRetentionDuration") != retention:
-            _retry(lambda: DeltaTable(uri).alter.set_table_properties(properties))  # noqa: B023 - called at once
+            retry_commit(lambda: DeltaTable(uri).alter.set_table_properties(properties))  # noqa: B023 - called at once
             table = DeltaTable(uri)
         removed = table.vacuum(retention_hours=round(hours), enforce_retention_duration=False, dry_run=False)
         table = DeltaTable(uri)
@@ -65,17 +65,17 @@ def _erase_from_table(uri: str, spec: TableSpec, pseudonyms: list[str]) -> dict[
     counts = {"deleted": 0, "redacted": 0}
     if spec.person_columns:
         predicate = " OR ".join(f"{column} IN ({quoted})" for column in spec.person_columns)
-        counts["deleted"] = _retry(lambda: DeltaTable(uri).delete(predicate)).get("num_deleted_rows", 0)
+        counts["deleted"] = retry_commit(lambda: DeltaTable(uri).delete(predicate)).get("num_deleted_rows", 0)
     if spec.mention_columns:
         predicate = " OR ".join(f"regexp_like({column}, '{pattern}')" for column in spec.mention_columns)
         updates = {column: f"regexp_replace({column}, '{pattern}', '{ERASED_PSEUDONYM}', 'g')"
                    for column in spec.mention_columns}
-        counts["redacted"] = _retry(lambda: DeltaTable(uri).update(updates=updates, predicate=predicate)) \
+        counts["redacted"] = retry_commit(lambda: DeltaTable(uri).update(updates=updates, predicate=predicate)) \
             .get("num_updated_rows", 0)
     return counts
 
 
-def _retry(operation):
+def retry_commit(operation):
     """Run a Delta operation, again when another writer (the committer, say) committed first."""
     for attempt in range(1, COMMIT_ATTEMPTS + 1):
         try:

@@ -85,6 +85,12 @@ class Settings(BaseSettings):
 
     # Privacy: how long the lake keeps old versions that still hold an erased learner (0: none).
     erasure_grace_days: float = Field(7.0, ge=0, description="Delta history kept after an erasure, in days")
+    # Retention, applied daily by the privacy_retention job; None keeps forever. Aggregates in the marts stay.
+    retention_events_days: float | None = Field(None, gt=0, description="Raw events in the lake")
+    retention_tutor_days: float | None = Field(365, gt=0, description="Tutor conversations and questions")
+    retention_audit_days: float | None = Field(365, gt=0, description="The access audit log")
+    retention_landing_days: float | None = Field(None, gt=0, description="Committed landing segments "
+                                                 "(overrides LEARNLAKE_LANDING_KEEP_S)")
 
     # Keyed hash that turns user ids into pseudonymous learner ids (decision 6).
     pseudonym_key: SecretStr = SecretStr(DEV_PSEUDONYM_KEY)
@@ -119,6 +125,8 @@ class Settings(BaseSettings):
         self.qdrant_path = (self.qdrant_path or home / "qdrant").resolve()
         self.api_url = self.api_url or f"http://{self.api_host}:{self.api_port}"
         self.database_url = self.database_url or f"sqlite:///{home / 'core.db'}"
+        if self.retention_landing_days is not None:
+            self.landing_keep_s = self.retention_landing_days * 86_400
         if self.public_docs is None:
             self.public_docs = self.environment != "production"
         if self.environment != "development":

@@ -18,7 +18,13 @@ from pipelines.defs.models.assets import (
     next_items_recommender,
     popularity_recommender,
 )
-from pipelines.defs.privacy.jobs import pending_erasures_sensor, privacy_erasure_job, privacy_erasure_schedule
+from pipelines.defs.privacy.jobs import (
+    pending_erasures_sensor,
+    privacy_erasure_job,
+    privacy_erasure_schedule,
+    privacy_retention_job,
+    privacy_retention_schedule,
+)
 from pipelines.defs.quality.checks import quality_checks
 from pipelines.defs.transforms.assets import published_warehouse, warehouse_models
 from pipelines.defs.transforms.project import dbt_resource
@@ -44,7 +50,9 @@ defs = dg.Definitions(
     assets=all_assets,
     asset_checks=quality_checks,
     resources=resources,
-    jobs=[skeleton_job, downstream_of_events_job, close_event_days_job, lake_maintenance_job, privacy_erasure_job],
-    schedules=[close_event_days_schedule, lake_maintenance_schedule, daily_schedule, privacy_erasure_schedule],
+    jobs=[skeleton_job, downstream_of_events_job, close_event_days_job, lake_maintenance_job, privacy_erasure_job,
+          privacy_retention_job],
+    schedules=[close_event_days_schedule, lake_maintenance_schedule, daily_schedule, privacy_erasure_schedule,
+               privacy_retention_schedule],
     sensors=[bronze_events_sensor, pending_erasures_sensor],
 )

@@ -17,6 +17,8 @@ from lake.catalog import TABLES
 from lake.committer_health import CommitterHealth, assess
 from lake.landing import LandingLog
 from lake.readers import open_table, scan_table, table_exists
+from lake.retention_log import retention_runs
+from lake.sources.core_privacy import engine_for, pending_erasures
 from learnlake.settings import get_settings
 
 CACHE_S = 15
@@ -66,6 +68,23 @@ def landing_backlog() -> pd.DataFrame:
         finally:
             log.close()
     return pd.DataFrame(rows, columns=BACKLOG_COLUMNS)
+
+
+@st.cache_data(ttl=CACHE_S, show_spinner=False)
+def privacy_state() -> tuple[pd.DataFrame, int]:
+    """What retention removed, run by run, and how many erasures are still being carried out."""
+    settings = get_settings()
+    rows = [{"run": run["at"][:19].replace("T", " "), "store": store, "removed": figures.get("rows", figures.get(
+        "segments", 0)), "older_than": str(figures.get("before", ""))[:19].replace("T", " ")}
+        for run in retention_runs(settings) for store, figures in run["removed"].items()]
+    engine = engine_for(settings.database_url)
+    pending = 0
+    if engine is not None:
+        try:
+            pending = len(pending_erasures(engine))
+        finally:
+            engine.dispose()
+    return pd.DataFrame(rows, columns=["run", "store", "removed", "older_than"]), pending
 
 
 @st.cache_data(ttl=CACHE_S, show_spinner=False)
@@ -133,6 +152,15 @@ else:
         color=alt.Color("source:N", title="Source"), tooltip=["hour:T", "source", "events"]), width="stretch")
 if not backlog.empty:
     st.dataframe(backlog, width="stretch", hide_index=True)
+
+st.subheader("Privacy: retention and erasures")
+retention, pending = privacy_state()
+st.caption(f"{pending} erasure(s) still being carried out (the privacy_erasure job; old lake versions go "
+           "after LEARNLAKE_ERASURE_GRACE_DAYS).")
+if retention.empty:
+    st.info("No data yet: retention has not run (the privacy_retention job, daily).")
+else:
+    st.dataframe(retention, width="stretch", hide_index=True)
 
 st.subheader("Delta tables")
 with st.spinner("Reading the Delta logs..."):

@@ -27,7 +27,7 @@ from lake.committer import Committer
 from lake.erasure import erase_learners, forget_history
 from lake.landing import LandingLog, request_strip, strip_requested, writer_alive
 from lake.privacy import ERASED_PSEUDONYM
-from lake.sources.core_erasures import PendingErasure, engine_for, pending_erasures, record_progress
+from lake.sources.core_privacy import PendingErasure, engine_for, pending_erasures, record_progress
 from lake.statement_store import StatementStore
 from learnlake.settings import Settings
 from learnlake.sqlite import truncate_wal

@@ -1,11 +1,13 @@
-"""The ``privacy_erasure`` job: run by its sensor as soon as an erasure is pending, daily for the
-erasures waiting out their grace period, and in process by ``learnlake privacy forget``."""
+"""The privacy jobs. ``privacy_erasure``: run by its sensor as soon as an erasure is pending, daily for
+the erasures waiting out their grace period, and in process by ``learnlake privacy forget``.
+``privacy_retention``: daily, removes what is older than the ``LEARNLAKE_RETENTION_*`` settings."""
 
 import dagster as dg
 
-from lake.sources.core_erasures import engine_for, pending_erasures
+from lake.sources.core_privacy import engine_for, pending_erasures
 from learnlake.settings import get_settings
 from pipelines.defs.privacy.erasure import carry_out_erasures
+from pipelines.defs.privacy.retention import apply_retention
 
 
 @dg.op(description="Erase the pending erasures' learners from every store outside the core database.")
@@ -43,3 +45,20 @@ privacy_erasure_schedule = dg.ScheduleDefinition(
     job=privacy_erasure_job, cron_schedule="30 4 * * *", execution_timezone="UTC",
     default_status=dg.DefaultScheduleStatus.RUNNING,
     description="Daily: finish the erasures whose grace period has passed (old Delta versions removed).")
+
+
+@dg.op(description="Remove raw events, tutor conversations, access records and landing segments past retention.")
+def remove_what_is_past_retention(context: dg.OpExecutionContext) -> dict:
+    entry = apply_retention(get_settings())
+    context.log.info(f"retention: {entry['removed']}")
+    return entry
+
+
+@dg.job(description="Retention: what is older than LEARNLAKE_RETENTION_* goes (the marts keep their aggregates).")
+def privacy_retention_job():
+    remove_what_is_past_retention()
+
+
+privacy_retention_schedule = dg.ScheduleDefinition(
+    job=privacy_retention_job, cron_schedule="15 2 * * *", execution_timezone="UTC",
+    default_status=dg.DefaultScheduleStatus.RUNNING, description="Daily, before lake maintenance vacuums.")

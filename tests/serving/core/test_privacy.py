@@ -2,7 +2,7 @@
 
 import sqlalchemy as sa
 
-from lake.sources.core_erasures import ERASURES
+from lake.sources.core_privacy import ERASURES
 from serving.core.tables import AccessRecord, Erasure, Role
 
 

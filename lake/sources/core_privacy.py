@@ -1,9 +1,10 @@
-"""The core database's record of erasures, as the lake side needs it.
+"""The core database's privacy tables, as the lake side needs them.
 
 The API records an erasure (``serving/core/privacy.py``) and erases the core database at once;
 the lake side reads the record to carry the erasure into every other store (the erasure job),
 to drop the erased learners' events that land later (the committer), and to recognise their
-identifiers among what remains (``learnlake privacy verify``).
+identifiers among what remains (``learnlake privacy verify``). The retention job removes old
+tutor conversations and access records from the core database through the tables here too.
 """
 
 import logging
@@ -26,6 +27,19 @@ ERASURES = sa.table("erasures", *(sa.column(name) for name in ("id", "subject_ha
                     sa.column("completed_at", sa.DateTime(timezone=True)),
                     sa.column("identifier_hashes", sa.JSON), sa.column("pending", sa.JSON),
                     sa.column("stores", sa.JSON))
+
+
+# Tables the retention job trims, with the column that says how old a row is.
+TIMED_TABLES = {"tutor_turns": sa.table("tutor_turns", sa.column("created_at", sa.DateTime(timezone=True))),
+                "access_log": sa.table("access_log", sa.column("at", sa.DateTime(timezone=True)))}
+
+
+def delete_older(engine: sa.Engine, table: str, cutoff: datetime) -> int:
+    """Delete the rows of ``table`` (one of ``TIMED_TABLES``) from before ``cutoff``; how many went."""
+    timed = TIMED_TABLES[table]
+    (column,) = timed.columns
+    with engine.begin() as connection:
+        return connection.execute(sa.delete(timed).where(column < cutoff)).rowcount
 
 
 @dataclass(frozen=True)
