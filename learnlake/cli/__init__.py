@@ -361,6 +361,34 @@ def bench_transform(
     _print_figures(figures, as_json=as_json, title="transform benchmark")
 
 
+@bench_app.command("privacy")
+def bench_privacy(
+    events: Annotated[int, typer.Option(help="Events in the lake.", min=1000)] = 1_000_000,
+    learners: Annotated[int, typer.Option(help="Learners erased together.", min=1)] = 1,
+    as_json: JsonOption = False,
+) -> None:
+    """Time the erasure of K learners from every store of a home holding N events (grace period 0)."""
+    from dataclasses import asdict
+
+    from pipelines import bench_privacy
+
+    def record(settings: Settings, pseudonyms: list[str]) -> None:
+        from serving.core.db import Database
+        from serving.core.migrate import upgrade
+        from serving.core.privacy import erase_pseudonyms
+
+        upgrade(settings.database_url)
+        database = Database(settings.database_url)
+        try:
+            erase_pseudonyms(database, pseudonyms, requested_by="bench")
+        finally:
+            database.dispose()
+
+    with console.status(f"Benchmarking erasure on {events:,} events...") as status:
+        figures = asdict(bench_privacy.run(events, learners, record, progress=status.update))
+    _print_figures(figures, as_json=as_json, title="privacy benchmark")
+
+
 def _print_figures(figures: dict, *, as_json: bool, title: str) -> None:
     """A benchmark's figures: one JSON line on stdout, or a table for people."""
     import json

@@ -10,11 +10,12 @@ person's identifiers, so that their events arriving later are dropped, and with 
 pseudonyms the job needs, until it has finished with them.
 """
 
+import re
 from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, or_, select
 
-from lake.privacy import Subject, identifier_hash, identifier_hashes, subject_of
+from lake.privacy import PSEUDONYM_PATTERN, Subject, identifier_hash, identifier_hashes, subject_of
 from learnlake.errors import LearnLakeError
 from serving.core.audit import forget_in_log
 from serving.core.db import Database
@@ -66,6 +67,8 @@ def erase_account(database: Database, user: str, *, requested_by: str, pseudonym
     if account is None:
         if (erased := find_erasure(database, user)) is not None:
             return erased
+        if re.fullmatch(PSEUDONYM_PATTERN, user):  # a learner the lake knows with no account (a dataset's)
+            return erase_pseudonyms(database, [user], requested_by=requested_by)[0]
         raise UnknownPerson(f"no account {user!r}")
     subject = subject_of(account.id, account.email, account.name, pseudonym_key)
     with database.write() as session:
@@ -84,6 +87,24 @@ def erase_account(database: Database, user: str, *, requested_by: str, pseudonym
                           stores={"core_database": {"done_at": datetime.now(UTC).isoformat(), **deleted}})
         session.add(erasure)
     return erasure
+
+
+def erase_pseudonyms(database: Database, pseudonyms: list[str], *, requested_by: str) -> list[Erasure]:
+    """Record the erasure of learners the lake knows only by pseudonym (imported from a dataset, with no
+    core account); the erasure job does the rest. Already erased ones are returned as they are."""
+    erasures = []
+    with database.write() as session:
+        for pseudonym in dict.fromkeys(pseudonyms):
+            hashed = identifier_hash(pseudonym)
+            erasure = session.scalar(select(Erasure).where(Erasure.subject_hash == hashed))
+            if erasure is None:
+                erasure = Erasure(subject_hash=hashed, identifier_hashes={"pseudonym": [hashed]},
+                                  pending={"pseudonyms": [pseudonym], "xapi_keys": [], "user_id": None},
+                                  requested_by=requested_by, stores={"core_database": {
+                                      "done_at": datetime.now(UTC).isoformat(), "accounts": 0}})
+                session.add(erasure)
+            erasures.append(erasure)
+    return erasures
 
 
 def _delete_personal_rows(session, subject: Subject) -> dict[str, int]:

@@ -267,3 +267,31 @@ def test_an_export_holds_everything_of_the_learner_and_nothing_of_anyone_else(er
     assert by_admin.status_code == 200
     audit = client.get("/api/v1/admin/audit", params={"learner_id": user.id, "action": "export"}, headers=admin)
     assert audit.json()["total"] == 1  # the admin's export is on record; the learner's own is not
+
+
+def test_old_versions_go_only_when_the_grace_period_has_passed(erasable):
+    import time
+
+    from pipelines.defs.privacy.erasure import carry_out_erasures
+
+    client, settings = erasable
+    grace_s = 10  # longer than the job's other steps take after the lake's
+    settings = settings.model_copy(update={"erasure_grace_days": grace_s / 86_400})
+    admin = _sign_in(client, "admin@learnlake.example")
+    with client.app.state.database.read() as session:
+        from serving.core.tables import User
+
+        user = session.query(User).filter(User.email == "learner00001@learnlake.example").one()
+    assert client.post(f"/api/v1/admin/users/{user.id}/erasure", headers=admin).status_code == 202
+    (first,) = carry_out_erasures(settings, strip_wait_s=30)
+    assert not first["done"] and "lake" in first["stores"] and "lake_history" not in first["stores"]
+    verify = CliRunner().invoke(cli, ["privacy", "verify", user.id, "--json"])
+    assert verify.exit_code == 1  # the old Delta versions still hold them: that is what the grace period is
+    remains = {r["store"] for r in json.loads(verify.output.strip().splitlines()[-1])["remains"]}
+    # ...and the erasure's own record keeps the clear pseudonyms it still needs, until it is done.
+    assert "lake (Delta)" in remains and remains <= {"lake (Delta)", "core.db"}
+    time.sleep(grace_s + 0.5)
+    (late,) = carry_out_erasures(settings)
+    assert late["done"] and "lake_history" in late["stores"]
+    after = CliRunner().invoke(cli, ["privacy", "verify", user.id, "--json"])
+    assert after.exit_code == 0, after.output[-3000:]

@@ -48,20 +48,26 @@ def carry_out_erasures(settings: Settings, *, strip_wait_s: float = 60, now: dat
         pending = pending_erasures(engine)
         if not pending:
             return []
-        now = now or datetime.now(UTC)
         done_now = _erase_everywhere(settings, pending, strip_wait_s)
-        due = [e for e in pending if now >= e.requested_at + timedelta(days=settings.erasure_grace_days)]
+        now = now or datetime.now(UTC)
+        stores_of = {e.id: {**e.stores, **{k: v for k, v in done_now.items() if not _done(e.stores, k)}}
+                     for e in pending}
+        # Old versions hold a learner until the grace period has passed since the lake step removed them.
+        grace = timedelta(days=settings.erasure_grace_days)
+        after = {e.id: datetime.fromisoformat(stores_of[e.id]["lake"]["done_at"]) + grace
+                 for e in pending if _done(stores_of[e.id], "lake")}
+        due = [e for e in pending if e.id in after and now >= after[e.id]]
         history = forget_history(settings, grace_days=settings.erasure_grace_days) if due else None
         results = []
         for erasure in pending:
-            stores = {**erasure.stores, **{k: v for k, v in done_now.items() if not _done(erasure.stores, k)}}
+            stores = stores_of[erasure.id]
             if erasure in due and history is not None:
                 stores["lake_history"] = {"done_at": now.isoformat(), "tables": len(history)}
             finished = all(_done(stores, store) for store in (*STORES, "lake_history"))
             record_progress(engine, erasure.id, stores, done=finished)
+            forgotten_after = after.get(erasure.id)
             results.append({"erasure": erasure.id, "done": finished, "stores": stores,
-                            "history_forgotten_after": (erasure.requested_at
-                                                        + timedelta(days=settings.erasure_grace_days)).isoformat()})
+                            "history_forgotten_after": forgotten_after.isoformat() if forgotten_after else None})
         _checkpoint(engine)
         return results
     finally:
@@ -96,7 +102,8 @@ def _erase_everywhere(settings: Settings, pending: list[PendingErasure], strip_w
             log.exception("erasure: %s failed; the next run tries again", store)
             done[store] = {"error": f"{type(exc).__name__}: {exc}"[:500], "failed_at": at}
             continue
-        done[store] = {"done_at": at, "seconds": round(time.monotonic() - started, 2), "result": result}
+        done[store] = {"done_at": datetime.now(UTC).isoformat(), "seconds": round(time.monotonic() - started, 2),
+                       "result": result}
         log.info("erasure: %s done in %.1f s: %s", store, time.monotonic() - started, result)
     return done
 
