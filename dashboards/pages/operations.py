@@ -158,7 +158,7 @@ retention, pending = privacy_state()
 st.caption(f"{pending} erasure(s) still being carried out (the privacy_erasure job; old lake versions go "
            "after LEARNLAKE_ERASURE_GRACE_DAYS).")
 if retention.empty:
-    st.info("No data yet: retention has not run (the privacy_retention job, daily).")
+    st.caption("Retention has not run yet: the privacy_retention job runs daily at 02:15 UTC.")
 else:
     st.dataframe(retention, width="stretch", hide_index=True)
 

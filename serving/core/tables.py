@@ -296,7 +296,7 @@ class Erasure(Base):
     subject_hash: Mapped[str] = mapped_column(String(64), unique=True)  # SHA-256 of the user id
     identifier_hashes: Mapped[dict] = mapped_column(JSON)  # kind (user_id, email, name, pseudonym...) -> hashes
     pending: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))  # pseudonyms, xapi_keys: until done
-    requested_by: Mapped[str] = mapped_column(String(32))  # "self", "admin" or "cli": never the person
+    requested_by: Mapped[str] = mapped_column(String(64))  # "self", "admin:<their id>" or "cli": never the person
     requested_at: Mapped[datetime] = mapped_column(default=utcnow)
     status: Mapped[str] = mapped_column(String(16), default="pending")  # pending, done
     stores: Mapped[dict] = mapped_column(JSON, default=dict)  # store -> what was done there, and when

@@ -21,7 +21,7 @@ def test_operations_on_an_empty_platform_say_no_data_yet(learnlake_home):
     at = AppTest.from_file(str(REPO_ROOT / "dashboards" / "pages" / "operations.py"), default_timeout=30).run()
     assert not at.exception
     assert at.metric[0].value == "0" and at.metric[1].value == "none yet"
-    assert all(i.value.startswith("No data yet") for i in at.info) and len(at.info) == 4
+    assert all(i.value.startswith("No data yet") for i in at.info) and len(at.info) == 3
 
 
 def test_learning_analytics_on_an_empty_platform_say_no_data_yet(learnlake_home):

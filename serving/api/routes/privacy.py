@@ -67,7 +67,7 @@ async def erase_user(user_id: str, admin: Annotated[User, Depends(require(Permis
     """Erase an account and everything the platform holds of its person; erasing twice changes nothing."""
     if user_id == admin.id:
         raise HTTPException(409, "erase your own account at POST /api/v1/users/me/erasure, with your password")
-    return await _erase(database, user_id, "admin", settings)
+    return await _erase(database, user_id, f"admin:{admin.id}", settings)
 
 
 async def _erase(database, user_id: str, requested_by: str, settings) -> ErasureOut:

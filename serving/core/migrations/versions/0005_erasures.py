@@ -21,7 +21,7 @@ def upgrade() -> None:
         sa.Column("subject_hash", sa.String(length=64), nullable=False),
         sa.Column("identifier_hashes", sa.JSON(), nullable=False),
         sa.Column("pending", sa.JSON(none_as_null=True), nullable=True),
-        sa.Column("requested_by", sa.String(length=32), nullable=False),
+        sa.Column("requested_by", sa.String(length=64), nullable=False),
         sa.Column("requested_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("stores", sa.JSON(), nullable=False),
