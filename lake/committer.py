@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,6 +33,7 @@ from lake.landing import LandedBatch, LandingLog
 from lake.schemas import DEAD_LETTERS
 from lake.sources.core_outbox import OutboxRelay, outbox_relay_for
 from lake.sources.core_privacy import ErasedLearners, engine_for
+from learnlake.logging import bind_context, configure_logging
 from learnlake.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 EVENTS_SPEC = get_spec("bronze.events")
 PR_SET_PDEATHSIG = 1
 COMMIT_LOCK = ".commit.lock"  # in the landing log directory
+REQUEST_IDS_LOGGED = 100  # per commit's log line; a commit can hold thousands of requests
 
 
 @dataclass
@@ -49,6 +51,7 @@ class CommitStats:
     dead_letters: int = 0
     erased: int = 0  # events of erased learners that landed late, dropped
     last_seq: int = 0
+    commit_seconds: list[float] = field(default_factory=list)  # each Delta commit of events
 
 
 class Committer:
@@ -85,14 +88,17 @@ class Committer:
         Each flush, failed or not, is reported in the log's health file.
         """
         with _exclusive(self.landing.directory / COMMIT_LOCK):
+            conflicts_before = writers.CONFLICTS["bronze.events"]
             try:
                 stats = self._flush(max_batches)
             except Exception as exc:
-                self.health.failed(exc)
+                self.health.failed(exc, conflicts=writers.CONFLICTS["bronze.events"] - conflicts_before)
                 self._report(force=True)
                 raise
             recovered = self.health.consecutive_failures > 0
-            self.health.succeeded(committed=stats.committed, dead_letters=stats.dead_letters, batches=stats.batches)
+            self.health.succeeded(committed=stats.committed, dead_letters=stats.dead_letters, batches=stats.batches,
+                                  commit_seconds=stats.commit_seconds,
+                                  conflicts=writers.CONFLICTS["bronze.events"] - conflicts_before)
             self._report(force=bool(stats.batches) or recovered)
             return stats
 
@@ -123,9 +129,16 @@ class Committer:
             if bad.num_rows:
                 writers.append("bronze.dead_letters", bad, app_id=self.app_id, batch_version=last_seq,
                                settings=self.settings)
+            started = time.perf_counter()
             writers.append("bronze.events", good, app_id=self.app_id, batch_version=last_seq,
                            settings=self.settings)
+            stats.commit_seconds.append(time.perf_counter() - started)
             self.landing.mark_committed(last_seq)
+            # The requests whose events this commit holds: an operator follows a request id from the API's
+            # log line to here (and to the landing record, which keeps it).
+            log.info("committed landed batches %s..%s", landed[0].seq, last_seq, extra={
+                "events": good.num_rows, "dead_letters": bad.num_rows, "writer": self.landing.writer_id,
+                "request_ids": [b.request_id for b in landed if b.request_id][:REQUEST_IDS_LOGGED]})
             stats.batches += 1
             stats.committed += good.num_rows
             stats.dead_letters += bad.num_rows
@@ -284,10 +297,11 @@ def _stop_with_parent(stop: threading.Event) -> None:
 
 def main() -> None:
     """Entry point of the committer process: commit this writer's landing log until SIGTERM."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s committer %(levelname)s %(message)s")
+    settings = get_settings()
+    configure_logging(settings.log_level, settings.log_format)
+    bind_context(process="committer", writer=settings.writer_id)
     # Background work: when CPU is short, acknowledging clients comes first; commits catch up.
     os.nice(10)
-    settings = get_settings()
     landing = LandingLog(settings.landing_dir / settings.writer_id, settings.writer_id, readonly=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -55,6 +55,14 @@ class LandedBatch:
     skip: list[int]
     body: bytes
     source_key: str | None = None  # the name of the source key it came with
+    request_id: str | None = None  # the API request that landed it: follows the events into the commit's log line
+
+
+@dataclass(frozen=True)
+class Backlog:
+    batches: int
+    events: int
+    oldest_received_at_us: int | None
 
 
 def _segment_name(first_seq: int) -> str:
@@ -82,7 +90,7 @@ def _scan(path: Path, offset: int = 0, *, include_body: bool = True) -> Iterator
             end = offset + HEADER.size + meta_len + body_len
             body = payload[meta_len:] if include_body else b""
             yield offset, end, LandedBatch(seq, received_at_us, meta["source"], meta["ids"], meta["skip"], body,
-                                           meta.get("key"))
+                                           meta.get("key"), meta.get("rid"))
             offset = end
 
 
@@ -105,8 +113,8 @@ class LandingLog:
         self._last_seq = 0
         self._file = None
         self._cursor: tuple[int, Path, int] | None = None  # (seq read up to, segment, offset after it)
-        # (seq, received at in µs) of batches not yet known to be committed, oldest first: the backlog's age
-        self._pending: collections.deque[tuple[int, int]] = collections.deque()
+        # (seq, received at in µs, events) of batches not yet known to be committed, oldest first: the backlog
+        self._pending: collections.deque[tuple[int, int, int]] = collections.deque()
         if not readonly:
             self.directory.mkdir(parents=True, exist_ok=True)
             Path(self.directory, WRITER_FILE).write_text(str(os.getpid()))
@@ -135,7 +143,7 @@ class LandingLog:
                 self._accepted.update(batch.ids)
                 self._last_seq = batch.seq
                 if batch.seq > committed:
-                    self._pending.append((batch.seq, batch.received_at_us))
+                    self._pending.append((batch.seq, batch.received_at_us, len(batch.ids)))
         if not segments:
             self._last_seq = self.committed_seq()
 
@@ -157,9 +165,9 @@ class LandingLog:
     # -- writing -------------------------------------------------------------------------
 
     def append(self, ids: Sequence[str], body: bytes, *, source: str, source_key: str | None = None,
-               received_at_us: int | None = None) -> int:
+               received_at_us: int | None = None, request_id: str | None = None) -> int:
         """Land one batch durably. ``ids`` are the batch's event ids in body order; ``source_key`` is
-        the name of the key the client sent them with.
+        the name of the key the client sent them with; ``request_id`` the API request's id.
 
         Returns:
             how many events were new; replays of earlier ids are acknowledged, not landed again.
@@ -172,7 +180,8 @@ class LandingLog:
             if len(skip) == len(ids):
                 return 0
             new_ids = [event_id for event_id in ids if event_id not in self._accepted] if skip else list(ids)
-            meta = orjson.dumps({"source": source, "ids": new_ids, "skip": skip, "key": source_key})
+            meta = orjson.dumps({"source": source, "ids": new_ids, "skip": skip, "key": source_key,
+                                 "rid": request_id})
             seq = self._last_seq + 1
             payload = meta + body
             record = HEADER.pack(MAGIC, len(meta), len(body), seq, received_at_us, zlib.crc32(payload)) + payload
@@ -187,7 +196,7 @@ class LandingLog:
                 raise
             self._last_seq = seq
             self._accepted.update(new_ids)
-            self._pending.append((seq, received_at_us))
+            self._pending.append((seq, received_at_us, len(new_ids)))
             return len(new_ids)
 
     # -- reading -------------------------------------------------------------------------
@@ -249,11 +258,17 @@ class LandingLog:
     def oldest_pending_received_at_us(self) -> int | None:
         """When the oldest batch not yet known to be in Delta was received (µs since the epoch); None
         when every batch is committed. Its age is how far behind the committer is."""
+        return self.pending().oldest_received_at_us
+
+    def pending(self) -> "Backlog":
+        """The batches not yet known to be in Delta: how many, their events, and the oldest one's arrival."""
         committed = self.committed_seq()
         with self._lock:
             while self._pending and self._pending[0][0] <= committed:
                 self._pending.popleft()
-            return self._pending[0][1] if self._pending else None
+            return Backlog(batches=max(0, self._last_seq - committed),
+                           events=sum(events for _, _, events in self._pending),
+                           oldest_received_at_us=self._pending[0][1] if self._pending else None)
 
     def prune(self, *, keep_s: float) -> int:
         """Delete whole segments that are committed and older than ``keep_s``; returns how many.
@@ -340,7 +355,8 @@ def _strip_segment(path: Path, committed: int) -> int:
         body = batch.body
         if batch.seq <= committed and body:
             body, changed = b"", True
-        meta = orjson.dumps({"source": batch.source, "ids": batch.ids, "skip": batch.skip, "key": batch.source_key})
+        meta = orjson.dumps({"source": batch.source, "ids": batch.ids, "skip": batch.skip, "key": batch.source_key,
+                             "rid": batch.request_id})
         payload = meta + body
         records.append(HEADER.pack(MAGIC, len(meta), len(body), batch.seq, batch.received_at_us, zlib.crc32(payload))
                        + payload)

@@ -53,3 +53,27 @@ def history(name: str, *, limit: int | None = 20, settings: Settings | None = No
 def file_count(name: str, *, settings: Settings | None = None) -> int:
     """Data files in the current version."""
     return len(open_table(name, settings).file_uris())
+
+
+SMALL_FILE_BYTES = 8 * 1024 * 1024  # files below this are what `lake optimize` compacts away
+
+
+def table_files(settings: Settings | None = None) -> list[dict]:
+    """Each catalogued table that exists: its version, data files, small files and bytes (the
+    Operations page, ``/metrics`` and ``learnlake doctor`` read these same figures)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from lake.catalog import TABLES
+    from lake.readers import table_exists
+
+    found = []
+    for name in sorted(TABLES):
+        if not table_exists(name, settings):
+            continue
+        table = open_table(name, settings)
+        sizes = pa.table(table.get_add_actions(flatten=True))["size_bytes"]  # the current version's files
+        found.append({"table": name, "version": table.version(), "files": len(sizes),
+                      "small_files": pc.sum(pc.less(sizes, SMALL_FILE_BYTES)).as_py() or 0,
+                      "size_bytes": pc.sum(sizes).as_py() or 0})
+    return found

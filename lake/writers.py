@@ -4,6 +4,7 @@ Appends can carry a Delta transaction identifier (app id + version): Delta store
 same commit as the data, so replaying a batch after a crash is recognised and skipped.
 """
 
+import collections
 import logging
 import time
 from pathlib import Path
@@ -20,6 +21,9 @@ from learnlake.settings import Settings
 log = logging.getLogger(__name__)
 
 COMMIT_ATTEMPTS = 8
+# Commits that lost to a concurrent writer and were retried, per table, in this process (the committer
+# reports its own in its health file, where the API's metrics read them).
+CONFLICTS: collections.Counter[str] = collections.Counter()
 
 
 def conform(spec: TableSpec, data: pa.Table) -> pa.Table:
@@ -108,6 +112,7 @@ def append(
             return True
         except CommitFailedError:
             # Another writer committed first (optimistic concurrency): look again, then retry.
+            CONFLICTS[name] += 1
             if attempt == COMMIT_ATTEMPTS:
                 raise
             log.info("%s: concurrent commit, retrying (%s/%s)", name, attempt, COMMIT_ATTEMPTS)
@@ -146,6 +151,7 @@ def merge(name: str, data: pa.Table, *, delete_keys: list[str] | None = None,
                           .when_matched_update_all().when_not_matched_insert_all().execute())
                 break
             except CommitFailedError:
+                CONFLICTS[name] += 1
                 if attempt == COMMIT_ATTEMPTS:
                     raise
                 time.sleep(0.05 * attempt)

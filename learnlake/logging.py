@@ -1,32 +1,114 @@
-"""Logging set-up for command-line entry points (library code only calls getLogger)."""
+"""Logging set-up for entry points (library code only calls ``logging.getLogger``).
+
+Two renderings of the same records: a rich console for a person at a terminal, and one JSON
+object per line (structlog) for servers, where a log shipper reads them. ``auto`` picks the
+console when stderr is a terminal. Every record carries the context bound with
+:func:`bind_context` (the API's request id, a pipeline's run id) and, in JSON, the fields a
+call passes in ``extra``.
+"""
 
 import logging
+import sys
+from contextvars import ContextVar
 
+import orjson
+import structlog
 from rich.console import Console
 from rich.logging import RichHandler
 
 PRINT_THEIR_OWN = ("dagster", "lightning")  # libraries that print their records with handlers of their own
+# Third-party libraries that are chatty at INFO.
+# Lightning's "GPU available: False" lines come from rank_zero loggers, whose level its import
+# leaves alone (it resets "lightning.pytorch" itself).
+NOISY = ("alembic", "mlflow", "urllib3", "httpx", "dagster", "lightning", "lightning.pytorch",
+         "lightning.fabric", "lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero",
+         "sentence_transformers", "great_expectations")
+# uvicorn's loggers print with handlers of their own; in JSON they go through ours instead.
+UVICORN = ("uvicorn", "uvicorn.error", "uvicorn.access")
+
+# The API request being served: set once per request by serving's middleware, read by every log line
+# (and by the landing log, which keeps it with the events).
+request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+bind_context = structlog.contextvars.bind_contextvars
+reset_context = structlog.contextvars.reset_contextvars
+clear_context = structlog.contextvars.clear_contextvars
 
 
-def configure_logging(level: str = "INFO") -> None:
-    """Send log records to a rich handler on stderr; idempotent."""
+
+def _add_request_id(_, __, event_dict: dict) -> dict:
+    if (current := request_id.get()) is not None:
+        event_dict.setdefault("request_id", current)
+    return event_dict
+
+
+_SHARED = [
+    structlog.contextvars.merge_contextvars,
+    _add_request_id,
+    structlog.stdlib.add_log_level,
+    structlog.stdlib.add_logger_name,
+    structlog.stdlib.ExtraAdder(),
+    structlog.processors.TimeStamper(fmt="iso", utc=True, key="ts"),
+]
+
+
+def _drop_message(_, __, event_dict: dict) -> dict:
+    event_dict.pop("message", None)  # the formatted message, which is ``event`` already
+    return event_dict
+
+
+def _dumps(value, **_) -> str:
+    return orjson.dumps(value, default=str).decode()
+
+
+def _is_ours(handler: logging.Handler) -> bool:
+    return getattr(handler, "learnlake", False)
+
+
+def configure_logging(level: str = "INFO", log_format: str = "auto") -> None:
+    """Send every log record to stderr (a command's ``--json`` output on stdout stays parseable) as
+    ``log_format``: ``console``, ``json`` or ``auto``; idempotent, a second call changes the level."""
     root = logging.getLogger()
-    if any(isinstance(h, RichHandler) for h in root.handlers):
-        root.setLevel(level)
-        return
-    # Logs go to stderr, so that a command's --json output on stdout stays parseable.
+    level = level.upper()
+    if log_format == "auto":
+        log_format = "console" if sys.stderr.isatty() else "json"
+    if not any(_is_ours(h) for h in root.handlers):
+        handler = _json_handler() if log_format == "json" else _console_handler()
+        handler.learnlake = True
+        # Dagster and Lightning set their loggers back to DEBUG or INFO when they are used or imported,
+        # and print with handlers of their own: through this handler too, each line would print twice.
+        handler.addFilter(lambda record: record.levelno >= logging.WARNING
+                          or not record.name.startswith(PRINT_THEIR_OWN))
+        root.addHandler(handler)
+        structlog.configure(
+            processors=[structlog.contextvars.merge_contextvars, _add_request_id, structlog.stdlib.add_log_level,
+                        structlog.stdlib.add_logger_name, structlog.processors.TimeStamper(fmt="iso", utc=True,
+                                                                                          key="ts"),
+                        structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+            logger_factory=structlog.stdlib.LoggerFactory(),
+            wrapper_class=structlog.stdlib.BoundLogger,
+            cache_logger_on_first_use=True,
+        )
+        if log_format == "json":
+            for name in UVICORN:
+                logging.getLogger(name).handlers.clear()
+                logging.getLogger(name).propagate = True
+    root.setLevel(level)
+    for noisy in NOISY:
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+
+
+def _json_handler() -> logging.Handler:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=_SHARED,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    _drop_message,
+                    structlog.processors.format_exc_info,
+                    structlog.processors.JSONRenderer(serializer=_dumps)]))
+    return handler
+
+
+def _console_handler() -> logging.Handler:
     handler = RichHandler(console=Console(stderr=True), show_path=False, rich_tracebacks=True, markup=False)
     handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
-    # Dagster and Lightning set their loggers back to DEBUG or INFO when they are used or imported,
-    # and print with handlers of their own: through this handler too, each line would print twice.
-    handler.addFilter(lambda record: record.levelno >= logging.WARNING
-                      or not record.name.startswith(PRINT_THEIR_OWN))
-    root.addHandler(handler)
-    root.setLevel(level)
-    # Third-party libraries that are chatty at INFO.
-    # Lightning's "GPU available: False" lines come from rank_zero loggers, whose level its import
-    # leaves alone (it resets "lightning.pytorch" itself).
-    for noisy in ("alembic", "mlflow", "urllib3", "httpx", "dagster", "lightning", "lightning.pytorch",
-                  "lightning.fabric", "lightning.pytorch.utilities.rank_zero", "lightning.fabric.utilities.rank_zero",
-                  "sentence_transformers", "great_expectations"):
-        logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
+    return handler

@@ -28,7 +28,13 @@ class Settings(BaseSettings):
 
     environment: Literal["development", "test", "production"] = Field(
         "development", validation_alias=AliasChoices("LEARNLAKE_ENVIRONMENT", "LEARNLAKE_ENV"))
-    log_level: str = "INFO"
+    log_level: str = Field("INFO", pattern=r"(?i)^(DEBUG|INFO|WARNING|ERROR|CRITICAL)$")
+    # json: one object per line (structlog) for servers; console: for a person; auto: console at a terminal.
+    log_format: Literal["auto", "console", "json"] = "auto"
+    # Prometheus metrics and a log line per request; off only to measure what they cost (bench serve).
+    telemetry: bool = True
+    # When set, /metrics asks for `Authorization: Bearer <token>` (Prometheus: `authorization` in the scrape config).
+    metrics_token: SecretStr | None = None
 
     home: Path = Path(".learnlake")
     lake_uri: str | None = Field(None, description="Root of the Delta lake: a folder or s3://, gs://, abfss://")
@@ -52,6 +58,8 @@ class Settings(BaseSettings):
     commit_interval_s: float = Field(0.5, gt=0)
     commit_batch_size: int = Field(50_000, ge=1)
     run_committer: bool = Field(True, description="Commit landed events from inside the API process")
+    # Acknowledged events waiting longer than this for Delta: ingestion is stalled (a metric, an alert, doctor).
+    ingest_stalled_after_s: float = Field(60.0, gt=0)
     landing_keep_s: float = Field(86_400, ge=0, description="How long committed landing batches (and replay "
                                   "detection of their ids) are kept")
 

@@ -35,6 +35,11 @@ class ChampionCache:
         self._missing: ModelNotFoundError | None = None
         self._lock = threading.Lock()
 
+    @property
+    def loaded(self) -> LoadedModel | None:
+        """The model served now (None before the first load), without looking for a newer one."""
+        return self._loaded
+
     def get(self) -> LoadedModel:
         """The champion; raises ModelNotFoundError when none is registered."""
         with self._lock:

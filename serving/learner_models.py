@@ -24,6 +24,7 @@ from learnlake.errors import ModelNotFoundError
 from learnlake.settings import Settings
 from models import names
 from serving.champions import ChampionCache
+from serving.telemetry.metrics import PREDICTION_SECONDS
 
 log = logging.getLogger(__name__)
 MASTERY_CACHE_SIZE = 50_000  # learners; a few KB each
@@ -114,8 +115,10 @@ class LearnerModels:
         practised: dict[str, int] = {}
         for skill, _, _ in answers:
             practised[skill] = practised.get(skill, 0) + 1
+        with PREDICTION_SECONDS.labels(names.KNOWLEDGE_TRACING).time():
+            skills = champion.model.mastery(answers)
         result = LearnerMastery(champion.version, datetime.fromisoformat(stamp) if stamp else None,
-                                champion.model.mastery(answers), practised)
+                                skills, practised)
         self._mastery.put(key, result)
         return result
 
@@ -146,7 +149,8 @@ class LearnerModels:
         if tracer and mastery is None:
             return None
         recommender = champion.model.recommender
-        found = recommender.recommend(course_id, history, mastery=mastery.skills if mastery else None, k=k)
+        with PREDICTION_SECONDS.labels(names.NEXT_ITEMS).time():
+            found = recommender.recommend(course_id, history, mastery=mastery.skills if mastery else None, k=k)
         items = [RecommendedItem(r.item_id, recommender.items[r.item_id].title, r.score, r.reason, r.review)
                  for r in found]
         ranked = Recommendations(champion.version, mastery.model_version if mastery else None, len(history), items)
@@ -159,9 +163,10 @@ class LearnerModels:
         model = champion.model.model  # the DropoutModel inside the served form
         if not learner_ids:
             return champion.version, []
-        rows, features = self._dropout_features(model, [(learner, course_id) for learner in learner_ids], as_of)
-        risk = model.predict_proba(features)
-        reasons = model.reasons(features)
+        with PREDICTION_SECONDS.labels(names.DROPOUT).time():
+            rows, features = self._dropout_features(model, [(learner, course_id) for learner in learner_ids], as_of)
+            risk = model.predict_proba(features)
+            reasons = model.reasons(features)
         found = [LearnerRisk(learner, float(p), [_reason(r) for r in why],
                              row.get("learner_course_activity__age_days"))
                  for learner, p, why, row in zip(learner_ids, risk, reasons, rows, strict=True)]

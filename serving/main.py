@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from prometheus_client import CollectorRegistry
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from lake.committer import CommitterProcess
@@ -20,6 +21,7 @@ from lake.landing import LandingLog, strip_requested
 from lake.statement_store import StatementStore
 from learnlake import __version__
 from learnlake.errors import ModelNotFoundError, TableNotFoundError
+from learnlake.logging import configure_logging
 from learnlake.settings import Settings, get_settings
 from models.names import POPULARITY as POPULARITY_MODEL
 from serving.api.accounts import AccountReader
@@ -50,6 +52,11 @@ from serving.core.rate_limits import RateLimits
 from serving.core.security import AccessTokenVerifier
 from serving.core.source_keys import SourceKeyVerifier
 from serving.learner_models import LearnerModels
+from serving.telemetry import http as telemetry_http
+from serving.telemetry.http import RequestTelemetry
+from serving.telemetry.state import ServingState
+from serving.telemetry.tracing import flush as flush_traces
+from serving.telemetry.tracing import trace_app
 from serving.tutor import Tutor
 from serving.xapi.service import StatementResource
 
@@ -96,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.xapi.store.close()
         app.state.landing.close()
         app.state.database.dispose()
+        flush_traces()
 
     # Docs for anyone (development), or behind an admin's credentials (serving.api.routes.docs).
     public_docs = {} if settings.public_docs else {"openapi_url": None, "docs_url": None, "redoc_url": None}
@@ -104,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                               "and the models served from the lake.", **public_docs)
     app.state.settings = settings
     app.state.database = Database(settings.database_url)
+    configure_logging(settings.log_level, settings.log_format)
     app.state.outbox = Outbox(settings.pseudonym_key.get_secret_value())
     app.state.rate_limits = RateLimits(settings)
     app.state.access_tokens = AccessTokenVerifier(settings)
@@ -121,6 +130,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(router)
     if not settings.public_docs:
         app.include_router(docs.router)
+    if settings.telemetry:
+        app.include_router(telemetry_http.router)
+        app.state.metrics_state = CollectorRegistry(auto_describe=False)
+        app.state.metrics_state.register(ServingState(app))
+    trace_app(app, [app.state.database.write_engine, app.state.database.read_engine])
 
     # Plain ASGI middleware: Starlette's @app.middleware("http") costs about a millisecond a request.
     # The last added is outermost: even a refused URL or body under /xapi gets the version header, and
@@ -132,6 +146,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders, https_only=settings.environment == "production")
     if settings.trusted_proxies:  # the client's address from X-Forwarded-For, only when a trusted proxy sent it
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
+    if settings.telemetry:  # outermost: every answer has its id, its time and its log line
+        app.add_middleware(RequestTelemetry)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -154,9 +170,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 def uvicorn_command(host: str, port: int, *options: str) -> list[str]:
     """How LearnLake's launchers start the API. Proxy headers are the app's to believe, from the addresses
     in LEARNLAKE_TRUSTED_PROXIES only; uvicorn's own default believes any X-Forwarded-For sent from
-    loopback, where a client on the same host (or behind a careless proxy) could pick its address."""
+    loopback, where a client on the same host (or behind a careless proxy) could pick its address. The app logs
+    each request itself (with its id, route and time), so uvicorn's access log is off."""
     return [sys.executable, "-m", "uvicorn", "serving.main:app", "--host", host, "--port", str(port),
-            "--no-proxy-headers", *options]
+            "--no-proxy-headers", "--no-access-log", *options]
 
 
 def _has_model_registry(settings: Settings) -> bool:

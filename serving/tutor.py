@@ -16,6 +16,7 @@ from models.embeddings import embed
 from models.tutor.answers import Answer, AnswerGenerator, answer_generator, relevant
 from models.tutor.index import COLLECTION, TutorIndex, TutorIndexBusyError, qdrant_client
 from models.tutor.retrieval import Passage, Retriever
+from serving.telemetry.metrics import TUTOR_QUESTIONS, TUTOR_RETRIEVAL_SECONDS
 
 PASSAGES = 5
 CHECK_EVERY_S = 5.0  # how often a local-mode API looks for a re-indexed folder
@@ -96,9 +97,12 @@ class Tutor:
         """Answer from the course's passages; a follow-up the passages miss is searched with the turn before."""
         retriever = self.retriever()
         query = question
-        passages = retriever.search(course_id, question, k=PASSAGES)
-        if previous_question and not relevant(passages):
-            query = f"{previous_question} {question}"
-            passages = retriever.search(course_id, query, k=PASSAGES)
+        with TUTOR_RETRIEVAL_SECONDS.time():
+            passages = retriever.search(course_id, question, k=PASSAGES)
+            if previous_question and not relevant(passages):
+                query = f"{previous_question} {question}"
+                passages = retriever.search(course_id, query, k=PASSAGES)
         passages = weak_skills_first(passages, mastery)
-        return TutorReply(self.generator.answer(question, passages), passages, query)
+        answer = self.generator.answer(question, passages)
+        TUTOR_QUESTIONS.labels("answered" if answer.grounded else "dont_know").inc()
+        return TutorReply(answer, passages, query)

@@ -9,14 +9,12 @@ from datetime import UTC, datetime, timedelta
 import altair as alt
 import pandas as pd
 import polars as pl
-import pyarrow as pa
-import pyarrow.compute as pc
 import streamlit as st
 
-from lake.catalog import TABLES
-from lake.committer_health import CommitterHealth, assess
+from lake.committer_health import ingestion_report
 from lake.landing import LandingLog
-from lake.readers import open_table, scan_table, table_exists
+from lake.maintenance import table_files
+from lake.readers import scan_table, table_exists
 from lake.retention_log import retention_runs
 from lake.sources.core_privacy import engine_for, pending_erasures
 from learnlake.settings import get_settings
@@ -45,28 +43,29 @@ def last_received() -> tuple[datetime | None, int]:
 
 
 BACKLOG_COLUMNS = ["writer", "committer", "lag_s", "landed_batches", "committed_batches", "backlog_batches",
-                   "dead_letters", "failures_in_a_row", "last_error", "last_commit"]
+                   "backlog_events", "dead_letters", "failures_in_a_row", "last_error", "last_commit"]
 
 
 @st.cache_data(ttl=CACHE_S, show_spinner=False)
 def landing_backlog() -> pd.DataFrame:
-    """Each API process's landing log, and the health its committer last reported."""
+    """Each API process's landing log, and the health its committer last reported (the figures of /metrics)."""
     rows = []
-    landing = get_settings().landing_dir
+    settings = get_settings()
+    landing = settings.landing_dir
     for directory in sorted(p for p in landing.glob("*") if p.is_dir()) if landing.exists() else []:
         log = LandingLog(directory, directory.name, readonly=True)
         try:
-            oldest_us = log.oldest_pending_received_at_us()
-            health = assess(CommitterHealth.read(directory), backlog_batches=log.backlog(),
-                            oldest_pending_at=oldest_us / 1e6 if oldest_us is not None else None)
-            last_commit = health["last_commit_at"]
-            rows.append({"writer": directory.name, "committer": health["state"], "lag_s": health["lag_s"],
-                         "landed_batches": log.last_seq(), "committed_batches": log.committed_seq(),
-                         "backlog_batches": log.backlog(), "dead_letters": health["dead_letters"],
-                         "failures_in_a_row": health["consecutive_failures"], "last_error": health["last_error"],
-                         "last_commit": datetime.fromtimestamp(last_commit, UTC) if last_commit else None})
+            report = ingestion_report(log, stalled_after_s=settings.ingest_stalled_after_s)
         finally:
             log.close()
+        health = report["committer"]
+        last_commit = health["last_commit_at"]
+        rows.append({"writer": directory.name, "committer": health["state"], "lag_s": health["lag_s"],
+                     "landed_batches": report["landed_seq"], "committed_batches": report["committed_seq"],
+                     "backlog_batches": report["backlog_batches"], "backlog_events": report["backlog_events"],
+                     "dead_letters": health["dead_letters"], "failures_in_a_row": health["consecutive_failures"],
+                     "last_error": health["last_error"],
+                     "last_commit": datetime.fromtimestamp(last_commit, UTC) if last_commit else None})
     return pd.DataFrame(rows, columns=BACKLOG_COLUMNS)
 
 
@@ -89,15 +88,9 @@ def privacy_state() -> tuple[pd.DataFrame, int]:
 
 @st.cache_data(ttl=CACHE_S, show_spinner=False)
 def delta_tables() -> pd.DataFrame:
-    rows = []
-    for name in sorted(TABLES):
-        if not table_exists(name):
-            continue
-        table = open_table(name)
-        files = pa.table(table.get_add_actions(flatten=True))  # the data files of the current version
-        rows.append({"table": name, "version": table.version(), "files": files.num_rows,
-                     "size_mb": round(pc.sum(files["size_bytes"]).as_py() / 1e6, 2)})
-    return pd.DataFrame(rows, columns=["table", "version", "files", "size_mb"])
+    found = pd.DataFrame(table_files(), columns=["table", "version", "files", "small_files", "size_bytes"])
+    found["size_mb"] = (found["size_bytes"] / 1e6).round(2)
+    return found.drop(columns="size_bytes")
 
 
 @st.cache_data(ttl=CACHE_S, show_spinner=False)

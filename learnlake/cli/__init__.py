@@ -52,7 +52,7 @@ PipelineLearnersOption = Annotated[int | None, typer.Option(
 @app.callback()
 def _main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing is downloaded at run time
-    configure_logging(get_settings().log_level)
+    configure_logging(get_settings().log_level, get_settings().log_format)
 
 
 @pipeline_app.command("run")

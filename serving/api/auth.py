@@ -15,6 +15,7 @@ from serving.core.security import AccessTokenVerifier, InvalidTokenError
 from serving.core.source_keys import Scope as SourceScope
 from serving.core.source_keys import Source, SourceKeyVerifier
 from serving.core.tables import User
+from serving.telemetry.metrics import RATE_LIMITED
 
 bearer = HTTPBearer(auto_error=False, description="The access token from POST /api/v1/auth/login")
 
@@ -89,6 +90,7 @@ def enforce_rate_limit(request: Request, endpoint_class: EndpointClass, key: str
     limits: RateLimits = request.app.state.rate_limits
     verdict = limits.hit(endpoint_class, key)
     if not verdict.allowed:
+        RATE_LIMITED.labels(endpoint_class.value).inc()
         raise HTTPException(429, f"too many {endpoint_class.value} requests; retry in {verdict.retry_after_s} s",
                             headers={"Retry-After": str(verdict.retry_after_s)})
 

@@ -14,7 +14,7 @@ def cli_handler():
     for handler in [h for h in handlers if isinstance(h, RichHandler)]:
         root.removeHandler(handler)
     try:
-        configure_logging("INFO")
+        configure_logging("INFO", "console")
         yield next(h for h in root.handlers if isinstance(h, RichHandler))
     finally:
         root.handlers[:] = handlers

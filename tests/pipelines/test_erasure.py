@@ -6,6 +6,7 @@ import hashlib
 import json
 import shutil
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import duckdb
@@ -135,6 +136,33 @@ def _scan(home: Path, redis_url: str, needles: list[str]) -> list[str]:
     return found
 
 
+def _erase_while_others_are_served(client, settings) -> list[dict]:
+    """Run the erasure job in a thread while another learner, an instructor and an admin keep reading
+    the pages the dashboards call: every answer must be a 200 for the whole run."""
+    from serving.core.security import issue_access_token
+    from serving.core.tables import Enrollment, User
+
+    with client.app.state.database.read() as session:  # another learner, enrolled (only the first signs in)
+        me, course_id = session.query(Enrollment.user_id, Enrollment.course_id).join(User).filter(
+            User.email != "learner00001@learnlake.example", User.role == "learner").first()
+    learner = {"Authorization": f"Bearer {issue_access_token(me, 'learner', settings)}"}
+    instructor, admin = _sign_in(client, "instructor001@learnlake.example"), _sign_in(client, "admin@learnlake.example")
+    taught = client.get("/api/v1/courses", headers=instructor).json()["items"][0]["id"]
+    pages = [("/api/v1/users/me/enrollments", learner), (f"/api/v1/learners/{me}/recommendations?course_id={course_id}", learner),
+             (f"/api/v1/courses/{taught}/at-risk", instructor), ("/api/v1/analytics/platform", admin),
+             (f"/api/v1/analytics/courses/{taught}/cohort-report", instructor)]
+    with ThreadPoolExecutor(1) as pool:
+        job = pool.submit(run_privacy_erasure, persistent=False, settings=settings)
+        served = 0
+        while not job.done() or served < len(pages):
+            path, headers = pages[served % len(pages)]
+            answer = client.get(path, headers=headers)
+            assert answer.status_code == 200, (path, answer.status_code, answer.text[:300])
+            served += 1
+        assert served > len(pages), "the job ended before the pages were read during it"
+        return job.result()
+
+
 def test_an_erased_learner_is_nowhere_and_everyone_else_is_as_before(erasable, redis_url):
     client, settings = erasable
     email = "learner00001@learnlake.example"
@@ -166,7 +194,7 @@ def test_an_erased_learner_is_nowhere_and_everyone_else_is_as_before(erasable, r
     key = source_key(client.app, "late-client")
     assert client.post("/v1/events", json=[late], headers={"Authorization": f"Bearer {key}"}).status_code == 202
 
-    results = run_privacy_erasure(persistent=False, settings=settings)
+    results = _erase_while_others_are_served(client, settings)
     assert [r["done"] for r in results] == [True], results
 
     verify = CliRunner().invoke(cli, ["privacy", "verify", email, "--json"])

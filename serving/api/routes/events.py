@@ -8,15 +8,15 @@ accepted are acknowledged again and counted as duplicates, never stored twice.
 """
 
 import asyncio
-import time
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
-from lake.committer_health import CommitterHealth, assess
+from lake.committer_health import ingestion_report
 from lake.events import check_batch
+from learnlake.logging import request_id
 from serving.api.auth import (
     BEARER_SECURITY,
     Credentials,
@@ -30,6 +30,7 @@ from serving.api.request_body import read_body_limited
 from serving.api.responses import documented
 from serving.core.permissions import Permission
 from serving.core.source_keys import KEY_PREFIX, Scope, Source
+from serving.telemetry.metrics import INGEST_EVENTS, INGEST_REJECTED
 
 router = APIRouter(prefix="/v1", tags=["ingestion"], responses=documented(401, 403, 429))
 
@@ -63,6 +64,7 @@ class IngestStatus(BaseModel):
     landed_seq: int  # last batch in the landing log
     committed_seq: int  # last batch known to be in Delta
     backlog_batches: int
+    backlog_events: int  # events in those batches
     committer: CommitterStatus
 
 
@@ -70,7 +72,11 @@ class IngestStatus(BaseModel):
 async def ingest_events(request: Request, source: EventWriter, landing: LandingDep,
                         settings: SettingsDep) -> IngestAck:
     """Accept a JSON array of native events, durably, or reject it whole with the reasons."""
-    body = await read_body_limited(request, settings.max_body_bytes)
+    try:
+        body = await read_body_limited(request, settings.max_body_bytes)
+    except HTTPException:
+        INGEST_REJECTED.labels("native", "too_large").inc()
+        raise
     pool = request.app.state.validators
     args = (body, settings.ingest_max_events, settings.ingest_max_event_bytes)
     if pool is None:
@@ -78,8 +84,12 @@ async def ingest_events(request: Request, source: EventWriter, landing: LandingD
     else:  # validation is CPU work: in worker processes it leaves this one free to serve
         check = await asyncio.get_running_loop().run_in_executor(pool, check_batch, *args)
     if check.ids is None:
+        INGEST_REJECTED.labels("native", check.problem).inc()
         raise HTTPException(REFUSAL_STATUS[check.problem], check.detail)
-    stored = await run_in_threadpool(landing.append, check.ids, body, source="api", source_key=source.name)
+    stored = await run_in_threadpool(landing.append, check.ids, body, source="api", source_key=source.name,
+                                     request_id=request_id.get())
+    INGEST_EVENTS.labels("native", "stored").inc(stored)
+    INGEST_EVENTS.labels("native", "duplicate").inc(len(check.ids) - stored)
     return IngestAck(accepted=len(check.ids), stored=stored, duplicates=len(check.ids) - stored)
 
 
@@ -95,12 +105,6 @@ ingestion_monitor.permission = Permission.MONITOR_INGESTION  # the role x endpoi
 
 
 @router.get("/ingest/status", dependencies=[Depends(ingestion_monitor)])
-def ingest_status(landing: LandingDep) -> IngestStatus:
+def ingest_status(landing: LandingDep, settings: SettingsDep) -> IngestStatus:
     """How far this process's landing log has been committed to Delta, and the committer's health."""
-    backlog = landing.backlog()
-    oldest_us = landing.oldest_pending_received_at_us()
-    health = assess(CommitterHealth.read(landing.directory), backlog_batches=backlog,
-                    oldest_pending_at=oldest_us / 1e6 if oldest_us is not None else None, now=time.time())
-    return IngestStatus(writer_id=landing.writer_id, landed_seq=landing.last_seq(),
-                        committed_seq=landing.committed_seq(), backlog_batches=backlog,
-                        committer=CommitterStatus(**health))
+    return IngestStatus(**ingestion_report(landing, stalled_after_s=settings.ingest_stalled_after_s))

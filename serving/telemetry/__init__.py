@@ -1,0 +1,1 @@
+"""What operators see of the API: Prometheus metrics, request ids and logs, OpenTelemetry traces."""
