@@ -116,6 +116,7 @@ class Settings(BaseSettings):
     dashboard_port: int = 8501
     dagster_port: int = 3000
     mlflow_port: int = 5000
+    pipeline_metrics_port: int = 9108  # `learnlake pipeline metrics`: the pipeline and data metrics for Prometheus
 
     @model_validator(mode="after")
     def _fill_paths_and_check_secrets(self) -> "Settings":

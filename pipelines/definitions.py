@@ -14,6 +14,8 @@ from pipelines.defs.lake.schedules import lake_maintenance_job, lake_maintenance
 from pipelines.defs.lake.sensors import bronze_events_sensor, downstream_of_events_job
 from pipelines.defs.models.assets import (
     dropout_model,
+    dropout_score_drift,
+    dropout_scores_have_not_drifted,
     knowledge_tracing_model,
     next_items_recommender,
     popularity_recommender,
@@ -31,7 +33,8 @@ from pipelines.defs.transforms.project import dbt_resource
 from pipelines.defs.tutor.assets import tutor_index
 
 all_assets = [bronze_events, bronze_events_by_day, core_snapshots, warehouse_models, published_warehouse, online_features,
-              popularity_recommender, dropout_model, knowledge_tracing_model, next_items_recommender, tutor_index]
+              popularity_recommender, dropout_model, dropout_score_drift, knowledge_tracing_model,
+              next_items_recommender, tutor_index]
 
 resources = {"dbt": dbt_resource()}
 
@@ -48,7 +51,7 @@ daily_schedule = dg.ScheduleDefinition(
 
 defs = dg.Definitions(
     assets=all_assets,
-    asset_checks=quality_checks,
+    asset_checks=[*quality_checks, dropout_scores_have_not_drifted],
     resources=resources,
     jobs=[skeleton_job, downstream_of_events_job, close_event_days_job, lake_maintenance_job, privacy_erasure_job,
           privacy_retention_job],

@@ -17,12 +17,13 @@ from datetime import datetime
 
 import numpy as np
 
-from feature_store.online import online_features, online_store
-from feature_store.repository import dropout_risk_v1, learner_course_history, learner_recent_answers
+from feature_store.online import online_store
+from feature_store.repository import learner_course_history, learner_recent_answers
 from learnlake.caches import LRU
 from learnlake.errors import ModelNotFoundError
 from learnlake.settings import Settings
 from models import names
+from models.dropout.live import live_features
 from serving.champions import ChampionCache
 from serving.telemetry.metrics import PREDICTION_SECONDS
 
@@ -183,9 +184,7 @@ class LearnerModels:
 
     def _dropout_features(self, model, enrolments: list[tuple[str, str]], as_of: datetime
                           ) -> tuple[list[dict], np.ndarray]:
-        rows = [online_features(self.store, dropout_risk_v1, {"learner_id": learner, "course_id": course},
-                                now=as_of) for learner, course in enrolments]
-        return rows, np.array([[_number(row.get(name)) for name in model.feature_names] for row in rows])
+        return live_features(self.store, model.feature_names, enrolments, as_of)
 
 
 def _reason(reason) -> str:
@@ -193,7 +192,3 @@ def _reason(reason) -> str:
         return "none" if math.isnan(x) else f"{x:.1f}"
 
     return f"{reason.label}: {shown(reason.value)} (typical {shown(reason.typical)})"
-
-
-def _number(value) -> float:
-    return float(value) if value is not None and not (isinstance(value, float) and math.isnan(value)) else math.nan

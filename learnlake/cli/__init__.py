@@ -64,6 +64,20 @@ def pipeline_run(learners: PipelineLearnersOption = None) -> None:
         raise typer.Exit(1)
 
 
+@pipeline_app.command("metrics")
+def pipeline_metrics(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default: LEARNLAKE_API_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: LEARNLAKE_PIPELINE_METRICS_PORT).")] = None,
+) -> None:
+    """Serve the pipeline and data metrics for Prometheus (last runs, freshness, checks, marts, models, drift)."""
+    from pipelines.defs.transforms.project import prepare_manifest
+    from pipelines.metrics import serve_forever
+
+    settings = get_settings()
+    prepare_manifest()
+    serve_forever(settings, host or settings.api_host, port or settings.pipeline_metrics_port)
+
+
 @pipeline_app.command("close-days")
 def pipeline_close_days(
     days: Annotated[list[str] | None, typer.Argument(
@@ -714,19 +728,25 @@ def _serve(settings: Settings) -> None:
         "HF_HUB_OFFLINE": "1",
         "DAGSTER_HOME": str(settings.dagster_home),
         "LEARNLAKE_HOME": str(settings.home),  # children resolve the same paths
+        "LEARNLAKE_LOG_FORMAT": "json",  # into their log files, one object a line
         **settings.dbt_env(),
     }
+    logs = settings.home / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
     services = {
         "api": (uvicorn_command(host, settings.api_port), settings.api_url),
         "dashboards": ([sys.executable, "-m", "streamlit", "run", str(root / "dashboards" / "app.py"),
                         "--server.address", host, "--server.port", str(settings.dashboard_port),
-                        "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+                        "--server.headless", "true", "--browser.gatherUsageStats", "false",
+                        "--client.toolbarMode", "viewer"],  # no "Deploy" button: this is the deployment
                        f"http://{host}:{settings.dashboard_port}"),
         "dagster": ([str(bin_dir / "dagster"), "dev", "-w", str(root / "workspace.yaml"), "-h", host,
                      "-p", str(settings.dagster_port)], f"http://{host}:{settings.dagster_port}"),
         "mlflow": ([str(bin_dir / "mlflow"), "server", "--backend-store-uri", settings.mlflow_tracking_uri,
                     "--default-artifact-root", settings.mlflow_artifacts_dir.as_uri(), "--host", host,
                     "--port", str(settings.mlflow_port), "--workers", "1"], f"http://{host}:{settings.mlflow_port}"),
+        "pipeline metrics": ([sys.executable, "-c", "from learnlake.cli import main; main()", "pipeline", "metrics"],
+                             f"http://{host}:{settings.pipeline_metrics_port}/metrics"),
     }
     procs: dict[str, subprocess.Popen] = {}
     # Ctrl-C and a plain `kill` both stop every service (a background shell ignores SIGINT otherwise).
@@ -735,16 +755,25 @@ def _serve(settings: Settings) -> None:
     table = Table(title="LearnLake is serving (Ctrl-C stops everything)")
     table.add_column("service")
     table.add_column("url")
+    # Each service logs to a file of its own, so the terminal keeps this summary (Dagster's run logs are also
+    # in its storage and UI): `tail -f .learnlake/logs/api.log`.
+    log_paths = {name: logs / f"{name.replace(' ', '_')}.log" for name in services}
+    log_files = {name: open(path, "ab") for name, path in log_paths.items()}  # noqa: SIM115
     try:
         for name, (cmd, url) in services.items():
-            procs[name] = subprocess.Popen(cmd, cwd=root, env=env, start_new_session=True)
+            procs[name] = subprocess.Popen(cmd, cwd=root, env=env, start_new_session=True,
+                                           stdout=log_files[name], stderr=subprocess.STDOUT)
             table.add_row(name, url)
         table.add_row("api docs", f"{settings.api_url}/docs")
+        table.add_row("api metrics", f"{settings.api_url}/metrics")
+        table.add_row("logs", str(logs))
         Console().print(table)
         while True:
             for name, proc in procs.items():
                 if proc.poll() is not None:
-                    console.print(f"[red]{name} exited with code {proc.returncode}; stopping the rest[/red]")
+                    console.print(f"[red]{name} exited with code {proc.returncode}; stopping the rest. "
+                                  f"The end of {log_paths[name]}:[/red]")
+                    console.print(_tail(log_paths[name]), markup=False)
                     raise typer.Exit(1)
             time.sleep(1)
     except KeyboardInterrupt:
@@ -758,6 +787,14 @@ def _serve(settings: Settings) -> None:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
+        for handle in log_files.values():
+            handle.close()
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    with open(path, "rb") as fh:
+        fh.seek(max(0, fh.seek(0, os.SEEK_END) - 8192))
+        return b"\n".join(fh.read().splitlines()[-lines:]).decode(errors="replace")
 
 
 def main() -> None:

@@ -10,9 +10,11 @@ import dagster as dg
 from learnlake.errors import DataQualityError
 from learnlake.settings import get_settings
 from models.dropout import training as dropout_training
+from models.dropout.drift import PSI_ALERT, live_score_drift
 from models.knowledge_tracing import lake_training as kt_training
 from models.recommender import popularity
 from models.recommender import training as next_items_training
+from pipelines.defs.features.assets import online_features
 from pipelines.defs.transforms.assets import published_warehouse
 
 
@@ -62,3 +64,25 @@ def knowledge_tracing_model(context: dg.AssetExecutionContext) -> dg.Materialize
                       "held-out NDCG@10.")
 def next_items_recommender(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     return _result(context, next_items_training.train)
+
+
+@dg.asset(deps=[dropout_model, online_features], group_name="models", kinds={"mlflow"},
+          description="Drift of today's dropout scores (every open enrolment, from the online store as served) "
+                      "against the champion's training scores: the population stability index.")
+def dropout_score_drift(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+    measured = live_score_drift(get_settings())
+    if measured is None or measured["psi"] is None:
+        context.log.info("no dropout champion or no open enrolment: no drift to measure")
+        return dg.MaterializeResult(metadata={"measured": False})
+    context.log.info(f"PSI {measured['psi']:.3f} over {measured['learners']} open enrolments")
+    return dg.MaterializeResult(metadata={"measured": True, **measured})
+
+
+@dg.asset_check(asset=dropout_score_drift, blocking=False,
+                description=f"The live dropout scores have not drifted past PSI {PSI_ALERT} from the training scores.")
+def dropout_scores_have_not_drifted(context: dg.AssetCheckExecutionContext) -> dg.AssetCheckResult:
+    event = context.instance.get_latest_materialization_event(dropout_score_drift.key)
+    value = event.asset_materialization.metadata.get("psi") if event is not None else None
+    psi = float(value.value) if value is not None else None
+    return dg.AssetCheckResult(passed=psi is None or psi <= PSI_ALERT, severity=dg.AssetCheckSeverity.WARN,
+                               metadata={"psi": psi, "alert_above": PSI_ALERT})
