@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 
 from learnlake.cli.common import JsonOption, clear_errors, console
+from learnlake.cli.doctor import doctor
 from learnlake.cli.privacy import privacy_app
 from learnlake.cli.sources import sources_app
 from learnlake.logging import configure_logging
@@ -42,6 +43,7 @@ eval_app = typer.Typer(help="Evaluate the models on real datasets; each run is l
 app.add_typer(eval_app, name="eval")
 app.add_typer(sources_app, name="sources")
 app.add_typer(privacy_app, name="privacy")
+app.command()(doctor)
 
 DEMO_KEY_FILE = "demo_source_key"  # under the home: the demo's source key
 LearnersOption = Annotated[int | None, typer.Option(help="Simulated learners (default: LEARNLAKE_LEARNERS).", min=1)]
