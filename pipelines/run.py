@@ -2,11 +2,13 @@
 
 import logging
 import os
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 import dagster as dg
 
+from learnlake.logging import bound_context
 from learnlake.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -41,6 +43,14 @@ def dagster_instance(settings: Settings) -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
+def _execute(job, **options) -> dg.ExecuteInProcessResult:
+    """Run ``job`` in this process with a run id chosen here, so that every log line of the run, ours as
+    well as Dagster's, carries it (``run_id``)."""
+    run_id = str(uuid.uuid4())
+    with bound_context(run_id=run_id):
+        return job.execute_in_process(run_id=run_id, **options)
+
+
 def run_pipeline(
     *, learners: int | None = None, persistent: bool = True, settings: Settings | None = None
 ) -> PipelineRun:
@@ -63,7 +73,7 @@ def run_pipeline(
     if learners is not None:
         run_config["ops"] = {"bronze__events": {"config": {"learners": learners}}}
     job = defs.resolve_job_def(skeleton_job.name)
-    result = job.execute_in_process(run_config=run_config, instance=instance, raise_on_error=False)
+    result = _execute(job, run_config=run_config, instance=instance, raise_on_error=False)
     metadata: dict[str, dict] = {}
     for event in result.get_asset_materialization_events():
         materialization = event.materialization
@@ -90,7 +100,7 @@ def close_event_days(days: list[str], *, persistent: bool = True,
     instance = dagster_instance(settings) if persistent else dg.DagsterInstance.ephemeral()
     job = defs.resolve_job_def(close_event_days_job.name)
     for day in days:
-        result = job.execute_in_process(partition_key=day, instance=instance, run_config=QUIET)
+        result = _execute(job, partition_key=day, instance=instance, run_config=QUIET)
         (event,) = result.get_asset_materialization_events()
         yield day, {key: value.value for key, value in event.materialization.metadata.items()}
 
@@ -101,5 +111,5 @@ def run_privacy_erasure(*, persistent: bool = True, settings: Settings | None = 
     from pipelines.defs.privacy.jobs import privacy_erasure_job
 
     instance = dagster_instance(settings) if persistent else dg.DagsterInstance.ephemeral()
-    result = privacy_erasure_job.execute_in_process(instance=instance, run_config=QUIET)
+    result = _execute(privacy_erasure_job, instance=instance, run_config=QUIET)
     return result.output_for_node("erase_from_every_store")

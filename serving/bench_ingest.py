@@ -86,14 +86,19 @@ def source_key(home: Path, name: str = "bench") -> str:
         database.dispose()
 
 
-def start_api(home: Path, port: int, env: dict | None = None) -> subprocess.Popen:
-    """The API in its own process, answering on loopback; returns once /health answers."""
+def start_api(home: Path, port: int, env: dict | None = None, log_file: Path | None = None) -> subprocess.Popen:
+    """The API in its own process, answering on loopback; returns once /health answers. Its log lines go
+    to ``log_file`` when given (as a server's do), else to this process's stderr."""
     from serving.main import uvicorn_command
 
+    output = open(log_file, "ab") if log_file is not None else None  # noqa: SIM115 - the child holds it
     proc = subprocess.Popen(
-        uvicorn_command("127.0.0.1", port, "--no-access-log", "--log-level", "warning"),
+        uvicorn_command("127.0.0.1", port, "--log-level", "warning"),
         env={**os.environ, "LEARNLAKE_HOME": str(home), **(env or {})},
+        stdout=output, stderr=subprocess.STDOUT if output is not None else None,
     )
+    if output is not None:
+        output.close()
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -167,7 +172,8 @@ def run(events: int = 200_000, batch: int = 500, clients: int = 4, progress=log.
         port = _free_port()
         # The key's rate limit is checked on every request, as in production, but set above what the
         # load generator can send: this measures throughput, not the limit.
-        api = start_api(home, port, env={"LEARNLAKE_RATE_LIMIT_INGEST": "1000000/second"})
+        api = start_api(home, port, env={"LEARNLAKE_RATE_LIMIT_INGEST": "1000000/second"},
+                        log_file=Path(tmp) / "api.log")  # a JSON line per request, as a server logs
         try:
             progress(f"posting {len(bodies):,} batches of {batch} from {clients} clients...")
             started = time.perf_counter()

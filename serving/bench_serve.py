@@ -71,11 +71,24 @@ class EndpointFigures:
 
 
 @dataclass(frozen=True)
+class TelemetryCost:
+    """One endpoint served with telemetry (metrics, request ids, request log lines) and without
+    it (LEARNLAKE_TELEMETRY=false), in alternating rounds on the same home and machine."""
+
+    requests_per_s_with: float
+    requests_per_s_without: float
+    p50_ms_with: float
+    p50_ms_without: float
+    overhead_pct: float  # how much more time a request takes with it: median of the rounds' throughput ratios
+
+
+@dataclass(frozen=True)
 class ServeBenchmark:
     duration_s: float
     learners: int
     endpoints: dict[str, EndpointFigures]
     recommendations_p99_over_health_p99: float
+    telemetry: dict[str, TelemetryCost] | None = None
 
 
 def _percentile(sorted_values: list[float], q: float) -> float:
@@ -172,7 +185,9 @@ def _wait_for_outbox_relay(settings: Settings, timeout_s: float = 600) -> None:
 
 
 def run(*, clients: int = 50, tutor_clients: int = 8, duration_s: float = 10.0, learners: int = 400,
-        home: Path | None = None, progress=log.info) -> ServeBenchmark:
+        home: Path | None = None, telemetry_rounds: int = 0, progress=log.info) -> ServeBenchmark:
+    """With ``telemetry_rounds``, a second API without telemetry serves the same home, and health and
+    recommendations are also driven on each in turn that many times (``telemetry`` in the result)."""
     with tempfile.TemporaryDirectory(prefix="learnlake-bench-serve-") as tmp:
         home = home or _demo_home(Path(tmp), learners, progress)
         # A landing log of its own: the home may be served by another process at the same time.
@@ -180,11 +195,23 @@ def run(*, clients: int = 50, tutor_clients: int = 8, duration_s: float = 10.0, 
         settings = Settings(home=home)
         recommendations, questions, learner_count = _requests(settings)
         port = _free_port()
-        api = start_api(home, port, env=env)
+        # The API logs as a server does: a JSON line per request, to a file.
+        api = start_api(home, port, env=env, log_file=Path(tmp) / "api.log")
+        plain = None
         try:
             progress("waiting for the committer beside the API to relay the demo's domain events...")
             _wait_for_outbox_relay(settings)
+            if telemetry_rounds:
+                plain_port = _free_port()
+                plain = (plain_port, start_api(home, plain_port, log_file=Path(tmp) / "api-plain.log", env={
+                    **env, "LEARNLAKE_WRITER_ID": f"bench-serve-plain-{os.getpid()}", "LEARNLAKE_TELEMETRY": "false"}))
             time.sleep(SETTLE_S)
+            telemetry = None
+            if plain is not None:  # first, while both APIs have served the same (nothing): a fair pair
+                telemetry = {name: _telemetry_cost(port, plain[0], requests, clients, duration_s, telemetry_rounds,
+                                                   progress, name)
+                             for name, requests in (("health", [{"method": "GET", "url": "/health/live"}]),
+                                                    ("recommendations", recommendations))}
             endpoints = {}
             for name, requests, n in (("health", [{"method": "GET", "url": "/health/live"}], clients),
                                       ("recommendations", recommendations, clients),
@@ -193,8 +220,28 @@ def run(*, clients: int = 50, tutor_clients: int = 8, duration_s: float = 10.0, 
                 endpoints[name] = asyncio.run(_drive(port, requests, n, duration_s,
                                                      count_grounded=name == "tutor_ask"))
         finally:
-            api.terminate()
-            api.wait(60)
+            for proc in (api, plain[1] if plain else None):
+                if proc is not None:
+                    proc.terminate()
+                    proc.wait(60)
     return ServeBenchmark(duration_s=duration_s, learners=learner_count, endpoints=endpoints,
                           recommendations_p99_over_health_p99=round(
-                              endpoints["recommendations"].p99_ms / endpoints["health"].p99_ms, 2))
+                              endpoints["recommendations"].p99_ms / endpoints["health"].p99_ms, 2),
+                          telemetry=telemetry)
+
+
+def _telemetry_cost(port_with: int, port_without: int, requests: list[dict], clients: int, duration_s: float,
+                    rounds: int, progress, name: str) -> TelemetryCost:
+    """Drive the two APIs in turn ``rounds`` times, the order swapped each round (this machine's speed drifts
+    within a minute); the overhead is the median of each round's paired ratio."""
+    measured: dict[bool, list[EndpointFigures]] = {True: [], False: []}
+    for round_ in range(rounds):
+        for with_telemetry in (round_ % 2 == 1, round_ % 2 == 0):
+            progress(f"{name}, round {round_ + 1}/{rounds}, telemetry {'on' if with_telemetry else 'off'}...")
+            measured[with_telemetry].append(asyncio.run(_drive(
+                port_with if with_telemetry else port_without, requests, clients, duration_s)))
+    ratios = [off.requests_per_s / on.requests_per_s for on, off in zip(measured[True], measured[False], strict=True)]
+    rps = {side: statistics.median(f.requests_per_s for f in figures) for side, figures in measured.items()}
+    p50 = {side: statistics.median(f.p50_ms for f in figures) for side, figures in measured.items()}
+    return TelemetryCost(requests_per_s_with=rps[True], requests_per_s_without=rps[False], p50_ms_with=p50[True],
+                         p50_ms_without=p50[False], overhead_pct=round((statistics.median(ratios) - 1) * 100, 1))

@@ -308,6 +308,9 @@ def bench_serve(
     learners: Annotated[int, typer.Option(help="Learners of the demo trained first.", min=20)] = 400,
     home: Annotated[Path | None, typer.Option(help="A trained LearnLake home to serve instead of a new demo "
                                                    "(its core database gets tutor turns).")] = None,
+    telemetry_rounds: Annotated[int, typer.Option(
+        help="Also serve without telemetry (metrics, request ids, request logs) and drive both in turn this many "
+             "times: what telemetry costs.", min=0)] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
 ) -> None:
     """Serve trained models on loopback; time recommendations and tutor questions beside /health."""
@@ -317,7 +320,8 @@ def bench_serve(
     from serving import bench_serve
 
     result = bench_serve.run(clients=clients, tutor_clients=tutor_clients, duration_s=duration, learners=learners,
-                             home=home, progress=lambda m: console.print(m, style="dim"))
+                             home=home, telemetry_rounds=telemetry_rounds,
+                             progress=lambda m: console.print(m, style="dim"))
     figures = asdict(result)
     if as_json:
         print(json.dumps(figures))
@@ -328,6 +332,13 @@ def bench_serve(
         table.add_row(name, str(e.clients), f"{e.requests_per_s:,.0f}", f"{e.p50_ms:.1f}", f"{e.p99_ms:.1f}",
                       str(e.errors), f"{e.answered_share:.0%}" if e.answered_share is not None else "")
     console.print(table)
+    if result.telemetry:
+        cost = Table("endpoint", "requests/s with", "without", "p50 ms with", "without", "overhead",
+                     title="what telemetry costs")
+        for name, c in result.telemetry.items():
+            cost.add_row(name, f"{c.requests_per_s_with:,.0f}", f"{c.requests_per_s_without:,.0f}",
+                         f"{c.p50_ms_with:.2f}", f"{c.p50_ms_without:.2f}", f"{c.overhead_pct:+.1f} %")
+        console.print(cost)
 
 
 @bench_app.command("dashboards")

@@ -40,3 +40,27 @@ def test_lightning_lines_print_once_and_its_device_banner_not_at_all(cli_handler
     import lightning.pytorch  # noqa: F401  (its import is what resets its loggers)
 
     assert not logging.getLogger("lightning.pytorch.utilities.rank_zero").isEnabledFor(logging.INFO)
+
+
+def test_a_json_line_has_the_bound_context_the_request_id_the_extras_and_the_exception():
+    import json
+
+    from learnlake.logging import JsonFormatter, bound_context, request_id
+
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        import sys
+
+        exc_info = sys.exc_info()
+    record = logging.LogRecord("lake.committer", logging.ERROR, __file__, 1, "committed %s", (3,), exc_info)
+    record.events = 3  # as `extra={"events": 3}` sets it
+    token = request_id.set("req-0001")
+    try:
+        with bound_context(run_id="run-1"):
+            line = json.loads(JsonFormatter().format(record))
+    finally:
+        request_id.reset(token)
+    assert line["event"] == "committed 3" and line["level"] == "error" and line["logger"] == "lake.committer"
+    assert line["request_id"] == "req-0001" and line["run_id"] == "run-1" and line["events"] == 3
+    assert "ValueError: boom" in line["exception"] and line["ts"].endswith("+00:00")
