@@ -11,7 +11,7 @@ def cli_handler():
     """The handler configure_logging puts on the root logger; the root is put back afterwards."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    for handler in [h for h in handlers if isinstance(h, RichHandler)]:
+    for handler in [h for h in handlers if getattr(h, "learnlake", False)]:  # an app of an earlier test made one
         root.removeHandler(handler)
     try:
         configure_logging("INFO", "console")

@@ -5,6 +5,7 @@ import re
 import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 from fastapi.testclient import TestClient
@@ -106,10 +107,11 @@ def test_each_answer_carries_a_request_id_that_follows_its_events_into_the_landi
     mine = "client-chosen-id-0001"
     answer = client.post("/v1/events", json=_events(2), headers={**bearer, "X-Request-ID": mine})
     assert answer.headers["x-request-id"] == mine
-    hostile = client.get("/health/live", headers={"X-Request-ID": "<script>" + "x" * 100})
-    assert re.fullmatch(r"[0-9a-f]{24}", hostile.headers["x-request-id"])
-    generated = client.get("/health/live").headers["x-request-id"]
+    hostile = client.get("/api/v1/courses", headers={"X-Request-ID": "<script>" + "x" * 100})
+    assert hostile.status_code == 401 and re.fullmatch(r"[0-9a-f]{24}", hostile.headers["x-request-id"])
+    generated = client.get("/api/v1/courses").headers["x-request-id"]
     assert generated != hostile.headers["x-request-id"]
+    assert "x-request-id" not in client.get("/health/live").headers  # probes are left out
 
     (landed,) = client.app.state.landing.read_after(0, 100)
     assert landed.request_id == mine
@@ -131,15 +133,15 @@ def test_without_telemetry_there_is_no_metrics_route_and_no_request_id(learnlake
     settings = learnlake_home.model_copy(update={"run_committer": False, "telemetry": False})
     with TestClient(create_app(settings)) as client:
         assert client.get("/metrics").status_code == 404
-        assert "x-request-id" not in client.get("/health/live").headers
+        assert "x-request-id" not in client.get("/api/v1/courses").headers
 
 
 class _OtlpReceiver(BaseHTTPRequestHandler):
     """An OTLP/HTTP trace endpoint: keeps the name of every span it is sent."""
 
-    spans: list[str] = []
+    spans: ClassVar[list[str]] = []
 
-    def do_POST(self):  # noqa: N802 - the standard library's name
+    def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
         request = ExportTraceServiceRequest.FromString(body)
         for resource in request.resource_spans:
