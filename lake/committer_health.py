@@ -17,6 +17,7 @@ import orjson
 HEALTH_FILE = "committer_health.json"
 HEARTBEAT_S = 10  # an idle committer still reports this often, so silence means it is not running
 STALLED_AFTER_S = 60  # uncommitted batches older than this: ingestion is stalled
+STALLED_STATES = ("failing", "stalled", "not_running")  # acknowledged events are not reaching Delta
 COMMIT_BUCKETS_S = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)  # upper bounds; +Inf is `commits`
 
 
@@ -111,3 +112,18 @@ def ingestion_report(landing, *, stalled_after_s: float = STALLED_AFTER_S, now: 
                     oldest_pending_at=oldest, now=now, stalled_after_s=stalled_after_s)
     return {"writer_id": landing.writer_id, "landed_seq": landing.last_seq(), "committed_seq": landing.committed_seq(),
             "backlog_batches": backlog.batches, "backlog_events": backlog.events, "committer": health}
+
+
+def every_ingestion_report(settings) -> list[dict]:
+    """``ingestion_report`` of every landing log under ``settings.landing_dir`` (one per API process)."""
+    from lake.landing import LandingLog
+
+    root = settings.landing_dir
+    reports = []
+    for directory in sorted(p for p in root.glob("*") if p.is_dir()) if root.exists() else []:
+        log = LandingLog(directory, directory.name, readonly=True)
+        try:
+            reports.append(ingestion_report(log, stalled_after_s=settings.ingest_stalled_after_s))
+        finally:
+            log.close()
+    return reports

@@ -11,8 +11,7 @@ import pandas as pd
 import polars as pl
 import streamlit as st
 
-from lake.committer_health import ingestion_report
-from lake.landing import LandingLog
+from lake.committer_health import STALLED_STATES, every_ingestion_report
 from lake.maintenance import table_files
 from lake.readers import scan_table, table_exists
 from lake.retention_log import retention_runs
@@ -50,17 +49,10 @@ BACKLOG_COLUMNS = ["writer", "committer", "lag_s", "landed_batches", "committed_
 def landing_backlog() -> pd.DataFrame:
     """Each API process's landing log, and the health its committer last reported (the figures of /metrics)."""
     rows = []
-    settings = get_settings()
-    landing = settings.landing_dir
-    for directory in sorted(p for p in landing.glob("*") if p.is_dir()) if landing.exists() else []:
-        log = LandingLog(directory, directory.name, readonly=True)
-        try:
-            report = ingestion_report(log, stalled_after_s=settings.ingest_stalled_after_s)
-        finally:
-            log.close()
+    for report in every_ingestion_report(get_settings()):
         health = report["committer"]
         last_commit = health["last_commit_at"]
-        rows.append({"writer": directory.name, "committer": health["state"], "lag_s": health["lag_s"],
+        rows.append({"writer": report["writer_id"], "committer": health["state"], "lag_s": health["lag_s"],
                      "landed_batches": report["landed_seq"], "committed_batches": report["committed_seq"],
                      "backlog_batches": report["backlog_batches"], "backlog_events": report["backlog_events"],
                      "dead_letters": health["dead_letters"], "failures_in_a_row": health["consecutive_failures"],
@@ -128,7 +120,7 @@ middle.metric("Last event received", f"{latest:%Y-%m-%d %H:%M:%S} UTC" if latest
 backlog = landing_backlog()
 right.metric("Landing backlog (batches)", f"{int(backlog['backlog_batches'].sum()):,}" if not backlog.empty else "0")
 for writer in backlog.itertuples() if not backlog.empty else ():
-    if writer.committer in ("failing", "stalled", "not_running"):
+    if writer.committer in STALLED_STATES:
         st.error(f"Ingestion is {writer.committer.replace('_', ' ')} on {writer.writer}: the oldest batch has waited "
                  f"{writer.lag_s:,.0f} s, {writer.failures_in_a_row} failed commits in a row"
                  + (f"; last error: {writer.last_error}" if writer.last_error else ""))

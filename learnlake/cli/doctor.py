@@ -117,23 +117,16 @@ def check_lake(settings: Settings) -> list[Finding]:
 
 
 def check_ingestion(settings: Settings) -> list[Finding]:
-    from lake.committer_health import ingestion_report
-    from lake.landing import LandingLog
+    from lake.committer_health import STALLED_STATES, every_ingestion_report
 
-    root = settings.landing_dir
-    directories = sorted(p for p in root.glob("*") if p.is_dir()) if root.exists() else []
-    if not directories:
+    reports = every_ingestion_report(settings)
+    if not reports:
         return [Finding("ingestion", OK, "no landing log yet (nothing received)")]
     findings = []
-    for directory in directories:
-        log = LandingLog(directory, directory.name, readonly=True)
-        try:
-            report = ingestion_report(log, stalled_after_s=settings.ingest_stalled_after_s)
-        finally:
-            log.close()
+    for report in reports:
         health = report["committer"]
-        name = f"ingestion {directory.name}"
-        if health["state"] in ("failing", "stalled", "not_running"):
+        name = f"ingestion {report['writer_id']}"
+        if health["state"] in STALLED_STATES:
             why = f"; last error: {health['last_error']}" if health["last_error"] else ""
             findings.append(Finding(name, FAILED, f"committer {health['state'].replace('_', ' ')}: "
                                     f"{report['backlog_events']} events in {report['backlog_batches']} batches "

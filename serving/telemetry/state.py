@@ -12,7 +12,7 @@ import time
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from prometheus_client.registry import Collector
 
-from lake.committer_health import COMMIT_BUCKETS_S, ingestion_report
+from lake.committer_health import COMMIT_BUCKETS_S, STALLED_STATES, ingestion_report
 from lake.maintenance import table_files
 
 log = logging.getLogger(__name__)
@@ -63,7 +63,7 @@ class ServingState(Collector):
         stalled = GaugeMetricFamily("learnlake_ingestion_stalled",
                                     "1 when acknowledged events are not reaching Delta (failing, stalled or "
                                     "not running)", labels=["writer"])
-        stalled.add_metric(writer, float(health["state"] in ("failing", "stalled", "not_running")))
+        stalled.add_metric(writer, float(health["state"] in STALLED_STATES))
         yield stalled
         counters = {
             "learnlake_committed_events": ("Events the committer has put in Delta", health["committed_events"]),
