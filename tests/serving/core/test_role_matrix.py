@@ -57,9 +57,11 @@ def _api_routes(routes) -> list[APIRoute]:
 def _core_routes(app) -> list[tuple[str, str, Permission]]:
     routes = []
     api_routes = _api_routes(app.routes)
-    # The walk sees exactly the endpoints the OpenAPI document publishes.
+    # The walk sees exactly the endpoints the OpenAPI document publishes (and /metrics, kept out of it: Prometheus
+    # reads it, with its own token; tests/serving/test_telemetry.py).
     published = {(method.upper(), path) for path, item in app.openapi()["paths"].items() for method in item}
-    assert {(m, r.path) for r in api_routes for m in r.methods} == published
+    assert {(m, r.path) for r in api_routes for m in r.methods if r.include_in_schema} == published
+    assert {r.path for r in api_routes if not r.include_in_schema} <= {"/metrics"}
     for route in api_routes:
         if not route.path.startswith("/api/v1"):
             continue
