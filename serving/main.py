@@ -112,7 +112,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                               "and the models served from the lake.", **public_docs)
     app.state.settings = settings
     app.state.database = Database(settings.database_url)
-    configure_logging(settings.log_level, settings.log_format)
     app.state.outbox = Outbox(settings.pseudonym_key.get_secret_value())
     app.state.rate_limits = RateLimits(settings)
     app.state.access_tokens = AccessTokenVerifier(settings)
@@ -201,7 +200,10 @@ async def _prune_landing_log(landing: LandingLog, keep_s: float, every_s: float 
 
 
 def __getattr__(name: str):
-    # `uvicorn serving.main:app` builds the app on first access, not at import.
+    # `uvicorn serving.main:app` builds the app on first access, not at import; the server's logging is set up
+    # here, at its entry point (an app built in a test or a tool logs as its caller set up).
     if name == "app":
-        return create_app()
+        settings = get_settings()
+        configure_logging(settings.log_level, settings.log_format)
+        return create_app(settings)
     raise AttributeError(name)

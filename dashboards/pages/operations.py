@@ -106,10 +106,11 @@ def pipeline_runs() -> tuple[pd.DataFrame, pd.DataFrame]:
             for entry in logs:
                 evaluation = entry.dagster_event.event_specific_data
                 checks.append({"asset": evaluation.asset_key.to_user_string(), "check": evaluation.check_name,
-                               "passed": evaluation.passed, "run_id": record.dagster_run.run_id})
+                               "passed": evaluation.passed, "severity": evaluation.severity.value.lower(),
+                               "run_id": record.dagster_run.run_id})
             if checks:
                 break
-    return runs, pd.DataFrame(checks, columns=["asset", "check", "passed", "run_id"])
+    return runs, pd.DataFrame(checks, columns=["asset", "check", "passed", "severity", "run_id"])
 
 
 st.title("Operations")
@@ -166,7 +167,9 @@ else:
     if checks.empty:
         st.info("The recent runs evaluated no data-quality check.")
     else:
-        failed = int((~checks["passed"]).sum())
-        (st.error if failed else st.success)(f"{len(checks) - failed} of {len(checks)} checks passed in the "
-                                             "latest run that evaluated any.")
+        failed = checks[~checks["passed"]]
+        # A failed blocking (error) check stopped what was built after it; a warning (drift) is worth a look.
+        shown = st.error if (failed["severity"] == "error").any() else st.warning if len(failed) else st.success
+        shown(f"{len(checks) - len(failed)} of {len(checks)} checks passed in the latest run that evaluated any"
+              + (f"; failed: {', '.join(failed['check'])}" if len(failed) else "."))
         st.dataframe(checks, width="stretch", hide_index=True)

@@ -118,7 +118,9 @@ def test_an_admin_opens_on_operations_with_the_lake_the_runs_and_the_checks(app)
     assert int(metrics["Events in the lake"].replace(",", "")) > 0 and metrics["Last event received"] != "none yet"
     tables = next(d.value for d in at.dataframe if "size_mb" in d.value.columns)
     assert "bronze.events" in set(tables["table"]) and (tables["files"] > 0).all()
-    assert at.success and "checks passed" in at.success[0].value
+    # Every blocking check passed; on the demo the drift check (a warning) may not: its last day's learners
+    # are far from the training weeks.
+    assert not at.error and any("checks passed" in shown.value for shown in [*at.success, *at.warning])
 
 
 def test_an_analyst_opens_on_course_activity(app):
