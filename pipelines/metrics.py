@@ -12,7 +12,6 @@ import logging
 import math
 import threading
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 from prometheus_client.core import GaugeMetricFamily
@@ -27,6 +26,8 @@ MODEL_METRIC_PREFIXES = ("test_",)  # held-out figures only, never a training me
 
 
 class PipelineState(Collector):
+    """The figures above, read again when a scrape comes more than ``EVERY_S`` after the last read."""
+
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._lock = threading.Lock()
@@ -141,11 +142,10 @@ class PipelineState(Collector):
 
 def _latest_drift(settings: Settings) -> float | None:
     """The PSI the ``dropout_score_drift`` asset last recorded, if it has run."""
-    import dagster as dg
-
+    from pipelines.defs.models.assets import dropout_score_drift
     from pipelines.run import dagster_instance
 
-    event = dagster_instance(settings).get_latest_materialization_event(dg.AssetKey("dropout_score_drift"))
+    event = dagster_instance(settings).get_latest_materialization_event(dropout_score_drift.key)
     if event is None or event.asset_materialization is None:
         return None
     value = event.asset_materialization.metadata.get("psi")
@@ -159,7 +159,7 @@ def serve_forever(settings: Settings, host: str, port: int) -> None:
     registry = CollectorRegistry(auto_describe=False)
     registry.register(PipelineState(settings))
     server, thread = start_http_server(port, addr=host, registry=registry)
-    log.info("pipeline metrics on http://%s:%s/metrics (since %s)", host, port, datetime.now(UTC).isoformat())
+    log.info("pipeline metrics on http://%s:%s/metrics", host, port)
     try:
         thread.join()
     finally:
