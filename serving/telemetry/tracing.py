@@ -37,10 +37,27 @@ def trace_app(app: FastAPI, engines: list[Engine]) -> bool:
     return True
 
 
-def flush(timeout_ms: int = 10_000) -> None:
-    """Send the spans waiting in the batch now (at shutdown, and in tests)."""
-    if _provider is not None:
+def flush(timeout_ms: int = 5_000) -> None:
+    """Send the spans waiting in the batch now (when an app stops, and in tests)."""
+    if _provider is not None and tracing_configured():
         _provider.force_flush(timeout_ms)
+
+
+def shutdown() -> None:
+    """Send what waits, then stop tracing in this process: the exporter and the process-wide instrumentation
+    (a test's; a server's tracing ends with its process)."""
+    global _provider
+    with _lock:
+        if _provider is None:
+            return
+        from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
+        from opentelemetry.instrumentation.redis import RedisInstrumentor
+        from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+        for instrumentor in (HTTPXClientInstrumentor(), RedisInstrumentor(), SQLAlchemyInstrumentor()):
+            instrumentor.uninstrument()
+        _provider.shutdown()
+        _provider = None
 
 
 def _tracer_provider():

@@ -156,7 +156,7 @@ class _OtlpReceiver(BaseHTTPRequestHandler):
 
 
 def test_traces_of_requests_and_sql_go_to_the_otlp_endpoint_when_one_is_set(learnlake_home, monkeypatch):
-    from serving.telemetry.tracing import flush
+    from serving.telemetry.tracing import flush, shutdown
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _OtlpReceiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -168,6 +168,7 @@ def test_traces_of_requests_and_sql_go_to_the_otlp_endpoint_when_one_is_set(lear
             assert signed_in.status_code == 401
             flush()
     finally:
+        shutdown()  # later tests' apps and HTTP clients are not traced, nor wait on this endpoint
         server.shutdown()
     assert any(name.startswith("POST /api/v1/auth/login") for name in _OtlpReceiver.spans), _OtlpReceiver.spans
     assert any(name.split()[0] in ("SELECT", "connect") for name in _OtlpReceiver.spans), _OtlpReceiver.spans
