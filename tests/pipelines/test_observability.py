@@ -23,8 +23,7 @@ def demo(small_demo, monkeypatch):
 
 
 def test_after_the_demo_the_bronze_sensor_waits_for_new_events_instead_of_rebuilding_everything(demo):
-    from lake import writers
-    from lake.readers import read_table, table_version
+    from lake.readers import table_version
     from pipelines.defs.lake.sensors import bronze_events_sensor
 
     instance = dg.DagsterInstance.from_config(str(demo.dagster_home))
@@ -33,17 +32,10 @@ def test_after_the_demo_the_bronze_sensor_waits_for_new_events_instead_of_rebuil
     assert isinstance(skipped, dg.SkipReason), skipped
     version = table_version("bronze.events", demo)
     assert context.cursor == str(version)
-    # A new commit is a run, as before; the demo's home is shared, so what is added is taken back out.
-    writers.append("bronze.events", read_table("bronze.events", settings=demo).head(1).to_arrow(), settings=demo)
-    try:
-        request = bronze_events_sensor(dg.build_sensor_context(instance=instance, cursor=context.cursor))
-        assert isinstance(request, dg.RunRequest) and request.run_key == f"bronze.events@{version + 1}"
-    finally:
-        from deltalake import DeltaTable
-
-        from lake.catalog import table_uri
-
-        DeltaTable(table_uri("bronze.events", demo)).restore(version)
+    # A version past the cursor is a run, as before (seen here with a cursor one behind: the demo's lake is
+    # shared by the session and is not written to; tests/pipelines/test_definitions.py appends for real).
+    request = bronze_events_sensor(dg.build_sensor_context(instance=instance, cursor=str(version - 1)))
+    assert isinstance(request, dg.RunRequest) and request.run_key == f"bronze.events@{version}"
 
 
 def test_pipeline_metrics_say_when_each_job_succeeded_how_fresh_and_checked_the_data_is_and_how_the_models_do(demo):
