@@ -40,7 +40,11 @@ create index if not exists statements_stored on statements (stored);
 create table if not exists attachments (
     sha2 text primary key, content_type text not null, content blob not null
 );
+create table if not exists activity_definitions (
+    activity_id text primary key, definition blob not null
+);
 """
+NAMES_LOOKED_AT = 200  # statements read for the names of one person (the Agents Resource)
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,7 @@ class StoredStatement:
     agents: list[tuple[str, bool]]  # (agent key, whether it is the actor or the object)
     activities: list[tuple[str, bool]]  # (activity id, whether it is the object)
     body: dict
+    definitions: list[tuple[str, dict]] = ()  # (activity id, definition) of the activities it defines
 
 
 @dataclass(frozen=True)
@@ -121,6 +126,8 @@ class StatementStore:
                                           [(seq, key, int(direct)) for key, direct in st.agents])
                     self._con.executemany("insert into statement_activities values (?, ?, ?)",
                                           [(seq, key, int(direct)) for key, direct in st.activities])
+                    for activity_id, definition in st.definitions:
+                        self._merge_definition(activity_id, definition)
                     if st.voiding_target:
                         self._con.execute("update statements set voided = 1 where id = ? and verb_id != ?",
                                           (st.voiding_target, "http://adlnet.gov/expapi/verbs/voided"))
@@ -128,6 +135,37 @@ class StatementStore:
             except BaseException:
                 self._con.execute("rollback")
                 raise
+
+    def _merge_definition(self, activity_id: str, definition: dict) -> None:
+        row = self._con.execute("select definition from activity_definitions where activity_id = ?",
+                                (activity_id,)).fetchone()
+        merged = merge_definition(orjson.loads(row[0]) if row else {}, definition)
+        self._con.execute("insert into activity_definitions values (?, ?) on conflict (activity_id) "
+                          "do update set definition = excluded.definition", (activity_id, orjson.dumps(merged)))
+
+    def activity(self, activity_id: str) -> dict | None:
+        """The definition of an activity as the LRS knows it: merged from every statement that defined it."""
+        with self._lock:
+            row = self._con.execute("select definition from activity_definitions where activity_id = ?",
+                                    (activity_id,)).fetchone()
+        return orjson.loads(row[0]) if row else None
+
+    def names_of(self, agent_key: str) -> list[str]:
+        """The names the latest statements that mention this person give them, newest first."""
+        with self._lock:
+            rows = self._con.execute(
+                "select s.body from statements s join statement_agents a on a.seq = s.seq where a.agent_key = ? "
+                "order by s.seq desc limit ?", (agent_key, NAMES_LOOKED_AT)).fetchall()
+        names: dict[str, None] = {}
+
+        def collect(agent: dict) -> dict:
+            if ifi_key(agent) == agent_key and isinstance(agent.get("name"), str):
+                names[agent["name"]] = None
+            return agent
+
+        for (body,) in rows:
+            map_people(orjson.loads(body), collect)
+        return list(names)
 
     def query(self, q: Query) -> tuple[list[dict], int | None]:
         """Matching statements (not voided) and the cursor for the next page, if any."""
@@ -227,3 +265,15 @@ class StatementStore:
     def close(self) -> None:
         with self._lock:
             self._con.close()
+
+
+def merge_definition(known: dict, new: dict) -> dict:
+    """An activity definition updated by a newer statement: its properties replace the known ones, except
+    language maps (name, description), which gain or replace one language at a time."""
+    merged = dict(known)
+    for key, value in new.items():
+        if key in ("name", "description") and isinstance(value, dict) and isinstance(known.get(key), dict) or key == "extensions" and isinstance(value, dict) and isinstance(known.get(key), dict):
+            merged[key] = {**known[key], **value}
+        else:
+            merged[key] = value
+    return merged

@@ -23,6 +23,7 @@ from serving.core.db import Database
 from serving.core.tables import Enrollment, ItemProgress, TutorTurn, User
 from serving.learner_models import LearnerModels
 from serving.warehouse import query
+from serving.xapi.documents import DocumentStore
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +33,8 @@ FILES = {
     "enrollments.json": "each enrollment, with your progress on each content item",
     "events.json": "every event of yours in the lake: your actions, sent natively or by xAPI tools",
     "xapi_statements.json": "every xAPI statement that names you, as the learning record store keeps it",
+    "xapi_documents.json": "what learning tools stored for you in the learning record store (State and Agent "
+                           "Profile documents: bookmarks, suspend data, preferences)",
     "models.json": "what the models say of you: mastery per skill; per course, your dropout risk with its "
                    "reasons, and the next items recommended",
     "tutor_conversations.json": "your questions to the tutor and its answers",
@@ -57,6 +60,7 @@ def export_archive(user: User, database: Database, settings: Settings, models: L
                              for e in enrollments],
         "events.json": _events(subject.pseudonyms, settings),
         "xapi_statements.json": _statements(subject.xapi_keys, settings),
+        "xapi_documents.json": DocumentStore(database).of_agents(list(subject.xapi_keys)),
         "models.json": _models(subject.pseudonyms[0], [e.course_id for e in enrollments], models, settings),
         "tutor_conversations.json": [_columns(t) for t in turns],
     }

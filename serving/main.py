@@ -43,7 +43,10 @@ from serving.api.routes import (
     tutor,
     users,
     xapi,
+    xapi_documents,
+    xapi_lookups,
 )
+from serving.api.xapi_alternate_syntax import XapiAlternateSyntax
 from serving.champions import ChampionCache, settle_heap
 from serving.core.db import Database
 from serving.core.migrate import ensure_current
@@ -58,6 +61,7 @@ from serving.telemetry.state import ServingState
 from serving.telemetry.tracing import flush as flush_traces
 from serving.telemetry.tracing import trace_app
 from serving.tutor import Tutor
+from serving.xapi.documents import DocumentStore
 from serving.xapi.service import StatementResource
 
 # Routes that read their own bodies, within the same bounds (native events validate in a worker
@@ -120,12 +124,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.popularity = ChampionCache(POPULARITY_MODEL, settings)
     app.state.learner_models = LearnerModels(settings)
     app.state.tutor = Tutor(settings)
+    app.state.xapi_documents = DocumentStore(app.state.database)
     # FastAPI tries the routers in this order, route by route, so the busiest come first (the
     # models' routes: 5 % of a recommendation's time went to matching). No request can match
     # routes of two routers (tests/serving/test_routes_do_not_overlap.py), so the order is free.
     for router in (learner_models.router, health.router, tutor.router, events.router, xapi.router,
                    recommendations.router, auth.router, users.router, courses.router, enrollments.router,
-                   learner_activity.router, analytics.router, sources.router, privacy.router):
+                   learner_activity.router, analytics.router, sources.router, privacy.router,
+                   xapi_documents.router, xapi_lookups.router):
         app.include_router(router)
     if not settings.public_docs:
         app.include_router(docs.router)
@@ -141,7 +147,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(BoundedJsonBodies, max_bytes=settings.max_body_bytes, max_depth=settings.max_json_depth,
                        own_body_prefixes=SELF_READING_ROUTES)
     app.add_middleware(RefuseNulInUrl)
-    app.add_middleware(XapiVersionHeader, version=xapi.LRS_VERSION)
+    app.add_middleware(XapiAlternateSyntax, max_bytes=settings.max_body_bytes)
+    app.add_middleware(XapiVersionHeader)
     app.add_middleware(SecurityHeaders, https_only=settings.environment == "production")
     if settings.trusted_proxies:  # the client's address from X-Forwarded-For, only when a trusted proxy sent it
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)

@@ -84,7 +84,8 @@ def pseudonymous_statement(statement: dict, pseudonym_key: str) -> dict:
 
 def map_people(statement: dict, change) -> dict:
     """``statement`` (or a SubStatement) with ``change`` applied to every person it names: the actor, the
-    authority, an Agent or Group object, the context's instructor and team, each member of a Group."""
+    authority, an Agent or Group object, the context's instructor, team, context agents and groups (xAPI
+    2.0), each member of a Group."""
     found = dict(statement)
     for field in ("actor", "authority"):
         if isinstance(found.get(field), dict):
@@ -99,6 +100,11 @@ def map_people(statement: dict, change) -> dict:
         for field in ("instructor", "team"):
             if isinstance(context.get(field), dict):
                 context[field] = _person(context[field], change)
+        for field, inner in (("contextAgents", "agent"), ("contextGroups", "group")):  # xAPI 2.0
+            if isinstance(context.get(field), list):
+                context[field] = [{**item, inner: _person(item[inner], change)}
+                                  if isinstance(item, dict) and isinstance(item.get(inner), dict) else item
+                                  for item in context[field]]
     return found
 
 

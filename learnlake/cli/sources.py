@@ -12,7 +12,7 @@ from learnlake.settings import get_settings
 sources_app = typer.Typer(help="Keys of event sources (native events and xAPI).", no_args_is_help=True)
 
 ScopesOption = Annotated[str, typer.Option(
-    "--scopes", help="Comma-separated: events:write (POST /v1/events), xapi:write, xapi:read.")]
+    "--scopes", help="Comma-separated: events:write (POST /v1/events), xapi:write, xapi:read (statements and every document), state:write, state:read, profile:write, profile:read (documents only).")]
 
 
 def _database():

@@ -2,6 +2,8 @@
 tasks and streams, which costs about a millisecond a request under load; these cost nothing on
 the requests they do not touch."""
 
+from datetime import UTC, datetime
+
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -11,19 +13,29 @@ from serving.api.request_body import BodyTooLarge, read_limited
 
 
 class XapiVersionHeader:
-    """Every answer under ``/xapi`` carries ``X-Experience-API-Version`` (xAPI 1.0.3, part three)."""
+    """Every answer under ``/xapi`` carries ``X-Experience-API-Version``: 2.0.0 to a client that speaks
+    2.0, 1.0.3 to the others (xAPI part three, 3.3). Every answer of the Statement Resource, refusals
+    too, carries ``X-Experience-API-Consistent-Through``: statements are stored before they are
+    acknowledged, so every statement stored until the answer is sent can be read ("now")."""
 
-    def __init__(self, app: ASGIApp, version: str) -> None:
-        self.app, self.version = app, version
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or not scope["path"].startswith("/xapi"):
             await self.app(scope, receive, send)
             return
+        asked = Headers(scope=scope).get("x-experience-api-version", "")
+        version = "2.0.0" if asked.startswith("2.") else "1.0.3"
+        statements = scope["path"].rstrip("/") == "/xapi/statements"
 
         async def send_with_version(message: Message) -> None:
             if message["type"] == "http.response.start":
-                MutableHeaders(scope=message)["X-Experience-API-Version"] = self.version
+                headers = MutableHeaders(scope=message)
+                headers["X-Experience-API-Version"] = version
+                if statements:
+                    headers["X-Experience-API-Consistent-Through"] = datetime.now(UTC).isoformat(
+                        timespec="milliseconds").replace("+00:00", "Z")
             await send(message)
 
         await self.app(scope, receive, send_with_version)

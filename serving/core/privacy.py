@@ -2,9 +2,9 @@
 
 ``erase_account`` closes the account and deletes what the core database holds of the person,
 in one transaction: the user row (e-mail, name, password), their enrollments and progress,
-their tutor conversations, their refresh tokens, and the domain events in the outbox that name
-them. Enrollments and progress are deleted rather than anonymised: an "anonymous" enrollment
-keeps its progress, its dates and its course together, which is a profile, and the marts keep
+their tutor conversations, their refresh tokens, the domain events in the outbox that name
+them, and the xAPI documents (State, Agent Profile) stored for their agent. Enrollments and
+progress are deleted rather than anonymised: an "anonymous" enrollment keeps its progress, its dates and its course together, which is a profile, and the marts keep
 the aggregates that matter (counts, averages). The erasure is recorded with hashes of the
 person's identifiers, so that their events arriving later are dropped, and with the clear
 pseudonyms the job needs, until it has finished with them.
@@ -28,6 +28,7 @@ from serving.core.tables import (
     RefreshToken,
     TutorTurn,
     User,
+    XapiDocument,
 )
 
 
@@ -117,6 +118,8 @@ def _delete_personal_rows(session, subject: Subject) -> dict[str, int]:
         "tutor_turns": session.execute(delete(TutorTurn).where(TutorTurn.user_id == subject.user_id)).rowcount,
         "refresh_tokens": session.execute(delete(RefreshToken).where(RefreshToken.user_id == subject.user_id)).rowcount,
         "outbox_events": session.execute(delete(OutboxEvent).where(names_them)).rowcount,
+        "xapi_documents": session.execute(
+            delete(XapiDocument).where(XapiDocument.agent_key.in_(subject.xapi_keys))).rowcount,
     }
     counts["access_log_entries"] = forget_in_log(session, subject.user_id)
     counts["accounts"] = session.execute(delete(User).where(User.id == subject.user_id)).rowcount

@@ -35,8 +35,12 @@ RECHECK_S = 1.0  # a verified key is trusted this long before it is read again: 
 
 class Scope(StrEnum):
     EVENTS_WRITE = "events:write"  # POST /v1/events
-    XAPI_WRITE = "xapi:write"  # POST and PUT /xapi/statements
-    XAPI_READ = "xapi:read"  # GET /xapi/statements
+    XAPI_WRITE = "xapi:write"  # POST and PUT /xapi/statements; writing any document
+    XAPI_READ = "xapi:read"  # GET /xapi/statements, /xapi/activities, /xapi/agents; reading any document
+    STATE_WRITE = "state:write"  # PUT, POST and DELETE /xapi/activities/state (xapi:write also may)
+    STATE_READ = "state:read"  # GET /xapi/activities/state
+    PROFILE_WRITE = "profile:write"  # PUT, POST and DELETE /xapi/activities/profile and /xapi/agents/profile
+    PROFILE_READ = "profile:read"  # GET of those
 
 
 ALL_SCOPES = tuple(Scope)

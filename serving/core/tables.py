@@ -18,6 +18,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -318,3 +319,30 @@ class AccessRecord(Base):
     action: Mapped[str] = mapped_column(String(64))  # at_risk_list, learner_activity, export...
     resource: Mapped[str] = mapped_column(String(300))  # the path read
     learner_id: Mapped[str] = mapped_column(String(36))  # the account whose data was read
+
+
+class XapiDocument(Base):
+    """One document of the LRS's document resources (xAPI part three): a State, an Activity Profile or an
+    Agent Profile, stored as the client sent it (bytes and content type).
+
+    A document is found by its ``key_hash`` (SHA-256 of its kind and every identifying parameter) and a
+    set of documents ("the ids since", "delete all") by ``scope_hash`` (the same without the document id):
+    activity ids and document ids are IRIs and strings of any length, too long for a portable index.
+    ``agent_key`` is the agent's inverse functional identifier (``mbox:mailto:...``), so that an erasure
+    or an export finds a person's documents.
+    """
+
+    __tablename__ = "xapi_documents"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scope_hash: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # state, activity_profile, agent_profile
+    activity_id: Mapped[str | None] = mapped_column(Text)
+    agent_key: Mapped[str | None] = mapped_column(String(400), index=True)
+    registration: Mapped[str | None] = mapped_column(String(36))
+    document_id: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    etag: Mapped[str] = mapped_column(String(40))  # SHA-1 of the content, as the conformance suite expects
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

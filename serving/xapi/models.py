@@ -11,7 +11,17 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from lake.sources.xapi import ifi_key
 
@@ -22,7 +32,9 @@ LANGUAGE_TAG = re.compile(r"^(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8}
 DURATION = re.compile(r"^P(?=\d|T\d)(?:\d+Y)?(?:\d+M)?(?:\d+W)?(?:\d+D)?"
                       r"(?:T(?=\d)(?:\d+H)?(?:\d+M)?(?:\d+(?:\.\d+)?S)?)?$")
 SHA1 = re.compile(r"^[0-9a-fA-F]{40}$")
-TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?$")
+# ISO 8601 extended, or RFC 3339 (a space between date and time); the offset "negative zero" is refused.
+TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?$")
+NEGATIVE_ZERO = re.compile(r"-00(?::?00)?$")
 VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 
 
@@ -46,9 +58,9 @@ def _extensions(value: dict[str, Any]) -> dict[str, Any]:
 
 
 def _timestamp(value: str) -> str:
-    if not TIMESTAMP.match(value) or value.endswith("-00:00"):
-        raise ValueError(f"{value!r} is not an ISO 8601 timestamp (and -00:00 is not allowed)")
-    datetime.fromisoformat(value)  # the date itself must exist
+    if not TIMESTAMP.match(value) or NEGATIVE_ZERO.search(value):
+        raise ValueError(f"{value!r} is not an ISO 8601 timestamp (and an offset of -00, -0000 or -00:00 is not allowed)")
+    datetime.fromisoformat(value.upper().replace(" ", "T"))  # the date itself must exist
     return value
 
 
@@ -212,6 +224,25 @@ class ContextActivities(_Strict):
         return [value] if isinstance(value, dict) else value  # one Activity is allowed, as a list of one
 
 
+RelevantTypes = Annotated[list[Iri], Field(min_length=1)]
+
+
+class ContextAgent(_Strict):
+    """xAPI 2.0: an agent with a role in the experience, typed by IRIs."""
+
+    object_type: Annotated[Literal["contextAgent"], Field(alias="objectType")]
+    agent: Agent
+    relevant_types: Annotated[RelevantTypes | None, Field(alias="relevantTypes")] = None
+
+
+class ContextGroup(_Strict):
+    """xAPI 2.0: a group with a role in the experience, typed by IRIs."""
+
+    object_type: Annotated[Literal["contextGroup"], Field(alias="objectType")]
+    group: Group
+    relevant_types: Annotated[RelevantTypes | None, Field(alias="relevantTypes")] = None
+
+
 class Context(_Strict):
     registration: UUID | None = None
     instructor: Actor | None = None
@@ -222,6 +253,15 @@ class Context(_Strict):
     language: Annotated[str, Field(pattern=LANGUAGE_TAG.pattern)] | None = None
     statement: StatementRef | None = None
     extensions: Extensions | None = None
+    context_agents: Annotated[list[ContextAgent] | None, Field(alias="contextAgents")] = None
+    context_groups: Annotated[list[ContextGroup] | None, Field(alias="contextGroups")] = None
+
+    @model_validator(mode="after")
+    def _xapi_2_only(self, info: ValidationInfo) -> "Context":
+        if (self.context_agents is not None or self.context_groups is not None) \
+                and not str((info.context or {}).get("version", "")).startswith("2."):
+            raise ValueError("contextAgents and contextGroups are xAPI 2.0: send X-Experience-API-Version: 2.0.0")
+        return self
 
 
 class Attachment(_Strict):
@@ -246,6 +286,18 @@ class SubStatement(_Strict):
     timestamp: Timestamp | None = None
     attachments: list[Attachment] | None = None
 
+    @model_validator(mode="after")
+    def _cross_rules(self) -> "SubStatement":
+        _revision_and_platform_need_an_activity(self)
+        return self
+
+
+def _revision_and_platform_need_an_activity(statement: "Statement | SubStatement") -> None:
+    context = statement.context
+    if context is not None and not isinstance(statement.object, Activity) and (
+            context.revision is not None or context.platform is not None):
+        raise ValueError("context.revision and context.platform are allowed only when the object is an Activity")
+
 
 class Statement(_Strict):
     """One xAPI statement as a client sends it; LRS-set properties are optional."""
@@ -262,17 +314,17 @@ class Statement(_Strict):
     timestamp: Timestamp | None = None
     stored: Timestamp | None = None
     authority: Actor | None = None
-    version: Annotated[str, Field(pattern=r"^1\.0(\.\d+)?$")] | None = None
+    version: Annotated[str, Field(pattern=r"^(?:1\.0|2\.0)(\.\d+)?$")] | None = None
     attachments: list[Attachment] | None = None
 
     @model_validator(mode="after")
     def _cross_rules(self) -> "Statement":
-        if self.context is not None and isinstance(self.object, Agent | Group) and (
-            self.context.revision is not None or self.context.platform is not None
-        ):
-            raise ValueError("context.revision and context.platform are not allowed when the object is an Agent or Group")
+        _revision_and_platform_need_an_activity(self)
         if self.verb.id == VOIDED and not isinstance(self.object, StatementRef):
             raise ValueError("a voiding statement's object must be a StatementRef")
+        if isinstance(self.authority, Group) and (self.authority.identifiers() or len(self.authority.member or []) != 2):
+            raise ValueError("an authority that is a Group must be anonymous with exactly two Agents (OAuth: the "
+                             "application and the user)")
         return self
 
     def attachment_hashes(self) -> list[str]:

@@ -10,7 +10,7 @@ import email.policy
 import hashlib
 import uuid
 
-from serving.xapi.service import XapiError
+from serving.xapi.errors import XapiError
 
 # SHA-2 digests by the length of their hex form.
 SHA2 = {56: hashlib.sha224, 64: hashlib.sha256, 96: hashlib.sha384, 128: hashlib.sha512}

@@ -13,17 +13,11 @@ from lake.sources.xapi import statement_to_event
 from lake.statement_store import StatementStore, StoredStatement
 from learnlake.logging import request_id
 from serving.telemetry.metrics import INGEST_EVENTS, INGEST_REJECTED, XAPI_STATEMENTS, verb_label
+from serving.xapi.errors import XapiError
 from serving.xapi.models import VOIDED, Activity, Agent, Group, Statement, StatementRef, SubStatement
+from serving.xapi.signatures import check_signatures
 
 LRS_SET = ("stored", "authority", "version")
-
-
-class XapiError(Exception):
-    """A request the Statement Resource refuses, with the HTTP status to answer."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def now_iso() -> str:
@@ -36,13 +30,29 @@ def validation_message(exc: ValidationError, index: int | None = None) -> str:
     return where + "; ".join(parts)
 
 
-def parse(raw: object, index: int | None = None) -> Statement:
+def parse(raw: object, index: int | None = None, version: str = "1.0.3") -> Statement:
+    """A statement as the client's xAPI ``version`` defines it; XapiError(400) with the reason otherwise."""
+    where = "" if index is None else f"statement {index}: "
     if not isinstance(raw, dict):
-        raise XapiError(400, f"{'' if index is None else f'statement {index}: '}a statement must be a JSON object")
+        raise XapiError(400, f"{where}a statement must be a JSON object")
+    if (null := _null_property(raw)) is not None:
+        raise XapiError(400, f"{where}{null}: a property may be absent, never null")
     try:
-        return Statement.model_validate_json(orjson.dumps(raw))
+        return Statement.model_validate_json(orjson.dumps(raw), context={"version": version})
     except ValidationError as exc:
         raise XapiError(400, validation_message(exc, index)) from None
+
+
+def _null_property(value: object, path: str = "") -> str | None:
+    """The path of the first property set to null (extension values are the client's own and may be)."""
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        where = f"{path}.{key}" if path else str(key)
+        if item is None:
+            return where
+        if key != "extensions" and (found := _null_property(item, where)) is not None:
+            return found
+    return None
 
 
 def _dump(model) -> dict:
@@ -75,6 +85,8 @@ def _agents(statement: Statement) -> list[tuple[str, bool]]:
     related = []
     if statement.context is not None:
         related += [statement.context.instructor, statement.context.team]
+        related += [c.agent for c in statement.context.context_agents or []]
+        related += [c.group for c in statement.context.context_groups or []]
     if isinstance(statement.object, SubStatement):
         related.append(statement.object.actor)
         if isinstance(statement.object.object, Agent | Group):
@@ -82,6 +94,21 @@ def _agents(statement: Statement) -> list[tuple[str, bool]]:
     if statement.authority is not None:
         related.append(statement.authority)
     found += [(actor.ifi_key(), False) for actor in related if actor is not None and actor.ifi_key()]
+    return found
+
+
+def _definitions(body: dict) -> list[tuple[str, dict]]:
+    """(activity id, definition) of every activity the statement defines: its object, a SubStatement's
+    object, and the context activities, which the Activities Resource merges into what it knows."""
+    found = []
+    for holder in (body, body.get("object") if body["object"].get("objectType") == "SubStatement" else None):
+        if holder is None:
+            continue
+        obj = holder.get("object") or {}
+        if obj.get("objectType", "Activity") == "Activity" and obj.get("definition"):
+            found.append((obj["id"], obj["definition"]))
+        for group in ((holder.get("context") or {}).get("contextActivities") or {}).values():
+            found += [(a["id"], a["definition"]) for a in group if a.get("definition")]
     return found
 
 
@@ -96,30 +123,33 @@ class StatementResource:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def save(self, raws: list, *, source: str, statement_id: str | None = None,
-             attachments: dict[str, tuple[str, bytes]] | None = None) -> list[str]:
+             attachments: dict[str, tuple[str, bytes]] | None = None, version: str = "1.0.3") -> list[str]:
         """Validate, complete and store statements (and the contents of their attachments),
         all or none; returns their ids. ``source`` is the name of the key they came with. Counted in
         ``/metrics``: statements stored (by verb), replays, refusals (by status)."""
         try:
-            return self._validate_and_save(raws, source=source, statement_id=statement_id, attachments=attachments)
+            return self._validate_and_save(raws, source=source, statement_id=statement_id, attachments=attachments,
+                                           version=version)
         except XapiError as exc:
             INGEST_REJECTED.labels("xapi", str(exc.status)).inc()
             raise
 
     def _validate_and_save(self, raws: list, *, source: str, statement_id: str | None,
-                           attachments: dict[str, tuple[str, bytes]] | None) -> list[str]:
-        parsed = [parse(raw, None if statement_id else i) for i, raw in enumerate(raws)]
+                           attachments: dict[str, tuple[str, bytes]] | None, version: str) -> list[str]:
+        parsed = [parse(raw, None if statement_id else i, version) for i, raw in enumerate(raws)]
         attachments = attachments or {}
+        for i, raw in enumerate(raws):
+            check_signatures(raw, attachments, "" if statement_id else f"statement {i}: ")
         needed = {sha2 for statement in parsed for sha2 in statement.attachment_hashes()}
         if missing := needed - set(attachments):
             raise XapiError(400, f"no multipart part carries the attachment(s) with sha2 {sorted(missing)}")
         if extra := set(attachments) - needed:
             raise XapiError(400, f"multipart part(s) {sorted(extra)} match no attachment of the statements")
         with self._lock:
-            return self._save(parsed, statement_id, attachments, source)
+            return self._save(parsed, statement_id, attachments, source, version)
 
     def _save(self, parsed: list[Statement], statement_id: str | None,
-              attachments: dict[str, tuple[str, bytes]], source: str) -> list[str]:
+              attachments: dict[str, tuple[str, bytes]], source: str, version: str) -> list[str]:
         authority = {"objectType": "Agent", "account": {"homePage": self.home_page, "name": source}}
         if statement_id is not None:
             if parsed[0].id is not None and str(parsed[0].id) != statement_id:
@@ -143,7 +173,7 @@ class StatementResource:
             body.setdefault("timestamp", stored_at)
             body["stored"] = stored_at
             body.setdefault("authority", authority)
-            body["version"] = body.get("version", "1.0.0")
+            body["version"] = body.get("version", "2.0.0" if version.startswith("2.") else "1.0.0")
             new.append((statement, body))
 
         batch_ids = {str(s.id): s for s, _ in new}
@@ -168,7 +198,7 @@ class StatementResource:
                 id=str(s.id), stored=stored_at, verb_id=s.verb.id,
                 registration=str(s.context.registration) if s.context and s.context.registration else None,
                 voiding_target=str(s.object.id) if s.verb.id == VOIDED else None,
-                agents=_agents(s), activities=_activities(s), body=body)
+                agents=_agents(s), activities=_activities(s), body=body, definitions=_definitions(body))
             for s, body in new
         ], attachments)
         for statement, _ in new:

@@ -9,64 +9,35 @@ batch is stored; a known id with other content is a 409.
 
 import uuid
 from datetime import UTC, datetime
-from typing import Annotated
+from email.utils import format_datetime
 from urllib.parse import urlencode
 
 import orjson
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.concurrency import run_in_threadpool
-from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from pydantic import TypeAdapter, ValidationError
 
 from lake.statement_store import Query
 from learnlake.settings import Settings
-from serving.api.auth import authorize_source
 from serving.api.deps import SettingsDep
 from serving.api.request_body import parse_json_or_400, read_body_limited
 from serving.api.responses import documented
-from serving.core.source_keys import Scope as SourceScope
+from serving.api.xapi_clients import LRS_VERSIONS, LrsClient, xapi_version
 from serving.core.source_keys import Source
+from serving.xapi.errors import XapiError
 from serving.xapi.formats import accepted_languages, canonical_format, ids_format
 from serving.xapi.models import Actor, Timestamp
 from serving.xapi.multipart import attachment_hashes, build_multipart, parse_multipart
-from serving.xapi.service import StatementResource, XapiError, now_iso
+from serving.xapi.service import StatementResource
 
-SUPPORTED = ("1.0.0", "1.0.1", "1.0.2", "1.0.3", "2.0.0")
-LRS_VERSION = "1.0.3"
 QUERY_PARAMS = {"agent", "verb", "activity", "registration", "related_activities", "related_agents", "since",
                 "until", "limit", "format", "attachments", "ascending", "cursor"}
 MAX_LIMIT = 1000
 MAX_CURSOR = 2**63 - 1  # a stored statement's sequence number: SQLite and PostgreSQL integers
-basic = HTTPBasic(auto_error=False)
 ACTOR = TypeAdapter(Actor)
 TIMESTAMP = TypeAdapter(Timestamp)
 
 router = APIRouter(prefix="/xapi", tags=["xapi"], responses=documented(400, 401, 404, 409, 412, 413))
-
-
-BASIC_CHALLENGE = 'Basic realm="xapi"'
-
-
-def require_lrs_client(
-    request: Request, credentials: Annotated[HTTPBasicCredentials | None, Depends(basic)]
-) -> Source:
-    """HTTP Basic with a source key (reading needs ``xapi:read``, writing ``xapi:write``), then the
-    version header; the source is the authority of what it stores."""
-    if credentials is None:
-        raise HTTPException(401, "xAPI needs HTTP Basic credentials: a source key's name and the key "
-                                 "(learnlake sources add NAME)", headers={"WWW-Authenticate": BASIC_CHALLENGE})
-    scope = SourceScope.XAPI_READ if request.method in ("GET", "HEAD") else SourceScope.XAPI_WRITE
-    source = authorize_source(request, credentials.password, scope, name=credentials.username,
-                              challenge=BASIC_CHALLENGE)
-    version = request.headers.get("x-experience-api-version")
-    if version is None:
-        raise HTTPException(400, "the X-Experience-API-Version header is required")
-    if version not in SUPPORTED:
-        raise HTTPException(400, f"X-Experience-API-Version {version!r} is not supported; use one of {SUPPORTED}")
-    return source
-
-
-LrsClient = Annotated[Source, Depends(require_lrs_client)]
 
 
 def _resource(request: Request) -> StatementResource:
@@ -94,16 +65,16 @@ async def _statements_body(request: Request, settings: Settings) -> tuple[object
 async def _save(request: Request, source: Source, raws: list, attachments: dict,
                 statement_id: str | None = None) -> list[str]:
     try:
-        return await run_in_threadpool(_resource(request).save, raws, source=source.name,
-                                       statement_id=statement_id, attachments=attachments)
+        return await run_in_threadpool(_resource(request).save, raws, source=source.name, statement_id=statement_id,
+                                       attachments=attachments, version=xapi_version(request))
     except XapiError as exc:
         raise HTTPException(exc.status, str(exc)) from None
 
 
-@router.get("/about")
+@router.api_route("/about", methods=["GET", "HEAD"])
 def about() -> dict:
     """The xAPI versions this LRS speaks (no credentials needed)."""
-    return {"version": list(SUPPORTED[-2:]), "extensions": {}}
+    return {"version": list(LRS_VERSIONS), "extensions": {}}
 
 
 @router.post("/statements")
@@ -144,12 +115,11 @@ def _bool(params, name: str) -> bool:
     return value == "true"
 
 
-@router.get("/statements")
+@router.api_route("/statements", methods=["GET", "HEAD"])
 def get_statements(request: Request, response: Response, _: LrsClient):
     """One statement by statementId / voidedStatementId, or a filtered page of statements."""
     params = request.query_params
     resource = _resource(request)
-    response.headers["X-Experience-API-Consistent-Through"] = resource.store.latest_stored() or now_iso()
     single = [p for p in ("statementId", "voidedStatementId") if p in params]
     if single:
         others = set(params) - {"statementId", "voidedStatementId", "format", "attachments"}
@@ -160,7 +130,7 @@ def get_statements(request: Request, response: Response, _: LrsClient):
         statement = resource.store.get(statement_id, voided=single[0] == "voidedStatementId")
         if statement is None:
             raise HTTPException(404, f"no statement {statement_id}" + (" (voided?)" if single[0] == "statementId" else ""))
-        response.headers["Last-Modified"] = statement["stored"]
+        response.headers["Last-Modified"] = http_date(statement["stored"])
         return _answer(_formatted([statement], request)[0], [statement], request, response)
     unknown = set(params) - QUERY_PARAMS
     if unknown:
@@ -197,6 +167,8 @@ def get_statements(request: Request, response: Response, _: LrsClient):
         limit=min(limit or MAX_LIMIT, MAX_LIMIT), after_seq=cursor,
     )
     statements, next_seq = resource.store.query(query)
+    if statements:
+        response.headers["Last-Modified"] = http_date(max(s["stored"] for s in statements))
     more = ""
     if next_seq is not None:
         kept = {k: v for k, v in params.items() if k != "cursor"}
@@ -229,7 +201,7 @@ def _utc(value: str | None) -> str | None:
     """A client timestamp in the stored form (UTC, milliseconds, Z) so string order is time order."""
     if value is None:
         return None
-    parsed = datetime.fromisoformat(value)
+    parsed = datetime.fromisoformat(value.upper().replace(" ", "T"))
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     try:
@@ -237,3 +209,8 @@ def _utc(value: str | None) -> str | None:
     except OverflowError:  # within hours of year 1 or 9999: in UTC it falls off the calendar, past every statement
         parsed = datetime.min.replace(tzinfo=UTC) if parsed.year == 1 else datetime.max.replace(tzinfo=UTC)
     return parsed.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def http_date(stored: str) -> str:
+    """A stored time (ISO 8601, UTC) as HTTP's Last-Modified wants it."""
+    return format_datetime(datetime.fromisoformat(stored), usegmt=True)
