@@ -300,6 +300,23 @@ def bench_ingest(
         raise typer.Exit(1)
 
 
+@bench_app.command("xapi")
+def bench_xapi(
+    requests: Annotated[int, typer.Option(help="Requests of each kind sent one by one (a tenth as many in batches).",
+                                          min=10)] = 2000,
+    batch: Annotated[int, typer.Option(help="Events or statements per batched request.", min=1)] = 100,
+    clients: Annotated[int, typer.Option(help="Concurrent clients.", min=1)] = 4,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Time the LRS (statements one by one and in batches, queries, State documents) beside native events."""
+    from dataclasses import asdict
+
+    from serving import bench_xapi
+
+    result = bench_xapi.run(requests=requests, batch=batch, clients=clients, progress=console.print)
+    _print_figures(asdict(result), as_json=as_json, title="xAPI benchmark")
+
+
 @bench_app.command("serve")
 def bench_serve(
     clients: Annotated[int, typer.Option(help="Concurrent clients on /health and recommendations.", min=1)] = 50,

@@ -35,10 +35,11 @@ def parse(raw: object, index: int | None = None, version: str = "1.0.3") -> Stat
     where = "" if index is None else f"statement {index}: "
     if not isinstance(raw, dict):
         raise XapiError(400, f"{where}a statement must be a JSON object")
-    if (null := _null_property(raw)) is not None:
+    dumped = orjson.dumps(raw)
+    if b"null" in dumped and (null := _null_property(raw)) is not None:  # the walk only when it may find one
         raise XapiError(400, f"{where}{null}: a property may be absent, never null")
     try:
-        return Statement.model_validate_json(orjson.dumps(raw), context={"version": version})
+        return Statement.model_validate_json(dumped, context={"version": version})
     except ValidationError as exc:
         raise XapiError(400, validation_message(exc, index)) from None
 

@@ -69,6 +69,9 @@ def _put_the_learner_everywhere(client, settings, email: str, learner_id: str) -
                  {**statement, "actor": {"mbox": "mailto:someone.else@example.org"},
                   "context": {"instructor": mbox}}):
         assert client.post("/xapi/statements", json=body, auth=("lms", key), headers=V).status_code == 200
+    state = {"activityId": "http://example.org/x", "agent": json.dumps(mbox), "stateId": "bookmark"}
+    assert client.put("/xapi/activities/state", params=state, json={"learner": email, "page": 12},
+                      auth=("lms", key), headers=V).status_code == 204
     event = {"event_id": str(uuid.uuid4()), "learner_id": learner_id, "verb": "viewed",
              "object": {"type": "lesson", "id": "lesson-x", "course_id": course_id},
              "timestamp": "2026-10-01T10:00:00Z"}
@@ -268,13 +271,15 @@ def test_an_export_holds_everything_of_the_learner_and_nothing_of_anyone_else(er
     archive = zipfile.ZipFile(io.BytesIO(answer.content))
     files = {name: archive.read(name).decode() for name in archive.namelist()}
     assert set(files) == {"README.md", "profile.json", "enrollments.json", "events.json", "xapi_statements.json",
-                          "models.json", "tutor_conversations.json"}
+                          "xapi_documents.json", "models.json", "tutor_conversations.json"}
     documents = {name: json.loads(text) for name, text in files.items() if name.endswith(".json")}
     assert documents["profile.json"]["email"] == email
     lake_rows = read_table("bronze.events", settings=settings).filter(pl.col("learner_id").is_in(subject.pseudonyms))
     assert len(documents["events.json"]) == lake_rows.height > 100
     assert {e["learner_id"] for e in documents["events.json"]} <= set(subject.pseudonyms)
     assert len(documents["xapi_statements.json"]) == 2  # as actor, and as someone else's instructor
+    [bookmark] = documents["xapi_documents.json"]
+    assert bookmark["resource"] == "state" and bookmark["content"] == {"learner": email, "page": 12}
     assert documents["enrollments.json"] and documents["enrollments.json"][0]["progress"]
     assert documents["tutor_conversations.json"][0]["question"] == "What is a loop?"
     models = documents["models.json"]

@@ -353,3 +353,11 @@ def test_a_malformed_signature_is_400_and_nothing_is_stored(lrs, signer, case):
     response = lrs.post("/xapi/statements", content=content, headers=headers)
     assert response.status_code == 400, response.text
     assert lrs.get("/xapi/statements", params={"statementId": body["id"]}).status_code == 404
+
+
+@pytest.mark.parametrize(("method", "path"), [("delete", "/xapi/statements"), ("delete", "/xapi/activities"),
+                                              ("post", "/xapi/activities"), ("put", "/xapi/activities"),
+                                              ("delete", "/xapi/agents"), ("post", "/xapi/agents"),
+                                              ("put", "/xapi/agents")])
+def test_a_method_the_specification_does_not_define_is_405_even_without_credentials(lrs, method, path):
+    assert getattr(TestClient(lrs.app, headers=V), method)(path).status_code == 405
