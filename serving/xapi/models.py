@@ -227,6 +227,11 @@ class ContextActivities(_Strict):
 RelevantTypes = Annotated[list[Iri], Field(min_length=1)]
 
 
+def _speaks_2_0(info: ValidationInfo) -> bool:
+    """Whether the request declared xAPI 2.0 (``parse`` passes its version as the validation context)."""
+    return str((info.context or {}).get("version", "")).startswith("2.")
+
+
 class ContextAgent(_Strict):
     """xAPI 2.0: an agent with a role in the experience, typed by IRIs."""
 
@@ -258,8 +263,7 @@ class Context(_Strict):
 
     @model_validator(mode="after")
     def _xapi_2_only(self, info: ValidationInfo) -> "Context":
-        if (self.context_agents is not None or self.context_groups is not None) \
-                and not str((info.context or {}).get("version", "")).startswith("2."):
+        if (self.context_agents is not None or self.context_groups is not None) and not _speaks_2_0(info):
             raise ValueError("contextAgents and contextGroups are xAPI 2.0: send X-Experience-API-Version: 2.0.0")
         return self
 
@@ -315,6 +319,13 @@ class Statement(_Strict):
     stored: Timestamp | None = None
     authority: Actor | None = None
     version: Annotated[str, Field(pattern=r"^(?:1\.0|2\.0)(\.\d+)?$")] | None = None
+
+    @field_validator("version")
+    @classmethod
+    def _version_the_client_speaks(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is not None and value.startswith("2.") and not _speaks_2_0(info):
+            raise ValueError("a 2.0 statement needs X-Experience-API-Version: 2.0.0")
+        return value
     attachments: list[Attachment] | None = None
 
     @model_validator(mode="after")

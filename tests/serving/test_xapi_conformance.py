@@ -252,6 +252,13 @@ CONTEXT_AGENTS = {"contextAgents": [{"objectType": "contextAgent", "agent": {"mb
                                      "relevantTypes": ["http://x.org/roles/study-group"]}]}
 
 
+@pytest.mark.parametrize(("version", "headers", "status"), [
+    ("1.0.3", V, 200), ("1.0", V, 200), ("2.0.0", V, 400), ("2.0.0", V2, 200), ("1.0.3", V2, 200),
+    ("0.95", V2, 400), ("3.0.0", V2, 400)])
+def test_a_statement_version_is_one_the_client_speaks(lrs, version, headers, status):
+    assert _post(lrs, statement(version=version), headers=headers).status_code == status
+
+
 def test_context_agents_and_groups_are_xapi_2_0(lrs):
     body = statement(context=CONTEXT_AGENTS)
     assert _post(lrs, body).status_code == 400  # a 1.0.3 client: an unknown property

@@ -99,6 +99,11 @@ def test_a_document_declared_json_must_be_json_within_the_depth_bound(lrs):
     assert lrs.put(STATE, params=state(), content=deep, headers={"Content-Type": "application/json"}).status_code == 400
 
 
+def test_a_content_type_longer_than_the_database_keeps_is_400(lrs):
+    response = lrs.put(STATE, params=state(), content=b"x", headers={"Content-Type": "text/" + "x" * 300})
+    assert response.status_code == 400
+
+
 def test_a_document_over_the_body_limit_is_413(lrs):
     limit = lrs.app.state.settings.max_body_bytes
     response = lrs.put(STATE, params=state(), content=b"x" * (limit + 1), headers={"Content-Type": "text/plain"})
@@ -180,6 +185,8 @@ BAD_PARAMS = {
     "agent not JSON": (STATE, {"agent": "not JSON"}),
     "agent a number": (STATE, {"agent": "1"}),
     "agent without identifier": (STATE, {"agent": json.dumps({"name": "nobody"})}),
+    "agent identifier too long": (STATE, {"agent": json.dumps({"openid": "http://x.org/" + "a" * 500})}),
+    "agent nested deep": (STATE, {"agent": "[" * 1000 + "]" * 1000}),
     "registration not a UUID": (STATE, {"registration": "not UUID"}),
     "unknown parameter": (STATE, {"color": "blue"}),
     "profile: no activityId": (ACTIVITY_PROFILE, {"activityId": None}),

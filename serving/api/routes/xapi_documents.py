@@ -28,6 +28,8 @@ from serving.xapi.errors import XapiError
 from serving.xapi.models import Actor, Iri, Timestamp
 
 MAX_ID_CHARS = 2048  # activity IRIs and document ids: long enough for any real one, bounded for the database
+MAX_AGENT_KEY_CHARS = 400  # an agent's identifier, as the database indexes it (XapiDocument.agent_key)
+MAX_CONTENT_TYPE_CHARS = 255  # XapiDocument.content_type
 ACTOR, IRI, TIMESTAMP = TypeAdapter(Actor), TypeAdapter(Iri), TypeAdapter(Timestamp)
 
 router = APIRouter(prefix="/xapi", tags=["xapi"], responses=documented(400, 401, 403, 404, 409, 412, 413))
@@ -94,6 +96,8 @@ def _document_set(resource: Resource, request: Request, caller: DocumentCaller) 
             raise HTTPException(400, f"agent must be an Agent as JSON: {exc.errors(include_url=False)[0]['msg']}") from None
         if agent_key is None:
             raise HTTPException(400, "agent must be identified (mbox, mbox_sha1sum, openid or account)")
+        if len(agent_key) > MAX_AGENT_KEY_CHARS:
+            raise HTTPException(400, f"the agent's identifier is longer than {MAX_AGENT_KEY_CHARS} characters")
         if not caller.may_use_agent(agent_key):
             raise HTTPException(403, "with a user's token, only that user's own documents")
     if resource.registration and (registration := _bounded(params, "registration", required=False)) is not None:
@@ -125,6 +129,8 @@ async def _body(request: Request) -> tuple[str, bytes]:
     settings = request.app.state.settings
     content = await read_body_limited(request, settings.max_body_bytes)
     content_type = request.headers.get("content-type", "application/octet-stream")
+    if len(content_type) > MAX_CONTENT_TYPE_CHARS:
+        raise HTTPException(400, f"Content-Type is longer than {MAX_CONTENT_TYPE_CHARS} characters")
     if is_json(content_type):  # stored as sent, but it must be JSON within the API's bounds
         try:
             parse_json(content, max_depth=settings.max_json_depth)
