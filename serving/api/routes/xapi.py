@@ -1,10 +1,10 @@
-"""The xAPI Statement Resource (xAPI 1.0.3; clients of 1.0.x and 2.0.0 are accepted).
+"""The xAPI Statement Resource (xAPI 1.0.3 and 2.0.0; the client's version header decides the rules).
 
-Every response carries ``X-Experience-API-Version``; requests need HTTP Basic credentials
-(a source key's name as the user and the key as the password: ``learnlake sources add``, with
-``xapi:write`` to store and ``xapi:read`` to query) and a supported version header, except
-``/xapi/about``. An invalid statement is a 400 (not FastAPI's 422) and nothing of its
-batch is stored; a known id with other content is a 409.
+Requests need HTTP Basic credentials (a source key: ``xapi:write`` to store, ``xapi:read`` to
+query) and a supported version header (``serving.api.xapi_clients``); ``/xapi/about`` needs neither.
+An invalid statement is a 400 (not FastAPI's 422) and nothing of its batch is stored; a known id
+with other content is a 409. Version and consistency headers are added by
+``serving.api.middleware.XapiVersionHeader``, to refusals too.
 """
 
 import uuid
