@@ -91,6 +91,19 @@ class Settings(BaseSettings):
     # /docs and /openapi.json for anyone (development) or for admins only (production, by default).
     public_docs: bool | None = None
 
+    # Real time (/api/v1/ws): fan-out through Redis pub/sub when redis_url is set, in process otherwise.
+    ws_heartbeat_s: float = Field(20.0, gt=0, description="A heartbeat to each idle WebSocket client this often")
+    ws_queue_size: int = Field(256, ge=1, description="Messages waiting for one client before it is dropped as slow")
+    ws_buffer_size: int = Field(1000, ge=1, description="Messages kept per room for clients that reconnect")
+    # Notifications: at-risk changes after each warehouse publication, a daily digest, inactivity nudges.
+    at_risk_threshold: float = Field(0.5, gt=0, lt=1, description="Dropout risk at which a learner is at risk")
+    at_risk_check_s: float = Field(60.0, gt=0, description="How often the API looks for a new warehouse to score")
+    inactive_days: float = Field(7.0, gt=0, description="Days without activity before a learner is nudged")
+    digest_hour_utc: int = Field(7, ge=0, le=23, description="The hour (UTC) from which daily e-mails go out")
+    smtp_url: str | None = Field(None, description="smtp://[user:password@]host:port (smtps:// for TLS); "
+                                                   "no e-mail if unset, the inbox only")
+    smtp_from: str = "LearnLake <noreply@learnlake.invalid>"
+
     # Privacy: how long the lake keeps old versions that still hold an erased learner (0: none).
     erasure_grace_days: float = Field(7.0, ge=0, description="Delta history kept after an erasure, in days")
     # Retention, applied daily by the privacy_retention job; None keeps forever. Aggregates in the marts stay.

@@ -38,6 +38,7 @@ from serving.api.routes import (
     learner_activity,
     learner_models,
     privacy,
+    realtime,
     recommendations,
     sources,
     tutor,
@@ -55,6 +56,7 @@ from serving.core.rate_limits import RateLimits
 from serving.core.security import AccessTokenVerifier
 from serving.core.source_keys import SourceKeyVerifier
 from serving.learner_models import LearnerModels
+from serving.realtime.hub import Hub, LocalBus, RedisBus
 from serving.telemetry import http as telemetry_http
 from serving.telemetry.http import RequestTelemetry
 from serving.telemetry.state import ServingState
@@ -98,8 +100,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for future in warm_up:
                 future.result()
         pruner = asyncio.create_task(_prune_landing_log(app.state.landing, settings.landing_keep_s))
+        await app.state.hub.start()
         yield
         pruner.cancel()
+        await app.state.hub.stop()
         if app.state.validators is not None:
             app.state.validators.shutdown()
         if committer is not None:
@@ -125,13 +129,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.learner_models = LearnerModels(settings)
     app.state.tutor = Tutor(settings)
     app.state.xapi_documents = DocumentStore(app.state.database)
+    bus = RedisBus(settings.redis_url, settings.ws_buffer_size) if settings.redis_url \
+        else LocalBus(settings.ws_buffer_size)
+    app.state.hub = Hub(bus, settings.ws_queue_size)
     # FastAPI tries the routers in this order, route by route, so the busiest come first (the
     # models' routes: 5 % of a recommendation's time went to matching). No request can match
     # routes of two routers (tests/serving/test_routes_do_not_overlap.py), so the order is free.
     for router in (learner_models.router, health.router, tutor.router, events.router, xapi.router,
                    recommendations.router, auth.router, users.router, courses.router, enrollments.router,
                    learner_activity.router, analytics.router, sources.router, privacy.router,
-                   xapi_documents.router, xapi_lookups.router):
+                   xapi_documents.router, xapi_lookups.router, realtime.router):
         app.include_router(router)
     if not settings.public_docs:
         app.include_router(docs.router)
@@ -179,7 +186,7 @@ def uvicorn_command(host: str, port: int, *options: str) -> list[str]:
     loopback, where a client on the same host (or behind a careless proxy) could pick its address. The app logs
     each request itself (with its id, route and time), so uvicorn's access log is off."""
     return [sys.executable, "-m", "uvicorn", "serving.main:app", "--host", host, "--port", str(port),
-            "--no-proxy-headers", "--no-access-log", *options]
+            "--no-proxy-headers", "--no-access-log", "--ws-max-size", "65536", *options]
 
 
 def _has_model_registry(settings: Settings) -> bool:

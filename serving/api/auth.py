@@ -44,12 +44,17 @@ async def current_user(request: Request, credentials: HTTPAuthorizationCredentia
     await asyncio.sleep(0)
     if credentials is None:
         raise _unauthorized("sign in first: send 'Authorization: Bearer <access token>'")
+    return user_of_token(request.app.state, credentials.credentials)
+
+
+def user_of_token(state, token: str) -> User:
+    """The live account behind an access token (``state``: the app's), or 401 with the reason."""
     try:
-        tokens: AccessTokenVerifier = request.app.state.access_tokens
-        claims = tokens.verify(credentials.credentials)
+        tokens: AccessTokenVerifier = state.access_tokens
+        claims = tokens.verify(token)
     except InvalidTokenError as exc:
         raise _unauthorized(str(exc)) from exc
-    accounts: AccountReader = request.app.state.accounts
+    accounts: AccountReader = state.accounts
     user = accounts.get(claims.user_id)
     if user is None or not user.is_active:
         raise _unauthorized("this account does not exist or is disabled")

@@ -12,6 +12,7 @@ from lake.landing import LandingLog
 from learnlake.settings import Settings
 from serving.champions import ChampionCache
 from serving.core.outbox import Outbox
+from serving.realtime.hub import Hub
 
 
 async def get_settings_dep(request: Request) -> Settings:
@@ -36,3 +37,10 @@ async def get_outbox(request: Request) -> Outbox:
 
 
 OutboxDep = Annotated[Outbox, Depends(get_outbox)]
+
+
+async def get_hub(request: Request) -> Hub:
+    return request.app.state.hub
+
+
+HubDep = Annotated[Hub, Depends(get_hub)]

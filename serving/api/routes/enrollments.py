@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from serving.api.auth import DatabaseDep, require, require_on
 from serving.api.course_access import visible_course
-from serving.api.deps import OutboxDep
+from serving.api.deps import HubDep, OutboxDep
 from serving.api.pagination import Limit, Offset, sort_options
 from serving.api.responses import SIGNED_IN
 from serving.api.routes.courses import NOT_FOUND
@@ -35,6 +35,13 @@ from serving.core.tables import (
     ItemProgress,
     ProgressStatus,
     User,
+)
+from serving.realtime.messages import (
+    MessageType,
+    ProgressUpdated,
+    RecommendationsUpdated,
+    instructors_room,
+    user_room,
 )
 
 router = APIRouter(prefix="/api/v1/courses/{course_id}", tags=["enrollments"], responses=SIGNED_IN)
@@ -144,11 +151,12 @@ def course_stats(course_id: str, user: Annotated[User, Depends(require(Permissio
 @router.post("/progress", response_model=ProgressOut,
              responses={**NOT_FOUND, 409: {"description": "Not enrolled in this course"}})
 def report_progress(course_id: str, body: ProgressBody, user: Student, database: DatabaseDep,
-                    outbox: OutboxDep) -> ProgressOut:
+                    outbox: OutboxDep, hub: HubDep) -> ProgressOut:
     """Record progress on one content item and recompute the enrollment's percent.
 
     The enrollment row is locked first, so concurrent reports of one learner queue and
-    the percent always counts every completed item exactly once.
+    the percent always counts every completed item exactly once. Once committed, the change is
+    pushed live to the learner and to the course's instructors (``/api/v1/ws``).
     """
     now = datetime.now(UTC)
     with database.write() as session:
@@ -179,7 +187,14 @@ def report_progress(course_id: str, body: ProgressBody, user: Student, database:
                 score=progress.score, time_spent_s=body.time_spent_s)
         if change == "enrollment.completed":
             _record(outbox, session, change, user.id, enrollment)
-        return _progress_out(session, enrollment)
+        out = _progress_out(session, enrollment)
+    update = ProgressUpdated(course_id=course_id, user_id=user.id, item_id=item.id, item_status=progress.status,
+                             progress_percent=enrollment.progress_percent or 0.0, enrollment_status=enrollment.status)
+    for room in (user_room(user.id), instructors_room(course_id)):
+        hub.publish(room, MessageType.PROGRESS, update)
+    hub.publish(user_room(user.id), MessageType.RECOMMENDATIONS,
+                RecommendationsUpdated(course_id=course_id, reason="progress"))
+    return out
 
 
 @router.get("/progress", response_model=ProgressOut,
