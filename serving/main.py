@@ -6,6 +6,7 @@ import multiprocessing
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from fastapi import FastAPI, Request
@@ -37,6 +38,7 @@ from serving.api.routes import (
     health,
     learner_activity,
     learner_models,
+    notifications,
     privacy,
     realtime,
     recommendations,
@@ -56,6 +58,8 @@ from serving.core.rate_limits import RateLimits
 from serving.core.security import AccessTokenVerifier
 from serving.core.source_keys import SourceKeyVerifier
 from serving.learner_models import LearnerModels
+from serving.notifications.at_risk import score_publication
+from serving.notifications.daily import run_daily
 from serving.realtime.hub import Hub, LocalBus, RedisBus
 from serving.telemetry import http as telemetry_http
 from serving.telemetry.http import RequestTelemetry
@@ -101,7 +105,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 future.result()
         pruner = asyncio.create_task(_prune_landing_log(app.state.landing, settings.landing_keep_s))
         await app.state.hub.start()
+        notifier = asyncio.create_task(_notify(app, settings))
         yield
+        notifier.cancel()
         pruner.cancel()
         await app.state.hub.stop()
         if app.state.validators is not None:
@@ -138,7 +144,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (learner_models.router, health.router, tutor.router, events.router, xapi.router,
                    recommendations.router, auth.router, users.router, courses.router, enrollments.router,
                    learner_activity.router, analytics.router, sources.router, privacy.router,
-                   xapi_documents.router, xapi_lookups.router, realtime.router):
+                   xapi_documents.router, xapi_lookups.router, realtime.router,
+                   notifications.router):
         app.include_router(router)
     if not settings.public_docs:
         app.include_router(docs.router)
@@ -211,6 +218,24 @@ async def _prune_landing_log(landing: LandingLog, keep_s: float, every_s: float 
                 await run_in_threadpool(landing.prune, keep_s=keep_s)
         except OSError:
             logging.getLogger(__name__).exception("pruning the landing log failed; will retry")
+
+
+async def _notify(app: FastAPI, settings: Settings) -> None:
+    """Forever, every ``at_risk_check_s``: score a newly published warehouse for at-risk changes, and from
+    ``digest_hour_utc`` on, once a day, nudge the inactive and send the day's e-mails. Each is safe to run
+    on every replica at once (claimed in the core database)."""
+    state, last_day = app.state, None
+    while True:
+        await asyncio.sleep(settings.at_risk_check_s)
+        try:
+            await run_in_threadpool(score_publication, state.database, state.learner_models, state.outbox,
+                                    state.hub, settings)
+            now = datetime.now(UTC)
+            if now.hour >= settings.digest_hour_utc and now.date() != last_day:
+                await run_in_threadpool(run_daily, state.database, state.hub, settings, now)
+                last_day = now.date()
+        except Exception:  # a failed round is logged; the next one tries again
+            logging.getLogger(__name__).exception("notifications: this round failed; will retry")
 
 
 def __getattr__(name: str):

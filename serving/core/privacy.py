@@ -3,7 +3,8 @@
 ``erase_account`` closes the account and deletes what the core database holds of the person,
 in one transaction: the user row (e-mail, name, password), their enrollments and progress,
 their tutor conversations, their refresh tokens, the domain events in the outbox that name
-them, and the xAPI documents (State, Agent Profile) stored for their agent. Enrollments and
+them, the xAPI documents (State, Agent Profile) stored for their agent, their notifications and
+the at-risk notifications about them in instructors' inboxes. Enrollments and
 progress are deleted rather than anonymised: an "anonymous" enrollment keeps its progress, its dates and its course together, which is a profile, and the marts keep
 the aggregates that matter (counts, averages). The erasure is recorded with hashes of the
 person's identifiers, so that their events arriving later are dropped, and with the clear
@@ -20,10 +21,15 @@ from learnlake.errors import LearnLakeError
 from serving.core.audit import forget_in_log
 from serving.core.db import Database
 from serving.core.tables import (
+    AtRiskState,
     Course,
+    EmailDelivery,
     Enrollment,
     Erasure,
     ItemProgress,
+    Notification,
+    NotificationKind,
+    NotificationPreference,
     OutboxEvent,
     RefreshToken,
     TutorTurn,
@@ -121,6 +127,19 @@ def _delete_personal_rows(session, subject: Subject) -> dict[str, int]:
         "xapi_documents": session.execute(
             delete(XapiDocument).where(XapiDocument.agent_key.in_(subject.xapi_keys))).rowcount,
     }
+    counts["notifications"] = _delete_notifications(session, subject.user_id)
     counts["access_log_entries"] = forget_in_log(session, subject.user_id)
     counts["accounts"] = session.execute(delete(User).where(User.id == subject.user_id)).rowcount
     return counts
+
+
+def _delete_notifications(session, user_id: str) -> int:
+    """The person's inbox, e-mail preferences and deliveries, at-risk states, and the notifications about
+    them in their instructors' inboxes (which name them)."""
+    about_them = [n.id for n in session.scalars(select(Notification).where(Notification.kind == NotificationKind.AT_RISK))
+                  if (n.data or {}).get("user_id") == user_id]
+    deleted = session.execute(delete(Notification).where(
+        or_(Notification.user_id == user_id, Notification.id.in_(about_them)))).rowcount
+    for table in (NotificationPreference, EmailDelivery, AtRiskState):
+        session.execute(delete(table).where(table.user_id == user_id))
+    return deleted

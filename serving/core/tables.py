@@ -346,3 +346,73 @@ class XapiDocument(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
     etag: Mapped[str] = mapped_column(String(40))  # SHA-1 of the content, as the conformance suite expects
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class NotificationKind(StrEnum):
+    AT_RISK = "at_risk"  # to a course's instructors: a learner crossed the at-risk threshold
+    INACTIVE = "inactive"  # to a learner: no activity for LEARNLAKE_INACTIVE_DAYS
+
+
+class Notification(Base):
+    """One message in a user's inbox (``/api/v1/notifications``); also pushed live and, if the user
+    wants, e-mailed in the day's digest (``emailed_at``)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_user_created", "user_id", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    data: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None]
+    emailed_at: Mapped[datetime | None]
+
+
+class NotificationPreference(Base):
+    """Whether a user gets e-mail for one kind of notification (yes unless they said no)."""
+
+    __tablename__ = "notification_preferences"
+
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)
+    email: Mapped[bool] = mapped_column(Boolean)
+
+
+class EmailDelivery(Base):
+    """One e-mail of one kind to one user on one day (UTC): the unique key is what keeps it to one a day,
+    across API replicas, whichever sends first."""
+
+    __tablename__ = "email_deliveries"
+    __table_args__ = (UniqueConstraint("user_id", "kind", "day"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    day: Mapped[str] = mapped_column(String(10))  # YYYY-MM-DD
+    sent_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AtRiskState(Base):
+    """Whether a learner was at risk in a course when the last published warehouse was scored: what the
+    next scoring compares with to find who crossed the threshold."""
+
+    __tablename__ = "at_risk_states"
+
+    course_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    at_risk: Mapped[bool] = mapped_column(Boolean)
+    risk: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AtRiskScoring(Base):
+    """One published warehouse scored for at-risk changes; the replica that inserts the row does it."""
+
+    __tablename__ = "at_risk_scorings"
+
+    warehouse_version: Mapped[str] = mapped_column(String(64), primary_key=True)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    changes: Mapped[int | None] = mapped_column(Integer)
