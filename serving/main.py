@@ -30,6 +30,7 @@ from serving.api.middleware import BoundedJsonBodies, RefuseNulInUrl, SecurityHe
 from serving.api.responses import public_problems
 from serving.api.routes import (
     analytics,
+    announcements,
     auth,
     courses,
     docs,
@@ -145,7 +146,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    recommendations.router, auth.router, users.router, courses.router, enrollments.router,
                    learner_activity.router, analytics.router, sources.router, privacy.router,
                    xapi_documents.router, xapi_lookups.router, realtime.router,
-                   notifications.router):
+                   notifications.router, announcements.router):
         app.include_router(router)
     if not settings.public_docs:
         app.include_router(docs.router)

@@ -317,6 +317,25 @@ def bench_xapi(
     _print_figures(asdict(result), as_json=as_json, title="xAPI benchmark")
 
 
+@bench_app.command("realtime")
+def bench_realtime(
+    clients: Annotated[int, typer.Option(help="WebSocket clients held at once.", min=1)] = 1000,
+    messages: Annotated[int, typer.Option(help="Course announcements fanned out to all of them.", min=1)] = 20,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the figures as JSON.")] = False,
+) -> None:
+    """Hold many WebSocket clients on a fresh API, fan course messages out to all, and time it."""
+    from dataclasses import asdict
+
+    from serving import bench_realtime
+
+    result = bench_realtime.run(clients=clients, messages=messages, progress=console.print)
+    _print_figures(asdict(result), as_json=as_json, title="real-time benchmark")
+    if result.deliveries != result.deliveries_due or result.connected != clients:
+        console.print(f"[red]{result.connected:,} of {clients:,} connected; {result.deliveries:,} of "
+                      f"{result.deliveries_due:,} deliveries[/red]")
+        raise typer.Exit(1)
+
+
 @bench_app.command("serve")
 def bench_serve(
     clients: Annotated[int, typer.Option(help="Concurrent clients on /health and recommendations.", min=1)] = 50,

@@ -19,6 +19,7 @@ class MessageType(StrEnum):
     RECOMMENDATIONS = "recommendations.updated"
     AT_RISK = "atrisk.changed"
     NOTIFICATION = "notification.new"
+    ANNOUNCEMENT = "course.announcement"
 
 
 class _Payload(BaseModel):
@@ -58,11 +59,19 @@ class NotificationNew(_Payload):
     data: dict
 
 
+class CourseAnnouncement(_Payload):
+    course_id: str
+    title: str
+    body: str
+    author: str
+
+
 PAYLOADS: dict[MessageType, type[_Payload]] = {
     MessageType.PROGRESS: ProgressUpdated,
     MessageType.RECOMMENDATIONS: RecommendationsUpdated,
     MessageType.AT_RISK: AtRiskChanged,
     MessageType.NOTIFICATION: NotificationNew,
+    MessageType.ANNOUNCEMENT: CourseAnnouncement,
 }
 VERSIONS: dict[MessageType, int] = {kind: 1 for kind in MessageType}
 

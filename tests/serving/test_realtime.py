@@ -277,3 +277,22 @@ def test_a_write_on_one_replica_reaches_a_client_on_another_and_a_reconnect_anyw
         with listening(api_a, learner, since=last_seen) as on_a:  # back, on replica A
             missed = _next(on_a, "course.progress.updated")
             assert missed["data"]["item_id"] == course["item_ids"][1] and missed["id"] > last_seen
+
+
+def test_an_instructors_announcement_reaches_everyone_in_the_course_room(live):
+    teacher, course, learner = enrolled(live)
+    other_teacher = live.user(Role.INSTRUCTOR)
+    path = f"/api/v1/courses/{course['id']}/announcements"
+    with listening(live, learner) as ws:
+        ws.send(json.dumps({"type": "subscribe", "room": f"course:{course['id']}"}))
+        _next(ws, "subscribed")
+        sent = live.client.post(path, json={"title": "Quiz on Friday", "body": "Chapter 2"}, headers=teacher.headers)
+        assert sent.status_code == 202
+        message = _next(ws, "course.announcement")
+        assert message["id"] == sent.json()["id"] and message["data"]["title"] == "Quiz on Friday"
+    assert live.client.post(path, json={"title": "x"}, headers=learner.headers).status_code == 403
+    assert live.client.post(path, json={"title": "x"}, headers=other_teacher.headers).status_code == 403
+    assert live.client.post("/api/v1/courses/nope/announcements", json={"title": "x"},
+                            headers=teacher.headers).status_code == 404
+    for bad in ({}, {"title": ""}, {"title": "x" * 201}, {"title": "x", "extra": 1}):
+        assert live.client.post(path, json=bad, headers=teacher.headers).status_code == 422

@@ -1,0 +1,35 @@
+"""``POST /api/v1/courses/{course_id}/announcements``: an instructor's message to everyone in a course,
+pushed live to the course's room (``course.announcement`` on ``/api/v1/ws``); nothing is stored."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel, ConfigDict, Field
+
+from serving.api.auth import DatabaseDep, require
+from serving.api.course_access import editable_course
+from serving.api.deps import HubDep
+from serving.api.routes.courses import NOT_FOUND
+from serving.core.permissions import Permission
+from serving.core.tables import User
+from serving.realtime.messages import CourseAnnouncement, MessageType, course_room
+
+router = APIRouter(prefix="/api/v1/courses", tags=["courses"])
+
+
+class AnnouncementIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    body: Annotated[str, Field(max_length=5000)] = ""
+
+
+@router.post("/{course_id}/announcements", status_code=202, responses=NOT_FOUND)
+def announce_to_course(course_id: str, announcement: AnnouncementIn, database: DatabaseDep, hub: HubDep,
+                       user: Annotated[User, Depends(require(Permission.EDIT_COURSE))]) -> dict:
+    """Push an announcement to everyone connected to the course's room (its learners and staff)."""
+    with database.read() as session:
+        course = editable_course(session, user, course_id)
+    message = hub.publish(course_room(course.id), MessageType.ANNOUNCEMENT,
+                          CourseAnnouncement(course_id=course.id, author=user.name, **announcement.model_dump()))
+    return {"id": message.id}
