@@ -8,11 +8,12 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboards.api import ApiError, get
+from dashboards.api import ApiError, get, post
 from dashboards.model_views import answer_or_why_not, mastery_chart
 from dashboards.session import current_user
 
 CACHE_S = 60
+LIVE_S = 5  # new at-risk changes are looked for this often, without a reload
 
 
 # Cached per token: one user's answers are never served to another.
@@ -124,6 +125,27 @@ def at_risk_section(at_risk: dict) -> None:
     _download(shown, "at_risk")
 
 
+@st.fragment(run_every=LIVE_S)
+def live_at_risk_changes(token: str, course_id: str) -> None:
+    """Learners who crossed the at-risk threshold since they were last seen, read every few seconds: they
+    appear here as the API scores each published warehouse (they are in the inbox and the daily digest too)."""
+    try:
+        inbox = get("/api/v1/notifications", token, unread="true", limit=100)
+    except ApiError:
+        return
+    changes = [n for n in inbox["items"] if n["kind"] == "at_risk" and n["data"].get("course_id") == course_id]
+    if not changes:
+        return
+    st.subheader("New at-risk changes")
+    for n in changes:
+        mark = "⚠️" if n["data"].get("at_risk") else "✅"
+        st.markdown(f"{mark} {n['body']}  \n_{pd.Timestamp(n['created_at']).strftime('%Y-%m-%d %H:%M UTC')}_")
+    if st.button("Mark these as seen", key=f"seen:{course_id}"):
+        for n in changes:
+            post(f"/api/v1/notifications/{n['id']}/read", token, {})
+        st.rerun(scope="fragment")
+
+
 def learner_section(token: str, course_id: str, learners: list[dict]) -> None:
     """One learner in depth: their timeline, mastery per skill and the recommendations they are given."""
     st.subheader("One learner")
@@ -203,6 +225,7 @@ except ApiError as exc:
     st.error(exc.detail)
     st.stop()
 cohort_section(report)
+live_at_risk_changes(user.token, course_id)
 try:
     with st.spinner("Scoring the learners..."):
         at_risk = _at_risk(user.token, course_id)

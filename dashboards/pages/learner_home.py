@@ -11,6 +11,7 @@ from dashboards.model_views import answer_or_why_not, mastery_chart, show_recomm
 from dashboards.session import current_user
 
 CACHE_S = 30
+LIVE_S = 5  # the progress table and the next items are read again this often, without a reload
 
 
 @st.cache_data(ttl=CACHE_S, show_spinner=False)
@@ -19,11 +20,6 @@ def _my_courses(token: str) -> pd.DataFrame:
     rows = [{**e, "title": get(f"/api/v1/courses/{e['course_id']}", token)["title"]}
             for e in enrollments if e["status"] != "unenrolled"]
     return pd.DataFrame(rows, columns=["course_id", "title", "status", "progress_percent", "enrolled_at"])
-
-
-@st.cache_data(ttl=CACHE_S, show_spinner=False)
-def _recommendations(token: str, user_id: str, course_id: str) -> dict:
-    return get(f"/api/v1/learners/{user_id}/recommendations", token, course_id=course_id, k=5)
 
 
 @st.cache_data(ttl=CACHE_S, show_spinner=False)
@@ -85,14 +81,46 @@ if courses.empty:
     st.info("You are not enrolled in any course yet.")
     st.stop()
 
-st.dataframe(courses[["title", "status", "progress_percent"]], width="stretch", hide_index=True, column_config={
-    "progress_percent": st.column_config.ProgressColumn("Progress", min_value=0, max_value=100, format="%.0f %%")})
+@st.fragment(run_every=LIVE_S)
+def live_progress(token: str, titles: dict[str, str]) -> None:
+    """My progress per course, read afresh every few seconds: a lesson finished elsewhere shows here."""
+    try:
+        enrollments = get("/api/v1/users/me/enrollments", token, limit=100)["items"]
+    except ApiError as exc:
+        st.error(exc.detail)
+        return
+    rows = pd.DataFrame([{**e, "title": titles.get(e["course_id"], e["course_id"])} for e in enrollments
+                         if e["status"] != "unenrolled"], columns=["title", "status", "progress_percent"])
+    st.dataframe(rows, width="stretch", hide_index=True, column_config={
+        "progress_percent": st.column_config.ProgressColumn("Progress", min_value=0, max_value=100,
+                                                            format="%.0f %%")})
+
+
+@st.fragment(run_every=LIVE_S)
+def live_next_items(token: str, user_id: str, course_id: str) -> None:
+    """What to do next, read afresh every few seconds (it changes as I answer and complete items)."""
+    _model_section("What to do next", "recommendations",
+                   lambda: get(f"/api/v1/learners/{user_id}/recommendations", token, course_id=course_id, k=5),
+                   show_recommendations)
+
+
+@st.fragment(run_every=LIVE_S)
+def live_notifications(token: str) -> None:
+    try:
+        inbox = get("/api/v1/notifications", token, unread="true", limit=5)
+    except ApiError:
+        return
+    for n in inbox["items"]:
+        st.info(f"**{n['title']}**  \n{n['body']}")
+
+
 titles = dict(zip(courses["course_id"], courses["title"], strict=True))
+live_notifications(user.token)
+live_progress(user.token, titles)
 course_id = st.selectbox("Course", list(titles), format_func=titles.get)
 left, right = st.columns(2)
 with left:
-    _model_section("What to do next", "recommendations",
-                   lambda: _recommendations(user.token, user.user_id, course_id), show_recommendations)
+    live_next_items(user.token, user.user_id, course_id)
 with right:
     _model_section("My mastery", "mastery", lambda: _mastery(user.token, user.user_id, course_id), show_mastery)
 tutor_section(user.token, course_id)

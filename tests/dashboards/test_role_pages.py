@@ -182,3 +182,32 @@ def test_a_review_is_marked_again_on_the_learner_page():
     shown = [m.value for m in at.markdown]
     assert shown[0].startswith("**1. Loops (again)**") and "review Loops first" in shown[0]
     assert shown[1].startswith("**2. Lists**") and "(again)" not in shown[1]
+
+
+def test_at_risk_changes_and_notifications_appear_on_the_pages_as_they_arrive(app, served_demo):
+    from serving.core.db import Database
+    from serving.core.tables import Notification, NotificationKind, User
+
+    settings = get_settings()
+    database = Database(settings.database_url)
+    own = next(c for c, teacher in served_demo["courses"].items() if teacher == served_demo["instructor"].id)
+    at = _sign_in(app, served_demo["instructor"].email)
+    assert "New at-risk changes" not in [h.value for h in at.subheader]
+    with database.write() as session:  # what the API's scoring of a new publication writes
+        learner = session.query(User).filter(User.email == served_demo["learner"]).one()
+        change = Notification(user_id=served_demo["instructor"].id, kind=NotificationKind.AT_RISK,
+                              title="A learner is now at risk", body="Ada is now at risk (dropout risk 71%).",
+                              data={"course_id": own, "user_id": "someone", "at_risk": True})
+        nudge = Notification(user_id=learner.id, kind=NotificationKind.INACTIVE, title="Your courses are waiting",
+                             body="You have not studied for 8 days.", data={})
+        session.add_all([change, nudge])
+    try:
+        at.run()  # the live section reads the inbox again on its own every few seconds; a run does the same
+        assert "New at-risk changes" in [h.value for h in at.subheader]
+        assert any("Ada is now at risk" in m.value for m in at.markdown)
+        learner_page = _sign_in(AppTest.from_file(APP, default_timeout=60), served_demo["learner"])
+        assert any("Your courses are waiting" in box.value for box in learner_page.info)
+    finally:
+        with database.write() as session:
+            session.query(Notification).filter(Notification.id.in_([change.id, nudge.id])).delete()
+        database.dispose()
