@@ -1,9 +1,11 @@
 """Rate limits per user and endpoint class, with the ``limits`` library.
 
 Counters live in memory by default (one API process) and in Redis when
-``LEARNLAKE_REDIS_URL`` is set, so that API replicas share them.
+``LEARNLAKE_REDIS_URL`` is set, so that API replicas share them. When that Redis does not answer,
+requests are served without a limit (and a warning is logged each minute) rather than refused.
 """
 
+import logging
 import math
 import threading
 import time
@@ -11,11 +13,15 @@ import weakref
 from dataclasses import dataclass
 from enum import StrEnum
 
+import redis
 from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage, Storage, storage_from_string
 from limits.strategies import SlidingWindowCounterRateLimiter
 
 from learnlake.settings import Settings
+
+log = logging.getLogger(__name__)
+WARN_EVERY_S = 60.0
 
 
 class EndpointClass(StrEnum):
@@ -74,10 +80,19 @@ class RateLimits:
         }
         # A namespace per app keeps replicas sharing a Redis on the same counters, and tests apart.
         self.namespace = f"learnlake:{settings.jwt_audience}"
+        self._warned_at = float("-inf")
 
     def hit(self, endpoint_class: EndpointClass, key: str) -> Verdict:
         item = self.limits[endpoint_class]
-        if self.limiter.hit(item, self.namespace, endpoint_class, key):
+        try:
+            allowed = self.limiter.hit(item, self.namespace, endpoint_class, key)
+        except (redis.RedisError, OSError):  # Redis unreachable: serve unlimited rather than fail every request
+            now = time.monotonic()
+            if now - self._warned_at > WARN_EVERY_S:
+                self._warned_at = now
+                log.warning("rate limits are not enforced: their Redis does not answer", exc_info=True)
+            return Verdict(True)
+        if allowed:
             return Verdict(True)
         stats = self.limiter.get_window_stats(item, self.namespace, endpoint_class, key)
         return Verdict(False, max(1, math.ceil(stats.reset_time - time.time())))

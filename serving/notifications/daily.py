@@ -28,6 +28,7 @@ from serving.core.tables import (
 from serving.notifications.inbox import announce, email_preferences, notify
 from serving.notifications.mailer import send_email
 from serving.realtime.hub import Hub
+from serving.telemetry.metrics import NOTIFICATION_EMAILS
 
 log = logging.getLogger(__name__)
 
@@ -98,6 +99,7 @@ def send_emails(database: Database, settings: Settings, now: datetime, send) -> 
             send(settings, email, subject, body)
         except Exception:  # the claim goes back: a later run tries again
             log.exception("sending the %s e-mail failed; will retry", kind)
+            NOTIFICATION_EMAILS.labels(kind, "failed").inc()
             with database.write() as session:
                 session.execute(delete(EmailDelivery).where(EmailDelivery.user_id == user_id,
                                                             EmailDelivery.kind == kind, EmailDelivery.day == day))
@@ -106,6 +108,7 @@ def send_emails(database: Database, settings: Settings, now: datetime, send) -> 
             session.execute(update(Notification).where(Notification.id.in_([n.id for n in notifications]))
                             .values(emailed_at=now))
         sent[kind] += 1
+        NOTIFICATION_EMAILS.labels(kind, "sent").inc()
     return sent
 
 

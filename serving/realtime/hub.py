@@ -24,6 +24,7 @@ import redis
 import redis.asyncio as aioredis
 
 from serving.realtime.messages import VERSIONS, Message, MessageType, now_iso, payload
+from serving.telemetry.metrics import REALTIME_DELIVERED, REALTIME_DROPPED, REALTIME_PUBLISHED
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ class Subscriber:
     queue: asyncio.Queue
     rooms: set[str] = field(default_factory=set)
     dropped: asyncio.Event = field(default_factory=asyncio.Event)
+    replayed: set[int] = field(default_factory=set)  # sent from a buffer: not sent again if they also arrive live
 
 
 class LocalBus:
@@ -84,23 +86,24 @@ class RedisBus:
 
     async def start(self, deliver: Callable[[Message], None]) -> None:
         self._async = aioredis.Redis.from_url(url=self.url)
-        pubsub = self._async.pubsub(ignore_subscribe_messages=True)
-        await pubsub.subscribe(self.channel)
-        self._listener = asyncio.create_task(self._listen(pubsub, deliver))
+        self._listener = asyncio.create_task(self._listen(deliver))
 
-    async def _listen(self, pubsub, deliver: Callable[[Message], None]) -> None:
+    async def _listen(self, deliver: Callable[[Message], None]) -> None:
+        """Subscribe and hand on every message; when Redis is unreachable (at start, or later), keep trying."""
         while True:
+            pubsub = self._async.pubsub(ignore_subscribe_messages=True)
             try:
+                await pubsub.subscribe(self.channel)
                 async for raw in pubsub.listen():
                     deliver(Message.from_json(raw["data"]))
             except asyncio.CancelledError:
-                await pubsub.aclose()
                 raise
-            except Exception:  # a lost connection: resubscribe, and keep serving what arrives
-                log.exception("the realtime listener lost Redis; resubscribing")
+            except Exception:
+                log.warning("the realtime listener cannot reach Redis; retrying", exc_info=True)
                 await asyncio.sleep(1)
-                with contextlib.suppress(Exception):  # still down: tried again on the next turn
-                    await pubsub.subscribe(self.channel)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
 
     async def stop(self) -> None:
         if self._listener is not None:
@@ -133,9 +136,19 @@ class Hub:
     async def stop(self) -> None:
         await self.bus.stop()
 
-    def publish(self, room: str, kind: MessageType, data) -> Message:
-        """Send ``data`` (the payload model of ``kind``) to everyone in ``room``, on every replica."""
-        return self.bus.publish(room, kind, payload(kind, data))
+    def publish(self, room: str, kind: MessageType, data) -> Message | None:
+        """Send ``data`` (the payload model of ``kind``) to everyone in ``room``, on every replica. None when the
+        bus is unreachable: live updates are best effort, and the write that caused one stands (clients
+        that reconnect read the state afresh)."""
+        content = payload(kind, data)
+        try:
+            message = self.bus.publish(room, kind, content)
+        except (redis.RedisError, OSError):
+            log.warning("a live %s message could not be published", kind.value, exc_info=True)
+            REALTIME_PUBLISHED.labels(kind.value, "failed").inc()
+            return None
+        REALTIME_PUBLISHED.labels(kind.value, "sent").inc()
+        return message
 
     def subscriber(self) -> Subscriber:
         return Subscriber(asyncio.Queue(self.queue_size))
@@ -147,11 +160,16 @@ class Hub:
         self._rooms.setdefault(room, set()).add(subscriber)
         if since is None:
             return []
-        buffered = await self.bus.buffered(room)
+        try:
+            buffered = await self.bus.buffered(room)
+        except (redis.RedisError, OSError):  # the bus is unreachable: the client reads the state afresh
+            return None
         # A full buffer has dropped older messages: any with an id between ``since`` and its first may be lost.
         if len(buffered) >= self.bus.buffer_size and buffered[0].id > since + 1:
             return None
-        return [m for m in buffered if m.id > since]
+        missed = [m for m in buffered if m.id > since]
+        subscriber.replayed.update(m.id for m in missed)
+        return missed
 
     def leave(self, subscriber: Subscriber, room: str | None = None) -> None:
         for name in [room] if room else list(subscriber.rooms):
@@ -169,6 +187,8 @@ class Hub:
         for subscriber in list(self._rooms.get(message.room, ())):
             try:
                 subscriber.queue.put_nowait(message)
+                REALTIME_DELIVERED.inc()
             except asyncio.QueueFull:  # too slow: dropped, never waited for
                 self.leave(subscriber)
                 subscriber.dropped.set()
+                REALTIME_DROPPED.inc()

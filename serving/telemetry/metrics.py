@@ -53,3 +53,13 @@ def verb_label(verb_id: str) -> str:
             return "other"
         _verbs.add(label)
     return label
+REALTIME_PUBLISHED = Counter(
+    "learnlake_realtime_published_total", "Live messages published, by type; failed: the bus was unreachable",
+    ["type", "outcome"])
+REALTIME_DELIVERED = Counter(
+    "learnlake_realtime_delivered_total", "Live messages handed to this replica's connected clients")
+REALTIME_DROPPED = Counter(
+    "learnlake_realtime_dropped_clients_total", "WebSocket clients dropped for not taking their messages")
+NOTIFICATION_EMAILS = Counter(
+    "learnlake_notification_emails_total", "Notification e-mails by kind: sent, or failed (retried later)",
+    ["kind", "outcome"])

@@ -32,6 +32,7 @@ class ServingState(Collector):
     def collect(self):
         yield from self._ingestion()
         yield from self._champions()
+        yield from self._realtime()
         yield from self._lake_tables()
 
     def _ingestion(self):
@@ -84,6 +85,12 @@ class ServingState(Collector):
                                                                strict=False)]
         commits.add_metric(writer, [*buckets, ("+Inf", health["commits"])], sum_value=health["commit_seconds"])
         yield commits
+
+    def _realtime(self):
+        hub = getattr(self.app.state, "hub", None)
+        family = GaugeMetricFamily("learnlake_realtime_connections", "WebSocket clients connected to this replica")
+        family.add_metric([], float(hub.connections() if hub is not None else 0))
+        yield family
 
     def _champions(self):
         family = GaugeMetricFamily("learnlake_champion_version",

@@ -296,3 +296,18 @@ def test_an_instructors_announcement_reaches_everyone_in_the_course_room(live):
                             headers=teacher.headers).status_code == 404
     for bad in ({}, {"title": ""}, {"title": "x" * 201}, {"title": "x", "extra": 1}):
         assert live.client.post(path, json=bad, headers=teacher.headers).status_code == 422
+
+
+def test_with_redis_unreachable_writes_still_succeed_and_clients_are_told_to_resync(learnlake_home, tmp_path):
+    from tests.serving.core.conftest import core_settings as settings_of
+
+    down = f"redis://127.0.0.1:{_free_port()}/0"  # nothing listens there
+    settings = settings_of(learnlake_home, f"sqlite:///{tmp_path / 'core.db'}", redis_url=down,
+                           rate_limit_read="100000/minute")
+    with serve(settings) as (client, ws_url):
+        api = CoreApi(client, settings)
+        api.ws_url = ws_url
+        _, course, learner = enrolled(api)
+        progress(api, learner, course)  # committed and answered 200, though nothing could be pushed
+        with listening(api, learner, since=0) as ws:
+            assert _next(ws, "resync")["room"] == f"user:{learner.id}"

@@ -13,11 +13,12 @@ from pydantic import BaseModel, ConfigDict
 
 from serving.api.auth import DatabaseDep, require
 from serving.api.pagination import Limit, Offset
+from serving.api.responses import SIGNED_IN, documented
 from serving.core.permissions import Permission
 from serving.core.tables import NotificationKind, User
 from serving.notifications.inbox import email_preferences, inbox, mark_read, set_email_preferences
 
-router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
+router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"], responses=SIGNED_IN)
 Me = Annotated[User, Depends(require(Permission.READ_SELF))]
 MAX_ID = 2**63 - 1
 
@@ -66,7 +67,7 @@ def read_all(me: Me, database: DatabaseDep) -> dict:
     return {"marked": mark_read(database, me.id)}
 
 
-@router.post("/{notification_id}/read", status_code=204, responses={404: {"description": "No such notification"}})
+@router.post("/{notification_id}/read", status_code=204, responses=documented(404))
 def read_one(me: Me, database: DatabaseDep, notification_id: Annotated[int, Path(ge=1, le=MAX_ID)]) -> None:
     """Mark one of your notifications read (again: no change); someone else's is a 404, as a missing one."""
     if mark_read(database, me.id, notification_id) is None:

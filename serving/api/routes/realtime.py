@@ -158,7 +158,11 @@ async def _write(websocket: WebSocket, subscriber: Subscriber, heartbeat_s: floa
                 get.cancel()
             if dropped in done:
                 raise Refused(CLOSE_TOO_SLOW, "too slow to take its messages")
-            send = asyncio.ensure_future(_send(websocket, get.result() if get in done else {"type": "heartbeat"}))
+            message = get.result() if get in done else {"type": "heartbeat"}
+            if isinstance(message, Message) and message.id in subscriber.replayed:
+                subscriber.replayed.discard(message.id)  # the client has it from the buffer already
+                continue
+            send = asyncio.ensure_future(_send(websocket, message))
             await asyncio.wait({send, dropped}, return_when=asyncio.FIRST_COMPLETED)
             if not send.done():
                 send.cancel()

@@ -16,8 +16,9 @@ from fastapi.routing import APIRoute
 
 from serving.core.permissions import MATRIX, Permission, Scope, scope_of
 from serving.core.source_keys import create_key
-from serving.core.tables import Role
+from serving.core.tables import NotificationKind, Role
 from serving.main import create_app
+from serving.notifications.inbox import notify
 from tests.serving.core.conftest import PASSWORD
 
 # Routes that take no permission: signing in comes before having one. The popular-items
@@ -106,13 +107,15 @@ def _body(method: str, path: str, world: dict) -> dict | None:
         ("POST", "/api/v1/tutor/ask"): {"course_id": world["course_id"], "question": "What comes first?"},
         ("POST", "/api/v1/admin/sources"): {"name": f"new-{world['source']}"},
         ("POST", "/api/v1/users/me/erasure"): {"password": PASSWORD},
+        ("POST", "/api/v1/courses/{course_id}/announcements"): {"title": "Quiz on Friday"},
+        ("PUT", "/api/v1/notifications/preferences"): {"at_risk": False},
     }
     return bodies.get((method, path), {})
 
 
 def _call(api, method: str, path: str, caller, world: dict):
     url = path.format(course_id=world["course_id"], module_id=world["module_id"], item_id=world["item_id"],
-                      user_id=world["learner"].id, name=world["source"])
+                      user_id=world["learner"].id, name=world["source"], notification_id=world["notification_id"])
     params = {"course_id": world["course_id"]} if path.startswith("/api/v1/learners/") else None
     return api.client.request(method, url, json=_body(method, path, world), params=params, headers=caller.headers)
 
@@ -134,8 +137,11 @@ def _world(api, caller_role: Role) -> dict:
         assert api.client.post(f"/api/v1/courses/{course['id']}/enrollments", headers=caller.headers).is_success
     source = f"lms-{course['id'][:8]}"
     create_key(api.client.app.state.database, source)
+    with api.client.app.state.database.write() as session:  # the caller's own, for the inbox routes
+        notification_id = notify(session, caller.id, NotificationKind.INACTIVE, "Welcome back", "Hello").id
     return {"owner": owner, "learner": learner, "caller": caller, "course_id": course["id"],
-            "module_id": course["module_id"], "item_id": course["item_ids"][1], "source": source}
+            "module_id": course["module_id"], "item_id": course["item_ids"][1], "source": source,
+            "notification_id": notification_id}
 
 
 @pytest.mark.parametrize("role", list(Role))
