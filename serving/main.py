@@ -223,18 +223,18 @@ async def _prune_landing_log(landing: LandingLog, keep_s: float, every_s: float 
 
 async def _notify(app: FastAPI, settings: Settings) -> None:
     """Forever, every ``at_risk_check_s``: score a newly published warehouse for at-risk changes, and from
-    ``digest_hour_utc`` on, once a day, nudge the inactive and send the day's e-mails. Each is safe to run
-    on every replica at once (claimed in the core database)."""
-    state, last_day = app.state, None
+    ``digest_hour_utc`` on, nudge the inactive and send what e-mail is due (each user's e-mail of a kind is
+    claimed once a day, so later rounds send only what failed or had no e-mail yet). Each is safe to run on
+    every replica at once (claimed in the core database)."""
+    state = app.state
     while True:
         await asyncio.sleep(settings.at_risk_check_s)
         try:
             await run_in_threadpool(score_publication, state.database, state.learner_models, state.outbox,
                                     state.hub, settings)
             now = datetime.now(UTC)
-            if now.hour >= settings.digest_hour_utc and now.date() != last_day:
+            if now.hour >= settings.digest_hour_utc:
                 await run_in_threadpool(run_daily, state.database, state.hub, settings, now)
-                last_day = now.date()
         except Exception:  # a failed round is logged; the next one tries again
             logging.getLogger(__name__).exception("notifications: this round failed; will retry")
 
