@@ -311,3 +311,38 @@ def test_with_redis_unreachable_writes_still_succeed_and_clients_are_told_to_res
         progress(api, learner, course)  # committed and answered 200, though nothing could be pushed
         with listening(api, learner, since=0) as ws:
             assert _next(ws, "resync")["room"] == f"user:{learner.id}"
+
+
+def test_the_tutor_answers_over_the_websocket_a_sentence_at_a_time(small_demo, tmp_path, monkeypatch):
+    import shutil
+
+    from learnlake.settings import get_settings
+    from serving.core.seed import DEMO_PASSWORD
+    from tests.conftest import use_home
+
+    source, _ = small_demo
+    home = tmp_path / "learnlake"
+    shutil.copytree(source.home, home)
+    use_home(monkeypatch, source.model_copy(update={"home": home}))
+    settings = get_settings().model_copy(update={"run_committer": False})
+    with serve(settings) as (client, ws_url):
+        email = "learner00001@learnlake.example"
+        token = client.post("/api/v1/auth/login", json={"email": email, "password": DEMO_PASSWORD}).json()
+        headers = {"Authorization": f"Bearer {token['access_token']}"}
+        course_id = client.get("/api/v1/users/me/enrollments", headers=headers).json()["items"][0]["course_id"]
+        with connect(ws_url, subprotocols=["learnlake", token["access_token"]]) as ws:
+            _receive(ws)  # welcome
+            ws.send(json.dumps({"type": "tutor.ask", "course_id": course_id, "question": "What is a loop?"}))
+            pieces = []
+            while (message := _receive(ws, timeout=60))["type"] != "tutor.answer.done":
+                if message["type"] == "tutor.answer.delta":
+                    pieces.append(message["text"])
+            assert pieces and "".join(pieces) == message["answer"] and message["citations"]
+            follow_up = {"type": "tutor.ask", "course_id": course_id, "question": "And a while loop?",
+                         "conversation_id": message["conversation_id"]}  # the turn was kept: the conversation goes on
+            ws.send(json.dumps(follow_up))
+            assert _next(ws, "tutor.answer.done", timeout=60)["conversation_id"] == message["conversation_id"]
+            for bad, expected in (({"course_id": course_id}, "error"), ({"course_id": "nope", "question": "x"},
+                                                                            "tutor.error")):
+                ws.send(json.dumps({"type": "tutor.ask", **bad}))
+                assert _receive(ws, timeout=60)["type"] == expected

@@ -5,7 +5,8 @@ The token never travels in the URL (where proxies log it): either the first mess
 ``learnlake, <token>`` (the server answers with the ``learnlake`` protocol). The user's own room
 is joined at once; ``{"type": "subscribe", "room": "course:<id>", "since": 41}`` joins another,
 if the role allows it: a learner the courses they are enrolled in, an instructor their own courses
-(and their ``:instructors`` room), an admin any. With ``since`` (the last message id the client
+(and their ``:instructors`` room), an admin any. ``{"type": "tutor.ask", ...}`` asks the course's tutor,
+whose answer comes back a sentence at a time. With ``since`` (the last message id the client
 saw) the room's buffered messages after it are sent first, or ``{"type": "resync"}`` when the
 buffer no longer reaches back that far. The server sends ``{"type": "heartbeat"}`` when idle; a
 client too slow to take its messages is dropped (close code 4008). Refusals close with 4401
@@ -14,13 +15,18 @@ client too slow to take its messages is dropped (close code 4008). Refusals clos
 
 import asyncio
 import contextlib
+import re
 
 import orjson
 from fastapi import APIRouter, HTTPException, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
+from pydantic import ValidationError
 from sqlalchemy import select
 
-from serving.api.auth import user_of_token
+from serving.api.auth import enforce_rate_limit, refuse_without, user_of_token
+from serving.api.routes.tutor import AskBody, answer_turn
+from serving.core.permissions import Permission
+from serving.core.rate_limits import EndpointClass
 from serving.core.tables import Course, Enrollment, EnrollmentStatus, Role, User
 from serving.realtime.hub import Hub, Subscriber
 from serving.realtime.messages import Message, user_room
@@ -29,6 +35,7 @@ AUTH_TIMEOUT_S = 10
 CLOSE_TIMEOUT_S = 2
 MAX_CLIENT_MESSAGE = 4096  # bytes: a client sends small control messages only
 PROTOCOL = "learnlake"
+SENTENCE_END = re.compile(r"(?<=[.!?])(?=\s)")  # the tutor's answer goes out a sentence at a time
 CLOSE_UNAUTHORIZED, CLOSE_TOO_SLOW, CLOSE_TOO_BIG = 4401, 4008, 1009
 
 router = APIRouter()
@@ -132,6 +139,8 @@ async def _read(websocket: WebSocket, hub: Hub, subscriber: Subscriber, user: Us
             kind, room = message["type"], message.get("room")
             if kind == "ping":
                 await _send(websocket, {"type": "pong"})
+            elif kind == "tutor.ask":
+                await _ask_tutor(websocket, user, message)
             elif kind in ("subscribe", "unsubscribe") and isinstance(room, str) and len(room) <= 200:
                 if kind == "unsubscribe":
                     hub.leave(subscriber, room)
@@ -141,9 +150,33 @@ async def _read(websocket: WebSocket, hub: Hub, subscriber: Subscriber, user: Us
                 else:
                     await _send(websocket, {"type": "error", "reason": f"you may not join {room!r}"})
             else:
-                raise BadMessage(f"unknown message {kind!r}: send subscribe, unsubscribe or ping (with a room)")
+                raise BadMessage(f"unknown message {kind!r}: send subscribe, unsubscribe (with a room), ping "
+                                 "or tutor.ask")
         except BadMessage as exc:
             await _send(websocket, {"type": "error", "reason": str(exc)})
+
+
+async def _ask_tutor(websocket: WebSocket, user: User, message: dict) -> None:
+    """``{"type": "tutor.ask", "course_id", "question", "conversation_id"?}``: the tutor's answer, as the HTTP route
+    gives it (same rules, same record), sent as ``tutor.answer.delta`` pieces, a sentence at a time, then
+    ``tutor.answer.done`` with the whole answer and its citations; ``tutor.error`` with the status otherwise."""
+    try:
+        body = AskBody.model_validate({k: message[k] for k in ("course_id", "question", "conversation_id")
+                                       if k in message})
+    except ValidationError as exc:
+        raise BadMessage(f"tutor.ask: {exc.errors(include_url=False)[0]['msg']}") from None
+    try:
+        refuse_without(user, Permission.ASK_TUTOR)
+        enforce_rate_limit(websocket, EndpointClass.WRITE, f"user:{user.id}")
+        reply = await run_in_threadpool(answer_turn, websocket.app.state, user, body)
+    except HTTPException as exc:
+        await _send(websocket, {"type": "tutor.error", "status": exc.status_code, "reason": exc.detail})
+        return
+    for piece in SENTENCE_END.split(reply.answer):
+        if piece:
+            await _send(websocket, {"type": "tutor.answer.delta", "conversation_id": reply.conversation_id,
+                                    "text": piece})
+    await _send(websocket, {"type": "tutor.answer.done", **reply.model_dump()})
 
 
 async def _write(websocket: WebSocket, subscriber: Subscriber, heartbeat_s: float) -> None:

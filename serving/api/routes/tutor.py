@@ -19,15 +19,12 @@ from lake.events import check_batch
 from learnlake.errors import ModelNotFoundError
 from models.tutor.answers import AnswerGenerationError
 from models.tutor.index import TutorIndexBusyError
-from serving.api.auth import DatabaseDep, require
+from serving.api.auth import require
 from serving.api.course_access import can_edit, visible_course
-from serving.api.deps import LandingDep, OutboxDep
 from serving.api.responses import SIGNED_IN, documented
-from serving.api.routes.learner_models import ModelsDep
 from serving.api.schemas import Body
 from serving.core.permissions import Permission, Scope, scope_of
 from serving.core.tables import Enrollment, EnrollmentStatus, TutorTurn, User
-from serving.tutor import Tutor
 
 router = APIRouter(prefix="/api/v1/tutor", tags=["tutor"], responses={**SIGNED_IN, **documented(404, 422, 502, 503)})
 Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
@@ -56,16 +53,18 @@ class AskOut(BaseModel):
     citations: list[CitationOut]
 
 
-async def get_tutor(request: Request) -> Tutor:
-    return request.app.state.tutor
-
-
 @router.post("/ask")
-def ask(body: AskBody, user: Annotated[User, Depends(require(Permission.ASK_TUTOR))], database: DatabaseDep,
-        tutor: Annotated[Tutor, Depends(get_tutor)], models: ModelsDep, outbox: OutboxDep,
-        landing: LandingDep) -> AskOut:
+def ask(body: AskBody, user: Annotated[User, Depends(require(Permission.ASK_TUTOR))], request: Request) -> AskOut:
     """Answer from the course's indexed material only, citing it; "I don't know" with pointers otherwise."""
+    return answer_turn(request.app.state, user, body)
+
+
+def answer_turn(state, user: User, body: AskBody) -> AskOut:
+    """One turn of a conversation with the tutor (``state``: the app's), kept and sent to the lake: the HTTP
+    route and the WebSocket's ``tutor.ask`` both answer with it. HTTPException for what the caller may not do."""
     started = time.perf_counter()
+    database, tutor, models, outbox, landing = state.database, state.tutor, state.learner_models, state.outbox, \
+        state.landing
     with database.read() as session:
         course = visible_course(session, user, body.course_id)
         if scope_of(user.role, Permission.ASK_TUTOR) is Scope.OWN and not can_edit(user, course):
