@@ -116,7 +116,7 @@ def _since(request: Request) -> datetime | None:
         TIMESTAMP.validate_python(value)
     except ValidationError:
         raise HTTPException(400, "since must be an ISO 8601 timestamp") from None
-    since = datetime.fromisoformat(value.replace(" ", "T"))
+    since = datetime.fromisoformat(value.upper().replace(" ", "T"))
     return since if since.tzinfo else since.replace(tzinfo=UTC)
 
 
