@@ -241,8 +241,8 @@ def test_a_slow_client_is_dropped_and_the_others_get_everything(learnlake_home, 
             deadline = time.monotonic() + 5
             while hub.connections() < 2 and time.monotonic() < deadline:
                 time.sleep(0.01)
-            big, received = "x" * 20_000, 0
-            for i in range(300):  # 6 MB, each message taken by the fast client before the next is sent
+            big, received = "x" * 60_000, 0
+            for i in range(300):  # 18 MB (more than any socket buffer), each taken by the fast client before the next
                 hub.publish(user_room(learner.id), MessageType.NOTIFICATION,
                             NotificationNew(id=i, kind="test", title="t", body=big, data={}))
                 while _receive(fast)["type"] != "notification.new":
