@@ -110,6 +110,8 @@ class Settings(BaseSettings):
     retention_events_days: float | None = Field(None, gt=0, description="Raw events in the lake")
     retention_tutor_days: float | None = Field(365, gt=0, description="Tutor conversations and questions")
     retention_audit_days: float | None = Field(365, gt=0, description="The access audit log")
+    retention_notifications_days: float | None = Field(180, gt=0, description="Inbox notifications, and the "
+                                                       "record of e-mails sent")
     retention_landing_days: float | None = Field(None, gt=0, description="Committed landing segments "
                                                  "(overrides LEARNLAKE_LANDING_KEEP_S)")
 

@@ -15,7 +15,7 @@ from lake.retention_log import retention_runs
 from pipelines.defs.privacy.retention import apply_retention
 from serving.core.db import Database
 from serving.core.migrate import upgrade
-from serving.core.tables import AccessRecord, Course, TutorTurn, User
+from serving.core.tables import AccessRecord, Course, EmailDelivery, Notification, TutorTurn, User
 from tests.conftest import REPO_ROOT
 
 NOW = datetime(2027, 6, 1, tzinfo=UTC)
@@ -32,7 +32,8 @@ def _event(when: datetime, verb: str = "viewed") -> dict:
 
 def test_what_is_past_retention_goes_and_the_rest_stays(learnlake_home):
     settings = learnlake_home.model_copy(update={"retention_events_days": 365, "retention_tutor_days": 30,
-                                                 "retention_audit_days": 90, "landing_keep_s": 3600})
+                                                 "retention_audit_days": 90, "retention_notifications_days": 30,
+                                                 "landing_keep_s": 3600})
     old, recent = NOW - timedelta(days=400), NOW - timedelta(days=10)
     writers.append("bronze.events", rows_to_table([_event(old), _event(old), _event(recent),
                                                    _event(NOW - timedelta(days=60), "asked"),
@@ -51,6 +52,10 @@ def test_what_is_past_retention_goes_and_the_rest_stays(learnlake_home):
                                   answer="a", grounded=True, citations=[], created_at=NOW - timedelta(days=days)))
             session.add(AccessRecord(reader_id="r", reader_role="admin", action="user_read", resource="/x",
                                      learner_id=user.id, at=NOW - timedelta(days=days * 2)))
+            session.add(Notification(user_id=user.id, kind="inactive", title="t", body="b", data={},
+                                     created_at=NOW - timedelta(days=days)))
+            session.add(EmailDelivery(user_id=user.id, kind="inactive", day=f"day-{days}",
+                                      sent_at=NOW - timedelta(days=days)))
     landing = LandingLog(settings.landing_dir / "gone-api", "gone-api")  # a log whose API is not running
     landing.append(["e1"], b"[]", source="api")
     landing.close()
@@ -61,10 +66,12 @@ def test_what_is_past_retention_goes_and_the_rest_stays(learnlake_home):
     assert removed["bronze.events"]["rows"] == 2
     assert removed["tutor questions in bronze.events"]["rows"] == 1
     assert removed["tutor_turns"]["rows"] == 1 and removed["access_log"]["rows"] == 1
+    assert removed["notifications"]["rows"] == 1 and removed["email_deliveries"]["rows"] == 1
     left = readers.read_table("bronze.events", settings=settings)
     assert left.height == 2 and left.filter(pl.col("verb") == "asked")["timestamp"].min() > NOW - timedelta(days=30)
     with database.read() as session:
         assert session.query(TutorTurn).count() == 1 and session.query(AccessRecord).count() == 1
+        assert session.query(Notification).count() == 1 and session.query(EmailDelivery).count() == 1
     database.dispose()
     assert retention_runs(settings)[0]["at"] == NOW.isoformat()
 

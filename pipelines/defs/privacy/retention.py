@@ -1,4 +1,4 @@
-"""Retention: raw events, tutor conversations, access records and landing segments are kept only as
+"""Retention: raw events, tutor conversations, access records, notifications and landing segments are kept only as
 long as ``LEARNLAKE_RETENTION_*`` says (the ``privacy_retention`` job, daily).
 
 Raw events go by whole days (their Delta partitions); the questions learners asked the tutor go
@@ -36,6 +36,9 @@ def apply_retention(settings: Settings, now: datetime | None = None) -> dict:
         removed["tutor_turns"] = _delete_in_core(settings, "tutor_turns", cutoff)
     if (days := settings.retention_audit_days) is not None:
         removed["access_log"] = _delete_in_core(settings, "access_log", now - timedelta(days=days))
+    if (days := settings.retention_notifications_days) is not None:
+        for table in ("notifications", "email_deliveries"):
+            removed[table] = _delete_in_core(settings, table, now - timedelta(days=days))
     removed["landing segments"] = _prune_landing(settings)
     entry = {"at": now.isoformat(), "removed": removed}
     record_retention(settings, entry)
