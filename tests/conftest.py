@@ -1,6 +1,7 @@
 """Shared fixtures: every test gets its own LearnLake home, never the developer's `.learnlake/`."""
 
 import os
+import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -114,6 +115,15 @@ def use_home(monkeypatch, settings: Settings) -> None:
     monkeypatch.setenv("LEARNLAKE_HOME", str(settings.home))
     monkeypatch.setenv("LEARNLAKE_COURSES", str(settings.courses))
     get_settings.cache_clear()
+
+
+def copy_of_demo(demo: Settings, tmp_path: Path, monkeypatch) -> Settings:
+    """A copy of a demo's home for a test that changes it, in this test's environment; its settings
+    (without the API's committer: tests flush what they need)."""
+    home = tmp_path / "learnlake"
+    shutil.copytree(demo.home, home)
+    use_home(monkeypatch, demo.model_copy(update={"home": home}))
+    return get_settings().model_copy(update={"run_committer": False})
 
 
 @pytest.fixture(scope="session")

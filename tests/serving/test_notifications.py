@@ -4,7 +4,6 @@ out, none twice."""
 
 import asyncio
 import os
-import shutil
 import socket
 import time
 from datetime import UTC, datetime, timedelta
@@ -14,14 +13,13 @@ from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from learnlake.settings import get_settings
 from serving.core.tables import AtRiskState, Enrollment, Notification, NotificationKind, Role
 from serving.main import create_app
 from serving.notifications.at_risk import score_publication
 from serving.notifications.daily import run_daily
 from serving.notifications.inbox import announce, notify
 from serving.realtime.messages import instructors_room
-from tests.conftest import use_home
+from tests.conftest import copy_of_demo
 from tests.serving.core.conftest import CoreApi, core_settings
 from tests.serving.test_realtime import _next, enrolled, listening, serve
 
@@ -181,11 +179,7 @@ def test_a_failed_send_is_retried_later_not_lost(api, smtp):
 
 @pytest.fixture
 def scored_demo(small_demo, tmp_path, monkeypatch):
-    source, _ = small_demo
-    home = tmp_path / "learnlake"
-    shutil.copytree(source.home, home)
-    use_home(monkeypatch, source.model_copy(update={"home": home}))
-    settings = get_settings().model_copy(update={"run_committer": False})
+    settings = copy_of_demo(small_demo[0], tmp_path, monkeypatch)
     with TestClient(create_app(settings)) as client:
         yield client, settings
 

@@ -314,18 +314,10 @@ def test_with_redis_unreachable_writes_still_succeed_and_clients_are_told_to_res
 
 
 def test_the_tutor_answers_over_the_websocket_a_sentence_at_a_time(small_demo, tmp_path, monkeypatch):
-    import shutil
-
-    from learnlake.settings import get_settings
     from serving.core.seed import DEMO_PASSWORD
-    from tests.conftest import use_home
+    from tests.conftest import copy_of_demo
 
-    source, _ = small_demo
-    home = tmp_path / "learnlake"
-    shutil.copytree(source.home, home)
-    use_home(monkeypatch, source.model_copy(update={"home": home}))
-    settings = get_settings().model_copy(update={"run_committer": False})
-    with serve(settings) as (client, ws_url):
+    with serve(copy_of_demo(small_demo[0], tmp_path, monkeypatch)) as (client, ws_url):
         email = "learner00001@learnlake.example"
         token = client.post("/api/v1/auth/login", json={"email": email, "password": DEMO_PASSWORD}).json()
         headers = {"Authorization": f"Bearer {token['access_token']}"}
