@@ -2,14 +2,13 @@
 tasks and streams, which costs about a millisecond a request under load; these cost nothing on
 the requests they do not touch."""
 
-from datetime import UTC, datetime
-
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from learnlake.json_bounds import JsonRefused, parse_json
 from serving.api.request_body import BodyTooLarge, read_limited
+from serving.xapi.service import now_iso
 
 
 class XapiVersionHeader:
@@ -34,8 +33,7 @@ class XapiVersionHeader:
                 headers = MutableHeaders(scope=message)
                 headers["X-Experience-API-Version"] = version
                 if statements:
-                    headers["X-Experience-API-Consistent-Through"] = datetime.now(UTC).isoformat(
-                        timespec="milliseconds").replace("+00:00", "Z")
+                    headers["X-Experience-API-Consistent-Through"] = now_iso()
             await send(message)
 
         await self.app(scope, receive, send_with_version)

@@ -16,15 +16,10 @@ import uvicorn
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
+from serving.bench_ingest import _free_port
 from serving.core.tables import Role
 from serving.main import create_app
 from tests.serving.core.conftest import CoreApi, core_settings
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @contextmanager
