@@ -252,6 +252,15 @@ def _flush_logging_errors(flushes) -> None:
             log.exception("commit failed; will retry")
 
 
+def flush_landing_logs(settings: Settings) -> dict[str, "CommitStats"]:
+    """Commit what waits in every landing log under ``settings.landing_dir`` (``learnlake ingest flush``)."""
+    landing_dir = settings.landing_dir
+    logs = sorted(p for p in landing_dir.glob("*") if p.is_dir()) if landing_dir.exists() else []
+    return {directory.name: Committer(LandingLog(directory, directory.name, readonly=True), settings,
+                                      max_events=settings.commit_batch_size).flush()
+            for directory in logs}
+
+
 class CommitterProcess:
     """The API's background committer, in a child process of its own.
 

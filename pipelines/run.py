@@ -5,6 +5,7 @@ import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import dagster as dg
 
@@ -81,6 +82,37 @@ def run_pipeline(
             key: value.value for key, value in materialization.metadata.items()
         }
     return PipelineRun(result.run_id, result.success, sorted(metadata), metadata)
+
+
+def run_summary(run: PipelineRun, settings: Settings) -> dict[str, str]:
+    """What a person wants to know after a run: what it made, how big, where, and how good the model is."""
+    from lake.readers import scan_table, table_exists
+
+    rows = {"dagster run": run.run_id, "assets materialised": ", ".join(run.materialized) or "none"}
+    if table_exists("bronze.events", settings):
+        events = scan_table("bronze.events", settings=settings).select("event_id").collect().height
+        rows["bronze.events rows"] = f"{events:,}"
+    published = Path(settings.published_warehouse_path)
+    if published.exists():
+        import duckdb
+
+        with duckdb.connect(str(published), read_only=True) as con:
+            mart_rows = con.execute("select count(*) from marts.fct_course_daily_active_learners").fetchone()[0]
+        rows["marts.fct_course_daily_active_learners rows"] = f"{mart_rows:,}"
+    model = run.metadata.get("popularity_recommender", {})
+    if model:
+        learners = int(model.get("test_learners", 0))
+        rows |= {"mlflow run id": str(model["mlflow_run_id"]),
+                 "model version": f"{model['model_version']} ({model['promotion']})",
+                 "held-out recall@10": f"{model['test_recall_at_10']:.3f} (random: "
+                                       f"{model['random_test_recall_at_10']:.3f}) over {learners:,} "
+                                       f"learner{'s' * (learners != 1)}"}
+    tutor = run.metadata.get("tutor_index", {})
+    if tutor:
+        passages = sum(int(tutor.get(k, 0)) for k in ("added", "updated", "unchanged"))
+        rows["tutor passages"] = f"{passages:,} in {tutor.get('courses', 0)} courses"
+    return rows | {"lake": str(settings.lake_uri), "warehouse (published)": str(published),
+                   "mlflow store": str(settings.mlflow_tracking_uri)}
 
 
 def close_event_days(days: list[str], *, persistent: bool = True,

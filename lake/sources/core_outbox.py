@@ -197,6 +197,17 @@ def outbox_relay_for(settings: Settings) -> OutboxRelay | None:
     return relay
 
 
+def relay_outbox(settings: Settings) -> RelayStats | None:
+    """Relay what waits in the core database's outbox once; None while there is no migrated database."""
+    relay = outbox_relay_for(settings)
+    if relay is None:
+        return None
+    try:
+        return relay.relay()
+    finally:
+        relay.close()
+
+
 def _to_events(rows: list[dict]) -> pa.Table:
     received_at = datetime.now(UTC)
     events = []

@@ -6,24 +6,16 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from learnlake.cli.common import JsonOption, console
+from learnlake.cli.common import JsonOption, console, core_database
 from learnlake.settings import get_settings
 
-privacy_app = typer.Typer(help="Erasure (GDPR art. 17) and its verification.", no_args_is_help=True)
+app = typer.Typer(help="Erasure (GDPR art. 17) and its verification.", no_args_is_help=True)
 
 UserArgument = Annotated[str, typer.Argument(help="The account: its id or its e-mail address.")]
 
 
-def _database():
-    from serving.core.db import Database
-    from serving.core.migrate import ensure_current
 
-    settings = get_settings()
-    ensure_current(settings.database_url)
-    return Database(settings.database_url)
-
-
-@privacy_app.command("forget")
+@app.command("forget")
 def forget(user: UserArgument, as_json: JsonOption = False) -> None:
     """Erase USER: the core database at once, then every other store (the privacy_erasure job, run here).
 
@@ -33,18 +25,16 @@ def forget(user: UserArgument, as_json: JsonOption = False) -> None:
     from serving.core.privacy import ErasureRefused, UnknownPerson, erase_account
 
     settings = get_settings()
-    database = _database()
     try:
-        erasure = erase_account(database, user, requested_by="cli",
-                                pseudonym_key=settings.pseudonym_key.get_secret_value())
+        with core_database() as database:
+            erasure = erase_account(database, user, requested_by="cli",
+                                    pseudonym_key=settings.pseudonym_key.get_secret_value())
     except UnknownPerson as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from exc
     except ErasureRefused as exc:
         console.print(f"[red]cannot erase: {exc}[/red]")
         raise typer.Exit(1) from exc
-    finally:
-        database.dispose()
     with console.status("Erasing from every store..."):
         results = run_privacy_erasure(settings=settings)
     mine = next((r for r in results if r["erasure"] == erasure.id), None)
@@ -64,7 +54,7 @@ def forget(user: UserArgument, as_json: JsonOption = False) -> None:
                       "the daily privacy_erasure run removes them then")
 
 
-@privacy_app.command("verify")
+@app.command("verify")
 def verify(user: UserArgument, as_json: JsonOption = False) -> None:
     """Look in every store for USER (ids, pseudonyms, e-mail, name) and say where anything remains.
 
@@ -76,12 +66,9 @@ def verify(user: UserArgument, as_json: JsonOption = False) -> None:
     from serving.core.privacy import find_account, find_erasure
 
     settings = get_settings()
-    database = _database()
-    try:
+    with core_database() as database:
         account = find_account(database, user)
         erasure = None if account is not None else find_erasure(database, user)
-    finally:
-        database.dispose()
     if account is not None:
         hashes = identifier_hashes(subject_of(account.id, account.email, account.name,
                                               settings.pseudonym_key.get_secret_value()))

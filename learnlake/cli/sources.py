@@ -6,22 +6,13 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from learnlake.cli.common import JsonOption, clear_errors, console
-from learnlake.settings import get_settings
+from learnlake.cli.common import JsonOption, clear_errors, console, core_database
 
-sources_app = typer.Typer(help="Keys of event sources (native events and xAPI).", no_args_is_help=True)
+app = typer.Typer(help="Keys of event sources (native events and xAPI).", no_args_is_help=True)
 
 ScopesOption = Annotated[str, typer.Option(
     "--scopes", help="Comma-separated: events:write (POST /v1/events), xapi:write, xapi:read (statements and every document), state:write, state:read, profile:write, profile:read (documents only).")]
 
-
-def _database():
-    from serving.core.db import Database
-    from serving.core.migrate import ensure_current
-
-    settings = get_settings()
-    ensure_current(settings.database_url)  # an embedded database is created and migrated on first use
-    return Database(settings.database_url)
 
 
 def _as_dict(info) -> dict:
@@ -30,22 +21,18 @@ def _as_dict(info) -> dict:
             "revoked_at": info.revoked_at.isoformat() if info.revoked_at else None}
 
 
-@sources_app.command("add")
+@app.command("add")
 def add(name: Annotated[str, typer.Argument(help="The source, e.g. moodle-prod or mobile-app.")],
         scopes: ScopesOption = "events:write,xapi:write,xapi:read", as_json: JsonOption = False) -> None:
     """Make a key for a new source and print it, once: only its hash is kept."""
     from serving.core.source_keys import create_key
 
-    database = _database()
-    try:
-        with clear_errors("cannot add the source"):
-            try:
-                info, key = create_key(database, name, scopes)
-            except ValueError as exc:
-                console.print(f"[red]cannot add the source: {exc}[/red]")
-                raise typer.Exit(2) from exc
-    finally:
-        database.dispose()
+    with core_database() as database, clear_errors("cannot add the source"):
+        try:
+            info, key = create_key(database, name, scopes)
+        except ValueError as exc:
+            console.print(f"[red]cannot add the source: {exc}[/red]")
+            raise typer.Exit(2) from exc
     if as_json:
         print(json.dumps({"name": info.name, "key": key, "scopes": list(info.scopes)}))
         return
@@ -55,16 +42,13 @@ def add(name: Annotated[str, typer.Argument(help="The source, e.g. moodle-prod o
                   "the key as password.")
 
 
-@sources_app.command("list")
+@app.command("list")
 def list_(as_json: JsonOption = False) -> None:
     """Every source key, revoked ones too, with scopes and last use (never the key)."""
     from serving.core.source_keys import list_keys
 
-    database = _database()
-    try:
+    with core_database() as database:
         keys = [_as_dict(info) for info in list_keys(database)]
-    finally:
-        database.dispose()
     if as_json:
         print(json.dumps(keys))
         return
@@ -75,18 +59,14 @@ def list_(as_json: JsonOption = False) -> None:
     console.print(table)
 
 
-@sources_app.command("revoke")
+@app.command("revoke")
 def revoke(name: Annotated[str, typer.Argument(help="The source whose key stops working.")],
            as_json: JsonOption = False) -> None:
     """Revoke a source's key: every API process refuses it within a second."""
     from serving.core.source_keys import revoke_key
 
-    database = _database()
-    try:
-        with clear_errors("cannot revoke"):
-            info = revoke_key(database, name)
-    finally:
-        database.dispose()
+    with core_database() as database, clear_errors("cannot revoke"):
+        info = revoke_key(database, name)
     if as_json:
         print(json.dumps(_as_dict(info)))
         return

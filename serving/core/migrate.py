@@ -1,5 +1,7 @@
 """Applies the core database's Alembic migrations: ``learnlake db upgrade``."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -52,3 +54,18 @@ def ensure_current(database_url: str) -> None:
     if current != head:
         msg = f"the core database is at revision {current}, not {head}: run `learnlake db upgrade` first"
         raise ConfigurationError(msg)
+
+
+@contextmanager
+def migrated_database(database_url: str, *, upgrade_server: bool = True) -> Iterator[Database]:
+    """The core database for one command: migrated first (a server database too, unless
+    ``upgrade_server`` is false: then it must already be current), disposed afterwards."""
+    if upgrade_server:
+        upgrade(database_url)
+    else:
+        ensure_current(database_url)
+    database = Database(database_url)
+    try:
+        yield database
+    finally:
+        database.dispose()

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from lake.privacy import learner_id_for
 from learnlake.caches import LRU
+from learnlake.settings import Settings
 from serving.core.tables import OutboxEvent, utcnow
 
 PSEUDONYMS_KEPT = 100_000  # user ids; about 150 bytes each
@@ -22,6 +23,10 @@ class Outbox:
         self.pseudonym_key = pseudonym_key
         # A keyed hash per request on the models' routes: 4 % of a recommendation's time, kept instead.
         self._pseudonyms = LRU(PSEUDONYMS_KEPT)
+
+    @classmethod
+    def for_settings(cls, settings: Settings) -> "Outbox":
+        return cls(settings.pseudonym_key.get_secret_value())
 
     def learner_id(self, user_id: str) -> str:
         pseudonym = self._pseudonyms.get(user_id)

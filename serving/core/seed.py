@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from lake.schemas import CONTENT_TYPES
 from lake.sources.simulator import Simulation
 from learnlake.errors import ConfigurationError
+from learnlake.settings import Settings
 from serving.core.db import Database
 from serving.core.outbox import Outbox
 from serving.core.security import hash_password
@@ -40,6 +41,20 @@ class SeedCounts:
     courses: int = 0
     enrollments: int = 0
     progress: int = 0
+
+
+def seed_simulated_platform(settings: Settings, learners: int | None = None) -> tuple[SeedCounts, list[str]]:
+    """``learnlake db seed`` and the demo: simulate the platform of these settings and seed the core
+    database with it (migrated first). Returns the counts and the demo accounts to sign in with."""
+    from lake.sources.simulator import config_from_settings, simulate
+    from serving.core.migrate import migrated_database
+
+    with migrated_database(settings.database_url) as database:
+        sim = simulate(config_from_settings(settings, learners=learners))
+        counts = seed_from_simulation(database, Outbox.for_settings(settings), sim)
+    accounts = ["admin@learnlake.example", "analyst@learnlake.example"] + sim.users.group_by(
+        "role", maintain_order=True).first()["email"].to_list()
+    return counts, accounts
 
 
 def seed_from_simulation(database: Database, outbox: Outbox, sim: Simulation) -> SeedCounts:

@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
+from pathlib import Path
 
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
@@ -105,6 +106,22 @@ def create_key(database: Database, name: str, scopes=ALL_SCOPES) -> tuple[Source
     except IntegrityError:
         raise SourceKeyExists(f"a source key named {name!r} exists already (revoked names are not reused)") from None
     return SourceKeyInfo.of(row), key
+
+
+def write_key_file(database: Database, name: str, path: Path) -> bool:
+    """Make the source key ``name`` once and keep it in ``path``, readable by this user only (the demo's key).
+
+    True when the file holds the key; False when the file is gone but the key was made before: a key is shown
+    only when it is made, so it cannot be written again."""
+    if path.exists():
+        return True
+    try:
+        _, key = create_key(database, name)
+    except SourceKeyExists:
+        return False
+    path.touch(mode=0o600)
+    path.write_text(key + "\n")
+    return True
 
 
 def list_keys(database: Database) -> list[SourceKeyInfo]:

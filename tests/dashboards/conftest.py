@@ -5,7 +5,7 @@ import sys
 import pytest
 import sqlalchemy as sa
 
-from serving.bench_ingest import _free_port, start_api
+from benchmarks.harness import free_port, start_api
 
 
 @pytest.fixture(autouse=True)
@@ -18,7 +18,7 @@ def main_module_kept(monkeypatch):
 @pytest.fixture(scope="package")
 def served_demo(trained_demo):
     settings = trained_demo
-    port = _free_port()
+    port = free_port()
     api = start_api(settings.home, port, env={"LEARNLAKE_WRITER_ID": "dashboards-test"})
     engine = sa.create_engine(settings.database_url)
     with engine.connect() as con:

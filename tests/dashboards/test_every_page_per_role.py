@@ -10,8 +10,8 @@ import sqlalchemy as sa
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from benchmarks.harness import free_port, start_api
 from learnlake.settings import Settings, get_settings
-from serving.bench_ingest import _free_port, start_api
 from serving.core.migrate import upgrade
 from serving.core.security import hash_password
 from serving.core.seed import DEMO_PASSWORD
@@ -47,7 +47,7 @@ def empty_platform(tmp_path_factory):
             con.execute(sa.insert(User).values(id=f"user-{role}", email=email, name=f"An {role}", role=role,
                                                password_hash=hash_password(DEMO_PASSWORD)))
     engine.dispose()
-    port = _free_port()
+    port = free_port()
     api = start_api(home, port, env={"LEARNLAKE_WRITER_ID": "empty-dashboards-test"})
     try:
         yield {"url": f"http://127.0.0.1:{port}", "home": home, "emails": emails}

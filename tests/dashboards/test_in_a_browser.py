@@ -16,7 +16,7 @@ import httpx
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
-from serving.bench_ingest import _free_port
+from benchmarks.harness import free_port
 from serving.core.seed import DEMO_PASSWORD
 from tests.conftest import REPO_ROOT
 
@@ -34,7 +34,7 @@ PAGES = {  # as dashboards/app.py lists them for each role
 
 @pytest.fixture(scope="module")
 def dashboard(served_demo):
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "LEARNLAKE_HOME": str(served_demo["home"]), "LEARNLAKE_API_URL": served_demo["url"]}
     proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", str(REPO_ROOT / "dashboards" / "app.py"),
                              "--server.headless", "true", "--server.address", "127.0.0.1", "--server.port",

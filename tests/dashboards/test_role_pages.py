@@ -11,8 +11,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from benchmarks.harness import free_port
 from learnlake.settings import get_settings
-from serving.bench_ingest import _free_port
 from serving.core.seed import DEMO_PASSWORD
 from tests.conftest import REPO_ROOT
 
@@ -103,7 +103,7 @@ def test_a_learner_sees_their_courses_next_steps_and_mastery_and_asks_the_tutor(
 
 
 def test_with_the_api_down_the_sign_in_says_where_it_looked(monkeypatch, learnlake_home):
-    monkeypatch.setenv("LEARNLAKE_API_URL", f"http://127.0.0.1:{_free_port()}")
+    monkeypatch.setenv("LEARNLAKE_API_URL", f"http://127.0.0.1:{free_port()}")
     get_settings.cache_clear()
     at = _sign_in(AppTest.from_file(APP, default_timeout=30), "anyone@example.org")
     assert not at.exception

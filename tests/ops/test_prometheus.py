@@ -28,7 +28,7 @@ def _debian_tool(name: str) -> str:
     return shutil.which(name)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -69,13 +69,13 @@ def _children(pid: int) -> dict[int, str]:
 
 
 def test_prometheus_scrapes_ingestion_and_fires_the_stalled_alert_when_the_committer_dies(tmp_path):
-    from serving.bench_ingest import start_api
+    from benchmarks.harness import start_api
     from serving.core.db import Database
     from serving.core.source_keys import create_key
 
     prometheus_bin = _debian_tool("prometheus")
     home = tmp_path / "learnlake"
-    api_port, prometheus_port = _free_port(), _free_port()
+    api_port, prometheus_port = free_port(), free_port()
     api = start_api(home, api_port, env={"LEARNLAKE_INGEST_STALLED_AFTER_S": "2", "LEARNLAKE_COMMIT_INTERVAL_S": "0.2"})
     prometheus = None
     try:

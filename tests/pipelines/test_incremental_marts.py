@@ -10,7 +10,7 @@ from lake import maintenance, writers
 from lake.catalog import CORE_SNAPSHOTS
 from lake.sources.core_snapshot import empty_table
 from lake.sources.simulator import SimulationConfig, simulate
-from pipelines.bench_transform import dbt_build
+from pipelines.defs.transforms.project import dbt_build
 
 pytestmark = pytest.mark.integration
 

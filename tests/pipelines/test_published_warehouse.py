@@ -9,7 +9,7 @@ from lake import writers
 from lake.catalog import CORE_SNAPSHOTS
 from lake.sources.core_snapshot import empty_table
 from lake.sources.simulator import SimulationConfig, simulate
-from pipelines.bench_transform import dbt_build
+from pipelines.defs.transforms.project import dbt_build
 from pipelines.defs.transforms.publish import publish_warehouse
 
 pytestmark = pytest.mark.integration

@@ -9,7 +9,7 @@ from lake.catalog import CORE_SNAPSHOTS
 from lake.sources.core_snapshot import empty_table, snapshot_core_tables
 from lake.sources.datasets.loading import load_dataset
 from lake.sources.datasets.openstax import read_book
-from pipelines.bench_transform import dbt_build
+from pipelines.defs.transforms.project import dbt_build
 from serving.core.db import Database
 from serving.core.imports import import_book
 from serving.core.migrate import upgrade

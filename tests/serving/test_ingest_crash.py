@@ -17,11 +17,11 @@ import orjson
 import polars as pl
 import pytest
 
+from benchmarks.harness import free_port, get_json, source_key
 from lake.committer import Committer
 from lake.events import row_to_native
 from lake.landing import LandingLog
 from lake.sources.simulator import SimulationConfig, simulate
-from serving.bench_ingest import _free_port, _get_json, source_key
 from serving.main import uvicorn_command
 
 pytestmark = pytest.mark.integration
@@ -38,7 +38,7 @@ def _start(home, port) -> subprocess.Popen:
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
-            _get_json(port, "/v1/ingest/status")
+            get_json(port, "/v1/ingest/status")
             return proc
         except OSError:
             time.sleep(0.05)
@@ -67,7 +67,7 @@ def test_every_acknowledged_event_lands_exactly_once(learnlake_home):
     key = source_key(learnlake_home.home)
     rng = random.Random(7)
     for _ in range(ROUNDS):
-        port = _free_port()
+        port = free_port()
         api = _start(learnlake_home.home, port)
         stop = threading.Event()
         clients = [threading.Thread(target=_client, args=(port, key, template, acknowledged, stop)) for _ in range(3)]

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
-from serving.bench_ingest import _free_port, start_api
+from benchmarks.harness import free_port, start_api
 from serving.core.tables import Role
 from serving.main import create_app
 from tests.serving.conftest import source_key
@@ -98,7 +98,7 @@ def _sign_in_answers(port: int, forwarded_for: list[str]) -> list[int]:
 @pytest.mark.integration
 def test_a_rotating_x_forwarded_for_does_not_escape_the_sign_in_limit(learnlake_home):
     # The API as `learnlake serve` starts it (uvicorn, its own process, on loopback), no proxy trusted.
-    port = _free_port()
+    port = free_port()
     api = start_api(learnlake_home.home, port, env={"LEARNLAKE_RATE_LIMIT_AUTH": "3/minute",
                                                     "LEARNLAKE_RUN_COMMITTER": "false"})
     try:

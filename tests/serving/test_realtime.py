@@ -16,7 +16,7 @@ import uvicorn
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
-from serving.bench_ingest import _free_port
+from benchmarks.harness import free_port
 from serving.core.tables import Role
 from serving.main import create_app
 from tests.serving.core.conftest import CoreApi, core_settings
@@ -26,7 +26,7 @@ from tests.serving.core.conftest import CoreApi, core_settings
 def serve(settings):
     """The app under uvicorn on a loopback port, in a thread; yields (http client, ws url)."""
     app = create_app(settings)
-    port = _free_port()
+    port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", ws_max_size=65536))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -296,7 +296,7 @@ def test_an_instructors_announcement_reaches_everyone_in_the_course_room(live):
 def test_with_redis_unreachable_writes_still_succeed_and_clients_are_told_to_resync(learnlake_home, tmp_path):
     from tests.serving.core.conftest import core_settings as settings_of
 
-    down = f"redis://127.0.0.1:{_free_port()}/0"  # nothing listens there
+    down = f"redis://127.0.0.1:{free_port()}/0"  # nothing listens there
     settings = settings_of(learnlake_home, f"sqlite:///{tmp_path / 'core.db'}", redis_url=down,
                            rate_limit_read="100000/minute")
     with serve(settings) as (client, ws_url):

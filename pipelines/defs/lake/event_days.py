@@ -86,6 +86,12 @@ def days_in_lake() -> list[str]:
     return [d.isoformat() for d in days]
 
 
+def closable_days() -> list[str]:
+    """The days bronze.events holds that are over (partitions), oldest first: what closing closes by default."""
+    closable = set(EVENT_DAYS.get_partition_keys())
+    return [day for day in days_in_lake() if day in closable]
+
+
 def check_closable(days: list[str]) -> None:
     """A clear error naming the days that are not partitions (badly written, or not over yet)."""
     known = set(EVENT_DAYS.get_partition_keys())

@@ -1,7 +1,11 @@
 """The dbt project object, built once (CONVENTIONS.md), and how its manifest is prepared."""
 
+import logging
 import os
+import re
+import subprocess
 import sys
+import time
 from contextlib import contextmanager
 from functools import cached_property
 from importlib.metadata import version as package_version
@@ -10,11 +14,16 @@ from pathlib import Path
 from dagster_dbt import DbtCliResource, DbtProject
 from packaging import version
 
-from learnlake.settings import get_settings
+from learnlake.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
 
 DBT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "dbt_project"
 # The dbt next to this interpreter, so nothing depends on the virtual environment being activated.
 DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
+# dbt's progress lines: "... OK created sql table model marts.fct_x ... [OK in 1.23s]"
+# and its test lines: "... PASS unique_x_id ...... [PASS in 0.03s]" (group 1 is "model" or "PASS").
+NODE_TIME = re.compile(r"(model|PASS) ([\w.]+) [. ]*\[(?:OK|PASS)[^\]]* in ([\d.]+)s\]")
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target="dev")
 # Under `dagster dev` the manifest is rebuilt on load; elsewhere call prepare_manifest() first.
@@ -63,3 +72,25 @@ def environment(variables: dict[str, str]):
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def dbt_build(settings: Settings) -> tuple[float, int]:
+    """Run `dbt build` on the warehouse and lake of `settings`; returns (seconds, models and tests run)."""
+    env = {**os.environ, **settings.dbt_env(), "DBT_USE_COLORS": "false"}
+    started = time.perf_counter()
+    result = subprocess.run(
+        [DBT_EXECUTABLE, "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
+         "--target-path", str(settings.home / "dbt-target"), "--log-path", str(settings.home / "dbt-logs")],
+        env=env, capture_output=True, text=True, check=False)
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        tail = "\n".join(result.stdout.splitlines()[-30:])
+        raise RuntimeError(f"dbt build failed:\n{tail}")
+    timed = sorted(((float(m.group(3)), m.group(2), m.group(1)) for m in NODE_TIME.finditer(result.stdout)),
+                   reverse=True)
+    log.info("models %.1fs, tests %.1fs, the rest (dbt itself) %.1fs; slowest: %s",
+             sum(t for t, _, kind in timed if kind == "model"), sum(t for t, _, kind in timed if kind == "PASS"),
+             elapsed - sum(t for t, _, _ in timed), ", ".join(f"{name} {secs:.1f}s" for secs, name, _ in timed[:6]))
+    done = next((line for line in result.stdout.splitlines() if "PASS=" in line), "")
+    steps = int(done.split("TOTAL=")[-1]) if "TOTAL=" in done else 0
+    return elapsed, steps

@@ -9,8 +9,8 @@ each page (queries not cached yet) is reported beside the warm ones.
 """
 
 import functools
+import importlib.util
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 import sqlalchemy as sa
 
+from benchmarks.harness import free_port
 from learnlake.settings import Settings
 
 CHROMIUM = "/usr/bin/chromium"
@@ -30,7 +31,7 @@ PASSWORD = "learnlake-demo"  # the demo accounts' password (serving.core.seed.DE
 PAGES = {"instructor": ["My courses"], "learner": ["My learning"],
          "analyst": ["Course activity", "Learning analytics"], "ml_engineer": ["Models"],
          "admin": ["Operations", "Models", "Courses", "Course activity", "Learning analytics"]}
-APP = Path(__file__).with_name("app.py")
+APP = Path(importlib.util.find_spec("dashboards").origin).with_name("app.py")
 RUN_TIMEOUT_S = 120
 
 
@@ -41,12 +42,6 @@ class PageTimes:
     cold_s: float
     median_s: float
     worst_s: float
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _wait(url: str, proc: subprocess.Popen, what: str, timeout_s: float = 120) -> None:
@@ -128,7 +123,7 @@ def run(home: Path, *, rounds: int = 3, progress=print) -> list[PageTimes]:
 
     settings = Settings(home=home)
     accounts = _accounts(settings)
-    api_port, app_port = _free_port(), _free_port()
+    api_port, app_port = free_port(), free_port()
     env = {**os.environ, "LEARNLAKE_HOME": str(home), "LEARNLAKE_API_URL": f"http://127.0.0.1:{api_port}",
            "LEARNLAKE_WRITER_ID": f"bench-dashboards-{os.getpid()}"}
     # As serving.main.uvicorn_command starts it (dashboards may not import serving).

@@ -23,8 +23,8 @@ from urllib.parse import urlencode
 
 import orjson
 
+from benchmarks.harness import free_port, simulated_events, source_key, start_api
 from lake.events import row_to_native
-from serving.bench_ingest import _free_port, simulated_events, source_key, start_api
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +114,7 @@ def run(requests: int = 2000, batch: int = 100, clients: int = 4, progress=log.i
         key = source_key(home)
         basic = {**XAPI, "Authorization": "Basic " + base64.b64encode(f"bench:{key}".encode()).decode()}
         bearer = {"Content-Type": "application/json", "Authorization": f"Bearer {key}"}
-        port = _free_port()
+        port = free_port()
         api = start_api(home, port, env={"LEARNLAKE_RATE_LIMIT_INGEST": "1000000/second"},
                         log_file=Path(tmp) / "api.log")
         try:

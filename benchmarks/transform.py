@@ -11,9 +11,6 @@ real-shaped), write them to ``bronze.events`` with the simulated content items, 
 
 import logging
 import math
-import os
-import re
-import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
@@ -28,14 +25,11 @@ from lake.readers import read_table
 from lake.sources.core_snapshot import empty_table
 from lake.sources.simulator import SimulationConfig, simulate
 from learnlake.settings import Settings
-from pipelines.defs.transforms.project import DBT_EXECUTABLE, DBT_PROJECT_DIR
+from pipelines.defs.transforms.project import dbt_build
 from pipelines.defs.transforms.publish import publish_warehouse
 
 log = logging.getLogger(__name__)
 
-# dbt's progress lines: "... OK created sql table model marts.fct_x ... [OK in 1.23s]"
-# and its test lines: "... PASS unique_x_id ...... [PASS in 0.03s]" (group 1 is "model" or "PASS").
-NODE_TIME = re.compile(r"(model|PASS) ([\w.]+) [. ]*\[(?:OK|PASS)[^\]]* in ([\d.]+)s\]")
 BASE_EVENTS = 200_000  # simulated once, then tiled
 WRITE_CHUNK = 2_000_000
 
@@ -53,14 +47,14 @@ class TransformBenchmark:
 def run(events: int, *, seed: int = 7) -> TransformBenchmark:
     with tempfile.TemporaryDirectory(prefix="learnlake-bench-transform-") as home:
         settings = Settings(home=Path(home))
-        base = _simulate_base(min(events, BASE_EVENTS), seed, settings)
+        base = simulate_base(min(events, BASE_EVENTS), seed, settings)
         log.info("writing %s events to bronze.events", f"{events:,}")
-        _write_tiles(base, 0, events, settings)
+        write_tiles(base, 0, events, settings)
         scan_s = _time_scan(settings)
         log.info("full dbt build")
         full_s, steps = dbt_build(settings)
         more = max(1, events // 100)
-        _write_tiles(base, events, events + more, settings)
+        write_tiles(base, events, events + more, settings)
         log.info("incremental dbt build after %s more events", f"{more:,}")
         incremental_s, _ = dbt_build(settings)
     return TransformBenchmark(events, more, round(scan_s, 2), round(full_s, 2), round(incremental_s, 2), steps)
@@ -80,14 +74,14 @@ def grow_and_publish(settings: Settings, events: int) -> int:
     if events <= base.height:
         return base.height
     log.info("growing bronze.events from %s to %s events", f"{base.height:,}", f"{events:,}")
-    _write_tiles(base, base.height, events, settings)
+    write_tiles(base, base.height, events, settings)
     log.info("dbt build")
     dbt_build(settings)
     publish_warehouse(Path(settings.warehouse_path), Path(settings.published_warehouse_path))
     return events
 
 
-def _simulate_base(target: int, seed: int, settings: Settings) -> pl.DataFrame:
+def simulate_base(target: int, seed: int, settings: Settings) -> pl.DataFrame:
     learners = max(10, math.ceil(target / 150))
     sim = simulate(SimulationConfig(learners=learners, courses=4, days=56, seed=seed))
     # The simulated catalogue as the core snapshot would hold it (writers fill the absent columns).
@@ -102,7 +96,7 @@ def _simulate_base(target: int, seed: int, settings: Settings) -> pl.DataFrame:
     return sim.events.head(target)
 
 
-def _write_tiles(base: pl.DataFrame, start: int, stop: int, settings: Settings) -> None:
+def write_tiles(base: pl.DataFrame, start: int, stop: int, settings: Settings) -> None:
     """Rows ``start..stop`` of the endless sequence: the base events, then the base again with
     new learner and event ids (tile 1, 2...), and so on; written in chunks."""
     version = _next_version(settings)
@@ -135,25 +129,3 @@ def _time_scan(settings: Settings) -> float:
         con.register("events", frame.collect().to_arrow())
         con.sql("select course_id, count(*), count(distinct learner_id) from events group by course_id").fetchall()
     return time.perf_counter() - started
-
-
-def dbt_build(settings: Settings) -> tuple[float, int]:
-    """Run `dbt build` on the warehouse and lake of `settings`; returns (seconds, models and tests run)."""
-    env = {**os.environ, **settings.dbt_env(), "DBT_USE_COLORS": "false"}
-    started = time.perf_counter()
-    result = subprocess.run(
-        [DBT_EXECUTABLE, "build", "--project-dir", str(DBT_PROJECT_DIR), "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(settings.home / "dbt-target"), "--log-path", str(settings.home / "dbt-logs")],
-        env=env, capture_output=True, text=True, check=False)
-    elapsed = time.perf_counter() - started
-    if result.returncode != 0:
-        tail = "\n".join(result.stdout.splitlines()[-30:])
-        raise RuntimeError(f"dbt build failed:\n{tail}")
-    timed = sorted(((float(m.group(3)), m.group(2), m.group(1)) for m in NODE_TIME.finditer(result.stdout)),
-                   reverse=True)
-    log.info("models %.1fs, tests %.1fs, the rest (dbt itself) %.1fs; slowest: %s",
-             sum(t for t, _, kind in timed if kind == "model"), sum(t for t, _, kind in timed if kind == "PASS"),
-             elapsed - sum(t for t, _, _ in timed), ", ".join(f"{name} {secs:.1f}s" for secs, name, _ in timed[:6]))
-    done = next((line for line in result.stdout.splitlines() if "PASS=" in line), "")
-    steps = int(done.split("TOTAL=")[-1]) if "TOTAL=" in done else 0
-    return elapsed, steps

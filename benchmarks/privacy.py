@@ -11,17 +11,19 @@ they name, so K=100 should cost about what K=1 does.
 import logging
 import tempfile
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import polars as pl
 
+from benchmarks.transform import BASE_EVENTS, simulate_base, write_tiles
 from lake.readers import scan_table
 from learnlake.settings import Settings
-from pipelines.bench_transform import BASE_EVENTS, _simulate_base, _write_tiles, dbt_build
 from pipelines.defs.privacy.erasure import carry_out_erasures
+from pipelines.defs.transforms.project import dbt_build
 from pipelines.defs.transforms.publish import publish_warehouse
+from serving.core.migrate import migrated_database
+from serving.core.privacy import erase_pseudonyms
 
 log = logging.getLogger(__name__)
 
@@ -36,22 +38,19 @@ class PrivacyBenchmark:
     history_s: float  # vacuum and log clean-up of every table
 
 
-def run(events: int, learners: int, record: Callable[[Settings, list[str]], None], *, seed: int = 7,
-        progress=log.info) -> PrivacyBenchmark:
-    """``record`` records the erasure of the given pseudonyms in the home's core database (the CLI does it,
-    with the API's own code: pipelines do not import serving)."""
+def run(events: int, learners: int, *, seed: int = 7, progress=log.info) -> PrivacyBenchmark:
     with tempfile.TemporaryDirectory(prefix="learnlake-bench-privacy-") as home:
         settings = Settings(home=Path(home), erasure_grace_days=0)
         progress(f"writing {events:,} events...")
-        base = _simulate_base(min(events, BASE_EVENTS), seed, settings)
-        _write_tiles(base, 0, events, settings)
+        base = simulate_base(min(events, BASE_EVENTS), seed, settings)
+        write_tiles(base, 0, events, settings)
         progress("building and publishing the warehouse...")
         dbt_build(settings)
         publish_warehouse(Path(settings.warehouse_path), Path(settings.published_warehouse_path))
         chosen = _learners_of_the_last_tile(settings, learners)
         doomed = scan_table("bronze.events", settings=settings).filter(pl.col("learner_id").is_in(chosen)) \
             .select(pl.len()).collect().item()
-        record(settings, chosen)
+        _record_erasure(settings, chosen)
         progress(f"erasing {len(chosen)} learners ({doomed:,} events)...")
         started = time.monotonic()
         (result, *_) = carry_out_erasures(settings)
@@ -69,3 +68,9 @@ def _learners_of_the_last_tile(settings: Settings, k: int) -> list[str]:
     learners = scan_table("bronze.events", settings=settings).select("learner_id").unique().collect()["learner_id"]
     tiled = sorted(learners, key=lambda learner: (-int(learner.rsplit("~", 1)[1]) if "~" in learner else 0, learner))
     return tiled[:k]
+
+
+def _record_erasure(settings: Settings, pseudonyms: list[str]) -> None:
+    """The erasure requested as the API requests one: recorded in the home's core database."""
+    with migrated_database(settings.database_url) as database:
+        erase_pseudonyms(database, pseudonyms, requested_by="bench")

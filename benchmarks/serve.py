@@ -32,8 +32,8 @@ from pathlib import Path
 import aiohttp
 import sqlalchemy as sa
 
+from benchmarks.harness import free_port, start_api
 from learnlake.settings import Settings
-from serving.bench_ingest import _free_port, start_api
 from serving.core.security import issue_access_token
 
 log = logging.getLogger(__name__)
@@ -194,7 +194,7 @@ def run(*, clients: int = 50, tutor_clients: int = 8, duration_s: float = 10.0, 
         env = {**UNLIMITED, "LEARNLAKE_HOME": str(home), "LEARNLAKE_WRITER_ID": f"bench-serve-{os.getpid()}"}
         settings = Settings(home=home)
         recommendations, questions, learner_count = _requests(settings)
-        port = _free_port()
+        port = free_port()
         # The API logs as a server does: a JSON line per request, to a file.
         api = start_api(home, port, env=env, log_file=Path(tmp) / "api.log")
         plain = None
@@ -202,7 +202,7 @@ def run(*, clients: int = 50, tutor_clients: int = 8, duration_s: float = 10.0, 
             progress("waiting for the committer beside the API to relay the demo's domain events...")
             _wait_for_outbox_relay(settings)
             if telemetry_rounds:
-                plain_port = _free_port()
+                plain_port = free_port()
                 plain = (plain_port, start_api(home, plain_port, log_file=Path(tmp) / "api-plain.log", env={
                     **env, "LEARNLAKE_WRITER_ID": f"bench-serve-plain-{os.getpid()}", "LEARNLAKE_TELEMETRY": "false"}))
             time.sleep(SETTLE_S)

@@ -23,7 +23,7 @@ import httpx
 import orjson
 from websockets.asyncio.client import connect
 
-from serving.bench_ingest import _free_port, start_api
+from benchmarks.harness import free_port, start_api
 
 log = logging.getLogger(__name__)
 
@@ -154,7 +154,7 @@ def run(clients: int = 1000, messages: int = 20, api_requests: int = 200, progre
         home = Path(tmp) / "learnlake"
         progress(f"making {clients:,} learners enrolled in one course...")
         course_id, teacher, tokens = _people(home, clients)
-        port = _free_port()
+        port = free_port()
         api = start_api(home, port, env={"LEARNLAKE_RATE_LIMIT_READ": "1000000/minute",
                                          "LEARNLAKE_RATE_LIMIT_WRITE": "1000000/minute"},
                         log_file=Path(tmp) / "api.log")

@@ -8,11 +8,7 @@ rate with the cost floor: writing the same events straight to one Parquet file.
 
 import http.client
 import logging
-import math
-import os
-import socket
 import statistics
-import subprocess
 import tempfile
 import threading
 import time
@@ -23,13 +19,10 @@ import orjson
 import polars as pl
 import pyarrow.parquet as pq
 
+from benchmarks.harness import free_port, get_json, simulated_events, source_key, start_api
 from lake.events import row_to_native
-from lake.sources.simulator import SimulationConfig, simulate
 
 log = logging.getLogger(__name__)
-
-EVENTS_PER_LEARNER = 150  # a safe under-estimate of what the simulator yields per learner
-
 
 @dataclass(frozen=True)
 class IngestBenchmark:
@@ -44,72 +37,6 @@ class IngestBenchmark:
     ratio: float
     delta_rows: int
     delta_distinct_ids: int
-
-
-def simulated_events(n: int, seed: int = 1) -> pl.DataFrame:
-    """Exactly ``n`` simulator events (more learners are simulated until there are enough)."""
-    learners = max(10, math.ceil(n / EVENTS_PER_LEARNER))
-    events = simulate(SimulationConfig(learners=learners, seed=seed)).events
-    while events.height < n:
-        learners *= 2
-        events = simulate(SimulationConfig(learners=learners, seed=seed)).events
-    return events.head(n)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _get_json(port: int, path: str, headers: dict | None = None) -> dict:
-    con = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    try:
-        con.request("GET", path, headers=headers or {})
-        return orjson.loads(con.getresponse().read())
-    finally:
-        con.close()
-
-
-def source_key(home: Path, name: str = "bench") -> str:
-    """A new source key in ``home``'s core database (migrated first), as ``learnlake sources add`` makes one."""
-    from serving.core.db import Database
-    from serving.core.migrate import upgrade
-    from serving.core.source_keys import create_key
-
-    url = f"sqlite:///{home / 'core.db'}"
-    upgrade(url)
-    database = Database(url)
-    try:
-        return create_key(database, name)[1]
-    finally:
-        database.dispose()
-
-
-def start_api(home: Path, port: int, env: dict | None = None, log_file: Path | None = None) -> subprocess.Popen:
-    """The API in its own process, answering on loopback; returns once /health answers. Its log lines go
-    to ``log_file`` when given (as a server's do), else to this process's stderr."""
-    from serving.main import uvicorn_command
-
-    output = open(log_file, "ab") if log_file is not None else None  # noqa: SIM115 - the child holds it
-    proc = subprocess.Popen(
-        uvicorn_command("127.0.0.1", port, "--log-level", "warning"),
-        env={**os.environ, "LEARNLAKE_HOME": str(home), **(env or {})},
-        stdout=output, stderr=subprocess.STDOUT if output is not None else None,
-    )
-    if output is not None:
-        output.close()
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the API exited with code {proc.returncode} while starting")
-        try:
-            _get_json(port, "/health")
-            return proc
-        except OSError:
-            time.sleep(0.1)
-    proc.kill()
-    raise RuntimeError("the API did not answer within 60 s")
 
 
 def post_batches(port: int, bodies: list[bytes], clients: int, key: str) -> list[float]:
@@ -147,7 +74,7 @@ def post_batches(port: int, bodies: list[bytes], clients: int, key: str) -> list
 def wait_until_committed(port: int, key: str, timeout_s: float = 600) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
-        status = _get_json(port, "/v1/ingest/status", headers={"Authorization": f"Bearer {key}"})
+        status = get_json(port, "/v1/ingest/status", headers={"Authorization": f"Bearer {key}"})
         if status["backlog_batches"] == 0:
             return
         time.sleep(0.05)
@@ -169,7 +96,7 @@ def run(events: int = 200_000, batch: int = 500, clients: int = 4, progress=log.
         raw_rate = events / (time.perf_counter() - started)
 
         key = source_key(home)
-        port = _free_port()
+        port = free_port()
         # The key's rate limit is checked on every request, as in production, but set above what the
         # load generator can send: this measures throughput, not the limit.
         api = start_api(home, port, env={"LEARNLAKE_RATE_LIMIT_INGEST": "1000000/second"},

@@ -1,0 +1,115 @@
+"""Runs the platform's processes side by side until Ctrl-C or until one of them exits (``learnlake serve``).
+
+Each process logs to a file of its own under the home's ``logs/`` so the terminal keeps the summary;
+when one exits, the end of its log is shown and the rest are stopped.
+"""
+
+import importlib.util
+import os
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from learnlake.errors import LearnLakeError
+from learnlake.settings import Settings
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    command: list[str]
+    url: str
+
+
+class ServiceExited(LearnLakeError):
+    """One of the supervised processes stopped on its own; the message holds the end of its log."""
+
+
+def repo_root() -> Path:
+    # pipelines/ sits at the repository root, next to workspace.yaml and dashboards/ (found, not imported).
+    return Path(importlib.util.find_spec("pipelines").origin).resolve().parents[1]
+
+
+def platform_services(settings: Settings, api_command: list[str]) -> list[Service]:
+    """The API (``api_command``), the dashboards, the Dagster UI, the MLflow UI and the pipeline metrics."""
+    root, bin_dir, host = repo_root(), Path(sys.executable).parent, settings.api_host
+    return [
+        Service("api", api_command, settings.api_url),
+        Service("dashboards", [sys.executable, "-m", "streamlit", "run", str(root / "dashboards" / "app.py"),
+                               "--server.address", host, "--server.port", str(settings.dashboard_port),
+                               "--server.headless", "true", "--browser.gatherUsageStats", "false",
+                               "--client.toolbarMode", "viewer"],  # no "Deploy" button: this is the deployment
+                f"http://{host}:{settings.dashboard_port}"),
+        Service("dagster", [str(bin_dir / "dagster"), "dev", "-w", str(root / "workspace.yaml"), "-h", host,
+                            "-p", str(settings.dagster_port)], f"http://{host}:{settings.dagster_port}"),
+        Service("mlflow", [str(bin_dir / "mlflow"), "server", "--backend-store-uri", settings.mlflow_tracking_uri,
+                           "--default-artifact-root", settings.mlflow_artifacts_dir.as_uri(), "--host", host,
+                           "--port", str(settings.mlflow_port), "--workers", "1"],
+                f"http://{host}:{settings.mlflow_port}"),
+        Service("pipeline metrics", [sys.executable, "-c", "from learnlake.cli import main; main()", "pipeline",
+                                     "metrics"], f"http://{host}:{settings.pipeline_metrics_port}/metrics"),
+    ]
+
+
+def service_environment(settings: Settings) -> dict[str, str]:
+    """What every child needs: this interpreter's tools first on PATH, the same home, JSON logs, no downloads."""
+    bin_dir = Path(sys.executable).parent
+    return {
+        **os.environ,
+        "PATH": f"{bin_dir}{os.pathsep}{os.environ.get('PATH', '')}",
+        "HF_HUB_OFFLINE": "1",
+        "DAGSTER_HOME": str(settings.dagster_home),
+        "LEARNLAKE_HOME": str(settings.home),  # children resolve the same paths
+        "LEARNLAKE_LOG_FORMAT": "json",  # into their log files, one object a line
+        **settings.dbt_env(),
+    }
+
+
+def supervise(services: list[Service], *, env: dict[str, str], logs: Path, started=lambda: None) -> None:
+    """Start every service, call ``started()`` once they are all launched, then wait.
+
+    Returns on Ctrl-C or SIGTERM after stopping every service; raises ``ServiceExited`` when one exits."""
+    logs.mkdir(parents=True, exist_ok=True)
+    log_paths = {s.name: logs / f"{s.name.replace(' ', '_')}.log" for s in services}
+    log_files = {name: open(path, "ab") for name, path in log_paths.items()}  # noqa: SIM115
+    procs: dict[str, subprocess.Popen] = {}
+    # Ctrl-C and a plain `kill` both stop every service (a background shell ignores SIGINT otherwise).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    try:
+        for service in services:
+            procs[service.name] = subprocess.Popen(service.command, cwd=repo_root(), env=env, start_new_session=True,
+                                                   stdout=log_files[service.name], stderr=subprocess.STDOUT)
+        started()
+        while True:
+            for name, proc in procs.items():
+                if proc.poll() is not None:
+                    raise ServiceExited(f"{name} exited with code {proc.returncode}; stopping the rest. "
+                                        f"The end of {log_paths[name]}:\n{_tail(log_paths[name])}")
+            time.sleep(1)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        _stop(procs.values())
+        for handle in log_files.values():
+            handle.close()
+
+
+def _stop(procs) -> None:
+    for proc in procs:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGTERM)
+    for proc in procs:
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _tail(path: Path, lines: int = 20) -> str:
+    with open(path, "rb") as fh:
+        fh.seek(max(0, fh.seek(0, os.SEEK_END) - 8192))
+        return b"\n".join(fh.read().splitlines()[-lines:]).decode(errors="replace")
