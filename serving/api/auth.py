@@ -4,11 +4,10 @@ import asyncio
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, Security
+from fastapi import HTTPException, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from serving.api.accounts import AccountReader
-from serving.core.db import Database
 from serving.core.permissions import Permission, allows, scope_of
 from serving.core.rate_limits import EndpointClass, RateLimits
 from serving.core.security import AccessTokenVerifier, InvalidTokenError
@@ -18,13 +17,6 @@ from serving.core.tables import User
 from serving.telemetry.metrics import RATE_LIMITED
 
 bearer = HTTPBearer(auto_error=False, description="The access token from POST /api/v1/auth/login")
-
-
-async def get_database(request: Request) -> Database:
-    return request.app.state.database
-
-
-DatabaseDep = Annotated[Database, Depends(get_database)]
 
 
 Credentials = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]

@@ -10,9 +10,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
-from serving.api.auth import DatabaseDep, require, require_on
+from serving.api.auth import require, require_on
 from serving.api.course_access import visible_course
-from serving.api.deps import SettingsDep
+from serving.api.deps import DatabaseDep, SettingsDep
 from serving.api.responses import SIGNED_IN, documented
 from serving.core.permissions import Permission
 from serving.core.tables import User

@@ -6,9 +6,9 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, ConfigDict, Field
 
-from serving.api.auth import DatabaseDep, require
+from serving.api.auth import require
 from serving.api.course_access import editable_course
-from serving.api.deps import HubDep
+from serving.api.deps import DatabaseDep, HubDep
 from serving.api.responses import SIGNED_IN, documented
 from serving.api.routes.courses import NOT_FOUND
 from serving.core.permissions import Permission

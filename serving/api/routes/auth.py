@@ -7,8 +7,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
-from serving.api.auth import DatabaseDep, enforce_rate_limit, limit_sign_in
-from serving.api.deps import OutboxDep, SettingsDep
+from serving.api.auth import enforce_rate_limit, limit_sign_in
+from serving.api.deps import DatabaseDep, OutboxDep, SettingsDep
 from serving.api.responses import documented
 from serving.api.schemas import LoginBody, RefreshBody, RegisterAck, RegisterBody, TokenPair
 from serving.core.rate_limits import EndpointClass

@@ -7,9 +7,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from serving.api.auth import DatabaseDep, require, require_on
+from serving.api.auth import require, require_on
 from serving.api.course_access import editable_course, visible_course
-from serving.api.deps import OutboxDep
+from serving.api.deps import DatabaseDep, OutboxDep
 from serving.api.pagination import Limit, Offset, page, sort_options
 from serving.api.responses import SIGNED_IN
 from serving.api.schemas import (

@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from serving.api.auth import DatabaseDep, require, require_on
+from serving.api.auth import require, require_on
 from serving.api.course_access import visible_course
-from serving.api.deps import HubDep, OutboxDep
+from serving.api.deps import DatabaseDep, HubDep, OutboxDep
 from serving.api.pagination import Limit, Offset, sort_options
 from serving.api.responses import SIGNED_IN
 from serving.api.routes.courses import NOT_FOUND

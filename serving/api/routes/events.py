@@ -25,7 +25,7 @@ from serving.api.auth import (
     refuse_without,
     require_source_key,
 )
-from serving.api.deps import LandingDep, SettingsDep
+from serving.api.deps import LandingDep, SettingsDep, ValidatorsDep
 from serving.api.request_body import read_body_limited
 from serving.api.responses import documented
 from serving.core.permissions import Permission
@@ -70,14 +70,13 @@ class IngestStatus(BaseModel):
 
 @router.post("/events", status_code=202, responses=documented(400, 413, 422), openapi_extra=BEARER_SECURITY)
 async def ingest_events(request: Request, source: EventWriter, landing: LandingDep,
-                        settings: SettingsDep) -> IngestAck:
+                        settings: SettingsDep, pool: ValidatorsDep) -> IngestAck:
     """Accept a JSON array of native events, durably, or reject it whole with the reasons."""
     try:
         body = await read_body_limited(request, settings.max_body_bytes)
     except HTTPException:
         INGEST_REJECTED.labels("native", "too_large").inc()
         raise
-    pool = request.app.state.validators
     args = (body, settings.ingest_max_events, settings.ingest_max_event_bytes)
     if pool is None:
         check = check_batch(*args)

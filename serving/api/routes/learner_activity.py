@@ -12,9 +12,9 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from serving.api.auth import DatabaseDep, require, require_on
+from serving.api.auth import require, require_on
 from serving.api.course_access import visible_course
-from serving.api.deps import OutboxDep, SettingsDep
+from serving.api.deps import DatabaseDep, OutboxDep, SettingsDep
 from serving.api.responses import SIGNED_IN, documented
 from serving.core.audit import record_access
 from serving.core.permissions import Permission

@@ -11,7 +11,8 @@ from fastapi import APIRouter, Depends, HTTPException, Path
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict
 
-from serving.api.auth import DatabaseDep, require
+from serving.api.auth import require
+from serving.api.deps import DatabaseDep
 from serving.api.pagination import Limit, Offset
 from serving.api.responses import SIGNED_IN, documented
 from serving.core.permissions import Permission

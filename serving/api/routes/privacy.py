@@ -15,8 +15,8 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 
-from serving.api.auth import DatabaseDep, enforce_rate_limit, require
-from serving.api.deps import SettingsDep
+from serving.api.auth import enforce_rate_limit, require
+from serving.api.deps import DatabaseDep, LearnerModelsDep, SettingsDep
 from serving.api.pagination import Limit, Offset, page
 from serving.api.responses import SIGNED_IN
 from serving.api.schemas import Body, Page
@@ -85,16 +85,16 @@ ZIP = {200: {"content": {"application/zip": {}}, "description": "The archive (RE
 
 
 @router.get("/users/me/export", response_class=Response, responses=ZIP)
-async def export_me(request: Request, me: Annotated[User, Depends(require(Permission.READ_SELF))],
-                    database: DatabaseDep, settings: SettingsDep) -> Response:
+async def export_me(me: Annotated[User, Depends(require(Permission.READ_SELF))], database: DatabaseDep,
+                    settings: SettingsDep, learner_models: LearnerModelsDep) -> Response:
     """Everything the platform holds of me, as one zip of JSON files."""
-    return await _archive(request, me, database, settings)
+    return await _archive(me, database, settings, learner_models)
 
 
 @router.get("/admin/users/{user_id}/export", response_class=Response,
             responses={**ZIP, 404: {"description": "No such account"}})
-async def export_user(request: Request, user_id: str, admin: Annotated[User, Depends(require(Permission.MANAGE_USERS))],
-                      database: DatabaseDep, settings: SettingsDep) -> Response:
+async def export_user(user_id: str, admin: Annotated[User, Depends(require(Permission.MANAGE_USERS))],
+                      database: DatabaseDep, settings: SettingsDep, learner_models: LearnerModelsDep) -> Response:
     """Everything the platform holds of an account's person (recorded in the access audit)."""
     with database.read() as session:
         person = session.get(User, user_id)
@@ -102,11 +102,11 @@ async def export_user(request: Request, user_id: str, admin: Annotated[User, Dep
         raise HTTPException(404, f"no account {user_id}")
     await run_in_threadpool(record_access, database, admin, "export", f"/api/v1/admin/users/{user_id}/export",
                             [user_id])
-    return await _archive(request, person, database, settings)
+    return await _archive(person, database, settings, learner_models)
 
 
-async def _archive(request: Request, person: User, database, settings) -> Response:
-    archive = await run_in_threadpool(export_archive, person, database, settings, request.app.state.learner_models)
+async def _archive(person: User, database, settings, learner_models) -> Response:
+    archive = await run_in_threadpool(export_archive, person, database, settings, learner_models)
     return Response(archive, media_type="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="learnlake-export-{person.id}.zip"'})
 

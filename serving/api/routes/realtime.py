@@ -22,8 +22,10 @@ from fastapi import APIRouter, HTTPException, WebSocket, WebSocketDisconnect
 from fastapi.concurrency import run_in_threadpool
 from pydantic import ValidationError
 from sqlalchemy import select
+from starlette.datastructures import State
 
 from serving.api.auth import enforce_rate_limit, refuse_without, user_of_token
+from serving.api.deps import StateDep
 from serving.api.routes.tutor import AskBody, answer_turn
 from serving.core.permissions import Permission
 from serving.core.rate_limits import EndpointClass
@@ -93,7 +95,7 @@ def _since(message: dict) -> int | None:
     return since
 
 
-async def _authenticate(websocket: WebSocket) -> tuple[User, int | None]:
+async def _authenticate(websocket: WebSocket, state: State) -> tuple[User, int | None]:
     offered = [p.strip() for p in websocket.headers.get("sec-websocket-protocol", "").split(",") if p.strip()]
     if len(offered) == 2 and offered[0] == PROTOCOL:
         await websocket.accept(subprotocol=PROTOCOL)
@@ -109,7 +111,7 @@ async def _authenticate(websocket: WebSocket) -> tuple[User, int | None]:
         if first.get("type") != "auth" or not isinstance(token, str):
             raise Refused(CLOSE_UNAUTHORIZED, "the first message must be {'type': 'auth', 'token': ...}")
     try:
-        user = await run_in_threadpool(user_of_token, websocket.app.state, token)
+        user = await run_in_threadpool(user_of_token, state, token)
     except HTTPException as exc:
         raise Refused(CLOSE_UNAUTHORIZED, str(exc.detail)) from None
     return user, since
@@ -129,9 +131,9 @@ async def _join(websocket: WebSocket, hub: Hub, subscriber: Subscriber, room: st
         await _send(websocket, message)
 
 
-async def _read(websocket: WebSocket, hub: Hub, subscriber: Subscriber, user: User) -> None:
+async def _read(websocket: WebSocket, state: State, subscriber: Subscriber, user: User) -> None:
     """The client's control messages: subscribe, unsubscribe, ping."""
-    database = websocket.app.state.database
+    hub, database = state.hub, state.database
     while True:
         raw = await websocket.receive_text()
         try:
@@ -140,7 +142,7 @@ async def _read(websocket: WebSocket, hub: Hub, subscriber: Subscriber, user: Us
             if kind == "ping":
                 await _send(websocket, {"type": "pong"})
             elif kind == "tutor.ask":
-                await _ask_tutor(websocket, user, message)
+                await _ask_tutor(websocket, state, user, message)
             elif kind in ("subscribe", "unsubscribe") and isinstance(room, str) and len(room) <= 200:
                 if kind == "unsubscribe":
                     hub.leave(subscriber, room)
@@ -156,7 +158,7 @@ async def _read(websocket: WebSocket, hub: Hub, subscriber: Subscriber, user: Us
             await _send(websocket, {"type": "error", "reason": str(exc)})
 
 
-async def _ask_tutor(websocket: WebSocket, user: User, message: dict) -> None:
+async def _ask_tutor(websocket: WebSocket, state: State, user: User, message: dict) -> None:
     """``{"type": "tutor.ask", "course_id", "question", "conversation_id"?}``: the tutor's answer, as the HTTP route
     gives it (same rules, same record), sent as ``tutor.answer.delta`` pieces, a sentence at a time, then
     ``tutor.answer.done`` with the whole answer and its citations; ``tutor.error`` with the status otherwise."""
@@ -168,7 +170,7 @@ async def _ask_tutor(websocket: WebSocket, user: User, message: dict) -> None:
     try:
         refuse_without(user, Permission.ASK_TUTOR)
         enforce_rate_limit(websocket, EndpointClass.WRITE, f"user:{user.id}")
-        reply = await run_in_threadpool(answer_turn, websocket.app.state, user, body)
+        reply = await run_in_threadpool(answer_turn, state, user, body)
     except HTTPException as exc:
         await _send(websocket, {"type": "tutor.error", "status": exc.status_code, "reason": exc.detail})
         return
@@ -206,16 +208,16 @@ async def _write(websocket: WebSocket, subscriber: Subscriber, heartbeat_s: floa
 
 
 @router.websocket("/api/v1/ws")
-async def live(websocket: WebSocket) -> None:
-    hub: Hub = websocket.app.state.hub
-    settings = websocket.app.state.settings
+async def live(websocket: WebSocket, state: StateDep) -> None:
+    hub: Hub = state.hub
+    settings = state.settings
     subscriber = None
     try:
-        user, since = await _authenticate(websocket)
+        user, since = await _authenticate(websocket, state)
         subscriber = hub.subscriber()
         await _send(websocket, {"type": "welcome", "user_id": user.id, "room": user_room(user.id)})
         await _join(websocket, hub, subscriber, user_room(user.id), since)
-        tasks = [asyncio.create_task(_read(websocket, hub, subscriber, user)),
+        tasks = [asyncio.create_task(_read(websocket, state, subscriber, user)),
                  asyncio.create_task(_write(websocket, subscriber, settings.ws_heartbeat_s))]
         try:
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)

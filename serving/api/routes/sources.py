@@ -3,11 +3,12 @@
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
-from serving.api.auth import DatabaseDep, require
+from serving.api.auth import require
+from serving.api.deps import DatabaseDep, SourceKeysDep
 from serving.api.responses import SIGNED_IN
 from serving.api.schemas import Body
 from serving.core.permissions import Permission
@@ -69,11 +70,11 @@ async def add_source(body: SourceCreate, _: Admin, database: DatabaseDep) -> Sou
 
 
 @router.post("/{name}/revoke", responses={404: {"description": "No such source"}})
-def revoke_source(name: str, request: Request, _: Admin, database: DatabaseDep) -> SourcePublic:
+def revoke_source(name: str, _: Admin, database: DatabaseDep, source_keys: SourceKeysDep) -> SourcePublic:
     """Revoke a source's key: refused at once by this API process, within a second by every other."""
     try:
         revoked = revoke_key(database, name)
     except UnknownSourceKey as exc:
         raise HTTPException(404, str(exc)) from None
-    request.app.state.source_keys.forget()
+    source_keys.forget()
     return _public(revoked)

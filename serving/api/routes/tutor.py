@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import select
 
@@ -21,6 +21,7 @@ from models.tutor.answers import AnswerGenerationError
 from models.tutor.index import TutorIndexBusyError
 from serving.api.auth import require
 from serving.api.course_access import can_edit, visible_course
+from serving.api.deps import StateDep
 from serving.api.responses import SIGNED_IN, documented
 from serving.api.schemas import Body
 from serving.core.permissions import Permission, Scope, scope_of
@@ -54,9 +55,9 @@ class AskOut(BaseModel):
 
 
 @router.post("/ask")
-def ask(body: AskBody, user: Annotated[User, Depends(require(Permission.ASK_TUTOR))], request: Request) -> AskOut:
+def ask(body: AskBody, user: Annotated[User, Depends(require(Permission.ASK_TUTOR))], state: StateDep) -> AskOut:
     """Answer from the course's indexed material only, citing it; "I don't know" with pointers otherwise."""
-    return answer_turn(request.app.state, user, body)
+    return answer_turn(state, user, body)
 
 
 def answer_turn(state, user: User, body: AskBody) -> AskOut:

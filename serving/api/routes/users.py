@@ -6,8 +6,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
-from serving.api.auth import DatabaseDep, enforce_rate_limit, require
-from serving.api.deps import OutboxDep
+from serving.api.auth import enforce_rate_limit, require
+from serving.api.deps import DatabaseDep, OutboxDep
 from serving.api.pagination import Limit, Offset, page, sort_options
 from serving.api.responses import SIGNED_IN
 from serving.api.schemas import EnrollmentOut, Page, UpdateMeBody, UpdateUserBody, UserOut

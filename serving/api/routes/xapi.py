@@ -19,7 +19,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from lake.statement_store import Query
 from learnlake.settings import Settings
-from serving.api.deps import SettingsDep
+from serving.api.deps import SettingsDep, XapiDep
 from serving.api.request_body import parse_json_or_400, read_body_limited
 from serving.api.responses import documented
 from serving.api.xapi_clients import LRS_VERSIONS, LrsClient, xapi_version
@@ -40,10 +40,6 @@ TIMESTAMP = TypeAdapter(Timestamp)
 router = APIRouter(prefix="/xapi", tags=["xapi"], responses=documented(400, 401, 404, 409, 412, 413))
 
 
-def _resource(request: Request) -> StatementResource:
-    return request.app.state.xapi
-
-
 async def _statements_body(request: Request, settings: Settings) -> tuple[object, dict[str, tuple[str, bytes]]]:
     """The statement JSON and the attachment contents of a request (application/json or multipart/mixed),
     within the API's bounds on body size and JSON depth."""
@@ -62,10 +58,10 @@ async def _statements_body(request: Request, settings: Settings) -> tuple[object
     return parse_json_or_400(body, settings), {}
 
 
-async def _save(request: Request, source: Source, raws: list, attachments: dict,
+async def _save(request: Request, resource: StatementResource, source: Source, raws: list, attachments: dict,
                 statement_id: str | None = None) -> list[str]:
     try:
-        return await run_in_threadpool(_resource(request).save, raws, source=source.name, statement_id=statement_id,
+        return await run_in_threadpool(resource.save, raws, source=source.name, statement_id=statement_id,
                                        attachments=attachments, version=xapi_version(request))
     except XapiError as exc:
         raise HTTPException(exc.status, str(exc)) from None
@@ -78,17 +74,18 @@ def about() -> dict:
 
 
 @router.post("/statements")
-async def post_statements(request: Request, source: LrsClient, settings: SettingsDep) -> list[str]:
+async def post_statements(request: Request, source: LrsClient, settings: SettingsDep,
+                          resource: XapiDep) -> list[str]:
     """Store one statement or an array of them; returns their ids in order."""
     body, attachments = await _statements_body(request, settings)
     raws = body if isinstance(body, list) else [body]
     if not raws:
         raise HTTPException(400, "no statements")
-    return await _save(request, source, raws, attachments)
+    return await _save(request, resource, source, raws, attachments)
 
 
 @router.put("/statements", status_code=204)
-async def put_statement(request: Request, source: LrsClient, settings: SettingsDep,
+async def put_statement(request: Request, source: LrsClient, settings: SettingsDep, resource: XapiDep,
                         statementId: str | None = None) -> Response:
     """Store one statement under the id given in the query."""
     if not statementId:
@@ -97,7 +94,7 @@ async def put_statement(request: Request, source: LrsClient, settings: SettingsD
     body, attachments = await _statements_body(request, settings)
     if isinstance(body, list):
         raise HTTPException(400, "PUT takes a single statement")
-    await _save(request, source, [body], attachments, statement_id=statementId.lower())
+    await _save(request, resource, source, [body], attachments, statement_id=statementId.lower())
     return Response(status_code=204)
 
 
@@ -116,10 +113,9 @@ def _bool(params, name: str) -> bool:
 
 
 @router.api_route("/statements", methods=["GET", "HEAD"])
-def get_statements(request: Request, response: Response, _: LrsClient):
+def get_statements(request: Request, response: Response, _: LrsClient, resource: XapiDep):
     """One statement by statementId / voidedStatementId, or a filtered page of statements."""
     params = request.query_params
-    resource = _resource(request)
     single = [p for p in ("statementId", "voidedStatementId") if p in params]
     if single:
         others = set(params) - {"statementId", "voidedStatementId", "format", "attachments"}
@@ -131,7 +127,7 @@ def get_statements(request: Request, response: Response, _: LrsClient):
         if statement is None:
             raise HTTPException(404, f"no statement {statement_id}" + (" (voided?)" if single[0] == "statementId" else ""))
         response.headers["Last-Modified"] = http_date(statement["stored"])
-        return _answer(_formatted([statement], request)[0], [statement], request, response)
+        return _answer(_formatted([statement], request)[0], [statement], request, response, resource)
     unknown = set(params) - QUERY_PARAMS
     if unknown:
         raise HTTPException(400, f"unknown parameter(s): {sorted(unknown)}")
@@ -173,14 +169,16 @@ def get_statements(request: Request, response: Response, _: LrsClient):
     if next_seq is not None:
         kept = {k: v for k, v in params.items() if k != "cursor"}
         more = f"/xapi/statements?{urlencode({**kept, 'cursor': next_seq})}"
-    return _answer({"statements": _formatted(statements, request), "more": more}, statements, request, response)
+    return _answer({"statements": _formatted(statements, request), "more": more}, statements, request, response,
+                   resource)
 
 
-def _answer(content: dict, statements: list[dict], request: Request, response: Response):
+def _answer(content: dict, statements: list[dict], request: Request, response: Response,
+            resource: StatementResource):
     """JSON, or with attachments=true a multipart/mixed answer carrying the attachments' contents."""
     if not _bool(request.query_params, "attachments"):
         return content
-    stored = _resource(request).store.attachments(attachment_hashes(statements))
+    stored = resource.store.attachments(attachment_hashes(statements))
     body, content_type = build_multipart(orjson.dumps(content), stored)
     return Response(body, media_type=content_type, headers=dict(response.headers))
 

@@ -19,11 +19,13 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import TypeAdapter, ValidationError
 
 from learnlake.json_bounds import JsonRefused, parse_json
+from learnlake.settings import Settings
+from serving.api.deps import SettingsDep, XapiDocumentsDep
 from serving.api.request_body import read_body_limited
 from serving.api.responses import documented
 from serving.api.xapi_clients import DocumentCaller, document_caller, speaks_2_0
 from serving.core.source_keys import Scope
-from serving.xapi.documents import DocumentKind, DocumentSet, DocumentStore, Preconditions, is_json
+from serving.xapi.documents import DocumentKind, DocumentSet, Preconditions, is_json
 from serving.xapi.errors import XapiError
 from serving.xapi.models import Actor, Iri, Timestamp
 
@@ -60,10 +62,6 @@ ACTIVITY_PROFILE = Resource(DocumentKind.ACTIVITY_PROFILE, "/activities/profile"
                             caller=document_caller(Scope.PROFILE_READ, Scope.PROFILE_WRITE, users_may_write=False))
 AGENT_PROFILE = Resource(DocumentKind.AGENT_PROFILE, "/agents/profile", "profileId", activity=False, agent=True,
                          registration=False, caller=document_caller(Scope.PROFILE_READ, Scope.PROFILE_WRITE))
-
-
-def _store(request: Request) -> DocumentStore:
-    return request.app.state.xapi_documents
 
 
 def _bounded(params, name: str, *, required: bool) -> str | None:
@@ -125,8 +123,7 @@ def _preconditions(resource: Resource, request: Request, caller: DocumentCaller)
     return Preconditions(request.headers.get("if-match"), request.headers.get("if-none-match"), must)
 
 
-async def _body(request: Request) -> tuple[str, bytes]:
-    settings = request.app.state.settings
+async def _body(request: Request, settings: Settings) -> tuple[str, bytes]:
     content = await read_body_limited(request, settings.max_body_bytes)
     content_type = request.headers.get("content-type", "application/octet-stream")
     if len(content_type) > MAX_CONTENT_TYPE_CHARS:
@@ -142,26 +139,25 @@ async def _body(request: Request) -> tuple[str, bytes]:
 def _add_routes(resource: Resource) -> None:
     Caller = Annotated[DocumentCaller, Depends(resource.caller)]
 
-    async def read(request: Request, caller: Caller) -> Response:
+    async def read(request: Request, caller: Caller, store: XapiDocumentsDep) -> Response:
         documents = _document_set(resource, request, caller)
         document_id = _bounded(request.query_params, resource.id_param, required=False)
         if document_id is None:
-            ids = await run_in_threadpool(_store(request).ids, documents, _since(request))
+            ids = await run_in_threadpool(store.ids, documents, _since(request))
             return Response(_json_list(ids), media_type="application/json")
         _since(request)  # still checked, though it does not apply to one document
-        document = await run_in_threadpool(_store(request).get, documents, document_id)
+        document = await run_in_threadpool(store.get, documents, document_id)
         if document is None:
             raise HTTPException(404, f"no document {document_id!r} here")
         return Response(document.content, media_type=document.content_type,
                         headers={"ETag": f'"{document.etag}"',
                                  "Last-Modified": format_datetime(document.updated_at, usegmt=True)})
 
-    async def write(request: Request, caller: Caller) -> Response:
+    async def write(request: Request, caller: Caller, store: XapiDocumentsDep, settings: SettingsDep) -> Response:
         documents = _document_set(resource, request, caller)
         document_id = _bounded(request.query_params, resource.id_param, required=True)
         _no_since(request)
-        content_type, content = await _body(request)
-        store = _store(request)
+        content_type, content = await _body(request, settings)
         save = store.put if request.method == "PUT" else store.merge
         try:
             etag = await run_in_threadpool(save, documents, document_id, content_type, content,
@@ -170,15 +166,15 @@ def _add_routes(resource: Resource) -> None:
             raise HTTPException(exc.status, str(exc)) from None
         return Response(status_code=204, headers={"ETag": f'"{etag}"'})
 
-    async def remove(request: Request, caller: Caller) -> Response:
+    async def remove(request: Request, caller: Caller, store: XapiDocumentsDep) -> Response:
         documents = _document_set(resource, request, caller)
         document_id = _bounded(request.query_params, resource.id_param, required=resource.kind != DocumentKind.STATE)
         _no_since(request)
         try:
             if document_id is None:
-                await run_in_threadpool(_store(request).delete_all, documents)
+                await run_in_threadpool(store.delete_all, documents)
             else:
-                await run_in_threadpool(_store(request).delete, documents, document_id,
+                await run_in_threadpool(store.delete, documents, document_id,
                                         _preconditions(resource, request, caller))
         except XapiError as exc:
             raise HTTPException(exc.status, str(exc)) from None

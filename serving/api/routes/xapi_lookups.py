@@ -11,6 +11,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from pydantic import TypeAdapter, ValidationError
 
+from serving.api.deps import XapiDep
 from serving.api.responses import documented
 from serving.api.xapi_clients import LrsClient
 from serving.xapi.formats import IFI_KEYS
@@ -31,27 +32,27 @@ def _only(request: Request, name: str) -> str:
 
 
 @router.api_route("/activities", methods=["GET", "HEAD"])
-async def activity(request: Request, _: LrsClient) -> dict:
+async def activity(request: Request, _: LrsClient, resource: XapiDep) -> dict:
     """The Activity ``activityId``, with its definition as the LRS knows it."""
     activity_id = _only(request, "activityId")
     try:
         IRI.validate_python(activity_id)
     except ValidationError:
         raise HTTPException(400, f"activityId {activity_id!r} is not an IRI") from None
-    definition = await run_in_threadpool(request.app.state.xapi.store.activity, activity_id)
+    definition = await run_in_threadpool(resource.store.activity, activity_id)
     found = {"objectType": "Activity", "id": activity_id}
     return {**found, "definition": definition} if definition else found
 
 
 @router.api_route("/agents", methods=["GET", "HEAD"])
-async def person(request: Request, _: LrsClient) -> dict:
+async def person(request: Request, _: LrsClient, resource: XapiDep) -> dict:
     """The Person behind ``agent`` (an Agent as JSON): every property an array, names from its statements."""
     raw = _only(request, "agent")
     try:
         agent = AGENT.validate_json(raw)
     except ValidationError as exc:
         raise HTTPException(400, f"agent must be an Agent as JSON: {exc.errors(include_url=False)[0]['msg']}") from None
-    names = await run_in_threadpool(request.app.state.xapi.store.names_of, agent.ifi_key())
+    names = await run_in_threadpool(resource.store.names_of, agent.ifi_key())
     if agent.name and agent.name not in names:
         names.append(agent.name)
     identifier = agent.model_dump(by_alias=True, include=set(IFI_KEYS), exclude_none=True)
