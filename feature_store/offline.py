@@ -8,6 +8,8 @@ how long since that learner or course last had something to count. No value stam
 its label's timestamp can enter a frame.
 """
 
+from datetime import datetime
+
 import duckdb
 import polars as pl
 
@@ -16,9 +18,16 @@ from feature_store.definitions import FeatureService, FeatureView
 EVENT_TIMESTAMP = "event_timestamp"
 
 
-def view_rows(con: duckdb.DuckDBPyConnection, view: FeatureView) -> pl.DataFrame:
-    """Every row a view's query gives: keys, feature_timestamp, features."""
-    return con.sql(view.query).pl()
+def history(con: duckdb.DuckDBPyConnection, view: FeatureView, *, before: datetime | None = None) -> pl.DataFrame:
+    """A view's rows stamped before ``before`` (every row without it): keys, feature_timestamp, features.
+
+    What a model trains on as of a cut-off; the online store's sequences are built on the same views as of
+    their own moment. Rows come in each first key's time order (a learner's history oldest first)."""
+    first, *rest = view.entity.join_keys
+    where = "where feature_timestamp < $before" if before is not None else ""
+    order = ", ".join([first, "feature_timestamp", *rest])
+    return con.sql(f"select * from ({view.query}) {where} order by {order}",
+                   params={"before": before} if before is not None else None).pl()
 
 
 def _age_column(view: FeatureView) -> str:

@@ -13,11 +13,68 @@ from feature_store.definitions import Entity, FeatureService, FeatureView
 learner = Entity("learner", ("learner_id",), "A pseudonymous learner.")
 course = Entity("course", ("course_id",), "A course.")
 learner_course = Entity("learner_course", ("learner_id", "course_id"), "One learner in one course.")
-content_item = Entity("content_item", ("question_id",), "A question or other gradable content item.")
-skill = Entity("skill", ("skill_id",), "A skill content items practise.")
-learner_skill = Entity("learner_skill", ("learner_id", "skill_id"), "One learner practising one skill.")
+item = Entity("item", ("item_id",), "A content item of a course: a lesson, video, quiz or assignment.")
+learner_item = Entity("learner_item", ("learner_id", "item_id"), "One learner and one content item.")
+skill_answer = Entity("skill_answer", ("learner_id", "answer_id", "skill_id"),
+                      "One graded answer of a learner, on one of the skills its question practises.")
 
-ENTITIES = (learner, course, learner_course, content_item, skill, learner_skill)
+ENTITIES = (learner, course, learner_course, item, learner_item, skill_answer)
+
+# A learner engaged with a content item (rather than searched for it, or enrolled in its course).
+ENGAGEMENT_VERBS = ("viewed", "started", "played", "answered", "completed")
+ANSWERS_KEPT_ONLINE = 200  # per learner: what mastery is computed from when serving
+
+# Views every model's training history comes from (and the online sequences below are built on).
+content_catalogue = FeatureView(
+    name="content_catalogue",
+    entity=item,
+    ttl=timedelta(days=36_500),  # an item does not go stale; it changes (updated_at) or it goes
+    tables=("marts.dim_content_items",),
+    description="What a content item is and where it sits: course, module, place in the course, title, opening "
+                "text, skills, difficulty and prerequisites.",
+    features=("course_id", "module_id", "position_in_course", "content_type", "title", "text_excerpt", "skills",
+              "difficulty", "prerequisites"),
+    query="""
+        select
+            item_id, updated_at as feature_timestamp, course_id, module_id, position_in_course, content_type,
+            coalesce(title, '') as title, coalesce(text_excerpt, '') as text_excerpt,
+            coalesce(skills, []) as skills, coalesce(difficulty, 0) as difficulty,
+            coalesce(prerequisites, []) as prerequisites
+        from marts.dim_content_items
+    """,
+)
+
+item_first_engagement = FeatureView(
+    name="item_first_engagement",
+    entity=learner_item,
+    ttl=timedelta(days=365),
+    tables=("intermediate.int_events__sessionized", "marts.dim_content_items"),
+    description="When a learner first engaged with a content item (viewed, started, played, answered or "
+                "completed it), and the item's course.",
+    features=("course_id",),
+    query=f"""
+        select e.learner_id, i.item_id, min(e.occurred_at) as feature_timestamp, any_value(i.course_id) as course_id
+        from intermediate.int_events__sessionized as e
+        join marts.dim_content_items as i on i.item_id = split_part(e.object_id, '/', 1)
+        where e.verb in ({", ".join(f"'{verb}'" for verb in ENGAGEMENT_VERBS)})
+        group by e.learner_id, i.item_id
+    """,
+)
+
+skill_answers = FeatureView(
+    name="skill_answers",
+    entity=skill_answer,
+    ttl=timedelta(days=365),
+    tables=("marts.fct_graded_answers",),
+    description="Each graded answer once per skill its question practises: right (1) or not (0), and its course.",
+    features=("course_id", "correct"),
+    query="""
+        select learner_id, event_id as answer_id, unnest(skills) as skill_id, occurred_at as feature_timestamp,
+               course_id, cast(is_correct as integer) as correct
+        from marts.fct_graded_answers
+        where len(skills) > 0
+    """,
+)
 
 learner_course_activity = FeatureView(
     name="learner_course_activity",
@@ -112,52 +169,6 @@ course_activity = FeatureView(
     """,
 )
 
-learner_skill_practice = FeatureView(
-    name="learner_skill_practice",
-    entity=learner_skill,
-    ttl=timedelta(days=365),
-    tables=("marts.fct_graded_answers",),
-    description="A learner's answers on one skill so far: how many, how many right, the last outcome.",
-    features=("answers", "correct_answers", "accuracy", "last_correct"),
-    query="""
-        with per_skill as (
-            select learner_id, unnest(skills) as skill_id, occurred_at, is_correct, event_id
-            from marts.fct_graded_answers
-        )
-        select
-            learner_id, skill_id,
-            occurred_at as feature_timestamp,
-            count(*) over so_far as answers,
-            count(*) filter (where is_correct) over so_far as correct_answers,
-            (count(*) filter (where is_correct) over so_far + 1.0) / (count(*) over so_far + 2.0) as accuracy,
-            cast(is_correct as integer) as last_correct
-        from per_skill
-        window so_far as (partition by learner_id, skill_id order by occurred_at, event_id
-                          rows between unbounded preceding and current row)
-    """,
-)
-
-question_statistics = FeatureView(
-    name="question_statistics",
-    entity=content_item,
-    ttl=timedelta(days=365),
-    tables=("marts.fct_graded_answers",),
-    description="A question's first-attempt record so far: how many learners tried it, the share who got it right.",
-    features=("first_attempts", "first_attempt_accuracy"),
-    query="""
-        select
-            question_id,
-            occurred_at as feature_timestamp,
-            count(*) over so_far as first_attempts,
-            (count(*) filter (where is_correct) over so_far + 1.0) / (count(*) over so_far + 2.0)
-                as first_attempt_accuracy
-        from marts.fct_graded_answers
-        where attempt_number = 1
-        window so_far as (partition by question_id order by occurred_at, event_id
-                          rows between unbounded preceding and current row)
-    """,
-)
-
 # Online-only views: the sequences serving needs (items opened, recent answers), as lists.
 # They are not training features: each entity has one row, stamped with its last event, built from
 # what happened up to the moment ``materialize`` is given (``$as_of``).
@@ -165,20 +176,14 @@ learner_course_history = FeatureView(
     name="learner_course_history",
     entity=learner_course,
     ttl=timedelta(days=365),
-    tables=("intermediate.int_events__sessionized", "marts.dim_content_items"),
+    tables=item_first_engagement.tables,
     description="The content items a learner has opened in a course, in the order first opened (recommendations).",
     features=("items_opened",),
-    query="""
-        with first_opened as (
-            select e.learner_id, i.course_id, i.item_id, min(e.occurred_at) as first_at
-            from intermediate.int_events__sessionized as e
-            join marts.dim_content_items as i on i.item_id = split_part(e.object_id, '/', 1)
-            where e.verb in ('viewed', 'started', 'played', 'answered', 'completed') and e.occurred_at <= $as_of
-            group by all
-        )
-        select learner_id, course_id, max(first_at) as feature_timestamp,
-               list(item_id order by first_at, item_id) as items_opened
-        from first_opened
+    query=f"""
+        select learner_id, course_id, max(feature_timestamp) as feature_timestamp,
+               list(item_id order by feature_timestamp, item_id) as items_opened
+        from ({item_first_engagement.query})
+        where feature_timestamp <= $as_of
         group by learner_id, course_id
     """,
 )
@@ -187,27 +192,31 @@ learner_recent_answers = FeatureView(
     name="learner_recent_answers",
     entity=learner,
     ttl=timedelta(days=365),
-    tables=("marts.fct_graded_answers",),
-    description="A learner's last 200 graded answers per skill practised, oldest first (mastery from knowledge tracing).",
+    tables=skill_answers.tables,
+    description=f"A learner's last {ANSWERS_KEPT_ONLINE} graded answers per skill practised, oldest first (mastery "
+                "from knowledge tracing).",
     features=("answers",),
-    query="""
+    query=f"""
         with recent as (
-            select learner_id, event_id, occurred_at, unnest(skills) as skill_id,
-                   cast(is_correct as integer) as correct
-            from marts.fct_graded_answers
-            where len(skills) > 0 and occurred_at <= $as_of
-            qualify row_number() over (partition by learner_id order by occurred_at desc, event_id desc) <= 200
+            select * from ({skill_answers.query})
+            where feature_timestamp <= $as_of
+            qualify row_number() over (partition by learner_id order by feature_timestamp desc, answer_id desc)
+                    <= {ANSWERS_KEPT_ONLINE}
         )
-        select learner_id, max(occurred_at) as feature_timestamp,
-               list({'skill_id': skill_id, 'correct': correct, 'answer_id': event_id}
-                    order by occurred_at, event_id, skill_id) as answers
+        select learner_id, max(feature_timestamp) as feature_timestamp,
+               list({{'skill_id': skill_id, 'correct': correct, 'answer_id': answer_id}}
+                    order by feature_timestamp, answer_id, skill_id) as answers
         from recent
         group by learner_id
     """,
 )
 
+# What the online store holds (``materialize``): the dropout service's views and the sequences serving reads.
 VIEWS = (learner_course_activity, learner_course_assessment, learner_activity, course_activity,
-         learner_skill_practice, question_statistics, learner_course_history, learner_recent_answers)
+         learner_course_history, learner_recent_answers)
+# Event-level histories the models train from, taken as of a cut-off (``feature_store.offline.history``);
+# the online sequences above are built on them, so serving reads what training read.
+HISTORY_VIEWS = (content_catalogue, item_first_engagement, skill_answers)
 
 dropout_risk_v1 = FeatureService(
     name="dropout_risk_v1",
@@ -220,13 +229,7 @@ dropout_risk_v1 = FeatureService(
     ),
 )
 
-recommender_v1 = FeatureService(
-    name="recommender_v1",
-    description="What the recommender's re-ranking reads for a learner and a skill.",
-    views=((learner_skill_practice, learner_skill_practice.features),),
-)
-
-SERVICES = (dropout_risk_v1, recommender_v1)
+SERVICES = (dropout_risk_v1,)
 
 
 def service(name: str) -> FeatureService:

@@ -22,7 +22,7 @@ from learnlake.settings import Settings
 from serving.core.db import Database
 from serving.core.tables import Enrollment, ItemProgress, TutorTurn, User
 from serving.learner_models import LearnerModels
-from serving.warehouse import query
+from lake.warehouse import query
 from serving.xapi.documents import DocumentStore
 
 log = logging.getLogger(__name__)

@@ -5,22 +5,27 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboards.warehouse import WarehouseNotPublished, query
+from lake.warehouse import WarehouseNotPublished, query
+from learnlake.settings import get_settings
 
 
 @st.cache_data(ttl=60, show_spinner=False)
 def load_daily_activity():
     return query(
+        get_settings(),
         "select course_id, activity_date, active_learners, events "
-        "from marts.fct_course_daily_active_learners order by activity_date, course_id"
+        "from marts.fct_course_daily_active_learners order by activity_date, course_id",
+        frame="pandas",
     )
 
 
 @st.cache_data(ttl=60, show_spinner=False)
 def load_content_activity():
     return query(
+        get_settings(),
         "select course_id, activity_date, content_type, events, active_learners "
-        "from marts.fct_course_daily_content_activity order by activity_date, course_id, content_type"
+        "from marts.fct_course_daily_content_activity order by activity_date, course_id, content_type",
+        frame="pandas",
     )
 
 

@@ -6,7 +6,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboards.warehouse import WarehouseNotPublished, query
+from lake.warehouse import WarehouseNotPublished, query
+from learnlake.settings import get_settings
 
 CACHE_S = 60
 MIN_LEARNERS_PER_TERM = 3  # a search term or question shows only once this many learners typed it
@@ -14,29 +15,31 @@ MIN_LEARNERS_PER_TERM = 3  # a search term or question shows only once this many
 
 @st.cache_data(ttl=CACHE_S, show_spinner=False)
 def courses() -> pd.DataFrame:
-    return query("select course_id, coalesce(title, course_id) as title from marts.dim_courses order by title")
+    return query(get_settings(), "select course_id, coalesce(title, course_id) as title from marts.dim_courses "
+                 "order by title", frame="pandas")
 
 
 @st.cache_data(ttl=CACHE_S, show_spinner=False)
 def funnel(course_ids: tuple[str, ...]) -> pd.DataFrame:
-    frame = query("select * from marts.fct_course_funnel where list_contains($1, course_id)", [list(course_ids)])
+    frame = query(get_settings(), "select * from marts.fct_course_funnel where list_contains($1, course_id)",
+                  [list(course_ids)], frame="pandas")
     steps = ["enrolled", "started", "reached_25_pct", "reached_50_pct", "reached_75_pct", "completed"]
     return pd.DataFrame({"step": steps, "learners": [int(frame[s].sum()) for s in steps]})
 
 
 @st.cache_data(ttl=CACHE_S, show_spinner=False)
 def retention(course_ids: tuple[str, ...]) -> pd.DataFrame:
-    return query("""
+    return query(get_settings(), """
         select cast(cohort_week as date) as cohort_week, weeks_since_enrollment,
                sum(cohort_learners) as cohort_learners,
                sum(active_learners) / nullif(sum(cohort_learners), 0) as retention_rate
         from marts.fct_retention_cohorts where list_contains($1, course_id)
-        group by all order by cohort_week, weeks_since_enrollment""", [list(course_ids)])
+        group by all order by cohort_week, weeks_since_enrollment""", [list(course_ids)], frame="pandas")
 
 
 @st.cache_data(ttl=CACHE_S, show_spinner=False)
 def content(course_ids: tuple[str, ...]) -> pd.DataFrame:
-    return query("""
+    return query(get_settings(), """
         select i.title, e.content_type, e.learners, e.learners_completed,
                1 - e.learners_completed / nullif(e.learners, 0) as abandoned_share,
                s.p_correct as first_attempt_accuracy, round(e.time_spent_s / nullif(e.learners, 0) / 60, 1)
@@ -45,18 +48,19 @@ def content(course_ids: tuple[str, ...]) -> pd.DataFrame:
         join marts.dim_content_items as i using (item_id)
         left join marts.fct_item_statistics as s on s.question_id = e.item_id
         where list_contains($1, e.course_id)
-        order by abandoned_share desc nulls last, first_attempt_accuracy nulls last""", [list(course_ids)])
+        order by abandoned_share desc nulls last, first_attempt_accuracy nulls last""", [list(course_ids)],
+        frame="pandas")
 
 
 @st.cache_data(ttl=CACHE_S, show_spinner=False)
 def typed_by_learners(verb: str, course_ids: tuple[str, ...]) -> pd.DataFrame:
     """What learners typed (searches, tutor questions), counted, and only what several learners typed."""
-    return query(f"""
+    return query(get_settings(), f"""
         select lower(trim(response)) as text, count(*) as times, count(distinct learner_id) as learners
         from staging.stg_lake__events
         where verb = $1 and response is not null and (course_id is null or list_contains($2, course_id))
         group by all having count(distinct learner_id) >= {MIN_LEARNERS_PER_TERM}
-        order by times desc limit 50""", [verb, list(course_ids)])
+        order by times desc limit 50""", [verb, list(course_ids)], frame="pandas")
 
 
 def _table(frame: pd.DataFrame, name: str, **config) -> None:

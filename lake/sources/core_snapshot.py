@@ -123,3 +123,12 @@ def _watermark(table: str, settings: Settings) -> datetime:
         return EPOCH
     newest = scan_table(table, settings=settings).select(pl.col("updated_at").max()).collect().item()
     return EPOCH if newest is None else newest.astimezone(UTC)
+
+
+def course_content(settings: Settings) -> pl.DataFrame:
+    """The current content items that have a body to read (lessons, book sections), in course order."""
+    if not table_exists("bronze.core_content_items", settings):
+        return pl.from_arrow(empty_table("bronze.core_content_items"))
+    return (scan_table("bronze.core_content_items", settings=settings).collect()
+            .filter(pl.col("body").is_not_null() & (pl.col("body").str.strip_chars() != ""))
+            .sort("course_id", "module_id", "position"))

@@ -38,7 +38,7 @@ def train(
         console.print(f"[red]unknown model {model!r}; choose one of {', '.join(TRAINABLE)}[/red]")
         raise typer.Exit(2)
     settings = get_settings()
-    if model != "popularity" and not Path(settings.published_warehouse_path).exists():
+    if not Path(settings.published_warehouse_path).exists():
         console.print(f"[red]not trained: no published warehouse at {settings.published_warehouse_path} yet; "
                       "run `learnlake pipeline run` first[/red]")
         raise typer.Exit(1)

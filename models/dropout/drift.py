@@ -25,11 +25,12 @@ def live_score_drift(settings) -> dict | None:
     (as serving does), and compare with the champion's training scores; None without a champion."""
     import json
 
-    import duckdb
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
+    from feature_store.labels import open_enrolments
     from feature_store.online import online_store
+    from lake.warehouse import published_warehouse
     from models.dropout.live import live_features
     from models.dropout.training import SCORE_REFERENCE
     from models.names import DROPOUT
@@ -44,13 +45,12 @@ def live_score_drift(settings) -> dict | None:
         return None
     version, pyfunc = load_champion(DROPOUT, settings)
     model = pyfunc.unwrap_python_model().model
-    with duckdb.connect(str(settings.published_warehouse_path), read_only=True) as con:
-        open_enrolments = con.execute("select learner_id, course_id, as_of_at from marts.fct_enrollments "
-                                      "where completed_at is null and unenrolled_at is null").fetchall()
-    if not open_enrolments:
+    with published_warehouse(settings) as con:
+        enrolments = open_enrolments(con)
+    if not enrolments.height:
         return {"psi": None, "learners": 0, "model_version": version}
-    as_of = open_enrolments[0][2]
+    as_of = enrolments["event_timestamp"][0]
     _, features = live_features(online_store(settings), model.feature_names,
-                                [(learner, course) for learner, course, _ in open_enrolments], as_of)
-    return {"psi": score_drift(reference, model.predict_proba(features)), "learners": len(open_enrolments),
+                                list(enrolments.select("learner_id", "course_id").iter_rows()), as_of)
+    return {"psi": score_drift(reference, model.predict_proba(features)), "learners": enrolments.height,
             "model_version": version}

@@ -11,16 +11,16 @@ learners the rule mart flags today and logs how many of them the model ranks amo
 
 import logging
 from datetime import timedelta
-from pathlib import Path
 
-import duckdb
 import mlflow
 import numpy as np
 import pandas as pd
 import polars as pl
 
+from feature_store.labels import at_risk_rule_now, dropout_weeks
 from feature_store.offline import feature_columns, training_frame
 from feature_store.repository import dropout_risk_v1
+from lake.warehouse import published_warehouse
 from learnlake.errors import DataQualityError
 from learnlake.settings import Settings, get_settings
 from models import names
@@ -43,44 +43,6 @@ def score_histogram(scores: np.ndarray, bins: int = SCORE_BINS) -> dict:
     counts, edges = np.histogram(np.clip(scores, 0, 1), bins=bins, range=(0.0, 1.0))
     return {"edges": edges.round(6).tolist(), "shares": (counts / max(counts.sum(), 1)).tolist(),
             "rows": int(counts.sum())}
-
-
-def weekly_labels(con: duckdb.DuckDBPyConnection, horizon_days: int) -> pl.DataFrame:
-    """One row per enrolment and Monday: learner_id, course_id, event_timestamp, dropped (0/1).
-
-    Mondays run from the week after enrolling to ``horizon_days`` before the course's last active
-    day: after it nobody studies the course (it has ended, or the data has), and a week there
-    would be a dropout no model needs to predict."""
-    return con.sql(f"""
-        with days as (
-            select learner_id, course_id, activity_date, study_events
-            from intermediate.int_learner_course_days
-        ),
-        span as (
-            select e.learner_id, e.course_id, e.enrolled_at, e.completed_at,
-                   max(d.activity_date) over (partition by e.course_id) as last_day
-            from marts.fct_enrollments as e
-            left join days as d using (learner_id, course_id)
-            qualify row_number() over (partition by e.enrollment_id order by d.activity_date) = 1
-        ),
-        mondays as (
-            select s.learner_id, s.course_id, s.completed_at,
-                   unnest(generate_series(date_trunc('week', s.enrolled_at) + interval 7 day,
-                                          cast(s.last_day as timestamptz) - interval {horizon_days} day,
-                                          interval 7 day)) as event_timestamp
-            from span as s
-        )
-        select m.learner_id, m.course_id, m.event_timestamp,
-               cast(coalesce(sum(d.study_events), 0) = 0 as integer) as dropped
-        from mondays as m
-        left join days as d
-          on d.learner_id = m.learner_id and d.course_id = m.course_id
-         and d.activity_date >= cast(m.event_timestamp as date)
-         and d.activity_date < cast(m.event_timestamp as date) + {horizon_days}
-        where m.completed_at is null or m.completed_at > m.event_timestamp
-        group by all
-        order by m.event_timestamp, m.learner_id, m.course_id
-    """).pl()
 
 
 def rule_flag(frame: pl.DataFrame) -> np.ndarray:
@@ -108,14 +70,10 @@ class DropoutPyfunc(mlflow.pyfunc.PythonModel):
 def train(settings: Settings | None = None, *, horizon_days: int = 14, seed: int = 0) -> TrainingResult:
     settings = settings or get_settings()
     client = configure_mlflow(settings)
-    warehouse = Path(settings.published_warehouse_path)
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        labels = weekly_labels(con, horizon_days)
-        frame = training_frame(con, labels, SERVICE)
+    with published_warehouse(settings) as con:
+        frame = training_frame(con, dropout_weeks(con, horizon_days), SERVICE)
         # The at-risk rule mart as it stands, with each learner's features as of the mart's own moment.
-        today = con.sql("""select r.learner_id, r.course_id, r.is_at_risk, e.as_of_at as event_timestamp
-                           from marts.fct_at_risk_by_rule as r join marts.fct_enrollments as e using (enrollment_id)
-                           where r.status <> 'completed'""").pl()
+        today = at_risk_rule_now(con)
         today = training_frame(con, today, SERVICE) if today.height else today
     columns = feature_columns(SERVICE)
     stamps = frame["event_timestamp"]

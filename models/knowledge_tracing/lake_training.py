@@ -1,4 +1,4 @@
-"""Train knowledge tracing on the platform's own answers (``marts.fct_graded_answers``) and register it.
+"""Train knowledge tracing on the platform's own answers (feature view ``skill_answers``) and register it.
 
 An answer that practises several skills becomes one row per skill, all in one answer group:
 each is predicted from the answers before it, never from its sibling rows (no label leakage
@@ -12,7 +12,6 @@ demo the boosted model scores both higher (test AUC 0.697 against 0.690, Spearma
 """
 
 import logging
-from pathlib import Path
 
 import duckdb
 import mlflow
@@ -22,7 +21,10 @@ import polars as pl
 from scipy.stats import spearmanr
 from sklearn.metrics import accuracy_score, roc_auc_score
 
+from feature_store.offline import history
+from feature_store.repository import skill_answers
 from lake.readers import read_table, table_exists
+from lake.warehouse import published_warehouse
 from learnlake.errors import DataQualityError
 from learnlake.settings import Settings, get_settings
 from models import names
@@ -42,20 +44,16 @@ BOOSTED = "boosted_history"
 
 
 def answer_rows(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """One row per answer and skill, in each learner's order, with its answer's index."""
-    return con.sql("""
-        select learner_id, event_id, occurred_at, unnest(skills) as skill_id, cast(is_correct as integer) as correct
-        from marts.fct_graded_answers
-        where len(skills) > 0
-        order by learner_id, occurred_at, event_id, skill_id
-    """).pl()
+    """One row per answer and skill (``skill_answers``), in each learner's order: learner_id, answer_id,
+    skill_id, correct."""
+    return history(con, skill_answers).select("learner_id", "answer_id", "skill_id", "correct")
 
 
 def sequences_by_learner(rows: pl.DataFrame, skill_index: dict[str, int]) -> dict[str, Sequence]:
     """Each learner's rows as a ``Sequence``; rows of one answer (one event) share a group start."""
     out = {}
     for (learner,), part in rows.group_by(["learner_id"], maintain_order=True):
-        events = part["event_id"].to_list()
+        events = part["answer_id"].to_list()
         starts, start = np.zeros(len(events), dtype=np.int64), 0
         for t in range(len(events)):
             if t and events[t] != events[t - 1]:
@@ -107,7 +105,7 @@ def _truth_agreement(model: MasteryPyfunc, sequences: dict[str, Sequence], rows:
     learners = set(latest["learner_id"].unique().to_list()) & set(sequences)
     for learner in sorted(learners)[:200]:
         part = rows.filter(pl.col("learner_id") == learner)
-        mastery = model.mastery(list(zip(part["skill_id"], part["correct"], part["event_id"], strict=True)))
+        mastery = model.mastery(list(zip(part["skill_id"], part["correct"], part["answer_id"], strict=True)))
         for skill, value in latest.filter(pl.col("learner_id") == learner).select("skill_id", "mastery").iter_rows():
             if skill in mastery:
                 predicted.append(mastery[skill])
@@ -118,8 +116,7 @@ def _truth_agreement(model: MasteryPyfunc, sequences: dict[str, Sequence], rows:
 def train(settings: Settings | None = None, *, seed: int = 0, config: TrainingConfig = CONFIG) -> TrainingResult:
     settings = settings or get_settings()
     client = configure_mlflow(settings)
-    warehouse = Path(settings.published_warehouse_path)
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with published_warehouse(settings) as con:
         rows = answer_rows(con)
     skills = sorted(rows["skill_id"].unique().to_list())
     if rows.height < 100 or len(skills) < 2:
@@ -154,7 +151,7 @@ def train(settings: Settings | None = None, *, seed: int = 0, config: TrainingCo
         metrics["mastery_truth_spearman"] = agreement
     first = rows.filter(pl.col("learner_id") == learners[0]).head(20)
     example = pd.DataFrame({"learner_id": first["learner_id"].to_list(), "skill_id": first["skill_id"].to_list(),
-                            "correct": first["correct"].to_list(), "answer_id": first["event_id"].to_list()})
+                            "correct": first["correct"].to_list(), "answer_id": first["answer_id"].to_list()})
     return log_and_register(
         client, settings, model_name=MODEL_NAME, run_name="knowledge-tracing", held_out_metric=HELD_OUT_METRIC,
         params={"model": chosen, "network": config.network, "hidden": config.hidden, "window": config.window,

@@ -1,8 +1,9 @@
 """Popularity recommender: per course, the items most learners engage with.
 
 The simplest recommender worth measuring, and the cold-start fallback of the real ones.
-It is trained on ``bronze.events`` and evaluated on a temporal hold-out: fit on every
-event before a cutoff, then ask, for each learner active after it, whether the items
+It is trained on the feature view ``item_first_engagement`` (when each learner first engaged
+with each content item) and evaluated on a temporal hold-out: fit on every first engagement
+before a cutoff, then ask, for each learner active after it, whether the items
 they went on to start for the first time are among the top-k recommended (items they had
 already touched are excluded, as a product would). A random recommender is scored on the
 same hold-out so that the numbers have a floor to be read against.
@@ -13,39 +14,31 @@ import math
 from dataclasses import dataclass
 from datetime import timedelta
 
+import duckdb
 import mlflow
 import numpy as np
 import pandas as pd
 import polars as pl
-from mlflow.models import ModelSignature
-from mlflow.types import ColSpec, Schema
 
-from lake.readers import read_table, table_version
+from feature_store.offline import history
+from feature_store.repository import item_first_engagement
+from lake.warehouse import published_warehouse
+from learnlake.errors import DataQualityError
 from learnlake.settings import Settings, get_settings
 from models import names
-from models.tracking import TrainingResult, configure_mlflow, pip_requirements, promote_if_better
+from models.registration import log_and_register
+from models.tracking import TrainingResult, configure_mlflow
 
 log = logging.getLogger(__name__)
 
 MODEL_NAME = names.POPULARITY
 HELD_OUT_METRIC = "test_recall_at_10"
-# Verbs that mean a learner engaged with a content item (not just searched or enrolled).
-ENGAGEMENT_VERBS = ("viewed", "started", "completed", "answered", "played")
-ITEM_TYPES = ("lesson", "video", "quiz", "assignment")
-SIGNATURE = ModelSignature(
-    inputs=Schema([ColSpec("string", "course_id"), ColSpec("long", "k")]),
-    outputs=Schema([ColSpec("string", "course_id"), ColSpec("string", "item_id"), ColSpec("double", "score"),
-                    ColSpec("long", "rank")]),
-)
 
 
-def item_interactions(events: pl.DataFrame) -> pl.DataFrame:
-    """First interaction of each learner with each content item: learner, course, item, first_at."""
-    return (
-        events.filter(pl.col("verb").is_in(ENGAGEMENT_VERBS) & pl.col("object_type").is_in(ITEM_TYPES))
-        .group_by("learner_id", "course_id", pl.col("object_id").alias("item_id"))
-        .agg(pl.col("timestamp").min().alias("first_at"))
-    )
+def item_interactions(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
+    """First engagement of each learner with each content item: learner_id, course_id, item_id, first_at."""
+    return history(con, item_first_engagement).select("learner_id", "course_id", "item_id",
+                                                      pl.col("feature_timestamp").alias("first_at"))
 
 
 class PopularityRecommender(mlflow.pyfunc.PythonModel):
@@ -120,12 +113,13 @@ def evaluate(recommend, interactions: pl.DataFrame, cutoff, catalog: dict[str, l
 
 
 def train(settings: Settings | None = None, *, holdout_days: int = 7, seed: int = 0) -> TrainingResult:
-    """Train on ``bronze.events``, evaluate on the last ``holdout_days``, log, register, maybe promote."""
+    """Train on first engagements, evaluate on the last ``holdout_days``, log, register, maybe promote."""
     settings = settings or get_settings()
     client = configure_mlflow(settings)
-    events_version = table_version("bronze.events", settings)
-    events = read_table("bronze.events", version=events_version, settings=settings)
-    interactions = item_interactions(events)
+    with published_warehouse(settings) as con:
+        interactions = item_interactions(con)
+    if interactions.is_empty():
+        raise DataQualityError("no learner has engaged with a content item yet: nothing to rank")
     cutoff = interactions["first_at"].max() - timedelta(days=holdout_days)
     train_part = interactions.filter(pl.col("first_at") < cutoff)
     # The catalogue is what the training period knew about; an item first seen later cannot be ranked.
@@ -155,38 +149,22 @@ def train(settings: Settings | None = None, *, holdout_days: int = 7, seed: int 
     # The served model learns from everything; the held-out metric above is what it is judged on.
     model = PopularityRecommender.fit(interactions)
     example = pd.DataFrame({"course_id": [next(iter(model.ranking), "")], "k": [10]})
-    with mlflow.start_run(run_name="popularity-recommender") as run:
-        mlflow.log_params({
-            "model": "popularity",
-            "holdout_days": holdout_days,
-            "cutoff": cutoff.isoformat(),
-            "input.bronze.events.version": events_version,
-            "input.bronze.events.rows": events.height,
-        })
-        mlflow.set_tag("input.bronze.events.version", str(events_version))
-        mlflow.log_metrics(metrics)
-        mlflow.log_text(_model_card(metrics, events_version, holdout_days), "model_card.md")
-        info = mlflow.pyfunc.log_model(
-            name="model",
-            python_model=model,
-            signature=SIGNATURE,
-            input_example=example,
-            registered_model_name=MODEL_NAME,
-            pip_requirements=pip_requirements("polars"),
-        )
-    version = str(info.registered_model_version)
-    promotion = promote_if_better(client, MODEL_NAME, version, HELD_OUT_METRIC)
-    log.info("popularity recommender: run %s, v%s, %s", run.info.run_id, version, metrics)
-    return TrainingResult(run.info.run_id, version, metrics, promotion)
+    return log_and_register(
+        client, settings, model_name=MODEL_NAME, run_name="popularity-recommender", held_out_metric=HELD_OUT_METRIC,
+        params={"model": "popularity", "feature_view": item_first_engagement.name, "holdout_days": holdout_days,
+                "cutoff": cutoff.isoformat(), "first_engagements": interactions.height},
+        metrics=metrics, model_card=_model_card(metrics, holdout_days), python_model=model, example=example,
+        packages=("polars",))
 
 
-def _model_card(metrics: dict[str, float], events_version: int, holdout_days: int) -> str:
+def _model_card(metrics: dict[str, float], holdout_days: int) -> str:
     return f"""# Popularity recommender
 
 **What it does**: ranks each course's content items by the number of distinct learners
 who engaged with them (viewed, started, completed, answered, played).
 
-**Trained on**: `bronze.events` at Delta version {events_version}.
+**Trained on**: feature view `item_first_engagement` of the published warehouse (the run records the
+Delta version of every lake table under it).
 
 **Evaluated on**: learners' first interactions with items in the last {holdout_days} days,
 with the model fitted only on what came before; items a learner had already touched are

@@ -13,7 +13,6 @@ and for the learners given a review first, that review beside the new item it we
 import logging
 from collections import Counter
 from datetime import datetime
-from pathlib import Path
 
 import duckdb
 import mlflow
@@ -21,7 +20,10 @@ import numpy as np
 import pandas as pd
 import polars as pl
 
+from feature_store.offline import history
+from feature_store.repository import content_catalogue, item_first_engagement, skill_answers
 from lake.readers import read_table, table_exists
+from lake.warehouse import published_warehouse
 from learnlake.errors import DataQualityError, ModelNotFoundError
 from learnlake.settings import Settings, get_settings
 from models import names
@@ -40,35 +42,21 @@ HELD_OUT_METRIC = "test_new_items_ndcg_at_10"
 LEVEL_DOCUMENT = "level.json"  # true chances of success of what was recommended, binned (simulated data only)
 LEVEL_EDGES = [round(0.1 * i, 1) for i in range(11)]
 K = 10
-ENGAGEMENT_VERBS = ("viewed", "started", "played", "answered", "completed")
 
 
-def catalogue(con: duckdb.DuckDBPyConnection, settings: Settings) -> list[Item]:
-    items = con.sql("select item_id, module_id, course_id, position, coalesce(title, '') as title, "
-                    "coalesce(text_excerpt, '') as text_excerpt, "
-                    "coalesce(skills, []) as skills, coalesce(difficulty, 0) as difficulty, "
-                    "coalesce(prerequisites, []) as prerequisites from marts.dim_content_items").pl()
-    modules = (read_table("bronze.core_modules", settings=settings).select("module_id", "position")
-               .rename({"position": "module_position"}) if table_exists("bronze.core_modules", settings)
-               else pl.DataFrame({"module_id": [], "module_position": []}, schema={"module_id": pl.String,
-                                                                                  "module_position": pl.Int64}))
-    items = items.join(modules, on="module_id", how="left").with_columns(pl.col("module_position").fill_null(0))
-    return [Item(r["item_id"], r["course_id"], int(r["module_position"]) * 1000 + int(r["position"]), r["title"],
-                 tuple(r["skills"]), float(r["difficulty"]), tuple(r["prerequisites"]), r["text_excerpt"])
+def catalogue(con: duckdb.DuckDBPyConnection) -> list[Item]:
+    """Every content item, as the ``content_catalogue`` view describes it."""
+    items = history(con, content_catalogue)
+    return [Item(r["item_id"], r["course_id"], int(r["position_in_course"]), r["title"], tuple(r["skills"]),
+                 float(r["difficulty"]), tuple(r["prerequisites"]), r["text_excerpt"])
             for r in items.iter_rows(named=True)]
 
 
 def first_engagements(con: duckdb.DuckDBPyConnection) -> pl.DataFrame:
-    """learner_id, course_id, item_id, first_at: when each learner first opened each content item."""
-    verbs = ", ".join(f"'{v}'" for v in ENGAGEMENT_VERBS)
-    return con.sql(f"""
-        select e.learner_id, i.course_id, i.item_id, min(e.occurred_at) as first_at
-        from intermediate.int_events__sessionized as e
-        join marts.dim_content_items as i on i.item_id = split_part(e.object_id, '/', 1)
-        where e.verb in ({verbs})
-        group by all
-        order by e.learner_id, i.course_id, first_at
-    """).pl()
+    """learner_id, course_id, item_id, first_at: when each learner first opened each content item
+    (``item_first_engagement``), each learner's oldest first."""
+    return history(con, item_first_engagement).select("learner_id", "course_id", "item_id",
+                                                      pl.col("feature_timestamp").alias("first_at"))
 
 
 def sequences(engagements: pl.DataFrame) -> dict[tuple[str, str], list[str]]:
@@ -91,10 +79,8 @@ def _mastery_at(cutoff: datetime, con: duckdb.DuckDBPyConnection, settings: Sett
     except ModelNotFoundError:
         return None
     tracer = model.unwrap_python_model()
-    answers = con.sql("select learner_id, event_id, unnest(skills) as skill_id, cast(is_correct as integer) as correct "
-                      "from marts.fct_graded_answers where occurred_at < $cutoff and len(skills) > 0 "
-                      "order by learner_id, occurred_at, event_id", params={"cutoff": cutoff}).pl()
-    return {learner: tracer.mastery(list(zip(part["skill_id"], part["correct"], part["event_id"], strict=True)))
+    answers = history(con, skill_answers, before=cutoff)
+    return {learner: tracer.mastery(list(zip(part["skill_id"], part["correct"], part["answer_id"], strict=True)))
             for (learner,), part in answers.group_by(["learner_id"], maintain_order=True)}
 
 
@@ -118,9 +104,9 @@ class NextItemsPyfunc(mlflow.pyfunc.PythonModel):
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         rows = []
-        for course_id, history, k in zip(model_input["course_id"], model_input["history"], model_input["k"],
+        for course_id, opened, k in zip(model_input["course_id"], model_input["history"], model_input["k"],
                                          strict=True):
-            items = [h for h in str(history).split(",") if h]
+            items = [h for h in str(opened).split(",") if h]
             for rank, rec in enumerate(self.recommender.recommend(str(course_id), items, k=int(k)), start=1):
                 rows.append({"course_id": course_id, "item_id": rec.item_id, "score": rec.score, "rank": rank,
                              "reason": rec.reason, "review": rec.review})
@@ -131,7 +117,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, settings: Settings
              ) -> tuple[dict[str, float], list[Item], pl.DataFrame, dict | None]:
     """The held-out metrics, the catalogue, the engagements, and on simulated data the binned true chances
     of success of what was recommended (``LEVEL_DOCUMENT``)."""
-    items = catalogue(con, settings)
+    items = catalogue(con)
     engagements = first_engagements(con)
     if not items or engagements.height < 50:
         raise DataQualityError(f"{len(items)} content items and {engagements.height} engagements: too few to train "
@@ -212,8 +198,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, settings: Settings
 def train(settings: Settings | None = None) -> TrainingResult:
     settings = settings or get_settings()
     client = configure_mlflow(settings)
-    warehouse = Path(settings.published_warehouse_path)
-    with duckdb.connect(str(warehouse), read_only=True) as con:
+    with published_warehouse(settings) as con:
         metrics, items, engagements, level = evaluate(con, settings)
     # The served model learns from every sequence; it is judged on the held-out figures above.
     served = NextItemRecommender(items, list(sequences(engagements).values()), item_embeddings(items))

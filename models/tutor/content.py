@@ -1,16 +1,13 @@
 """What the tutor knows: the course content in the lake, as documents to chunk and index.
 
 Lessons written in the core API and books imported from OpenStax CNXML are content items
-with a Markdown body; the core snapshot (``bronze.core_content_items``) holds the current
-version of each. Items without a body (videos, quizzes) have nothing to cite.
+with a Markdown body; the core snapshot holds the current version of each. Items without a body (videos, quizzes) have nothing to cite.
 """
 
 import json
 from dataclasses import dataclass
 
-import polars as pl
-
-from lake.readers import read_table, table_exists
+from lake.sources.core_snapshot import course_content
 from learnlake.settings import Settings
 from models.tutor.chunks import Chunk, document_chunks
 
@@ -38,13 +35,8 @@ def _location(item: dict) -> str:
 
 def lake_documents(settings: Settings) -> dict[str, list[Document]]:
     """Every course's content items with a body, by course id, in course order."""
-    if not table_exists("bronze.core_content_items", settings):
-        return {}
-    items = (read_table("bronze.core_content_items", settings=settings)
-             .filter(pl.col("body").is_not_null() & (pl.col("body").str.strip_chars() != ""))
-             .sort("course_id", "module_id", "position"))
     documents: dict[str, list[Document]] = {}
-    for item in items.iter_rows(named=True):
+    for item in course_content(settings).iter_rows(named=True):
         documents.setdefault(item["course_id"], []).append(
             Document(item["course_id"], item["item_id"], item["title"], item["body"], _location(item),
                      tuple(item["skills"] or ())))

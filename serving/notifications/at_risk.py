@@ -33,7 +33,7 @@ from serving.learner_models import LearnerModels
 from serving.notifications.inbox import announce, notify
 from serving.realtime.hub import Hub
 from serving.realtime.messages import AtRiskChanged, MessageType, instructors_room
-from serving.warehouse import query
+from lake.warehouse import query
 
 log = logging.getLogger(__name__)
 

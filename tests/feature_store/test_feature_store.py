@@ -7,9 +7,16 @@ import numpy as np
 import polars as pl
 import pytest
 
-from feature_store.offline import feature_columns, training_frame
+from feature_store.offline import feature_columns, history, training_frame
 from feature_store.online import RedisOnlineStore, SQLiteOnlineStore, materialize, online_features
-from feature_store.repository import SERVICES, VIEWS, dropout_risk_v1, learner_skill_practice, recommender_v1
+from feature_store.repository import (
+    SERVICES,
+    VIEWS,
+    dropout_risk_v1,
+    item_first_engagement,
+    learner_course_activity,
+    skill_answers,
+)
 
 START = date(2026, 9, 1)
 LEARNERS = [f"lrn_{i}" for i in range(6)]
@@ -54,6 +61,9 @@ def warehouse(tmp_path_factory):
                     "min(course_id) as course_id from marts.fct_graded_answers group by all")
         con.execute("create table intermediate.int_events__sessionized as select learner_id, 'answered' as verb, "
                     "question_id as object_id, occurred_at from marts.fct_graded_answers")
+        # A search names an item before anyone opened it: it is not an engagement.
+        con.execute("insert into intermediate.int_events__sessionized values "
+                    "('lrn_0', 'searched', 'q1', timestamptz '2026-08-01 00:00:00+00')")
     return path, pl.DataFrame(days, schema=["learner_id", "course_id", "activity_date", "events", "study_events",
                                             "duration_s"], orient="row")
 
@@ -114,11 +124,11 @@ def test_an_entity_frame_without_the_join_keys_is_refused(warehouse):
 
 
 def test_services_name_known_features():
-    assert {s.name for s in SERVICES} == {"dropout_risk_v1", "recommender_v1"}
+    assert {s.name for s in SERVICES} == {"dropout_risk_v1"}
     for service in SERVICES:
         assert len(set(service.columns)) == len(service.columns)
     with pytest.raises(KeyError, match="no feature"):
-        learner_skill_practice.column("nope")
+        learner_course_activity.column("nope")
 
 
 @pytest.fixture(params=["sqlite", "redis"])
@@ -142,8 +152,6 @@ def test_the_online_store_serves_what_a_training_frame_would_see(warehouse, stor
             online = online_features(store, dropout_risk_v1, entity, now=as_of)
             for column in feature_columns(dropout_risk_v1):
                 assert online[column] == pytest.approx(offline[column][0]), column
-            skills = online_features(store, recommender_v1, entity, now=as_of)
-            assert skills["learner_skill_practice__answers"] is not None
 
     # Values older than the view's TTL are not served; rematerialising replaces, never duplicates.
     stale = online_features(store, dropout_risk_v1, {"learner_id": LEARNERS[0], "course_id": COURSES[0]},
@@ -179,3 +187,51 @@ def test_the_online_sequences_hold_only_what_happened_by_the_moment_materialised
     assert datetime.fromisoformat(answers["feature_timestamp"]) <= as_of
     history = store.read("learner_course_history", f"{learner}|{COURSES[0]}")
     assert history["items_opened"] == [q for (q,) in first_opened] and first_opened
+
+
+def test_training_rows_equal_online_rows_for_sampled_learners_and_moments(warehouse, store):
+    """Parity: what a model trains on as of a moment (a point-in-time frame, the histories before it) is what
+    the online store serves once materialised at that moment, for learners and moments drawn at random."""
+    path, _ = warehouse
+    rng = np.random.default_rng(11)
+    moments = sorted(datetime.combine(START, datetime.min.time(), UTC) + timedelta(hours=int(h))
+                     for h in rng.integers(24 * 5, 24 * 70, size=4))
+    compared = {"features": 0, "answers": 0, "items": 0}
+    with duckdb.connect(str(path), read_only=True) as con:
+        for as_of in moments:
+            materialize(con, store, as_of=as_of)
+            answers = history(con, skill_answers, before=as_of + timedelta(microseconds=1))
+            opened = history(con, item_first_engagement, before=as_of + timedelta(microseconds=1))
+            for learner in rng.choice(LEARNERS, size=3, replace=False).tolist():
+                course = COURSES[int(rng.integers(len(COURSES)))]
+                entity = {"learner_id": learner, "course_id": course}
+                frame = training_frame(con, pl.DataFrame({"learner_id": [learner], "course_id": [course],
+                                                          "event_timestamp": [as_of]}), dropout_risk_v1)
+                online = online_features(store, dropout_risk_v1, entity, now=as_of)
+                for column in feature_columns(dropout_risk_v1):
+                    assert online[column] == pytest.approx(frame[column][0], nan_ok=True), (as_of, learner, column)
+                    compared["features"] += online[column] is not None
+                mine = answers.filter(pl.col("learner_id") == learner).tail(200)
+                served = store.read("learner_recent_answers", learner)
+                assert [(a["skill_id"], a["correct"], a["answer_id"]) for a in (served or {}).get("answers", [])] \
+                    == list(mine.select("skill_id", "correct", "answer_id").iter_rows())
+                compared["answers"] += mine.height
+                items = opened.filter((pl.col("learner_id") == learner) & (pl.col("course_id") == course)) \
+                    .sort("feature_timestamp", "item_id")["item_id"].to_list()
+                sequence = store.read("learner_course_history", f"{learner}|{course}")
+                assert (sequence or {}).get("items_opened", []) == items
+                compared["items"] += len(items)
+    assert all(count > 0 for count in compared.values()), compared  # the draws compared real rows, not empties
+
+
+def test_a_first_engagement_is_the_first_time_a_learner_opened_an_item_not_a_search(warehouse):
+    path, _ = warehouse
+    with duckdb.connect(str(path), read_only=True) as con:
+        first = history(con, item_first_engagement)
+        expected = con.sql("select learner_id, question_id as item_id, min(occurred_at) as at "
+                           "from marts.fct_graded_answers group by all").pl()
+    assert first.height == expected.height
+    joined = first.join(expected, on=["learner_id", "item_id"])
+    assert joined.height == first.height and (joined["feature_timestamp"] == joined["at"]).all()
+    assert first.filter((pl.col("learner_id") == "lrn_0") & (pl.col("item_id") == "q1"))["feature_timestamp"] \
+        .min() > datetime(2026, 8, 2, tzinfo=UTC)

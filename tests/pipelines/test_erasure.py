@@ -219,8 +219,9 @@ def test_an_erased_learner_is_nowhere_and_everyone_else_is_as_before(erasable, r
 
 
 def test_the_training_frame_after_an_erasure_has_no_row_of_the_learner(erasable):
+    from feature_store.labels import dropout_weeks
     from feature_store.offline import training_frame
-    from models.dropout.training import SERVICE, weekly_labels
+    from models.dropout.training import SERVICE
 
     client, settings = erasable
     email = "learner00001@learnlake.example"
@@ -231,11 +232,11 @@ def test_the_training_frame_after_an_erasure_has_no_row_of_the_learner(erasable)
         user = session.query(User).filter(User.email == email).one()
         pseudonym = subject_of(user.id, user.email, user.name, settings.pseudonym_key.get_secret_value()).pseudonyms[0]
     with duckdb.connect(str(settings.published_warehouse_path), read_only=True) as con:
-        assert pseudonym in set(training_frame(con, weekly_labels(con, 14), SERVICE)["learner_id"])
+        assert pseudonym in set(training_frame(con, dropout_weeks(con, 14), SERVICE)["learner_id"])
     assert client.post(f"/api/v1/admin/users/{user.id}/erasure", headers=admin).status_code == 202
     run_privacy_erasure(persistent=False, settings=settings)
     with duckdb.connect(str(settings.published_warehouse_path), read_only=True) as con:
-        frame = training_frame(con, weekly_labels(con, 14), SERVICE)
+        frame = training_frame(con, dropout_weeks(con, 14), SERVICE)
     assert frame.height > 0 and pseudonym not in set(frame["learner_id"])
 
 

@@ -14,13 +14,13 @@ from mlflow import MlflowClient
 from typer.testing import CliRunner
 
 from feature_store.repository import learner_course_history
+from lake.warehouse import query
 from learnlake.cli import app as cli
 from models import names
 from models.tracking import CHAMPION
 from serving.core.security import issue_access_token
 from serving.core.tables import Enrollment, EnrollmentStatus, Role, User
 from serving.main import create_app
-from serving.warehouse import query
 
 pytestmark = pytest.mark.integration
 

@@ -36,10 +36,11 @@ def _result(context: dg.AssetExecutionContext, train) -> dg.MaterializeResult:
 
 
 @dg.asset(
-    deps=[dg.AssetKey(["bronze", "events"])],
+    deps=[published_warehouse],
     group_name="models",
     kinds={"mlflow"},
-    description="Popularity recommender registered in MLflow; champion when it beats the current one.",
+    description="Popularity recommender (feature view item_first_engagement) registered in MLflow; champion when "
+                "it beats the current one.",
 )
 def popularity_recommender(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
     return _result(context, popularity.train)

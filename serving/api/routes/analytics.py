@@ -16,7 +16,7 @@ from serving.api.deps import DatabaseDep, SettingsDep
 from serving.api.responses import SIGNED_IN, documented
 from serving.core.permissions import Permission
 from serving.core.tables import User
-from serving.warehouse import query
+from lake.warehouse import query
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"], responses={**SIGNED_IN, **documented(404, 503)})
 STRUGGLING_SKILLS = 10

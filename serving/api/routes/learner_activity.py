@@ -19,7 +19,7 @@ from serving.api.responses import SIGNED_IN, documented
 from serving.core.audit import record_access
 from serving.core.permissions import Permission
 from serving.core.tables import Enrollment, User
-from serving.warehouse import query
+from lake.warehouse import query
 
 router = APIRouter(prefix="/api/v1", tags=["learner activity"], responses={**SIGNED_IN, **documented(404, 503)})
 

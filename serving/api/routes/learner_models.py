@@ -30,7 +30,7 @@ from serving.core.tables import (
     ProgressStatus,
     User,
 )
-from serving.warehouse import query
+from lake.warehouse import query
 
 router = APIRouter(prefix="/api/v1", tags=["learner models"], responses={**SIGNED_IN, **documented(404, 503)},
                    route_class=DirectRoute)

@@ -4,7 +4,7 @@ import pandas as pd
 import polars as pl
 import pytest
 
-from models.recommender.popularity import PopularityRecommender, evaluate, item_interactions
+from models.recommender.popularity import PopularityRecommender, evaluate
 
 T0 = datetime(2026, 9, 7, tzinfo=UTC)
 T1 = datetime(2026, 9, 14, tzinfo=UTC)
@@ -30,19 +30,6 @@ def test_items_are_ranked_by_distinct_learners_within_their_course():
         {"course_id": "c2", "item_id": "w", "score": 1.0, "rank": 1},
         {"course_id": "c1", "item_id": "x", "score": 3.0, "rank": 1},
     ]
-
-
-def test_first_interactions_ignore_searches_and_repeat_visits():
-    events = pl.DataFrame({
-        "learner_id": ["a", "a", "a", "a"],
-        "course_id": ["c", "c", "c", "c"],
-        "verb": ["viewed", "completed", "searched", "registered"],
-        "object_type": ["lesson", "lesson", "search", "course"],
-        "object_id": ["x", "x", "course-search", "c"],
-        "timestamp": [T1, T0, T0, T0],
-    })
-    out = item_interactions(events)
-    assert out.to_dicts() == [{"learner_id": "a", "course_id": "c", "item_id": "x", "first_at": T0}]
 
 
 def test_hold_out_scores_only_what_came_after_the_cutoff():

@@ -4,7 +4,7 @@ from datetime import date
 
 import duckdb
 
-from models.dropout.training import weekly_labels
+from feature_store.labels import dropout_weeks
 
 
 def _warehouse(days: list[tuple[str, str, str]], enrolments: list[tuple[str, str, str]]) -> duckdb.DuckDBPyConnection:
@@ -26,7 +26,7 @@ def test_weeks_stop_a_horizon_before_their_own_course_goes_quiet():
         days=[("a", "long", "2024-01-02"), ("a", "long", "2024-03-31"),
               ("b", "short", "2024-01-05"), ("b", "short", "2024-01-20"), ("b", "short", "2024-01-31")],
         enrolments=[("a", "long", "2024-01-01 09:00:00+00"), ("b", "short", "2024-01-01 09:00:00+00")])
-    labels = weekly_labels(con, horizon_days=14)
+    labels = dropout_weeks(con, horizon_days=14)
     weeks = {learner: [(row["event_timestamp"].date(), row["dropped"]) for row in group.iter_rows(named=True)]
              for (learner,), group in labels.group_by("learner_id")}
     # "short": Mondays up to 17 January (31 January less 14 days); b studies on the 20th: not gone.
