@@ -17,12 +17,12 @@ from sqlalchemy import select
 from lake.privacy import subject_of
 from lake.readers import scan_table, table_exists
 from lake.statement_store import StatementStore
+from lake.warehouse import query
 from learnlake.errors import LearnLakeError
 from learnlake.settings import Settings
 from serving.core.db import Database
 from serving.core.tables import Enrollment, ItemProgress, TutorTurn, User
 from serving.learner_models import LearnerModels
-from lake.warehouse import query
 from serving.xapi.documents import DocumentStore
 
 log = logging.getLogger(__name__)

@@ -28,6 +28,11 @@ class UserRegistered(Facts):
     role: str
 
 
+class UserUpdated(Changed):
+    role: str  # as they are after the change (what an access review reads)
+    is_active: bool
+
+
 class CourseCreated(Facts):
     title: str
     instructor_learner_id: str
@@ -59,7 +64,7 @@ class ProgressUpdated(EnrollmentChanged):
 
 PAYLOADS: dict[str, type[Facts]] = {
     "user.registered": UserRegistered,
-    "user.updated": Changed,
+    "user.updated": UserUpdated,
     "course.created": CourseCreated,
     "course.updated": Changed,
     "course.deleted": NoFacts,

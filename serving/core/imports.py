@@ -45,9 +45,10 @@ def import_book(database: Database, outbox: Outbox, book: Book) -> ImportReport:
                                   "license": book.license_url})
             session.add(course)
             session.flush()
-            for event_type in ("course.created", "course.published"):
-                outbox.record(session, event_type, actor_id=importer.id, entity_type="course", entity_id=course.id,
-                              course_id=course.id, title=course.title)
+            outbox.record(session, "course.created", actor_id=importer.id, entity_type="course", entity_id=course.id,
+                          course_id=course.id, title=course.title, instructor_learner_id=outbox.learner_id(importer.id))
+            outbox.record(session, "course.published", actor_id=importer.id, entity_type="course",
+                          entity_id=course.id, course_id=course.id)
         added = updated = 0
         modules = {m.title: m for m in session.scalars(select(Module).where(Module.course_id == course.id))}
         items = {(i.source or {}).get("module"): i

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from lake.privacy import learner_id_for
 from learnlake.caches import LRU
 from learnlake.settings import Settings
+from serving.core.domain_events import payload_of
 from serving.core.tables import OutboxEvent, utcnow
 
 PSEUDONYMS_KEPT = 100_000  # user ids; about 150 bytes each
@@ -40,9 +41,11 @@ class Outbox:
                **facts) -> None:
         """Add one event; ``entity_id`` of a user is replaced by its learner id.
 
-        ``occurred_at`` (default now) is for imports of past changes; ``flush=False`` for bulk
-        imports in one transaction, where nothing else competes for the rows.
+        ``facts`` must match the event type's schema (``domain_events.PAYLOADS``): UnknownDomainEvent
+        otherwise. ``occurred_at`` (default now) is for imports of past changes; ``flush=False`` for
+        bulk imports in one transaction, where nothing else competes for the rows.
         """
+        payload = payload_of(event_type, facts)
         if entity_type == "user":
             entity_id = self.learner_id(entity_id)
         session.add(OutboxEvent(
@@ -52,7 +55,7 @@ class Outbox:
             learner_id=self.learner_id(actor_id),
             course_id=course_id,
             occurred_at=occurred_at or utcnow(),
-            payload={key: value for key, value in facts.items() if value is not None},
+            payload=payload,
         ))
         # Flush now: the outbox id is drawn while the caller still holds its row locks, so
         # ids rise in commit order for each entity.

@@ -107,10 +107,13 @@ def _seed_catalog(session, outbox: Outbox, sim: Simulation, published_at: dateti
                            status=CourseStatus.PUBLISHED, description=f"A simulated course: {course['title']}.",
                            meta={"source": "simulator"}, published_at=published_at, created_at=published_at,
                            updated_at=published_at))
-        for event_type in ("course.created", "course.published"):
-            outbox.record(session, event_type, actor_id=course["instructor_id"], entity_type="course",
-                          entity_id=course["course_id"], course_id=course["course_id"], occurred_at=published_at,
-                          flush=False)
+        outbox.record(session, "course.created", actor_id=course["instructor_id"], entity_type="course",
+                      entity_id=course["course_id"], course_id=course["course_id"], occurred_at=published_at,
+                      flush=False, title=course["title"],
+                      instructor_learner_id=outbox.learner_id(course["instructor_id"]))
+        outbox.record(session, "course.published", actor_id=course["instructor_id"], entity_type="course",
+                      entity_id=course["course_id"], course_id=course["course_id"], occurred_at=published_at,
+                      flush=False)
     session.flush()
     for module in sim.modules.iter_rows(named=True):
         session.add(Module(id=module["module_id"], course_id=module["course_id"], position=module["position"],

@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from lake.warehouse import query
 from learnlake.errors import ModelNotFoundError, TableNotFoundError
 from learnlake.settings import Settings
 from serving.core.db import Database
@@ -33,7 +34,6 @@ from serving.learner_models import LearnerModels
 from serving.notifications.inbox import announce, notify
 from serving.realtime.hub import Hub
 from serving.realtime.messages import AtRiskChanged, MessageType, instructors_room
-from lake.warehouse import query
 
 log = logging.getLogger(__name__)
 

@@ -10,13 +10,13 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 
+from lake.warehouse import query
 from serving.api.auth import require, require_on
 from serving.api.course_access import visible_course
 from serving.api.deps import DatabaseDep, SettingsDep
 from serving.api.responses import SIGNED_IN, documented
 from serving.core.permissions import Permission
 from serving.core.tables import User
-from lake.warehouse import query
 
 router = APIRouter(prefix="/api/v1/analytics", tags=["analytics"], responses={**SIGNED_IN, **documented(404, 503)})
 STRUGGLING_SKILLS = 10

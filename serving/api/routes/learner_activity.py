@@ -12,6 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel
 from sqlalchemy import select
 
+from lake.warehouse import query
 from serving.api.auth import require, require_on
 from serving.api.course_access import visible_course
 from serving.api.deps import DatabaseDep, OutboxDep, SettingsDep
@@ -19,7 +20,6 @@ from serving.api.responses import SIGNED_IN, documented
 from serving.core.audit import record_access
 from serving.core.permissions import Permission
 from serving.core.tables import Enrollment, User
-from lake.warehouse import query
 
 router = APIRouter(prefix="/api/v1", tags=["learner activity"], responses={**SIGNED_IN, **documented(404, 503)})
 

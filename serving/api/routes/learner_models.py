@@ -14,6 +14,7 @@ from pydantic import BaseModel
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from lake.warehouse import query
 from serving.api.auth import bearer, require, require_on
 from serving.api.course_access import CourseRef, require_learner_view, visible_course, visible_course_ref
 from serving.api.deps import DatabaseDep, OutboxDep, SettingsDep, get_database, get_learner_models, get_outbox
@@ -30,7 +31,6 @@ from serving.core.tables import (
     ProgressStatus,
     User,
 )
-from lake.warehouse import query
 
 router = APIRouter(prefix="/api/v1", tags=["learner models"], responses={**SIGNED_IN, **documented(404, 503)},
                    route_class=DirectRoute)

@@ -64,7 +64,7 @@ def update_me(request: Request, body: UpdateMeBody, me: Annotated[User, Depends(
             changed = sorted(body.model_dump(exclude_none=True, exclude={"current_password"}))
             if changed:
                 outbox.record(session, "user.updated", actor_id=me.id, entity_type="user", entity_id=me.id,
-                              changed=changed)
+                              changed=changed, role=user.role, is_active=user.is_active)
     except IntegrityError:
         raise HTTPException(409, "this e-mail cannot be used for this account") from None
     return user
