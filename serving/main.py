@@ -55,6 +55,7 @@ from serving.champions import ChampionCache, settle_heap
 from serving.core.db import Database
 from serving.core.migrate import ensure_current
 from serving.core.outbox import Outbox
+from serving.core.pseudonyms import Pseudonyms
 from serving.core.rate_limits import RateLimits
 from serving.core.security import AccessTokenVerifier
 from serving.core.source_keys import SourceKeyVerifier
@@ -127,7 +128,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                               "and the models served from the lake.", **public_docs)
     app.state.settings = settings
     app.state.database = Database(settings.database_url)
-    app.state.outbox = Outbox(settings.pseudonym_key.get_secret_value())
+    app.state.pseudonyms = Pseudonyms.for_settings(settings)
+    app.state.outbox = Outbox(app.state.pseudonyms)
     app.state.rate_limits = RateLimits(settings)
     app.state.access_tokens = AccessTokenVerifier(settings)
     app.state.accounts = AccountReader(app.state.database)
@@ -230,7 +232,7 @@ async def _notify(app: FastAPI, settings: Settings) -> None:
     while True:
         await asyncio.sleep(settings.at_risk_check_s)
         try:
-            await run_in_threadpool(score_publication, state.database, state.learner_models, state.outbox,
+            await run_in_threadpool(score_publication, state.database, state.learner_models, state.pseudonyms,
                                     state.hub, settings)
             now = datetime.now(UTC)
             if now.hour >= settings.digest_hour_utc:

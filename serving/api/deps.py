@@ -17,6 +17,7 @@ from learnlake.settings import Settings
 from serving.champions import ChampionCache
 from serving.core.db import Database
 from serving.core.outbox import Outbox
+from serving.core.pseudonyms import Pseudonyms
 from serving.core.source_keys import SourceKeyVerifier
 from serving.learner_models import LearnerModels
 from serving.realtime.hub import Hub
@@ -47,6 +48,10 @@ async def get_landing(connection: HTTPConnection) -> LandingLog:
 
 async def get_outbox(connection: HTTPConnection) -> Outbox:
     return connection.app.state.outbox
+
+
+async def get_pseudonyms(connection: HTTPConnection) -> Pseudonyms:
+    return connection.app.state.pseudonyms
 
 
 async def get_hub(connection: HTTPConnection) -> Hub:
@@ -80,6 +85,7 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 PopularityDep = Annotated[ChampionCache, Depends(get_popularity_model)]
 LandingDep = Annotated[LandingLog, Depends(get_landing)]
 OutboxDep = Annotated[Outbox, Depends(get_outbox)]
+PseudonymsDep = Annotated[Pseudonyms, Depends(get_pseudonyms)]
 HubDep = Annotated[Hub, Depends(get_hub)]
 LearnerModelsDep = Annotated[LearnerModels, Depends(get_learner_models)]
 SourceKeysDep = Annotated[SourceKeyVerifier, Depends(get_source_keys)]

@@ -46,7 +46,7 @@ def import_book(database: Database, outbox: Outbox, book: Book) -> ImportReport:
             session.add(course)
             session.flush()
             outbox.record(session, "course.created", actor_id=importer.id, entity_type="course", entity_id=course.id,
-                          course_id=course.id, title=course.title, instructor_learner_id=outbox.learner_id(importer.id))
+                          course_id=course.id, title=course.title, instructor_learner_id=outbox.pseudonyms.learner_id(importer.id))
             outbox.record(session, "course.published", actor_id=importer.id, entity_type="course",
                           entity_id=course.id, course_id=course.id)
         added = updated = 0

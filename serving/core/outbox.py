@@ -8,33 +8,21 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from lake.privacy import learner_id_for
-from learnlake.caches import LRU
 from learnlake.settings import Settings
 from serving.core.domain_events import payload_of
+from serving.core.pseudonyms import Pseudonyms
 from serving.core.tables import OutboxEvent, utcnow
-
-PSEUDONYMS_KEPT = 100_000  # user ids; about 150 bytes each
 
 
 class Outbox:
     """Writes domain events into the caller's session (and so into its transaction)."""
 
-    def __init__(self, pseudonym_key: str) -> None:
-        self.pseudonym_key = pseudonym_key
-        # A keyed hash per request on the models' routes: 4 % of a recommendation's time, kept instead.
-        self._pseudonyms = LRU(PSEUDONYMS_KEPT)
+    def __init__(self, pseudonyms: Pseudonyms) -> None:
+        self.pseudonyms = pseudonyms
 
     @classmethod
     def for_settings(cls, settings: Settings) -> "Outbox":
-        return cls(settings.pseudonym_key.get_secret_value())
-
-    def learner_id(self, user_id: str) -> str:
-        pseudonym = self._pseudonyms.get(user_id)
-        if pseudonym is None:
-            pseudonym = learner_id_for(user_id, self.pseudonym_key)
-            self._pseudonyms.put(user_id, pseudonym)
-        return pseudonym
+        return cls(Pseudonyms.for_settings(settings))
 
     def record(self, session: Session, event_type: str, *, actor_id: str, entity_type: str, entity_id: str,
                course_id: str | None = None, occurred_at: datetime | None = None, flush: bool = True,
@@ -47,12 +35,12 @@ class Outbox:
         """
         payload = payload_of(event_type, facts)
         if entity_type == "user":
-            entity_id = self.learner_id(entity_id)
+            entity_id = self.pseudonyms.learner_id(entity_id)
         session.add(OutboxEvent(
             event_type=event_type,
             entity_type=entity_type,
             entity_id=entity_id,
-            learner_id=self.learner_id(actor_id),
+            learner_id=self.pseudonyms.learner_id(actor_id),
             course_id=course_id,
             occurred_at=occurred_at or utcnow(),
             payload=payload,

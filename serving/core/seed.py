@@ -110,7 +110,7 @@ def _seed_catalog(session, outbox: Outbox, sim: Simulation, published_at: dateti
         outbox.record(session, "course.created", actor_id=course["instructor_id"], entity_type="course",
                       entity_id=course["course_id"], course_id=course["course_id"], occurred_at=published_at,
                       flush=False, title=course["title"],
-                      instructor_learner_id=outbox.learner_id(course["instructor_id"]))
+                      instructor_learner_id=outbox.pseudonyms.learner_id(course["instructor_id"]))
         outbox.record(session, "course.published", actor_id=course["instructor_id"], entity_type="course",
                       entity_id=course["course_id"], course_id=course["course_id"], occurred_at=published_at,
                       flush=False)

@@ -20,7 +20,7 @@ from lake.warehouse import query
 from learnlake.errors import ModelNotFoundError, TableNotFoundError
 from learnlake.settings import Settings
 from serving.core.db import Database
-from serving.core.outbox import Outbox
+from serving.core.pseudonyms import Pseudonyms
 from serving.core.tables import (
     AtRiskScoring,
     AtRiskState,
@@ -48,7 +48,7 @@ def warehouse_version(settings: Settings) -> str | None:
     return f"{stat.st_ino}-{stat.st_size}-{stat.st_mtime_ns}"
 
 
-def score_publication(database: Database, models: LearnerModels, outbox: Outbox, hub: Hub,
+def score_publication(database: Database, models: LearnerModels, pseudonyms: Pseudonyms, hub: Hub,
                       settings: Settings) -> int | None:
     """Score the published warehouse if no replica has yet; the number of crossings, None if not scored."""
     version = warehouse_version(settings)
@@ -60,7 +60,7 @@ def score_publication(database: Database, models: LearnerModels, outbox: Outbox,
     except IntegrityError:
         return None  # scored already, here or by another replica
     try:
-        changes = score(database, models, outbox, hub, settings)
+        changes = score(database, models, pseudonyms, hub, settings)
     except (ModelNotFoundError, TableNotFoundError) as exc:
         log.info("at-risk changes not scored yet: %s", exc)
         with database.write() as session:  # try again when there is a model
@@ -72,7 +72,7 @@ def score_publication(database: Database, models: LearnerModels, outbox: Outbox,
     return changes
 
 
-def score(database: Database, models: LearnerModels, outbox: Outbox, hub: Hub, settings: Settings) -> int:
+def score(database: Database, models: LearnerModels, pseudonyms: Pseudonyms, hub: Hub, settings: Settings) -> int:
     """Score every active enrollment now; record states; notify each crossing. Returns the crossings."""
     with database.read() as session:
         enrolled = session.execute(
@@ -87,7 +87,7 @@ def score(database: Database, models: LearnerModels, outbox: Outbox, hub: Hub, s
         by_course[row.course_id].append(row)
     crossings, states = [], []
     for course_id, rows in by_course.items():
-        learners = {outbox.learner_id(row.id): row for row in rows}
+        learners = {pseudonyms.learner_id(row.id): row for row in rows}
         version, risks = models.risks(course_id, list(learners), as_of=as_of)
         first_scoring = not any((course_id, row.id) in previous for row in rows)
         for r in risks:

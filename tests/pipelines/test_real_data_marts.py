@@ -31,7 +31,7 @@ def test_the_marts_build_on_every_real_dataset(learnlake_home):
         load_dataset(name, DATA_DIR / name, settings)
     upgrade(settings.database_url)
     database = Database(settings.database_url)
-    import_book(database, Outbox(settings.pseudonym_key.get_secret_value()), read_book(DATA_DIR / "openstax-python"))
+    import_book(database, Outbox.for_settings(settings), read_book(DATA_DIR / "openstax-python"))
     database.dispose()
     for name in CORE_SNAPSHOTS:
         writers.merge(name, empty_table(name), settings=settings)

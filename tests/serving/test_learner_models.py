@@ -68,7 +68,7 @@ def test_a_learner_sees_their_mastery_weakest_first(platform):
 
 def test_the_known_learners_mastery_is_traced_before_they_ask(platform):
     models = platform["client"].app.state.learner_models
-    learner = platform["client"].app.state.outbox.learner_id(platform["learner"])
+    learner = platform["client"].app.state.pseudonyms.learner_id(platform["learner"])
     assert models.warm_mastery() > 0
     ready = models.recommendations(learner, platform["course"], 5, trace=False)
     assert ready is not None and ready.mastery_model_version, "the request finds the mastery in the cache"
@@ -76,7 +76,7 @@ def test_the_known_learners_mastery_is_traced_before_they_ask(platform):
 
 def test_a_ranked_list_is_kept_until_the_learners_history_changes(platform):
     models = platform["client"].app.state.learner_models
-    learner = platform["client"].app.state.outbox.learner_id(platform["learner"])
+    learner = platform["client"].app.state.pseudonyms.learner_id(platform["learner"])
     first = models.recommendations(learner, platform["course"], 5)
     assert models.recommendations(learner, platform["course"], 5) is first, "nothing changed: the kept list"
     assert models.recommendations(learner, platform["course"], 3).items == first.items[:3], "k is part of the key"
@@ -184,7 +184,7 @@ def test_an_instructor_drills_down_into_one_learners_timeline(platform):
     response = _get(platform, "teacher", Role.INSTRUCTOR, url, events=20)
     assert response.status_code == 200, response.text
     body = response.json()
-    learner = platform["client"].app.state.outbox.learner_id(platform["learner"])
+    learner = platform["client"].app.state.pseudonyms.learner_id(platform["learner"])
     expected = query(platform["settings"], "select count(*) as days, sum(study_events) as events from "
                      "intermediate.int_learner_course_days where learner_id = $l and course_id = $c and study_events > 0",
                      {"l": learner, "c": platform["course"]}).to_dicts()[0]

@@ -190,7 +190,7 @@ def test_learners_crossing_the_threshold_after_a_publication_reach_their_instruc
     settings = settings.model_copy(update={"at_risk_threshold": 0.3})
 
     def score():
-        return score_publication(state.database, state.learner_models, state.outbox, state.hub, settings)
+        return score_publication(state.database, state.learner_models, state.pseudonyms, state.hub, settings)
 
     assert score() == 0  # the first scoring records where everyone stands
     assert score() is None  # this warehouse is scored already (by this replica or another)

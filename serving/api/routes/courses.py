@@ -89,7 +89,7 @@ def create_course(body: CourseCreate, user: Annotated[User, Depends(require(Perm
         session.flush()
         outbox.record(session, "course.created", actor_id=user.id, entity_type="course", entity_id=course.id,
                       course_id=course.id, title=course.title,
-                      instructor_learner_id=outbox.learner_id(instructor_id))
+                      instructor_learner_id=outbox.pseudonyms.learner_id(instructor_id))
     return course_out(course)
 
 

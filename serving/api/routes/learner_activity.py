@@ -15,7 +15,7 @@ from sqlalchemy import select
 from lake.warehouse import query
 from serving.api.auth import require, require_on
 from serving.api.course_access import visible_course
-from serving.api.deps import DatabaseDep, OutboxDep, SettingsDep
+from serving.api.deps import DatabaseDep, PseudonymsDep, SettingsDep
 from serving.api.responses import SIGNED_IN, documented
 from serving.core.audit import record_access
 from serving.core.permissions import Permission
@@ -57,7 +57,7 @@ class LearnerActivityOut(BaseModel):
 @router.get("/courses/{course_id}/learners/{user_id}/activity")
 def learner_activity(course_id: str, user_id: str,
                      user: Annotated[User, Depends(require(Permission.VIEW_COURSE_LEARNERS))],
-                     database: DatabaseDep, outbox: OutboxDep, settings: SettingsDep,
+                     database: DatabaseDep, pseudonyms: PseudonymsDep, settings: SettingsDep,
                      events: int = Query(50, ge=0, le=500, description="How many of the latest events to list")
                      ) -> LearnerActivityOut:
     """A learner's timeline in a course: activity and answers per day, and their latest events."""
@@ -72,7 +72,7 @@ def learner_activity(course_id: str, user_id: str,
         raise HTTPException(404, f"no learner {user_id} in course {course_id}")
     record_access(database, user, "learner_activity", f"/api/v1/courses/{course_id}/learners/{user_id}/activity",
                   [user_id])
-    params = {"learner": outbox.learner_id(user_id), "course": course_id}
+    params = {"learner": pseudonyms.learner_id(user_id), "course": course_id}
     days = query(settings, """
         select d.activity_date as day, d.study_events as events, d.duration_s / 60.0 as study_minutes,
                coalesce(a.answers, 0) as answers, coalesce(a.right_answers, 0) as right_answers

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from lake.warehouse import query
 from serving.api.auth import bearer, require, require_on
 from serving.api.course_access import CourseRef, require_learner_view, visible_course, visible_course_ref
-from serving.api.deps import DatabaseDep, OutboxDep, SettingsDep, get_database, get_learner_models, get_outbox
+from serving.api.deps import DatabaseDep, PseudonymsDep, SettingsDep, get_database, get_learner_models, get_pseudonyms
 from serving.api.deps import LearnerModelsDep as ModelsDep
 from serving.api.direct_route import DirectRoute, direct
 from serving.api.responses import SIGNED_IN, documented
@@ -96,14 +96,14 @@ def _course_skills(session: Session, course_id: str) -> set[str]:
 
 
 @router.get("/learners/{user_id}/mastery")
-def learner_mastery(user_id: str, user: LearnerViewer, database: DatabaseDep, models: ModelsDep, outbox: OutboxDep,
+def learner_mastery(user_id: str, user: LearnerViewer, database: DatabaseDep, models: ModelsDep, pseudonyms: PseudonymsDep,
                     course_id: str | None = None) -> MasteryOut:
     """Per-skill mastery from the knowledge-tracing champion, weakest first (a course's skills with ``course_id``)."""
     with database.read() as session:
         course = visible_course(session, user, course_id) if course_id else None
         require_learner_view(session, user, user_id, course)
         skills = _course_skills(session, course_id) if course_id else None
-    mastery = models.mastery(outbox.learner_id(user_id))
+    mastery = models.mastery(pseudonyms.learner_id(user_id))
     record_access(database, user, "learner_mastery", f"/api/v1/learners/{user_id}/mastery", [user_id])
     shown = sorted((s for s in mastery.skills.items() if skills is None or s[0] in skills), key=lambda s: s[1])
     return MasteryOut(user_id=user_id, course_id=course_id, model_version=mastery.model_version,
@@ -123,13 +123,13 @@ async def _plain_recommendations_request(request: Request) -> dict | None:
     # The same dependencies the endpoint declares, from the same getters: only FastAPI's solving is skipped.
     return {"user_id": request.path_params["user_id"], "user": user, "course_id": course_id, "k": int(k),
             "database": await get_database(request), "models": await get_learner_models(request),
-            "outbox": await get_outbox(request)}
+            "pseudonyms": await get_pseudonyms(request)}
 
 
 @router.get("/learners/{user_id}/recommendations")
 @direct(_plain_recommendations_request)
 async def learner_recommendations(user_id: str, user: LearnerViewer, course_id: str, database: DatabaseDep,
-                                  models: ModelsDep, outbox: OutboxDep,
+                                  models: ModelsDep, pseudonyms: PseudonymsDep,
                                   k: int = Query(DEFAULT_K, ge=1, le=MAX_K)) -> RecommendationsOut:
     """What the learner should do next in a course, best first, each with a reason they can read."""
     # The hot path runs inline, not in the thread pool: a few short reads and a kept (or fresh) ranking
@@ -137,7 +137,7 @@ async def learner_recommendations(user_id: str, user: LearnerViewer, course_id: 
     with database.read_connection() as connection:
         course = visible_course_ref(database, connection, user, course_id)
         require_learner_view(connection, user, user_id, course)
-    learner_id = outbox.learner_id(user_id)
+    learner_id = pseudonyms.learner_id(user_id)
     if user_id != user.id:  # a learner reading their own list is not an access to audit (nor a write per request)
         await run_in_threadpool(record_access, database, user, "learner_recommendations",
                                 f"/api/v1/learners/{user_id}/recommendations", [user_id])
@@ -186,7 +186,7 @@ class LiveScoresOut(BaseModel):
 
 @router.get("/models/dropout/live-scores")
 def dropout_live_scores(_: Annotated[User, Depends(require(Permission.MONITOR_MODELS))], database: DatabaseDep,
-                        models: ModelsDep, outbox: OutboxDep, settings: SettingsDep) -> LiveScoresOut:
+                        models: ModelsDep, pseudonyms: PseudonymsDep, settings: SettingsDep) -> LiveScoresOut:
     """Today's dropout risks of every active enrolment, for drift monitoring against the training scores."""
     models.dropout.get()  # no model, no scores: a 503 before anything is read
     with database.read() as session:
@@ -194,14 +194,14 @@ def dropout_live_scores(_: Annotated[User, Depends(require(Permission.MONITOR_MO
             Enrollment.status == EnrollmentStatus.ACTIVE)).all()
     as_of = query(settings, "select max(as_of_at) as as_of from marts.fct_enrollments")["as_of"][0] \
         or datetime.now(UTC)
-    version, scores = models.risk_scores([(outbox.learner_id(user_id), course_id) for user_id, course_id in enrolled],
+    version, scores = models.risk_scores([(pseudonyms.learner_id(user_id), course_id) for user_id, course_id in enrolled],
                                          as_of=as_of)
     return LiveScoresOut(model_version=version, as_of=as_of, scores=sorted(round(float(s), 4) for s in scores))
 
 
 @router.get("/courses/{course_id}/at-risk")
 def course_at_risk(course_id: str, user: Annotated[User, Depends(require(Permission.VIEW_COURSE_LEARNERS))],
-                   database: DatabaseDep, models: ModelsDep, outbox: OutboxDep, settings: SettingsDep,
+                   database: DatabaseDep, models: ModelsDep, pseudonyms: PseudonymsDep, settings: SettingsDep,
                    limit: int = Query(50, ge=1, le=1000)) -> AtRiskOut:
     """The course's active learners, riskiest first, with the model's reasons and the rule's flag beside them."""
     with database.read() as session:
@@ -210,7 +210,7 @@ def course_at_risk(course_id: str, user: Annotated[User, Depends(require(Permiss
         enrolled = session.execute(
             select(User.id, User.name, User.email, Enrollment.progress_percent).join(Enrollment).where(
                 Enrollment.course_id == course_id, Enrollment.status == EnrollmentStatus.ACTIVE)).all()
-    by_learner = {outbox.learner_id(row.id): row for row in enrolled}
+    by_learner = {pseudonyms.learner_id(row.id): row for row in enrolled}
     models.dropout.get()  # no model, no list: a 503 before the warehouse is read
     rule = query(settings, "select r.learner_id, r.is_at_risk, e.as_of_at from marts.fct_at_risk_by_rule as r "
                            "join marts.fct_enrollments as e using (enrollment_id) where r.course_id = $course",

@@ -64,8 +64,8 @@ def answer_turn(state, user: User, body: AskBody) -> AskOut:
     """One turn of a conversation with the tutor (``state``: the app's), kept and sent to the lake: the HTTP
     route and the WebSocket's ``tutor.ask`` both answer with it. HTTPException for what the caller may not do."""
     started = time.perf_counter()
-    database, tutor, models, outbox, landing = state.database, state.tutor, state.learner_models, state.outbox, \
-        state.landing
+    database, tutor, models, pseudonyms, landing = state.database, state.tutor, state.learner_models, \
+        state.pseudonyms, state.landing
     with database.read() as session:
         course = visible_course(session, user, body.course_id)
         if scope_of(user.role, Permission.ASK_TUTOR) is Scope.OWN and not can_edit(user, course):
@@ -80,7 +80,7 @@ def answer_turn(state, user: User, body: AskBody) -> AskOut:
                                        .order_by(TutorTurn.created_at.desc()).limit(1)).first()
             if previous is None or previous.user_id != user.id or previous.course_id != course.id:
                 raise HTTPException(404, f"no conversation {body.conversation_id} of yours in this course")
-    learner_id = outbox.learner_id(user.id)
+    learner_id = pseudonyms.learner_id(user.id)
     try:
         mastery = models.mastery(learner_id).skills
     except ModelNotFoundError:

@@ -8,6 +8,7 @@ from learnlake.errors import ConfigurationError
 from serving.core.db import Database
 from serving.core.migrate import upgrade
 from serving.core.outbox import Outbox
+from serving.core.pseudonyms import Pseudonyms
 from serving.core.seed import seed_from_simulation
 from serving.core.tables import Enrollment, OutboxEvent, User
 
@@ -19,7 +20,7 @@ def _count(database: Database, table) -> int:
 
 def test_seeding_is_idempotent_and_refuses_a_different_simulation(database_url):
     upgrade(database_url)
-    database, outbox = Database(database_url), Outbox("test-key")
+    database, outbox = Database(database_url), Outbox(Pseudonyms("test-key"))
     try:
         sim = simulate(SimulationConfig(learners=15, courses=2, days=14))
         counts = seed_from_simulation(database, outbox, sim)

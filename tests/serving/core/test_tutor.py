@@ -142,7 +142,7 @@ def test_questions_land_in_the_lake_as_asked_events(learnlake_home, database_url
     assert len(events) == 1
     event = events[0]
     assert event["object_id"] == reply["conversation_id"] and event["course_id"] == course["id"]
-    assert event["learner_id"] == client.app.state.outbox.learner_id(learner.id)
+    assert event["learner_id"] == client.app.state.pseudonyms.learner_id(learner.id)
     assert event["result_response"] == "Is there anything here?" and event["source"] == "tutor"
 
 
