@@ -16,13 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
-import polars as pl
 import pyarrow.parquet as pq
 
 from benchmarks.harness import free_port, get_json, simulated_events, source_key, start_api
-from lake.events import row_to_native
+from lake.event_rows import row_to_native
+from lake.readers import read_table
+from learnlake.settings import Settings
 
 log = logging.getLogger(__name__)
+
 
 @dataclass(frozen=True)
 class IngestBenchmark:
@@ -111,7 +113,7 @@ def run(events: int = 200_000, batch: int = 500, clients: int = 4, progress=log.
         finally:
             api.terminate()
             api.wait(60)
-        table = pl.read_delta(str(home / "lake" / "bronze" / "events"), columns=["event_id"])
+        table = read_table("bronze.events", settings=Settings(home=home)).select("event_id")
 
     latencies.sort()
     rate = events / acked_s

@@ -52,9 +52,10 @@ def _people(home: Path, clients: int) -> tuple[str, str, list[str]]:
     """(course id, the instructor's token, each learner's token) in a fresh core database under ``home``."""
     from learnlake.settings import Settings
     from serving.core.db import Database
+    from serving.core.enums import CourseStatus, Role
     from serving.core.migrate import upgrade
     from serving.core.security import issue_access_token
-    from serving.core.tables import Course, CourseStatus, Enrollment, Role, User
+    from serving.core.tables import Course, Enrollment, User
 
     settings = Settings(home=home)
     upgrade(settings.database_url)

@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 import orjson
 
 from benchmarks.harness import free_port, simulated_events, source_key, start_api
-from lake.events import row_to_native
+from lake.event_rows import row_to_native
 
 log = logging.getLogger(__name__)
 

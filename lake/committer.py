@@ -28,7 +28,8 @@ from deltalake import DeltaTable
 from lake import writers
 from lake.catalog import get_spec, table_uri
 from lake.committer_health import HEARTBEAT_S, CommitterHealth
-from lake.events import EventColumns, event_to_row, outside_lake_window, rows_to_table, validate_one
+from lake.event_rows import EventColumns, event_to_row, outside_lake_window, rows_to_table
+from lake.events import validate_one
 from lake.landing import LandedBatch, LandingLog
 from lake.schemas import DEAD_LETTERS
 from lake.sources.core_outbox import OutboxRelay, outbox_relay_for

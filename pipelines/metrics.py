@@ -49,7 +49,7 @@ class PipelineState(Collector):
     def _dagster(self) -> list:
         import dagster as dg
 
-        from pipelines.definitions import defs
+        from pipelines.definitions import load_definitions
         from pipelines.run import dagster_instance
 
         last_success = GaugeMetricFamily("learnlake_pipeline_last_success_timestamp_seconds",
@@ -65,6 +65,7 @@ class PipelineState(Collector):
                                          labels=["asset", "check"])
         now = time.time()
         instance = dagster_instance(self.settings)
+        defs = load_definitions()
         for job in defs.resolve_all_job_defs():
             if job.name.startswith("__"):
                 continue
@@ -93,13 +94,13 @@ class PipelineState(Collector):
         return [last_success, last_failed, age, limit, check_failed]
 
     def _marts(self) -> list:
-        import duckdb
+        from lake.warehouse import published_warehouse
 
         rows = GaugeMetricFamily("learnlake_mart_rows", "Rows of each mart in the published warehouse",
                                  labels=["mart"])
         published = self.settings.published_warehouse_path
         if published.exists():
-            with duckdb.connect(str(published), read_only=True) as con:
+            with published_warehouse(self.settings) as con:
                 marts = [name for (name,) in con.execute(
                     "select table_name from information_schema.tables where table_schema = 'marts'").fetchall()]
                 for mart in marts:

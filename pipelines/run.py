@@ -67,13 +67,13 @@ def run_pipeline(
     from pipelines.defs.transforms.project import prepare_manifest
 
     prepare_manifest()
-    from pipelines.definitions import defs, skeleton_job
+    from pipelines.definitions import load_definitions, skeleton_job
 
     instance = dagster_instance(settings) if persistent else dg.DagsterInstance.ephemeral()
     run_config: dict = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
     if learners is not None:
         run_config["ops"] = {"bronze__events": {"config": {"learners": learners}}}
-    job = defs.resolve_job_def(skeleton_job.name)
+    job = load_definitions().resolve_job_def(skeleton_job.name)
     result = _execute(job, run_config=run_config, instance=instance, raise_on_error=False)
     metadata: dict[str, dict] = {}
     for event in result.get_asset_materialization_events():
@@ -94,9 +94,9 @@ def run_summary(run: PipelineRun, settings: Settings) -> dict[str, str]:
         rows["bronze.events rows"] = f"{events:,}"
     published = Path(settings.published_warehouse_path)
     if published.exists():
-        import duckdb
+        from lake.warehouse import published_warehouse
 
-        with duckdb.connect(str(published), read_only=True) as con:
+        with published_warehouse(settings) as con:
             mart_rows = con.execute("select count(*) from marts.fct_course_daily_active_learners").fetchone()[0]
         rows["marts.fct_course_daily_active_learners rows"] = f"{mart_rows:,}"
     model = run.metadata.get("popularity_recommender", {})
@@ -127,10 +127,10 @@ def close_event_days(days: list[str], *, persistent: bool = True,
 
     check_closable(days)
     prepare_manifest()
-    from pipelines.definitions import defs
+    from pipelines.definitions import load_definitions
 
     instance = dagster_instance(settings) if persistent else dg.DagsterInstance.ephemeral()
-    job = defs.resolve_job_def(close_event_days_job.name)
+    job = load_definitions().resolve_job_def(close_event_days_job.name)
     for day in days:
         result = _execute(job, partition_key=day, instance=instance, run_config=QUIET)
         (event,) = result.get_asset_materialization_events()
@@ -140,8 +140,12 @@ def close_event_days(days: list[str], *, persistent: bool = True,
 def run_privacy_erasure(*, persistent: bool = True, settings: Settings | None = None) -> list[dict]:
     """Run the ``privacy_erasure`` job in this process (recorded in the Dagster instance); its results."""
     settings = settings or get_settings()
+    from pipelines.defs.privacy import definitions
     from pipelines.defs.privacy.jobs import privacy_erasure_job
+    from pipelines.defs.resources import LearnLake
 
     instance = dagster_instance(settings) if persistent else dg.DagsterInstance.ephemeral()
-    result = _execute(privacy_erasure_job, instance=instance, run_config=QUIET)
+    job = dg.Definitions.merge(definitions(), dg.Definitions(resources={"learnlake": LearnLake()})) \
+        .resolve_job_def(privacy_erasure_job.name)
+    result = _execute(job, instance=instance, run_config=QUIET)
     return result.output_for_node("erase_from_every_store")

@@ -93,7 +93,9 @@ def test_model_is_tracked_registered_and_champion(demo):
     assert run.data.metrics["test_learners"] > 0
     assert int(run.data.params["input.bronze.events.version"]) == table_version("bronze.events", settings=settings)
     assert "model_card.md" in {a.path for a in client.list_artifacts(run.info.run_id)}
+    # MLflow's URIs are process-wide: earlier tests may have pointed the registry at another home.
     mlflow.set_tracking_uri(settings.mlflow_tracking_uri)
+    mlflow.set_registry_uri(settings.mlflow_tracking_uri)
     model = mlflow.pyfunc.load_model(f"models:/{MODEL_NAME}@champion")
     assert model.metadata.signature is not None
 

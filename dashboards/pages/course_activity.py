@@ -11,22 +11,15 @@ from learnlake.settings import get_settings
 
 @st.cache_data(ttl=60, show_spinner=False)
 def load_daily_activity():
-    return query(
-        get_settings(),
-        "select course_id, activity_date, active_learners, events "
-        "from marts.fct_course_daily_active_learners order by activity_date, course_id",
-        frame="pandas",
-    )
+    return query(get_settings(), "select course_id, activity_date, active_learners, events from "
+                 "marts.fct_course_daily_active_learners order by activity_date, course_id", frame="pandas")
 
 
 @st.cache_data(ttl=60, show_spinner=False)
 def load_content_activity():
-    return query(
-        get_settings(),
-        "select course_id, activity_date, content_type, events, active_learners "
-        "from marts.fct_course_daily_content_activity order by activity_date, course_id, content_type",
-        frame="pandas",
-    )
+    return query(get_settings(), "select course_id, activity_date, content_type, events, active_learners from "
+                 "marts.fct_course_daily_content_activity order by activity_date, course_id, content_type",
+                 frame="pandas")
 
 
 st.title("Course activity")

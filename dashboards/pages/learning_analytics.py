@@ -116,16 +116,12 @@ _table(content(chosen), "content", abandoned_share=st.column_config.NumberColumn
 
 st.subheader("What learners search for and ask the tutor")
 st.caption(f"Only what at least {MIN_LEARNERS_PER_TERM} learners typed, so no one's own words are shown.")
-left, right = st.columns(2)
-with left:
-    searches = typed_by_learners("searched", chosen)
-    if searches.empty:
-        st.info("No data yet: no search typed by several learners.")
-    else:
-        _table(searches, "searches")
-with right:
-    questions = typed_by_learners("asked", chosen)
-    if questions.empty:
-        st.info("No data yet: no tutor question asked by several learners.")
-    else:
-        _table(questions, "tutor_questions")
+for column, (verb, name, none) in zip(st.columns(2), (
+        ("searched", "searches", "no search typed by several learners"),
+        ("asked", "tutor_questions", "no tutor question asked by several learners")), strict=True):
+    with column:
+        typed = typed_by_learners(verb, chosen)
+        if typed.empty:
+            st.info(f"No data yet: {none}.")
+        else:
+            _table(typed, name)

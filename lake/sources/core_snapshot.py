@@ -7,7 +7,7 @@ and e-mail and name are never read (ARCHITECTURE.md decision 6).
 """
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import polars as pl
@@ -23,36 +23,43 @@ from learnlake.settings import Settings, get_settings
 
 @dataclass(frozen=True)
 class SnapshotQuery:
+    """How one ``bronze.core_*`` table is read from the core database. Its columns are the lake table's
+    Arrow schema (``lake.schemas``): the query is derived from it, so the two cannot drift apart."""
+
     table: str  # lake table
-    sql: str  # selects the lake columns; ``:since`` bounds updated_at
-    keys_sql: str | None  # all current keys, for tables whose rows can be deleted
+    source: str  # core database table, read as ``t``
+    columns: dict[str, str] = field(default_factory=dict)  # lake (or user id) column -> SQL, where not t.<name>
     pseudonymise: tuple[tuple[str, str], ...] = ()  # (user id column, learner id column)
+    deletable: bool = True  # rows can be deleted: the snapshot compares keys
+    join: str = ""
+
+    @property
+    def sql(self) -> str:
+        """Selects the lake columns (user ids under their own name, pseudonymised in Python); ``:since``
+        bounds updated_at."""
+        user_of = {learner: user for user, learner in self.pseudonymise}
+        selected = []
+        for column in (user_of.get(f.name, f.name) for f in get_spec(self.table).schema):
+            selected.append(f"{self.columns.get(column, f't.{column}')} AS {column}")
+        source = " ".join(filter(None, [f"{self.source} t", self.join]))
+        return f"SELECT {', '.join(selected)} FROM {source} WHERE t.updated_at >= :since"
+
+    @property
+    def keys_sql(self) -> str | None:
+        """All current keys, for tables whose rows can be deleted."""
+        return f"SELECT id FROM {self.source}" if self.deletable else None
 
 
 QUERIES = (
-    SnapshotQuery("bronze.core_users",
-                  "SELECT id AS user_id, role, is_active, created_at, updated_at FROM users WHERE updated_at >= :since",
-                  None, (("user_id", "learner_id"),)),
-    SnapshotQuery("bronze.core_courses",
-                  "SELECT id AS course_id, title, description, instructor_id, status, metadata, published_at, "
-                  "created_at, updated_at FROM courses WHERE updated_at >= :since",
-                  "SELECT id FROM courses", (("instructor_id", "instructor_learner_id"),)),
-    SnapshotQuery("bronze.core_modules",
-                  "SELECT id AS module_id, course_id, position, title, created_at, updated_at FROM modules "
-                  "WHERE updated_at >= :since", "SELECT id FROM modules"),
-    SnapshotQuery("bronze.core_content_items",
-                  "SELECT id AS item_id, module_id, course_id, position, content_type, title, body, url, skills, "
-                  "difficulty, estimated_minutes, prerequisites, source, created_at, updated_at FROM content_items "
-                  "WHERE updated_at >= :since", "SELECT id FROM content_items"),
-    SnapshotQuery("bronze.core_enrollments",
-                  "SELECT id AS enrollment_id, user_id, course_id, status, progress_percent, enrolled_at, "
-                  "completed_at, unenrolled_at, updated_at FROM enrollments WHERE updated_at >= :since",
-                  None, (("user_id", "learner_id"),)),
-    SnapshotQuery("bronze.core_item_progress",
-                  "SELECT p.id AS progress_id, p.enrollment_id, e.user_id, p.item_id, p.status, p.score, "
-                  "p.time_spent_s, p.completed_at, p.created_at, p.updated_at FROM item_progress p "
-                  "JOIN enrollments e ON e.id = p.enrollment_id WHERE p.updated_at >= :since",
-                  "SELECT id FROM item_progress", (("user_id", "learner_id"),)),
+    SnapshotQuery("bronze.core_users", "users", {"user_id": "t.id"}, (("user_id", "learner_id"),), deletable=False),
+    SnapshotQuery("bronze.core_courses", "courses", {"course_id": "t.id"},
+                  (("instructor_id", "instructor_learner_id"),)),
+    SnapshotQuery("bronze.core_modules", "modules", {"module_id": "t.id"}),
+    SnapshotQuery("bronze.core_content_items", "content_items", {"item_id": "t.id"}),
+    SnapshotQuery("bronze.core_enrollments", "enrollments", {"enrollment_id": "t.id"}, (("user_id", "learner_id"),),
+                  deletable=False),
+    SnapshotQuery("bronze.core_item_progress", "item_progress", {"progress_id": "t.id", "user_id": "e.user_id"},
+                  (("user_id", "learner_id"),), join="JOIN enrollments e ON e.id = t.enrollment_id"),
 )
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -13,7 +13,6 @@ The same ``SimulationConfig`` (seed included) always gives identical output.
 """
 
 import math
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
@@ -22,28 +21,10 @@ import polars as pl
 
 from lake.privacy import learner_id_for
 from lake.schemas import EVENT_SCHEMA_VERSION
-from lake.sources.simulator_lessons import lesson_body
+from lake.sources.simulator_catalog import Course, build_catalog, new_uuid, user_row
 
-# Course blueprints: title and the skills it teaches, roughly in teaching order.
-COURSE_BLUEPRINTS = (
-    ("Python Foundations", ("variables", "conditionals", "loops", "functions", "lists", "dictionaries")),
-    ("Statistics for Data Science", ("descriptive statistics", "probability", "distributions",
-                                     "sampling", "hypothesis testing", "linear regression")),
-    ("Web Development Basics", ("html", "css", "javascript", "dom events", "http", "accessibility")),
-    ("Databases and SQL", ("relational model", "select queries", "joins", "aggregation",
-                           "indexes", "transactions")),
-    ("Machine Learning 101", ("features", "train test split", "linear models", "decision trees",
-                              "overfitting", "evaluation metrics")),
-    ("Calculus I", ("limits", "derivatives", "chain rule", "optimisation", "integrals",
-                    "fundamental theorem")),
-)
-FIRST_NAMES = ("Ada", "Grace", "Alan", "Katherine", "Linus", "Margaret", "Tim", "Barbara",
-               "Edsger", "Frances", "Donald", "Radia", "Ken", "Hedy", "Claude", "Sophie")
-LAST_NAMES = ("Lovelace", "Hopper", "Turing", "Johnson", "Torvalds", "Hamilton", "Berners-Lee",
-              "Liskov", "Dijkstra", "Allen", "Knuth", "Perlman", "Thompson", "Lamarr", "Shannon")
 PLATFORMS = ("web", "web", "web", "ios", "android")
 # Minutes a content type takes, and how many questions a quiz has.
-TYPE_MINUTES = {"lesson": (8, 20), "video": (4, 15), "quiz": (5, 12), "assignment": (25, 60)}
 QUIZ_QUESTIONS = (3, 6)
 PASS_SCORE = 0.6
 SESSION_HOURS = (8, 9, 12, 13, 17, 18, 19, 20, 21, 22)
@@ -99,21 +80,8 @@ class Simulation:
     truth_answers: pl.DataFrame
 
 
-def _uuid(rng: np.random.Generator) -> str:
-    return str(uuid.UUID(bytes=rng.bytes(16), version=4))
-
-
 def _sigmoid(x: float) -> float:
     return 1.0 / (1.0 + math.exp(-x))
-
-
-@dataclass
-class _Course:
-    course_id: str
-    title: str
-    instructor_id: str
-    skill_ids: list[str]
-    items: list[dict] = field(default_factory=list)  # in teaching order
 
 
 @dataclass
@@ -128,83 +96,6 @@ class _Learner:
     theta: dict[str, float] = field(default_factory=dict)  # skill id -> latent mastery logit
 
 
-def _build_catalog(cfg: SimulationConfig, rng: np.random.Generator, users: list[dict]):
-    courses: list[_Course] = []
-    modules, items, skills = [], [], []
-    n_instructors = max(1, math.ceil(cfg.courses / 2))
-    instructors = []
-    for i in range(n_instructors):
-        user_id = _uuid(rng)
-        instructors.append(user_id)
-        users.append(_user_row(user_id, f"instructor{i + 1:03d}@learnlake.example", rng, "instructor", cfg))
-    for c in range(cfg.courses):
-        title, skill_names = COURSE_BLUEPRINTS[c % len(COURSE_BLUEPRINTS)]
-        if c >= len(COURSE_BLUEPRINTS):
-            title = f"{title} ({c // len(COURSE_BLUEPRINTS) + 1})"
-        course = _Course(_uuid(rng), title, instructors[c % n_instructors], [])
-        for s, skill_name in enumerate(skill_names[: cfg.skills_per_course]):
-            skill_id = f"c{c + 1}s{s + 1}"
-            course.skill_ids.append(skill_id)
-            skills.append({"skill_id": skill_id, "course_id": course.course_id, "name": skill_name})
-        n_modules = int(rng.integers(cfg.modules_per_course[0], cfg.modules_per_course[1] + 1))
-        previous_module_items: list[str] = []
-        for m in range(n_modules):
-            module_id = _uuid(rng)
-            modules.append({"module_id": module_id, "course_id": course.course_id, "position": m + 1,
-                            "title": f"Module {m + 1}"})
-            # Modules move through the skills in order; difficulty rises through the course.
-            focus = course.skill_ids[min(len(course.skill_ids) - 1, m * len(course.skill_ids) // n_modules)]
-            n_items = int(rng.integers(cfg.items_per_module[0], cfg.items_per_module[1] + 1))
-            types = ["lesson", "video"] + list(rng.choice(["lesson", "video", "quiz"], n_items - 2))
-            types.append("quiz" if m < n_modules - 1 else "assignment")
-            module_items = []
-            for position, content_type in enumerate(types, start=1):
-                item_skills = [focus]
-                if rng.random() < 0.3:
-                    other = course.skill_ids[int(rng.integers(len(course.skill_ids)))]
-                    if other != focus:
-                        item_skills.append(other)
-                low, high = TYPE_MINUTES[content_type]
-                item = {
-                    "item_id": _uuid(rng),
-                    "course_id": course.course_id,
-                    "module_id": module_id,
-                    "position": position,
-                    "content_type": content_type,
-                    "title": f"{content_type.title()} {m + 1}.{position}: {skill_names[course.skill_ids.index(focus)]}",
-                    "body": None,  # lessons get theirs below; videos and quizzes have no text to read
-                    "skills": item_skills,
-                    "difficulty": round(float(rng.normal(-0.8 + 1.6 * m / max(1, n_modules - 1), 0.5)), 3),
-                    "estimated_minutes": int(rng.integers(low, high + 1)),
-                    "prerequisites": list(previous_module_items[-1:]),
-                }
-                module_items.append(item["item_id"])
-                course.items.append(item)
-                items.append(item)
-            previous_module_items = module_items
-        _write_lessons(course, dict(zip(course.skill_ids, skill_names, strict=False)))
-        courses.append(course)
-    return courses, modules, items, skills
-
-
-def _write_lessons(course: _Course, skill_names: dict[str, str]) -> None:
-    """Give each lesson its text: a skill's parts are shared out among the course's lessons on it,
-    in turn, so every part is taught somewhere (and one lesson teaches all of a one-lesson skill)."""
-    lessons: dict[str, list[dict]] = {}
-    for item in course.items:
-        if item["content_type"] == "lesson":
-            lessons.setdefault(item["skills"][0], []).append(item)
-    for skill, items in lessons.items():
-        for n, item in enumerate(items):
-            item["body"] = lesson_body(item["title"], skill_names[skill], n, len(items))
-
-
-def _user_row(user_id: str, email: str, rng: np.random.Generator, role: str, cfg: SimulationConfig) -> dict:
-    name = f"{FIRST_NAMES[int(rng.integers(len(FIRST_NAMES)))]} {LAST_NAMES[int(rng.integers(len(LAST_NAMES)))]}"
-    created = datetime.combine(cfg.start, datetime.min.time(), UTC) - timedelta(days=int(rng.integers(1, 60)))
-    return {"user_id": user_id, "email": email, "name": name, "role": role, "created_at": created}
-
-
 class _EventLog:
     """Collects events and the true probability behind each answer."""
 
@@ -214,7 +105,7 @@ class _EventLog:
 
     def emit(self, rng, ts: datetime, learner: _Learner, verb: str, object_type: str, object_id: str,
              course_id: str, module_id: str | None, session_id: str, registration: str, **result) -> str:
-        event_id = _uuid(rng)
+        event_id = new_uuid(rng)
         self.rows.append({
             "event_id": event_id,
             "learner_id": learner.learner_id,
@@ -238,7 +129,7 @@ class _EventLog:
 
 
 class _Enrollment:
-    def __init__(self, enrollment_id: str, course: _Course, enrolled_day: int) -> None:
+    def __init__(self, enrollment_id: str, course: Course, enrolled_day: int) -> None:
         self.enrollment_id = enrollment_id
         self.course = course
         self.enrolled_day = enrolled_day
@@ -333,7 +224,7 @@ def _session(rng, log: _EventLog, learner: _Learner, enr: _Enrollment, skills_by
     hour = SESSION_HOURS[int(rng.integers(len(SESSION_HOURS)))]
     ts = datetime.combine(cfg.start + timedelta(days=day), datetime.min.time(), UTC) + timedelta(
         hours=hour, minutes=int(rng.integers(0, 60)), seconds=int(rng.integers(0, 60)))
-    session_id = _uuid(rng)
+    session_id = new_uuid(rng)
     items = enr.course.items
     for _ in range(1 + int(rng.poisson(2.5))):
         if rng.random() < 0.07:
@@ -356,12 +247,12 @@ def _session(rng, log: _EventLog, learner: _Learner, enr: _Enrollment, skills_by
             return  # sessions do not run past midnight
 
 
-def _simulate_learner(index: int, cfg: SimulationConfig, courses: list[_Course], interest_alpha: np.ndarray,
+def _simulate_learner(index: int, cfg: SimulationConfig, courses: list[Course], interest_alpha: np.ndarray,
                       skills_by_id: dict, users: list[dict], enrollments: list[dict], log: _EventLog,
                       truth_enrollments: list[dict], truth_mastery: list[dict]) -> None:
     rng = np.random.default_rng([cfg.seed, 1, index])
-    user_id = _uuid(rng)
-    users.append(_user_row(user_id, f"learner{index + 1:05d}@learnlake.example", rng, "learner", cfg))
+    user_id = new_uuid(rng)
+    users.append(user_row(user_id, f"learner{index + 1:05d}@learnlake.example", rng, "learner", cfg))
     ability = float(rng.normal(0, 1))
     learner = _Learner(
         user_id=user_id,
@@ -381,7 +272,7 @@ def _simulate_learner(index: int, cfg: SimulationConfig, courses: list[_Course],
         for skill in course.skill_ids:
             learner.theta[skill] = 0.7 * ability + float(rng.normal(-0.3, 0.7))
         enrolled_day = min(cfg.days - 7, int(rng.geometric(0.12)) - 1)
-        enr = _Enrollment(_uuid(rng), course, enrolled_day)
+        enr = _Enrollment(new_uuid(rng), course, enrolled_day)
         own.append(enr)
         enrolled_at = datetime.combine(cfg.start + timedelta(days=enrolled_day), datetime.min.time(), UTC) + \
             timedelta(hours=int(rng.integers(7, 23)), minutes=int(rng.integers(0, 60)))
@@ -389,7 +280,7 @@ def _simulate_learner(index: int, cfg: SimulationConfig, courses: list[_Course],
                             "learner_id": learner.learner_id, "course_id": course.course_id,
                             "enrolled_at": enrolled_at})
         log.emit(rng, enrolled_at, learner, "registered", "course", course.course_id, course.course_id, None,
-                 _uuid(rng), enr.enrollment_id)
+                 new_uuid(rng), enr.enrollment_id)
 
     for day in range(cfg.days):
         for enr in own:
@@ -425,7 +316,7 @@ def simulate(cfg: SimulationConfig, progress=None) -> Simulation:
     """
     rng = np.random.default_rng([cfg.seed, 0])
     users: list[dict] = []
-    courses, modules, items, skills = _build_catalog(cfg, rng, users)
+    courses, modules, items, skills = build_catalog(cfg, rng, users)
     skills_by_id = {s["skill_id"]: s["name"] for s in skills}
     # Some courses are far more popular than others.
     interest_alpha = np.array([1.5 / (1 + c) for c in range(len(courses))])

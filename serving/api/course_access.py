@@ -9,8 +9,9 @@ from sqlalchemy.orm import Session
 
 from serving.api.auth import require_on
 from serving.core.db import Database
+from serving.core.enums import CourseStatus
 from serving.core.permissions import Permission, Scope, allows, scope_of
-from serving.core.tables import Course, CourseStatus, Enrollment, User
+from serving.core.tables import Course, Enrollment, User
 
 
 @dataclass(frozen=True)

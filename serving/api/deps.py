@@ -25,58 +25,34 @@ from serving.xapi.documents import DocumentStore
 from serving.xapi.service import StatementResource
 
 
+def _from_state(name: str, what: str):
+    """An async getter of ``app.state.<name>`` (one each, so FastAPI caches each per request)."""
+
+    async def get(connection: HTTPConnection):
+        return getattr(connection.app.state, name)
+
+    get.__name__ = f"get_{name}"
+    get.__doc__ = what
+    return get
+
+
+get_settings_dep = _from_state("settings", "The app's settings.")
+get_database = _from_state("database", "The core database.")
+get_popularity_model = _from_state("popularity", "The popularity champion, hot-swapped.")
+get_landing = _from_state("landing", "This process's landing log.")
+get_outbox = _from_state("outbox", "Domain events, in the caller's transaction.")
+get_pseudonyms = _from_state("pseudonyms", "User id -> learner id.")
+get_hub = _from_state("hub", "The real-time hub.")
+get_learner_models = _from_state("learner_models", "Mastery, recommendations and risk from the champions.")
+get_source_keys = _from_state("source_keys", "The source keys' verifier.")
+get_xapi = _from_state("xapi", "The LRS's Statement Resource.")
+get_xapi_documents = _from_state("xapi_documents", "The LRS's document store.")
+get_validators = _from_state("validators", "Worker processes validating event batches (None: this process).")
+
+
 async def get_state(connection: HTTPConnection) -> State:
     """The whole of the app's state, for the few functions that answer both HTTP and WebSocket callers."""
     return connection.app.state
-
-
-async def get_settings_dep(connection: HTTPConnection) -> Settings:
-    return connection.app.state.settings
-
-
-async def get_database(connection: HTTPConnection) -> Database:
-    return connection.app.state.database
-
-
-async def get_popularity_model(connection: HTTPConnection) -> ChampionCache:
-    return connection.app.state.popularity
-
-
-async def get_landing(connection: HTTPConnection) -> LandingLog:
-    return connection.app.state.landing
-
-
-async def get_outbox(connection: HTTPConnection) -> Outbox:
-    return connection.app.state.outbox
-
-
-async def get_pseudonyms(connection: HTTPConnection) -> Pseudonyms:
-    return connection.app.state.pseudonyms
-
-
-async def get_hub(connection: HTTPConnection) -> Hub:
-    return connection.app.state.hub
-
-
-async def get_learner_models(connection: HTTPConnection) -> LearnerModels:
-    return connection.app.state.learner_models
-
-
-async def get_source_keys(connection: HTTPConnection) -> SourceKeyVerifier:
-    return connection.app.state.source_keys
-
-
-async def get_xapi(connection: HTTPConnection) -> StatementResource:
-    return connection.app.state.xapi
-
-
-async def get_xapi_documents(connection: HTTPConnection) -> DocumentStore:
-    return connection.app.state.xapi_documents
-
-
-async def get_validators(connection: HTTPConnection) -> Executor | None:
-    """The worker processes that validate event batches (None: validate in this process)."""
-    return connection.app.state.validators
 
 
 StateDep = Annotated[State, Depends(get_state)]

@@ -15,10 +15,10 @@ from pydantic import (
     model_validator,
 )
 
+from serving.core.enums import ContentType, CourseStatus, EnrollmentStatus, ProgressStatus, Role
 from serving.core.passwords import MAX_LENGTH as PASSWORD_MAX_LENGTH
 from serving.core.passwords import MIN_LENGTH as PASSWORD_MIN_LENGTH
 from serving.core.passwords import password_problem
-from serving.core.tables import ContentType, CourseStatus, EnrollmentStatus, ProgressStatus, Role
 
 T = TypeVar("T")
 

@@ -9,7 +9,7 @@ engineers, who watch the models through aggregates and score distributions.
 
 from enum import StrEnum
 
-from serving.core.tables import Role
+from serving.core.enums import Role
 
 
 class Permission(StrEnum):

@@ -20,6 +20,7 @@ from lake.privacy import PSEUDONYM_PATTERN, Subject, identifier_hash, identifier
 from learnlake.errors import LearnLakeError
 from serving.core.audit import forget_in_log
 from serving.core.db import Database
+from serving.core.enums import NotificationKind
 from serving.core.tables import (
     AtRiskState,
     Course,
@@ -28,7 +29,6 @@ from serving.core.tables import (
     Erasure,
     ItemProgress,
     Notification,
-    NotificationKind,
     NotificationPreference,
     OutboxEvent,
     RefreshToken,

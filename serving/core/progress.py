@@ -5,7 +5,8 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from serving.core.tables import ContentItem, Enrollment, EnrollmentStatus, ItemProgress, ProgressStatus, utcnow
+from serving.core.enums import EnrollmentStatus, ProgressStatus
+from serving.core.tables import ContentItem, Enrollment, ItemProgress, utcnow
 
 
 def recompute_percent(session: Session, enrollment: Enrollment, now: datetime) -> str | None:

@@ -16,21 +16,12 @@ from lake.schemas import CONTENT_TYPES
 from lake.sources.simulator import Simulation
 from learnlake.errors import ConfigurationError
 from learnlake.settings import Settings
+from serving.core import courses, enrollments, users
 from serving.core.db import Database
+from serving.core.enums import CourseStatus, Role
 from serving.core.outbox import Outbox
 from serving.core.security import hash_password
-from serving.core.tables import (
-    ContentItem,
-    Course,
-    CourseStatus,
-    Enrollment,
-    EnrollmentStatus,
-    ItemProgress,
-    Module,
-    ProgressStatus,
-    Role,
-    User,
-)
+from serving.core.tables import User
 
 DEMO_PASSWORD = "learnlake-demo"
 
@@ -75,22 +66,17 @@ def seed_from_simulation(database: Database, outbox: Outbox, sim: Simulation) ->
             if first.get(user["role"], "taken") is None:  # the first instructor and learner can sign in
                 first[user["role"]] = user["email"]
                 password_hash = demo_hash
-            session.add(User(id=user["user_id"], email=user["email"], name=user["name"], role=user["role"],
-                             password_hash=password_hash, created_at=user["created_at"],
-                             updated_at=user["created_at"]))
-            outbox.record(session, "user.registered", actor_id=user["user_id"], entity_type="user",
-                          entity_id=user["user_id"], occurred_at=user["created_at"], flush=False, role=user["role"])
+            users.register_user(session, outbox, email=user["email"], name=user["name"], role=user["role"],
+                                password_hash=password_hash, user_id=user["user_id"], at=user["created_at"],
+                                flush=False)
         start = datetime.combine(sim.config.start, datetime.min.time(), UTC)
         for email, name, role in (("admin@learnlake.example", "Ada Admin", Role.ADMIN),
                                   ("analyst@learnlake.example", "Alan Analyst", Role.ANALYST),
                                   ("ml@learnlake.example", "Grace Engineer", Role.ML_ENGINEER)):
             if session.scalar(select(User.id).where(User.email == email)) is not None:
                 continue  # made by hand, or by an earlier seeding: keep that one
-            user = User(email=email, name=name, role=role, password_hash=demo_hash, created_at=start, updated_at=start)
-            session.add(user)
-            session.flush()
-            outbox.record(session, "user.registered", actor_id=user.id, entity_type="user", entity_id=user.id,
-                          occurred_at=start, flush=False, role=role)
+            users.register_user(session, outbox, email=email, name=name, role=role, password_hash=demo_hash, at=start,
+                                flush=False)
             counts.users += 1
         counts.users += sim.users.height
         session.flush()
@@ -101,38 +87,26 @@ def seed_from_simulation(database: Database, outbox: Outbox, sim: Simulation) ->
 
 
 def _seed_catalog(session, outbox: Outbox, sim: Simulation, published_at: datetime) -> None:
+    """The simulated courses, published, through the same writes as the API's (``serving.core.courses``)."""
     instructors = dict(zip(sim.courses["course_id"], sim.courses["instructor_id"], strict=True))
     for course in sim.courses.iter_rows(named=True):
-        session.add(Course(id=course["course_id"], title=course["title"], instructor_id=course["instructor_id"],
-                           status=CourseStatus.PUBLISHED, description=f"A simulated course: {course['title']}.",
-                           meta={"source": "simulator"}, published_at=published_at, created_at=published_at,
-                           updated_at=published_at))
-        outbox.record(session, "course.created", actor_id=course["instructor_id"], entity_type="course",
-                      entity_id=course["course_id"], course_id=course["course_id"], occurred_at=published_at,
-                      flush=False, title=course["title"],
-                      instructor_learner_id=outbox.pseudonyms.learner_id(course["instructor_id"]))
-        outbox.record(session, "course.published", actor_id=course["instructor_id"], entity_type="course",
-                      entity_id=course["course_id"], course_id=course["course_id"], occurred_at=published_at,
-                      flush=False)
+        courses.create_course(session, outbox, actor_id=course["instructor_id"], title=course["title"],
+                              instructor_id=course["instructor_id"], course_id=course["course_id"],
+                              description=f"A simulated course: {course['title']}.", meta={"source": "simulator"},
+                              status=CourseStatus.PUBLISHED, at=published_at, flush=False)
     session.flush()
+    modules = {}
     for module in sim.modules.iter_rows(named=True):
-        session.add(Module(id=module["module_id"], course_id=module["course_id"], position=module["position"],
-                           title=module["title"], created_at=published_at, updated_at=published_at))
-        outbox.record(session, "module.created", actor_id=instructors[module["course_id"]], entity_type="module",
-                      entity_id=module["module_id"], course_id=module["course_id"], occurred_at=published_at,
-                      flush=False, position=module["position"])
+        modules[module["module_id"]] = courses.create_module(
+            session, outbox, module["course_id"], actor_id=instructors[module["course_id"]], title=module["title"],
+            position=module["position"], module_id=module["module_id"], at=published_at, flush=False)
     session.flush()
     for item in sim.content_items.iter_rows(named=True):
-        session.add(ContentItem(
-            id=item["item_id"], module_id=item["module_id"], course_id=item["course_id"], position=item["position"],
-            content_type=item["content_type"], title=item["title"], body=item["body"], skills=item["skills"],
-            difficulty=item["difficulty"], estimated_minutes=item["estimated_minutes"],
-            prerequisites=item["prerequisites"], created_at=published_at, updated_at=published_at))
-        outbox.record(session, "content_item.created", actor_id=instructors[item["course_id"]],
-                      entity_type="content_item", entity_id=item["item_id"], course_id=item["course_id"],
-                      occurred_at=published_at, flush=False, module_id=item["module_id"],
-                      content_type=item["content_type"], skills=item["skills"], difficulty=item["difficulty"],
-                      estimated_minutes=item["estimated_minutes"])
+        fields = {name: item[name] for name in ("content_type", "title", "body", "skills", "difficulty",
+                                                "estimated_minutes", "prerequisites")}
+        courses.create_item(session, outbox, modules[item["module_id"]], fields,
+                            actor_id=instructors[item["course_id"]], position=item["position"],
+                            item_id=item["item_id"], at=published_at, flush=False)
     session.flush()
 
 
@@ -148,26 +122,10 @@ def _seed_enrollments(session, outbox: Outbox, sim: Simulation) -> tuple[int, in
     progress_rows = 0
     for enr in sim.enrollments.iter_rows(named=True):
         done = by_enrollment.get((enr["enrollment_id"],))
-        total = items_per_course[enr["course_id"]][0]
-        n_done = 0 if done is None else done.height
-        last = enr["enrolled_at"] if done is None else done["completed_at"].max()
-        enrollment = Enrollment(
-            id=enr["enrollment_id"], user_id=enr["user_id"], course_id=enr["course_id"],
-            status=EnrollmentStatus.COMPLETED if n_done >= total else EnrollmentStatus.ACTIVE,
-            progress_percent=round(100.0 * n_done / total, 2), enrolled_at=enr["enrolled_at"],
-            completed_at=last if n_done >= total else None, updated_at=last)
-        session.add(enrollment)
-        outbox.record(session, "enrollment.created", actor_id=enr["user_id"], entity_type="enrollment",
-                      entity_id=enr["enrollment_id"], course_id=enr["course_id"], occurred_at=enr["enrolled_at"],
-                      flush=False, status=EnrollmentStatus.ACTIVE, progress_percent=0.0)
-        for i, row in enumerate([] if done is None else done.iter_rows(named=True), start=1):
-            session.add(ItemProgress(enrollment_id=enr["enrollment_id"], item_id=row["object_id"],
-                                     status=ProgressStatus.COMPLETED, score=row["score"], completed_at=row["completed_at"],
-                                     created_at=row["completed_at"], updated_at=row["completed_at"]))
-            outbox.record(session, "progress.updated", actor_id=enr["user_id"], entity_type="enrollment",
-                          entity_id=enr["enrollment_id"], course_id=enr["course_id"], occurred_at=row["completed_at"],
-                          flush=False, item_id=row["object_id"], item_status=ProgressStatus.COMPLETED,
-                          score=row["score"], progress_percent=round(100.0 * i / total, 2),
-                          status=EnrollmentStatus.ACTIVE if i < total else EnrollmentStatus.COMPLETED)
-            progress_rows += 1
+        enrollment = enrollments.enroll(session, outbox, enr["user_id"], enr["course_id"],
+                                        enrollment_id=enr["enrollment_id"], at=enr["enrolled_at"], flush=False)
+        completions = [] if done is None else done.rename({"object_id": "item_id"}).to_dicts()
+        enrollments.replay_completions(session, outbox, enrollment, completions,
+                                       items_per_course[enr["course_id"]][0])
+        progress_rows += len(completions)
     return sim.enrollments.height, progress_rows

@@ -6,7 +6,6 @@ snapshots has ``updated_at``, which the snapshot reads incrementally.
 
 import uuid
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import ClassVar
 
 from sqlalchemy import (
@@ -26,37 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-
-class Role(StrEnum):
-    LEARNER = "learner"
-    INSTRUCTOR = "instructor"
-    ANALYST = "analyst"
-    ML_ENGINEER = "ml_engineer"
-    ADMIN = "admin"
-
-
-class CourseStatus(StrEnum):
-    DRAFT = "draft"
-    PUBLISHED = "published"
-    ARCHIVED = "archived"
-
-
-class ContentType(StrEnum):
-    LESSON = "lesson"
-    VIDEO = "video"
-    QUIZ = "quiz"
-    ASSIGNMENT = "assignment"
-
-
-class EnrollmentStatus(StrEnum):
-    ACTIVE = "active"
-    COMPLETED = "completed"
-    UNENROLLED = "unenrolled"
-
-
-class ProgressStatus(StrEnum):
-    STARTED = "started"
-    COMPLETED = "completed"
+from serving.core.enums import CourseStatus, EnrollmentStatus, Role
 
 
 def new_id() -> str:
@@ -346,11 +315,6 @@ class XapiDocument(Base):
     content: Mapped[bytes] = mapped_column(LargeBinary)
     etag: Mapped[str] = mapped_column(String(40))  # SHA-1 of the content, as the conformance suite expects
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-
-class NotificationKind(StrEnum):
-    AT_RISK = "at_risk"  # to a course's instructors: a learner crossed the at-risk threshold
-    INACTIVE = "inactive"  # to a learner: no activity for LEARNLAKE_INACTIVE_DAYS
 
 
 class Notification(Base):

@@ -20,16 +20,9 @@ from lake.warehouse import query
 from learnlake.errors import ModelNotFoundError, TableNotFoundError
 from learnlake.settings import Settings
 from serving.core.db import Database
+from serving.core.enums import EnrollmentStatus, NotificationKind
 from serving.core.pseudonyms import Pseudonyms
-from serving.core.tables import (
-    AtRiskScoring,
-    AtRiskState,
-    Course,
-    Enrollment,
-    EnrollmentStatus,
-    NotificationKind,
-    User,
-)
+from serving.core.tables import AtRiskScoring, AtRiskState, Course, Enrollment, User
 from serving.learner_models import LearnerModels
 from serving.notifications.inbox import announce, notify
 from serving.realtime.hub import Hub

@@ -16,15 +16,8 @@ from sqlalchemy.exc import IntegrityError
 
 from learnlake.settings import Settings
 from serving.core.db import Database
-from serving.core.tables import (
-    EmailDelivery,
-    Enrollment,
-    EnrollmentStatus,
-    ItemProgress,
-    Notification,
-    NotificationKind,
-    User,
-)
+from serving.core.enums import EnrollmentStatus, NotificationKind
+from serving.core.tables import EmailDelivery, Enrollment, ItemProgress, Notification, User
 from serving.notifications.inbox import announce, email_preferences, notify
 from serving.notifications.mailer import send_email
 from serving.realtime.hub import Hub

@@ -6,7 +6,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from serving.core.db import Database
-from serving.core.tables import Notification, NotificationKind, NotificationPreference
+from serving.core.enums import NotificationKind
+from serving.core.tables import Notification, NotificationPreference
 from serving.realtime.hub import Hub
 from serving.realtime.messages import MessageType, NotificationNew, user_room
 

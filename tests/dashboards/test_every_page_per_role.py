@@ -12,10 +12,11 @@ from streamlit.testing.v1 import AppTest
 
 from benchmarks.harness import free_port, start_api
 from learnlake.settings import Settings, get_settings
+from serving.core.enums import Role
 from serving.core.migrate import upgrade
 from serving.core.security import hash_password
 from serving.core.seed import DEMO_PASSWORD
-from serving.core.tables import Role, User
+from serving.core.tables import User
 from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.integration

@@ -186,7 +186,8 @@ def test_a_review_is_marked_again_on_the_learner_page():
 
 def test_at_risk_changes_and_notifications_appear_on_the_pages_as_they_arrive(app, served_demo):
     from serving.core.db import Database
-    from serving.core.tables import Notification, NotificationKind, User
+    from serving.core.enums import NotificationKind
+    from serving.core.tables import Notification, User
 
     settings = get_settings()
     database = Database(settings.database_url)

@@ -7,7 +7,7 @@ import pytest
 
 from lake import readers
 from lake.committer import Committer
-from lake.events import row_to_native
+from lake.event_rows import row_to_native
 from lake.landing import LandingLog
 from lake.sources.simulator import SimulationConfig, simulate
 

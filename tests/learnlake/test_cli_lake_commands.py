@@ -2,7 +2,7 @@ import orjson
 from typer.testing import CliRunner
 
 from lake import readers, writers
-from lake.events import row_to_native
+from lake.event_rows import row_to_native
 from lake.landing import LandingLog
 from lake.sources.simulator import SimulationConfig, simulate
 from learnlake.cli import app

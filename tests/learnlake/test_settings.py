@@ -30,18 +30,15 @@ def test_variables_with_the_prefix_override(tmp_path, monkeypatch):
 
 
 def test_production_refuses_placeholder_and_short_secrets(monkeypatch):
-    monkeypatch.setenv("LEARNLAKE_ENVIRONMENT", "production")
-    with pytest.raises(ConfigurationError, match="LEARNLAKE_PSEUDONYM_KEY is left at its development placeholder"):
-        Settings()
-    monkeypatch.setenv("LEARNLAKE_PSEUDONYM_KEY", "a-real-secret-but-short")
-    with pytest.raises(ConfigurationError, match="LEARNLAKE_PSEUDONYM_KEY must be at least 32"):
-        Settings()
-    monkeypatch.setenv("LEARNLAKE_PSEUDONYM_KEY", "p" * 40)
-    with pytest.raises(ConfigurationError, match="LEARNLAKE_JWT_SECRET is left at its development placeholder"):
-        Settings()
-    monkeypatch.setenv("LEARNLAKE_JWT_SECRET", "too-short")
-    with pytest.raises(ConfigurationError, match="LEARNLAKE_JWT_SECRET must be at least 32"):
-        Settings()
+    # Each step sets one variable, and the next refusal names what is still wrong.
+    steps = [("LEARNLAKE_ENVIRONMENT", "production", "LEARNLAKE_PSEUDONYM_KEY is left at its development placeholder"),
+             ("LEARNLAKE_PSEUDONYM_KEY", "a-real-secret-but-short", "LEARNLAKE_PSEUDONYM_KEY must be at least 32"),
+             ("LEARNLAKE_PSEUDONYM_KEY", "p" * 40, "LEARNLAKE_JWT_SECRET is left at its development placeholder"),
+             ("LEARNLAKE_JWT_SECRET", "too-short", "LEARNLAKE_JWT_SECRET must be at least 32")]
+    for name, value, refusal in steps:
+        monkeypatch.setenv(name, value)
+        with pytest.raises(ConfigurationError, match=refusal):
+            Settings()
     monkeypatch.setenv("LEARNLAKE_JWT_SECRET", "x" * 48)
     settings = Settings()
     assert settings.environment == "production"

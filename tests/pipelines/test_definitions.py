@@ -5,7 +5,10 @@ from pathlib import Path
 import dagster as dg
 import pytest
 
+from pipelines.defs.resources import LearnLake
 from tests.conftest import REPO_ROOT
+
+RESOURCES = {"learnlake": LearnLake()}
 
 
 @pytest.fixture(scope="module")
@@ -13,9 +16,9 @@ def defs() -> dg.Definitions:
     from pipelines.defs.transforms.project import prepare_manifest
 
     assert prepare_manifest().exists()
-    from pipelines.definitions import defs
+    from pipelines.definitions import load_definitions
 
-    return defs
+    return load_definitions()
 
 
 def test_definitions_load_and_every_job_resolves(defs):
@@ -50,15 +53,15 @@ def test_sensor_requests_one_run_per_new_events_version(defs, learnlake_home):
     from lake.sources.simulator import SimulationConfig, simulate
     from pipelines.defs.lake.sensors import bronze_events_sensor
 
-    assert isinstance(bronze_events_sensor(dg.build_sensor_context()), dg.SkipReason)
+    assert isinstance(bronze_events_sensor(dg.build_sensor_context(resources=RESOURCES)), dg.SkipReason)
     events = simulate(SimulationConfig(learners=5, days=7)).events.to_arrow()
     writers.append("bronze.events", events)
-    context = dg.build_sensor_context()
+    context = dg.build_sensor_context(resources=RESOURCES)
     request = bronze_events_sensor(context)
     assert isinstance(request, dg.RunRequest) and request.run_key == "bronze.events@0"
-    assert isinstance(bronze_events_sensor(dg.build_sensor_context(cursor=context.cursor)), dg.SkipReason)
+    assert isinstance(bronze_events_sensor(dg.build_sensor_context(cursor=context.cursor, resources=RESOURCES)), dg.SkipReason)
     writers.append("bronze.events", events.slice(0, 3))
-    assert bronze_events_sensor(dg.build_sensor_context(cursor=context.cursor)).run_key == "bronze.events@1"
+    assert bronze_events_sensor(dg.build_sensor_context(cursor=context.cursor, resources=RESOURCES)).run_key == "bronze.events@1"
     job = defs.resolve_job_def("downstream_of_events")
     selected = {key.to_user_string() for key in job.asset_layer.selected_asset_keys}
     assert "bronze/events" not in selected and "published_warehouse" in selected
@@ -151,13 +154,13 @@ def test_with_no_learners_to_simulate_the_lake_keeps_its_own_events(learnlake_ho
     monkeypatch.setenv("LEARNLAKE_LEARNERS", "0")
     get_settings.cache_clear()
     with pytest.raises(dg.Failure, match="no learners are to be simulated"):
-        dg.materialize([bronze_events])
+        dg.materialize([bronze_events], resources=RESOURCES)
     assert not readers.table_exists("bronze.events")
 
     own = simulate(SimulationConfig(learners=5, courses=1, days=7, seed=3)).events  # stands for real events
     writers.append("bronze.events", own.to_arrow())
     version = readers.table_version("bronze.events")
-    result = dg.materialize([bronze_events])
+    result = dg.materialize([bronze_events], resources=RESOURCES)
     figures = result.asset_materializations_for_node("bronze__events")[0].metadata
     assert figures["simulated_events"].value == 0 and figures["appended"].value is False
     assert readers.table_version("bronze.events") == version and readers.read_table("bronze.events").height == own.height

@@ -25,16 +25,18 @@ def demo(small_demo, monkeypatch):
 def test_after_the_demo_the_bronze_sensor_waits_for_new_events_instead_of_rebuilding_everything(demo):
     from lake.readers import table_version
     from pipelines.defs.lake.sensors import bronze_events_sensor
+    from pipelines.defs.resources import LearnLake
 
     instance = dg.DagsterInstance.from_config(str(demo.dagster_home))
-    context = dg.build_sensor_context(instance=instance)
+    context = dg.build_sensor_context(instance=instance, resources={"learnlake": LearnLake()})
     skipped = bronze_events_sensor(context)
     assert isinstance(skipped, dg.SkipReason), skipped
     version = table_version("bronze.events", demo)
     assert context.cursor == str(version)
     # A version past the cursor is a run, as before (seen here with a cursor one behind: the demo's lake is
     # shared by the session and is not written to; tests/pipelines/test_definitions.py appends for real).
-    request = bronze_events_sensor(dg.build_sensor_context(instance=instance, cursor=str(version - 1)))
+    request = bronze_events_sensor(dg.build_sensor_context(instance=instance, cursor=str(version - 1),
+                                                           resources={"learnlake": LearnLake()}))
     assert isinstance(request, dg.RunRequest) and request.run_key == f"bronze.events@{version}"
 
 

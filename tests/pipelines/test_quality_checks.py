@@ -18,10 +18,10 @@ pytestmark = pytest.mark.integration
 
 def _downstream_run(settings):
     """What the sensor starts on a new bronze.events commit: the check, then everything after it."""
-    from pipelines.definitions import defs
+    from pipelines.definitions import load_definitions
     from pipelines.defs.lake.sensors import downstream_of_events_job
 
-    job = defs.resolve_job_def(downstream_of_events_job.name)
+    job = load_definitions().resolve_job_def(downstream_of_events_job.name)
     return job.execute_in_process(instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
 
 

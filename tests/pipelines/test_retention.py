@@ -9,7 +9,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from lake import readers, writers
-from lake.events import rows_to_table
+from lake.event_rows import rows_to_table
 from lake.landing import LandingLog
 from lake.retention_log import retention_runs
 from pipelines.defs.privacy.retention import apply_retention

@@ -19,7 +19,7 @@ import pytest
 
 from benchmarks.harness import free_port, get_json, source_key
 from lake.committer import Committer
-from lake.events import row_to_native
+from lake.event_rows import row_to_native
 from lake.landing import LandingLog
 from lake.sources.simulator import SimulationConfig, simulate
 from serving.main import uvicorn_command

@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 
 from lake import readers
 from lake.committer import Committer
-from lake.events import row_to_native
+from lake.event_rows import row_to_native
 from lake.sources.simulator import SimulationConfig, simulate
 from serving.main import create_app
 from tests.serving.conftest import source_key

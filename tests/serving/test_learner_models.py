@@ -18,8 +18,9 @@ from lake.warehouse import query
 from learnlake.cli import app as cli
 from models import names
 from models.tracking import CHAMPION
+from serving.core.enums import EnrollmentStatus, Role
 from serving.core.security import issue_access_token
-from serving.core.tables import Enrollment, EnrollmentStatus, Role, User
+from serving.core.tables import Enrollment, User
 from serving.main import create_app
 
 pytestmark = pytest.mark.integration

@@ -13,7 +13,8 @@ from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from serving.core.tables import AtRiskState, Enrollment, Notification, NotificationKind, Role
+from serving.core.enums import NotificationKind, Role
+from serving.core.tables import AtRiskState, Enrollment, Notification
 from serving.main import create_app
 from serving.notifications.at_risk import score_publication
 from serving.notifications.daily import run_daily

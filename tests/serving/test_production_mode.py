@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from benchmarks.harness import free_port, start_api
-from serving.core.tables import Role
+from serving.core.enums import Role
 from serving.main import create_app
 from tests.serving.conftest import source_key
 from tests.serving.core.conftest import PASSWORD, CoreApi

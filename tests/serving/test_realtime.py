@@ -17,7 +17,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
 from benchmarks.harness import free_port
-from serving.core.tables import Role
+from serving.core.enums import Role
 from serving.main import create_app
 from tests.serving.core.conftest import CoreApi, core_settings
 

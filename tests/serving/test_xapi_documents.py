@@ -10,10 +10,11 @@ from datetime import UTC, datetime
 import pytest
 from fastapi.testclient import TestClient
 
+from serving.core.enums import Role
 from serving.core.privacy import erase_account
 from serving.core.security import issue_access_token
 from serving.core.source_keys import create_key
-from serving.core.tables import Role, User
+from serving.core.tables import User
 from serving.xapi.documents import DocumentStore
 from tests.serving.conftest import V
 

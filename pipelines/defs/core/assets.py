@@ -6,7 +6,7 @@ from lake import writers
 from lake.catalog import CORE_SNAPSHOTS
 from lake.sources.core_outbox import outbox_relay_for
 from lake.sources.core_snapshot import empty_table, snapshot_core_tables
-from learnlake.settings import get_settings
+from pipelines.defs.resources import LearnLake
 
 CORE_KEYS = {name: dg.AssetKey(name.split(".")) for name in CORE_SNAPSHOTS}
 
@@ -17,8 +17,8 @@ CORE_KEYS = {name: dg.AssetKey(name.split(".")) for name in CORE_SNAPSHOTS}
     description="Relays the core API's outbox into bronze.events, then merges the rows changed since the last "
                 "snapshot into bronze.core_* (pseudonymous: no e-mail or name).",
 )
-def core_snapshots(context: dg.AssetExecutionContext):
-    settings = get_settings()
+def core_snapshots(context: dg.AssetExecutionContext, learnlake: LearnLake):
+    settings = learnlake.settings()
     relay = outbox_relay_for(settings)
     if relay is None:
         # Empty tables still: the transforms read them, also for lakes fed by datasets only.

@@ -20,8 +20,9 @@ import polars as pl
 from lake import maintenance
 from lake.readers import scan_table, table_exists, table_version
 from learnlake.errors import ConfigurationError
-from learnlake.settings import Settings, get_settings
+from learnlake.settings import Settings
 from pipelines.defs.lake.assets import bronze_events
+from pipelines.defs.resources import LearnLake
 
 # The oldest real dataset we load (KDD Cup 2015) starts in October 2013.
 EVENT_DAYS = dg.DailyPartitionsDefinition(start_date="2013-01-01", timezone="UTC")
@@ -42,16 +43,19 @@ def day_figures(day: date, settings: Settings) -> dict:
     return figures
 
 
+EVENTS_BY_DAY_KEY = dg.AssetKey(["bronze", "events_by_day"])
+
+
 @dg.asset(
-    key=["bronze", "events_by_day"],
+    key=EVENTS_BY_DAY_KEY,
     deps=[bronze_events],
     partitions_def=EVENT_DAYS,
     group_name="lake",
     kinds={"deltalake"},
     description="One day of bronze.events, closed once the day is over: its files compacted, its figures counted.",
 )
-def bronze_events_by_day(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    settings = get_settings()
+def bronze_events_by_day(context: dg.AssetExecutionContext, learnlake: LearnLake) -> dg.MaterializeResult:
+    settings = learnlake.settings()
     day = date.fromisoformat(context.partition_key)
     if not table_exists("bronze.events", settings):
         context.log.info("bronze.events has no commit yet: nothing to close")

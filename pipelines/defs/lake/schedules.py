@@ -5,12 +5,12 @@ import dagster as dg
 from lake import maintenance
 from lake.catalog import TABLES
 from lake.readers import table_exists
-from learnlake.settings import get_settings
+from pipelines.defs.resources import LearnLake
 
 
 @dg.op(description="Compact small files, write a checkpoint and vacuum old files of each lake table.")
-def maintain_lake_tables(context: dg.OpExecutionContext) -> dict:
-    settings = get_settings()
+def maintain_lake_tables(context: dg.OpExecutionContext, learnlake: LearnLake) -> dict:
+    settings = learnlake.settings()
     summary = {}
     for name in TABLES:
         if not table_exists(name, settings):

@@ -3,8 +3,8 @@
 import dagster as dg
 
 from lake.readers import table_exists, table_version
-from learnlake.settings import get_settings
 from pipelines.defs.lake.event_days import bronze_events_by_day
+from pipelines.defs.resources import LearnLake
 
 EVENTS_KEY = dg.AssetKey(["bronze", "events"])
 VERSION_TAG = "bronze.events.version"  # on a run: the bronze.events version its warehouse build read
@@ -21,11 +21,11 @@ downstream_of_events_job = dg.define_asset_job(
 
 
 @dg.sensor(job=downstream_of_events_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
-def bronze_events_sensor(context: dg.SensorEvaluationContext):
+def bronze_events_sensor(context: dg.SensorEvaluationContext, learnlake: LearnLake):
     """One run per new Delta version of bronze.events (the cursor is the last version seen). With no cursor
     yet (a new instance, the demo's first serve) it starts from the version a finished run already built
     everything from, rather than at once building it all again."""
-    settings = get_settings()
+    settings = learnlake.settings()
     if not table_exists("bronze.events", settings):
         return dg.SkipReason("bronze.events has no commit yet")
     version = table_version("bronze.events", settings)

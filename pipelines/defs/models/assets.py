@@ -8,19 +8,19 @@ the asset materialises with ``trained: false`` and the reason, serving keeps ans
 import dagster as dg
 
 from learnlake.errors import DataQualityError
-from learnlake.settings import get_settings
 from models.dropout import training as dropout_training
 from models.dropout.drift import PSI_ALERT, live_score_drift
 from models.knowledge_tracing import lake_training as kt_training
 from models.recommender import popularity
 from models.recommender import training as next_items_training
 from pipelines.defs.features.assets import online_features
+from pipelines.defs.resources import LearnLake
 from pipelines.defs.transforms.assets import published_warehouse
 
 
-def _result(context: dg.AssetExecutionContext, train) -> dg.MaterializeResult:
+def _result(context: dg.AssetExecutionContext, learnlake: LearnLake, train) -> dg.MaterializeResult:
     try:
-        result = train(get_settings())
+        result = train(learnlake.settings())
     except DataQualityError as exc:
         context.log.warning(f"not trained: {exc}")
         return dg.MaterializeResult(metadata={"trained": False, "reason": str(exc)})
@@ -42,36 +42,36 @@ def _result(context: dg.AssetExecutionContext, train) -> dg.MaterializeResult:
     description="Popularity recommender (feature view item_first_engagement) registered in MLflow; champion when "
                 "it beats the current one.",
 )
-def popularity_recommender(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    return _result(context, popularity.train)
+def popularity_recommender(context: dg.AssetExecutionContext, learnlake: LearnLake) -> dg.MaterializeResult:
+    return _result(context, learnlake, popularity.train)
 
 
 @dg.asset(deps=[published_warehouse], group_name="models", kinds={"mlflow", "scikitlearn"},
           description="Dropout risk per learner and course (feature service dropout_risk_v1), compared with "
                       "the at-risk rule; champion when its held-out AUC beats the current one.")
-def dropout_model(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    return _result(context, dropout_training.train)
+def dropout_model(context: dg.AssetExecutionContext, learnlake: LearnLake) -> dg.MaterializeResult:
+    return _result(context, learnlake, dropout_training.train)
 
 
 @dg.asset(deps=[published_warehouse], group_name="models", kinds={"mlflow", "pytorch"},
           description="Knowledge tracing (DKT on recent answers, PyTorch Lightning) on graded answers: next-answer "
                       "correctness and mastery per skill; champion on held-out AUC.")
-def knowledge_tracing_model(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    return _result(context, kt_training.train)
+def knowledge_tracing_model(context: dg.AssetExecutionContext, learnlake: LearnLake) -> dg.MaterializeResult:
+    return _result(context, learnlake, kt_training.train)
 
 
 @dg.asset(deps=[published_warehouse, knowledge_tracing_model], group_name="models", kinds={"mlflow"},
           description="Next-item recommender re-ranked by the champion knowledge-tracing mastery; champion on "
                       "held-out NDCG@10.")
-def next_items_recommender(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    return _result(context, next_items_training.train)
+def next_items_recommender(context: dg.AssetExecutionContext, learnlake: LearnLake) -> dg.MaterializeResult:
+    return _result(context, learnlake, next_items_training.train)
 
 
 @dg.asset(deps=[dropout_model, online_features], group_name="models", kinds={"mlflow"},
           description="Drift of today's dropout scores (every open enrolment, from the online store as served) "
                       "against the champion's training scores: the population stability index.")
-def dropout_score_drift(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
-    measured = live_score_drift(get_settings())
+def dropout_score_drift(context: dg.AssetExecutionContext, learnlake: LearnLake) -> dg.MaterializeResult:
+    measured = live_score_drift(learnlake.settings())
     if measured is None or measured["psi"] is None:
         context.log.info("no dropout champion or no open enrolment: no drift to measure")
         return dg.MaterializeResult(metadata={"measured": False})

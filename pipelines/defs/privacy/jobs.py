@@ -5,14 +5,14 @@ the erasures waiting out their grace period, and in process by ``learnlake priva
 import dagster as dg
 
 from lake.sources.core_privacy import engine_for, pending_erasures
-from learnlake.settings import get_settings
 from pipelines.defs.privacy.erasure import carry_out_erasures
 from pipelines.defs.privacy.retention import apply_retention
+from pipelines.defs.resources import LearnLake
 
 
 @dg.op(description="Erase the pending erasures' learners from every store outside the core database.")
-def erase_from_every_store(context: dg.OpExecutionContext) -> list[dict]:
-    results = carry_out_erasures(get_settings())
+def erase_from_every_store(context: dg.OpExecutionContext, learnlake: LearnLake) -> list[dict]:
+    results = carry_out_erasures(learnlake.settings())
     for result in results:
         context.log.info(f"erasure {result['erasure']}: {'done' if result['done'] else 'in progress'}; "
                          f"stores: {sorted(result['stores'])}")
@@ -27,8 +27,8 @@ def privacy_erasure_job():
 
 @dg.sensor(job=privacy_erasure_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING,
            description="A run as soon as an erasure is recorded (the API erases the core database at once).")
-def pending_erasures_sensor(context: dg.SensorEvaluationContext):
-    engine = engine_for(get_settings().database_url)
+def pending_erasures_sensor(context: dg.SensorEvaluationContext, learnlake: LearnLake):
+    engine = engine_for(learnlake.settings().database_url)
     if engine is None:
         return dg.SkipReason("no core database yet")
     try:
@@ -48,8 +48,8 @@ privacy_erasure_schedule = dg.ScheduleDefinition(
 
 
 @dg.op(description="Remove raw events, tutor conversations, access records and landing segments past retention.")
-def remove_what_is_past_retention(context: dg.OpExecutionContext) -> dict:
-    entry = apply_retention(get_settings())
+def remove_what_is_past_retention(context: dg.OpExecutionContext, learnlake: LearnLake) -> dict:
+    entry = apply_retention(learnlake.settings())
     context.log.info(f"retention: {entry['removed']}")
     return entry
 

@@ -1,0 +1,1 @@
+"""The great-expectations suites the lake and transforms checks run."""

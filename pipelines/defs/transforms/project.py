@@ -7,12 +7,9 @@ import subprocess
 import sys
 import time
 from contextlib import contextmanager
-from functools import cached_property
-from importlib.metadata import version as package_version
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
-from packaging import version
 
 from learnlake.settings import Settings, get_settings
 
@@ -26,26 +23,11 @@ DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 NODE_TIME = re.compile(r"(model|PASS) ([\w.]+) [. ]*\[(?:OK|PASS)[^\]]* in ([\d.]+)s\]")
 
 dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target="dev")
-# Under `dagster dev` the manifest is rebuilt on load; elsewhere call prepare_manifest() first.
-dbt_project.prepare_if_dev()
-
-
-class ProjectDbtCli(DbtCliResource):
-    """dagster-dbt's CLI resource, told the dbt version instead of asking for it.
-
-    The resource starts ``dbt --version`` (about 2.5 s of imports) before its first command to
-    learn the version; our executable is the dbt-core installed beside this interpreter, so the
-    package metadata already says which. (Overrides a private member of dagster-dbt 1.13: if it is
-    renamed, dbt is simply asked again.)"""
-
-    @cached_property
-    def _cli_version(self) -> version.Version:
-        return version.parse(package_version("dbt-core"))
 
 
 def dbt_resource() -> DbtCliResource:
     """The dbt CLI resource of this project."""
-    return ProjectDbtCli(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
+    return DbtCliResource(project_dir=dbt_project, dbt_executable=DBT_EXECUTABLE)
 
 
 def prepare_manifest() -> Path:

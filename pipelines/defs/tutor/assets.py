@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from learnlake.settings import get_settings
+from pipelines.defs.resources import LearnLake
 
 
 @dg.asset(
@@ -12,10 +12,10 @@ from learnlake.settings import get_settings
     description="Course content (core lessons, imported OpenStax books) as heading-aware passages with MiniLM "
                 "vectors in Qdrant; only new or edited content is embedded.",
 )
-def tutor_index(context: dg.AssetExecutionContext) -> dg.MaterializeResult:
+def tutor_index(context: dg.AssetExecutionContext, learnlake: LearnLake) -> dg.MaterializeResult:
     from models.tutor.indexing import index_lake_content  # imports the embedding model's libraries
 
-    reports = index_lake_content(get_settings())
+    reports = index_lake_content(learnlake.settings())
     totals = {name: sum(getattr(r, name) for r in reports.values()) for name in ("added", "updated", "removed",
                                                                                  "unchanged")}
     context.log.info(f"tutor index: {len(reports)} courses, {totals}")

@@ -11,6 +11,7 @@ from serving.api.auth import enforce_rate_limit, limit_sign_in
 from serving.api.deps import DatabaseDep, OutboxDep, SettingsDep
 from serving.api.responses import documented
 from serving.api.schemas import LoginBody, RefreshBody, RegisterAck, RegisterBody, TokenPair
+from serving.core.enums import Role
 from serving.core.rate_limits import EndpointClass
 from serving.core.security import (
     hash_password,
@@ -19,7 +20,8 @@ from serving.core.security import (
     refresh_token_hash,
     verify_password,
 )
-from serving.core.tables import RefreshToken, Role, User
+from serving.core.tables import RefreshToken, User
+from serving.core.users import register_user
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"], dependencies=[Depends(limit_sign_in)],
                    responses=documented(413, 429))
@@ -39,11 +41,8 @@ def register(body: RegisterBody, database: DatabaseDep, outbox: OutboxDep) -> Re
     password_hash = hash_password(body.password)
     try:
         with database.write() as session:
-            user = User(email=body.email.lower(), name=body.name, role=Role.LEARNER, password_hash=password_hash)
-            session.add(user)
-            session.flush()
-            outbox.record(session, "user.registered", actor_id=user.id, entity_type="user", entity_id=user.id,
-                          role=user.role)
+            register_user(session, outbox, email=body.email, name=body.name, role=Role.LEARNER,
+                          password_hash=password_hash)
     except IntegrityError:
         pass  # taken: the same answer as for a new account
     return RegisterAck(detail=REGISTERED)

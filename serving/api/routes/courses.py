@@ -1,10 +1,9 @@
 """``/api/v1/courses``: courses, their modules and content items, publishing."""
 
-from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Response
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from serving.api.auth import require, require_on
@@ -24,10 +23,11 @@ from serving.api.schemas import (
     ModuleUpdate,
     Page,
 )
+from serving.core import courses
+from serving.core.enums import CourseStatus, Role
 from serving.core.outbox import Outbox
 from serving.core.permissions import Permission, Scope, scope_of
-from serving.core.progress import recompute_course
-from serving.core.tables import ContentItem, Course, CourseStatus, Enrollment, Module, Role, User
+from serving.core.tables import ContentItem, Course, Module, User
 
 router = APIRouter(prefix="/api/v1/courses", tags=["courses"], responses=SIGNED_IN)
 
@@ -83,13 +83,8 @@ def create_course(body: CourseCreate, user: Annotated[User, Depends(require(Perm
         instructor = session.get(User, instructor_id)
         if instructor is None or instructor.role not in (Role.INSTRUCTOR, Role.ADMIN):
             raise _unprocessable("instructor_id", f"{instructor_id} is not an instructor")
-        course = Course(title=body.title, description=body.description, meta=body.metadata,
-                        instructor_id=instructor_id, status=CourseStatus.DRAFT)
-        session.add(course)
-        session.flush()
-        outbox.record(session, "course.created", actor_id=user.id, entity_type="course", entity_id=course.id,
-                      course_id=course.id, title=course.title,
-                      instructor_learner_id=outbox.pseudonyms.learner_id(instructor_id))
+        course = courses.create_course(session, outbox, actor_id=user.id, title=body.title,
+                                       instructor_id=instructor_id, description=body.description, meta=body.metadata)
     return course_out(course)
 
 
@@ -104,12 +99,7 @@ def update_course(course_id: str, body: CourseUpdate, user: Editor, database: Da
                   outbox: OutboxDep) -> CourseOut:
     with database.write() as session:
         course = editable_course(session, user, course_id, lock=True)
-        changes = body.model_dump(exclude_none=True)
-        for field, value in changes.items():
-            setattr(course, "meta" if field == "metadata" else field, value)
-        if changes:
-            outbox.record(session, "course.updated", actor_id=user.id, entity_type="course", entity_id=course.id,
-                          course_id=course.id, changed=sorted(changes))
+        courses.update_course(session, outbox, course, body.model_dump(exclude_none=True), actor_id=user.id)
     return course_out(course)
 
 
@@ -118,11 +108,10 @@ def update_course(course_id: str, body: CourseUpdate, user: Editor, database: Da
 def delete_course(course_id: str, user: Editor, database: DatabaseDep, outbox: OutboxDep) -> Response:
     with database.write() as session:
         course = editable_course(session, user, course_id, lock=True)
-        if session.scalar(select(exists().where(Enrollment.course_id == course.id))):
-            raise HTTPException(409, "learners have enrolled in this course; archive it instead of deleting it")
-        session.delete(course)
-        outbox.record(session, "course.deleted", actor_id=user.id, entity_type="course", entity_id=course_id,
-                      course_id=course_id)
+        try:
+            courses.delete_course(session, outbox, course, actor_id=user.id)
+        except courses.CourseHasLearners as exc:
+            raise HTTPException(409, str(exc)) from None
     return Response(status_code=204)
 
 
@@ -141,12 +130,7 @@ def archive_course(course_id: str, user: Editor, database: DatabaseDep, outbox: 
 def _set_status(course_id: str, status: CourseStatus, user: User, database, outbox: Outbox) -> CourseOut:
     with database.write() as session:
         course = editable_course(session, user, course_id, lock=True)
-        if course.status != status:
-            course.status = status
-            if status == CourseStatus.PUBLISHED:
-                course.published_at = datetime.now(UTC)
-            outbox.record(session, f"course.{status.value}", actor_id=user.id, entity_type="course",
-                          entity_id=course.id, course_id=course.id)
+        courses.set_course_status(session, outbox, course, status, actor_id=user.id)
     return course_out(course)
 
 
@@ -166,14 +150,9 @@ def create_module(course_id: str, body: ModuleCreate, user: Editor, database: Da
                   outbox: OutboxDep) -> ModuleOut:
     with database.write() as session:
         course = editable_course(session, user, course_id, lock=True)
-        position = body.position or 1 + (session.scalar(
-            select(func.max(Module.position)).where(Module.course_id == course.id)) or 0)
-        module = Module(course_id=course.id, position=position, title=body.title)
-        session.add(module)
-        session.flush()
-        outbox.record(session, "module.created", actor_id=user.id, entity_type="module", entity_id=module.id,
-                      course_id=course.id, position=position)
-        return ModuleOut(id=module.id, course_id=course.id, position=position, title=module.title, items=[],
+        module = courses.create_module(session, outbox, course.id, actor_id=user.id, title=body.title,
+                                       position=body.position)
+        return ModuleOut(id=module.id, course_id=course.id, position=module.position, title=module.title, items=[],
                          updated_at=module.updated_at)
 
 
@@ -182,13 +161,7 @@ def update_module(course_id: str, module_id: str, body: ModuleUpdate, user: Edit
                   outbox: OutboxDep) -> ModuleOut:
     with database.write() as session:
         module = _module_of(session, editable_course(session, user, course_id, lock=True), module_id)
-        changes = body.model_dump(exclude_none=True)
-        for field, value in changes.items():
-            setattr(module, field, value)
-        if changes:
-            outbox.record(session, "module.updated", actor_id=user.id, entity_type="module", entity_id=module.id,
-                          course_id=course_id, changed=sorted(changes))
-        session.flush()
+        courses.update_module(session, outbox, module, body.model_dump(exclude_none=True), actor_id=user.id)
         return ModuleOut.model_validate(module)
 
 
@@ -197,11 +170,7 @@ def delete_module(course_id: str, module_id: str, user: Editor, database: Databa
                   outbox: OutboxDep) -> Response:
     with database.write() as session:
         module = _module_of(session, editable_course(session, user, course_id, lock=True), module_id)
-        session.delete(module)
-        outbox.record(session, "module.deleted", actor_id=user.id, entity_type="module", entity_id=module_id,
-                      course_id=course_id)
-        session.flush()
-        _recompute_enrollments(session, outbox, user, course_id)
+        courses.delete_module(session, outbox, module, actor_id=user.id)
     return Response(status_code=204)
 
 
@@ -215,17 +184,8 @@ def create_item(course_id: str, module_id: str, body: ContentItemCreate, user: E
     with database.write() as session:
         module = _module_of(session, editable_course(session, user, course_id, lock=True), module_id)
         _check_prerequisites(session, course_id, body.prerequisites)
-        fields = body.model_dump(exclude={"position"}, mode="json")
-        position = body.position or 1 + (session.scalar(
-            select(func.max(ContentItem.position)).where(ContentItem.module_id == module.id)) or 0)
-        item = ContentItem(module_id=module.id, course_id=course_id, position=position, **fields)
-        session.add(item)
-        session.flush()
-        outbox.record(session, "content_item.created", actor_id=user.id, entity_type="content_item",
-                      entity_id=item.id, course_id=course_id, module_id=module.id, content_type=item.content_type,
-                      skills=item.skills, difficulty=item.difficulty, estimated_minutes=item.estimated_minutes)
-        _recompute_enrollments(session, outbox, user, course_id)
-        return item
+        return courses.create_item(session, outbox, module, body.model_dump(exclude={"position"}, mode="json"),
+                                   actor_id=user.id, position=body.position)
 
 
 @router.get("/{course_id}/items/{item_id}", response_model=ContentItemOut, responses=NOT_FOUND)
@@ -243,13 +203,7 @@ def update_item(course_id: str, item_id: str, body: ContentItemUpdate, user: Edi
             if item.id in body.prerequisites:
                 raise _unprocessable("prerequisites", "an item cannot be its own prerequisite")
             _check_prerequisites(session, course_id, body.prerequisites)
-        changes = body.model_dump(exclude_none=True, mode="json")
-        for field, value in changes.items():
-            setattr(item, field, value)
-        if changes:
-            outbox.record(session, "content_item.updated", actor_id=user.id, entity_type="content_item",
-                          entity_id=item.id, course_id=course_id, changed=sorted(changes))
-        session.flush()
+        courses.update_item(session, outbox, item, body.model_dump(exclude_none=True, mode="json"), actor_id=user.id)
         return item
 
 
@@ -257,20 +211,8 @@ def update_item(course_id: str, item_id: str, body: ContentItemUpdate, user: Edi
 def delete_item(course_id: str, item_id: str, user: Editor, database: DatabaseDep, outbox: OutboxDep) -> Response:
     with database.write() as session:
         item = _item_of(session, editable_course(session, user, course_id, lock=True), item_id)
-        session.delete(item)
-        outbox.record(session, "content_item.deleted", actor_id=user.id, entity_type="content_item",
-                      entity_id=item_id, course_id=course_id)
-        session.flush()
-        _recompute_enrollments(session, outbox, user, course_id)
+        courses.delete_item(session, outbox, item, actor_id=user.id)
     return Response(status_code=204)
-
-
-def _recompute_enrollments(session: Session, outbox: Outbox, user: User, course_id: str) -> None:
-    """The course's items changed, so its learners' percents may have."""
-    for enrollment, event_type in recompute_course(session, course_id):
-        outbox.record(session, event_type, actor_id=user.id, entity_type="enrollment",
-                      entity_id=enrollment.id, course_id=course_id, status=enrollment.status,
-                      progress_percent=enrollment.progress_percent)
 
 
 def _module_of(session: Session, course: Course, module_id: str) -> Module:

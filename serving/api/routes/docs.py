@@ -13,9 +13,10 @@ from fastapi.security import HTTPBasic, HTTPBasicCredentials
 from sqlalchemy import select
 
 from serving.api.auth import bearer, current_user, enforce_rate_limit, limit_sign_in
+from serving.core.enums import Role
 from serving.core.rate_limits import EndpointClass
 from serving.core.security import verify_password
-from serving.core.tables import Role, User
+from serving.core.tables import User
 
 basic = HTTPBasic(auto_error=False)
 CHALLENGE = {"WWW-Authenticate": 'Basic realm="LearnLake API docs"'}

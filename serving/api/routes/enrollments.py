@@ -1,6 +1,5 @@
 """Enrolment, progress, a course's learners and its aggregates, under ``/api/v1/courses/{id}``."""
 
-from datetime import UTC, datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Response
@@ -23,19 +22,11 @@ from serving.api.schemas import (
     ProgressBody,
     ProgressOut,
 )
+from serving.core import enrollments
 from serving.core.audit import record_access
-from serving.core.outbox import Outbox
+from serving.core.enums import CourseStatus, EnrollmentStatus
 from serving.core.permissions import Permission
-from serving.core.progress import recompute_percent
-from serving.core.tables import (
-    ContentItem,
-    CourseStatus,
-    Enrollment,
-    EnrollmentStatus,
-    ItemProgress,
-    ProgressStatus,
-    User,
-)
+from serving.core.tables import ContentItem, Enrollment, ItemProgress, User
 from serving.realtime.messages import (
     MessageType,
     ProgressUpdated,
@@ -64,17 +55,7 @@ def enrol(course_id: str, user: Student, database: DatabaseDep, outbox: OutboxDe
                 return enrollment
             if course.status != CourseStatus.PUBLISHED:
                 raise HTTPException(409, f"the course is {course.status}: it does not take enrolments")
-            if enrollment is None:
-                enrollment = Enrollment(user_id=user.id, course_id=course_id)
-                session.add(enrollment)
-                session.flush()  # a concurrent enrolment fails here, on the unique constraint
-                event_type = "enrollment.created"
-            else:
-                enrollment.status = EnrollmentStatus.ACTIVE
-                enrollment.unenrolled_at = None
-                event_type = "enrollment.reactivated"
-            _record(outbox, session, event_type, user.id, enrollment)
-            return enrollment
+            return enrollments.enroll(session, outbox, user.id, course_id, existing=enrollment)
     except IntegrityError:
         # Another request enrolled this user in this course first: answer with that enrollment.
         with database.read() as session:
@@ -93,9 +74,7 @@ def unenrol(course_id: str, user: Student, database: DatabaseDep, outbox: Outbox
         enrollment = _enrollment(session, user.id, course_id, lock=True)
         if enrollment is None or enrollment.status == EnrollmentStatus.UNENROLLED:
             raise HTTPException(404, f"you are not enrolled in course {course_id}")
-        enrollment.status = EnrollmentStatus.UNENROLLED
-        enrollment.unenrolled_at = datetime.now(UTC)
-        _record(outbox, session, "enrollment.cancelled", user.id, enrollment)
+        enrollments.unenroll(session, outbox, enrollment, actor_id=user.id)
     return Response(status_code=204)
 
 
@@ -158,7 +137,6 @@ def report_progress(course_id: str, body: ProgressBody, user: Student, database:
     the percent always counts every completed item exactly once. Once committed, the change is
     pushed live to the learner and to the course's instructors (``/api/v1/ws``).
     """
-    now = datetime.now(UTC)
     with database.write() as session:
         visible_course(session, user, course_id)
         enrollment = _enrollment(session, user.id, course_id, lock=True)
@@ -169,24 +147,9 @@ def report_progress(course_id: str, body: ProgressBody, user: Student, database:
             raise HTTPException(404, f"no content item {body.item_id} in course {course_id}")
         progress = session.scalar(select(ItemProgress).where(
             ItemProgress.enrollment_id == enrollment.id, ItemProgress.item_id == item.id))
-        if progress is None:
-            progress = ItemProgress(enrollment_id=enrollment.id, item_id=item.id, status=body.status,
-                                    time_spent_s=0.0)
-            session.add(progress)
-        elif progress.status == ProgressStatus.COMPLETED:
-            body = body.model_copy(update={"status": ProgressStatus.COMPLETED})  # completion is never undone
-        progress.status = body.status
-        progress.time_spent_s = (progress.time_spent_s or 0.0) + body.time_spent_s
-        if body.score is not None:
-            progress.score = body.score
-        if body.status == ProgressStatus.COMPLETED and progress.completed_at is None:
-            progress.completed_at = now
-        session.flush()
-        change = recompute_percent(session, enrollment, now)
-        _record(outbox, session, "progress.updated", user.id, enrollment, item_id=item.id, item_status=progress.status,
-                score=progress.score, time_spent_s=body.time_spent_s)
-        if change == "enrollment.completed":
-            _record(outbox, session, change, user.id, enrollment)
+        progress = enrollments.record_progress(session, outbox, enrollment, item.id, actor_id=user.id,
+                                               status=body.status, time_spent_s=body.time_spent_s, score=body.score,
+                                               progress=progress)
         out = _progress_out(session, enrollment)
     update = ProgressUpdated(course_id=course_id, user_id=user.id, item_id=item.id, item_status=progress.status,
                              progress_percent=enrollment.progress_percent or 0.0, enrollment_status=enrollment.status)
@@ -219,10 +182,3 @@ def _progress_out(session: Session, enrollment: Enrollment) -> ProgressOut:
                             .order_by(ItemProgress.created_at, ItemProgress.id))
     return ProgressOut(enrollment=EnrollmentOut.model_validate(enrollment),
                        items=[ItemProgressOut.model_validate(p) for p in items])
-
-
-def _record(outbox: Outbox, session: Session, event_type: str, actor_id: str, enrollment: Enrollment,
-            **facts) -> None:
-    outbox.record(session, event_type, actor_id=actor_id, entity_type="enrollment", entity_id=enrollment.id,
-                  course_id=enrollment.course_id, status=enrollment.status,
-                  progress_percent=enrollment.progress_percent, **facts)

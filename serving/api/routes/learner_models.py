@@ -23,14 +23,9 @@ from serving.api.direct_route import DirectRoute, direct
 from serving.api.responses import SIGNED_IN, documented
 from serving.core.audit import record_access
 from serving.core.db import Database
+from serving.core.enums import EnrollmentStatus, ProgressStatus
 from serving.core.permissions import Permission
-from serving.core.tables import (
-    ContentItem,
-    Enrollment,
-    EnrollmentStatus,
-    ProgressStatus,
-    User,
-)
+from serving.core.tables import ContentItem, Enrollment, User
 
 router = APIRouter(prefix="/api/v1", tags=["learner models"], responses={**SIGNED_IN, **documented(404, 503)},
                    route_class=DirectRoute)

@@ -15,8 +15,9 @@ from serving.api.auth import require
 from serving.api.deps import DatabaseDep
 from serving.api.pagination import Limit, Offset
 from serving.api.responses import SIGNED_IN, documented
+from serving.core.enums import NotificationKind
 from serving.core.permissions import Permission
-from serving.core.tables import NotificationKind, User
+from serving.core.tables import User
 from serving.notifications.inbox import email_preferences, inbox, mark_read, set_email_preferences
 
 router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"], responses=SIGNED_IN)

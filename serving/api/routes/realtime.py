@@ -27,9 +27,10 @@ from starlette.datastructures import State
 from serving.api.auth import enforce_rate_limit, refuse_without, user_of_token
 from serving.api.deps import StateDep
 from serving.api.routes.tutor import AskBody, answer_turn
+from serving.core.enums import EnrollmentStatus, Role
 from serving.core.permissions import Permission
 from serving.core.rate_limits import EndpointClass
-from serving.core.tables import Course, Enrollment, EnrollmentStatus, Role, User
+from serving.core.tables import Course, Enrollment, User
 from serving.realtime.hub import Hub, Subscriber
 from serving.realtime.messages import Message, user_room
 

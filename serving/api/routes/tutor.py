@@ -24,8 +24,9 @@ from serving.api.course_access import can_edit, visible_course
 from serving.api.deps import StateDep
 from serving.api.responses import SIGNED_IN, documented
 from serving.api.schemas import Body
+from serving.core.enums import EnrollmentStatus
 from serving.core.permissions import Permission, Scope, scope_of
-from serving.core.tables import Enrollment, EnrollmentStatus, TutorTurn, User
+from serving.core.tables import Enrollment, TutorTurn, User
 
 router = APIRouter(prefix="/api/v1/tutor", tags=["tutor"], responses={**SIGNED_IN, **documented(404, 422, 502, 503)})
 Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]

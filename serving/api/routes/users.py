@@ -11,12 +11,14 @@ from serving.api.deps import DatabaseDep, OutboxDep
 from serving.api.pagination import Limit, Offset, page, sort_options
 from serving.api.responses import SIGNED_IN
 from serving.api.schemas import EnrollmentOut, Page, UpdateMeBody, UpdateUserBody, UserOut
+from serving.core import users as user_accounts
 from serving.core.audit import record_access
+from serving.core.enums import EnrollmentStatus, Role
 from serving.core.passwords import password_problem
 from serving.core.permissions import Permission
 from serving.core.rate_limits import EndpointClass
 from serving.core.security import hash_password, sign_out_everywhere, verify_password
-from serving.core.tables import Enrollment, EnrollmentStatus, Role, User
+from serving.core.tables import Enrollment, User
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"], responses=SIGNED_IN)
 
@@ -53,18 +55,12 @@ def update_me(request: Request, body: UpdateMeBody, me: Annotated[User, Depends(
     try:
         with database.write() as session:
             user = session.get(User, me.id, with_for_update=True)
-            if body.name is not None:
-                user.name = body.name
-            if body.email is not None:
-                user.email = body.email
-            if password_hash is not None:
-                user.password_hash = password_hash
+            changes = {column: value for column, value in (("name", body.name), ("email", body.email),
+                                                           ("password_hash", password_hash)) if value is not None}
             if credentials:
                 sign_out_everywhere(session, user)
-            changed = sorted(body.model_dump(exclude_none=True, exclude={"current_password"}))
-            if changed:
-                outbox.record(session, "user.updated", actor_id=me.id, entity_type="user", entity_id=me.id,
-                              changed=changed, role=user.role, is_active=user.is_active)
+            user_accounts.update_user(session, outbox, user, changes, actor_id=me.id,
+                                      changed=list(body.model_dump(exclude_none=True, exclude={"current_password"})))
     except IntegrityError:
         raise HTTPException(409, "this e-mail cannot be used for this account") from None
     return user
@@ -131,10 +127,5 @@ def update_user(user_id: str, body: UpdateUserBody, admin: Annotated[User, Depen
             raise HTTPException(404, f"no user {user_id}")
         if user.id == admin.id and (body.role not in (None, Role.ADMIN) or body.is_active is False):
             raise HTTPException(409, "admins cannot demote or disable themselves; ask another admin")
-        changes = body.model_dump(exclude_none=True)
-        for field, value in changes.items():
-            setattr(user, field, value)
-        if changes:
-            outbox.record(session, "user.updated", actor_id=admin.id, entity_type="user", entity_id=user.id,
-                          changed=sorted(changes), role=user.role, is_active=user.is_active)
+        user_accounts.update_user(session, outbox, user, body.model_dump(exclude_none=True), actor_id=admin.id)
     return user

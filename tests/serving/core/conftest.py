@@ -13,9 +13,10 @@ import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from serving.core.enums import Role
 from serving.core.migrate import upgrade
 from serving.core.security import hash_password, issue_access_token
-from serving.core.tables import Base, Role, User
+from serving.core.tables import Base, User
 from serving.main import create_app
 from tests.conftest import unavailable
 

@@ -3,7 +3,7 @@ completed, in course order, read by plain SQL (SQLite's driver, or SQLAlchemy on
 
 from serving.api.course_access import CourseRef
 from serving.api.routes.learner_models import _in_course_order
-from serving.core.tables import Role
+from serving.core.enums import Role
 
 
 def test_items_not_completed_come_in_course_order(api):

@@ -26,10 +26,11 @@ from schemathesis.python.asgi import shutdown_lifespans
 from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from serving.core.db import Database
+from serving.core.enums import Role
 from serving.core.migrate import upgrade
 from serving.core.security import issue_access_token
 from serving.core.source_keys import create_key
-from serving.core.tables import Role, User
+from serving.core.tables import User
 from serving.main import create_app
 from tests.serving.core.conftest import core_settings
 

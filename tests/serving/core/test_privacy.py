@@ -3,7 +3,8 @@
 import sqlalchemy as sa
 
 from lake.sources.core_privacy import ERASURES
-from serving.core.tables import AccessRecord, Erasure, Role
+from serving.core.enums import Role
+from serving.core.tables import AccessRecord, Erasure
 
 
 def test_the_lake_reads_the_erasures_table_by_the_models_own_column_names():

@@ -14,9 +14,9 @@ caller, a fresh user of the role under test, enrolled where that role may study.
 import pytest
 from fastapi.routing import APIRoute
 
+from serving.core.enums import NotificationKind, Role
 from serving.core.permissions import MATRIX, Permission, Scope, scope_of
 from serving.core.source_keys import create_key
-from serving.core.tables import NotificationKind, Role
 from serving.main import create_app
 from serving.notifications.inbox import notify
 from tests.serving.core.conftest import PASSWORD

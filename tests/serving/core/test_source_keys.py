@@ -13,8 +13,8 @@ from lake import readers
 from lake.committer import Committer
 from learnlake.cli import app as cli
 from learnlake.settings import get_settings
+from serving.core.enums import Role
 from serving.core.source_keys import RECHECK_S, key_hash, list_keys, revoke_key
-from serving.core.tables import Role
 from serving.main import create_app
 from tests.serving.conftest import source_key
 from tests.serving.core.conftest import CoreApi, core_settings

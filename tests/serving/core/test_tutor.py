@@ -15,7 +15,8 @@ from models.tutor.content import Document, chunk_documents
 from models.tutor.index import TutorIndex, qdrant_client
 from models.tutor.retrieval import Passage
 from serving import tutor as tutor_module
-from serving.core.tables import ContentItem, Role, TutorTurn
+from serving.core.enums import Role
+from serving.core.tables import ContentItem, TutorTurn
 from serving.tutor import weak_skills_first
 
 LESSONS = {
