@@ -13,6 +13,7 @@ import logging
 import math
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,9 +45,12 @@ class TransformBenchmark:
     models_and_tests: int
 
 
-def run(events: int, *, seed: int = 7) -> TransformBenchmark:
+def run(events: int, *, seed: int = 7, lake_uri: str | None = None) -> TransformBenchmark:
+    """``lake_uri``: a lake root elsewhere (``s3://bucket/prefix``, with the ``AWS_*`` settings); each run
+    writes under a new folder of it. Default: a lake in the throwaway home."""
     with tempfile.TemporaryDirectory(prefix="learnlake-bench-transform-") as home:
-        settings = Settings(home=Path(home))
+        lake = f"{lake_uri.rstrip('/')}/bench-transform-{uuid.uuid4().hex[:12]}" if lake_uri else None
+        settings = Settings(home=Path(home), lake_uri=lake)
         base = simulate_base(min(events, BASE_EVENTS), seed, settings)
         log.info("writing %s events to bronze.events", f"{events:,}")
         write_tiles(base, 0, events, settings)

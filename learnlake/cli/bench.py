@@ -143,6 +143,8 @@ def bench_dashboards(
 @app.command("transform")
 def bench_transform(
     events: Annotated[int, typer.Option(help="Events in the lake before the full build.", min=1000)] = 1_000_000,
+    lake_uri: Annotated[str | None, typer.Option(
+        help="Put the lake here instead (e.g. s3://bucket/prefix, with the AWS_* settings): a new folder a run.")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Time a full dbt build on N events, an incremental one after 1 % more, and a plain scan."""
@@ -151,7 +153,7 @@ def bench_transform(
     from benchmarks import transform as bench_transform
 
     with console.status(f"Benchmarking the transforms on {events:,} events..."):
-        figures = asdict(bench_transform.run(events))
+        figures = asdict(bench_transform.run(events, lake_uri=lake_uri))
     print_figures(figures, as_json=as_json, title="transform benchmark")
 
 
