@@ -265,7 +265,6 @@ def _problem(error: dict) -> dict:
     return {"index": index, "field": field, "reason": REASONS.get((field, error["type"]), error["msg"])}
 
 
-
 def _problems(errors: list[dict]) -> list[dict]:
     """The distinct problems of pydantic's errors, in order."""
     found: dict[tuple, dict] = {}

@@ -39,6 +39,7 @@ TYPE_MINUTES = {"lesson": (8, 20), "video": (4, 15), "quiz": (5, 12), "assignmen
 def new_uuid(rng: np.random.Generator) -> str:
     return str(uuid.UUID(bytes=rng.bytes(16), version=4))
 
+
 @dataclass
 class Course:
     course_id: str
@@ -46,6 +47,7 @@ class Course:
     instructor_id: str
     skill_ids: list[str]
     items: list[dict] = field(default_factory=list)  # in teaching order
+
 
 def build_catalog(cfg: SimulationConfig, rng: np.random.Generator, users: list[dict]):
     courses: list[Course] = []

@@ -11,6 +11,7 @@ from learnlake.settings import get_settings
 
 app = typer.Typer(help="Benchmarks that print their figures.", no_args_is_help=True)
 
+
 @app.command("ingest")
 def bench_ingest(
     events: Annotated[int, typer.Option(help="Events to post.", min=1)] = 200_000,

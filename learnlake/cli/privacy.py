@@ -14,7 +14,6 @@ app = typer.Typer(help="Erasure (GDPR art. 17) and its verification.", no_args_i
 UserArgument = Annotated[str, typer.Argument(help="The account: its id or its e-mail address.")]
 
 
-
 @app.command("forget")
 def forget(user: UserArgument, as_json: JsonOption = False) -> None:
     """Erase USER: the core database at once, then every other store (the privacy_erasure job, run here).

@@ -14,7 +14,6 @@ ScopesOption = Annotated[str, typer.Option(
     "--scopes", help="Comma-separated: events:write (POST /v1/events), xapi:write, xapi:read (statements and every document), state:write, state:read, profile:write, profile:read (documents only).")]
 
 
-
 def _as_dict(info) -> dict:
     return {"name": info.name, "scopes": list(info.scopes), "created_at": info.created_at.isoformat(),
             "last_used_at": info.last_used_at.isoformat() if info.last_used_at else None,

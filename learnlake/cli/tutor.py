@@ -11,6 +11,7 @@ from learnlake.settings import get_settings
 
 app = typer.Typer(help="The tutor's index of course content.", no_args_is_help=True)
 
+
 @app.command("index")
 def tutor_index(as_json: JsonOption = False) -> None:
     """Index the course content in the lake for the tutor: embed new and edited passages, drop removed ones."""

@@ -102,7 +102,6 @@ WRITER = textwrap.dedent("""
 """)
 
 
-
 def test_two_processes_committing_to_one_s3_table_lose_and_duplicate_nothing(s3, tmp_path, monkeypatch):
     lake, batches = "s3://lake/concurrent", 8
     env = environment(s3, LEARNLAKE_HOME=str(tmp_path / "home"))

@@ -13,6 +13,7 @@ from tests.serving.test_xapi import _get, _post
 
 # -- attachments (multipart/mixed) ------------------------------------------------------------
 
+
 def _multipart(statements, parts, boundary="xapi-boundary"):
     import json as _json
 
