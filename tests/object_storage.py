@@ -44,7 +44,7 @@ def seaweedfs(folder: Path):
         [weed, "server", f"-dir={folder}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-master.port={ports['master']}",
          f"-volume.port={ports['volume']}", f"-filer.port={ports['filer']}", "-s3", f"-s3.port={ports['s3']}",
          "-s3.port.iceberg=0", "-s3.port.lance=0",  # catalogs the lake does not use: no fixed ports taken
-         "-master.volumeSizeLimitMB=64"],
+         "-master.volumeSizeLimitMB=256", "-volume.max=0"],  # volumes as the free disk allows
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     endpoint = f"http://127.0.0.1:{ports['s3']}"
     try:
