@@ -169,9 +169,9 @@ course_activity = FeatureView(
     """,
 )
 
-# Online-only views: the sequences serving needs (items opened, recent answers), as lists.
-# They are not training features: each entity has one row, stamped with its last event, built from
-# what happened up to the moment ``materialize`` is given (``$as_of``).
+# The sequences serving needs (items opened, recent answers), as lists: one row per entity, stamped with
+# its last event, built on the histories above (what the models train on) as of the moment ``materialize``
+# is given (``$as_of``).
 learner_course_history = FeatureView(
     name="learner_course_history",
     entity=learner_course,
