@@ -145,6 +145,7 @@ def run_privacy_erasure(*, persistent: bool = True, settings: Settings | None = 
     from pipelines.defs.resources import LearnLake
 
     instance = dagster_instance(settings) if persistent else dg.DagsterInstance.ephemeral()
+    # The privacy domain alone, not load_definitions(): an erasure must not wait for (or fail on) dbt's parse.
     job = dg.Definitions.merge(definitions(), dg.Definitions(resources={"learnlake": LearnLake()})) \
         .resolve_job_def(privacy_erasure_job.name)
     result = _execute(job, instance=instance, run_config=QUIET)

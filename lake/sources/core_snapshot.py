@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from lake import writers
 from lake.catalog import get_spec
 from lake.privacy import learner_id_for
-from lake.readers import scan_table, table_exists
+from lake.readers import read_table, scan_table, table_exists
 from learnlake.settings import Settings, get_settings
 
 
@@ -136,6 +136,6 @@ def course_content(settings: Settings) -> pl.DataFrame:
     """The current content items that have a body to read (lessons, book sections), in course order."""
     if not table_exists("bronze.core_content_items", settings):
         return pl.from_arrow(empty_table("bronze.core_content_items"))
-    return (scan_table("bronze.core_content_items", settings=settings).collect()
+    return (read_table("bronze.core_content_items", settings=settings)
             .filter(pl.col("body").is_not_null() & (pl.col("body").str.strip_chars() != ""))
             .sort("course_id", "module_id", "position"))

@@ -45,7 +45,8 @@ def record_progress(session: Session, outbox: Outbox, enrollment: Enrollment, it
                     progress: ItemProgress | None = None, at: datetime | None = None,
                     flush: bool = True) -> ItemProgress:
     """Progress on one item (``progress`` is its row so far, if any): time adds up, a completion is never
-    undone; then the enrolment's percent (``enrollment.completed`` once every item is done)."""
+    undone; then the enrolment's percent (``enrollment.completed`` once every item is done). With ``flush``
+    false (a bulk replay) the percent is the caller's to set: ``replay_completions`` does."""
     at = at or utcnow()
     if progress is None:
         progress = ItemProgress(id=new_id(), enrollment_id=enrollment.id, item_id=item_id, status=status,

@@ -15,12 +15,12 @@ import polars as pl
 from lake.quarantine import quarantine
 from lake.readers import read_added_since, table_exists, table_version
 from learnlake.settings import Settings
+from pipelines.defs.lake.sensors import EVENTS_KEY
 from pipelines.defs.resources import LearnLake
 
 # The suites import great-expectations (seconds): each check imports them when it runs, so
 # loading the Dagster definitions (the CLI, `dagster dev`) stays quick.
 
-EVENTS_KEY = dg.AssetKey(["bronze", "events"])
 
 
 def _watermark_file(settings: Settings) -> Path:
