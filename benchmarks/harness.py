@@ -41,13 +41,14 @@ def get_json(port: int, path: str, headers: dict | None = None) -> dict:
         con.close()
 
 
-def source_key(home: Path, name: str = "bench") -> str:
-    """A new source key in ``home``'s core database (migrated first), as ``learnlake sources add`` makes one."""
+def source_key(home: Path, name: str = "bench", database_url: str | None = None) -> str:
+    """A new source key in the core database (``home``'s SQLite file unless ``database_url``), migrated first, as
+    ``learnlake sources add`` makes one."""
     from serving.core.db import Database
     from serving.core.migrate import upgrade
     from serving.core.source_keys import create_key
 
-    url = f"sqlite:///{home / 'core.db'}"
+    url = database_url or f"sqlite:///{home / 'core.db'}"
     upgrade(url)
     database = Database(url)
     try:

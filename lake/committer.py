@@ -28,6 +28,7 @@ from deltalake import DeltaTable
 from lake import writers
 from lake.catalog import get_spec, table_uri
 from lake.committer_health import HEARTBEAT_S, CommitterHealth
+from lake.event_claims import EventClaims
 from lake.event_rows import EventColumns, event_to_row, outside_lake_window, rows_to_table
 from lake.events import validate_one
 from lake.landing import LandedBatch, LandingLog
@@ -51,6 +52,7 @@ class CommitStats:
     committed: int = 0
     dead_letters: int = 0
     erased: int = 0  # events of erased learners that landed late, dropped
+    replays: int = 0  # events another API replica claimed first, dropped
     last_seq: int = 0
     commit_seconds: list[float] = field(default_factory=list)  # each Delta commit of events
 
@@ -72,6 +74,7 @@ class Committer:
         self.health = CommitterHealth.read(landing.directory)
         self._reported_at = 0.0
         self.erased = ErasedLearners(engine_for(self.settings.database_url))
+        self.claims = EventClaims.for_database(self.settings.database_url, landing.writer_id)
 
     def committed_seq(self) -> int:
         """The last landing sequence number that Delta holds (0 before the first commit)."""
@@ -123,6 +126,9 @@ class Committer:
             good, bad = self._convert(landed)
             good, erased = self.erased.drop(good)  # an erased learner's late events never reach the lake
             stats.erased += erased
+            if self.claims is not None:  # several API replicas: the first to claim an event id commits it
+                good, replays = self.claims.keep_own(good)
+                stats.replays += replays
             last_seq = landed[-1].seq
             # Dead letters first, events last: the events commit is what `committed_seq` reads
             # back, so a crash in between redoes both, and each one's identifier skips a repeat.
@@ -145,8 +151,8 @@ class Committer:
             stats.dead_letters += bad.num_rows
             stats.last_seq = last_seq
         if stats.batches:
-            log.info("committed %s events (%s dead letters) in %s batches", stats.committed,
-                     stats.dead_letters, stats.batches)
+            log.info("committed %s events (%s dead letters, %s replays from other replicas) in %s batches",
+                     stats.committed, stats.dead_letters, stats.replays, stats.batches)
         return stats
 
     def _convert(self, batches: list[LandedBatch]) -> tuple[pa.Table, pa.Table]:

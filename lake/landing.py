@@ -23,7 +23,7 @@ import struct
 import threading
 import time
 import zlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -165,9 +165,11 @@ class LandingLog:
     # -- writing -------------------------------------------------------------------------
 
     def append(self, ids: Sequence[str], body: bytes, *, source: str, source_key: str | None = None,
-               received_at_us: int | None = None, request_id: str | None = None) -> int:
+               received_at_us: int | None = None, request_id: str | None = None,
+               accepted_elsewhere: Collection[str] = ()) -> int:
         """Land one batch durably. ``ids`` are the batch's event ids in body order; ``source_key`` is
-        the name of the key the client sent them with; ``request_id`` the API request's id.
+        the name of the key the client sent them with; ``request_id`` the API request's id;
+        ``accepted_elsewhere`` ids another API replica has claimed (``lake/event_claims.py``), replays too.
 
         Returns:
             how many events were new; replays of earlier ids are acknowledged, not landed again.
@@ -176,10 +178,12 @@ class LandingLog:
             raise LearnLakeError("this landing log was opened read-only")
         received_at_us = received_at_us or time.time_ns() // 1000
         with self._lock:
-            skip = [i for i, event_id in enumerate(ids) if event_id in self._accepted]
+            accepted = self._accepted
+            skip = [i for i, event_id in enumerate(ids) if event_id in accepted or event_id in accepted_elsewhere]
             if len(skip) == len(ids):
                 return 0
-            new_ids = [event_id for event_id in ids if event_id not in self._accepted] if skip else list(ids)
+            skipped = set(skip)
+            new_ids = [event_id for i, event_id in enumerate(ids) if i not in skipped] if skip else list(ids)
             meta = orjson.dumps({"source": source, "ids": new_ids, "skip": skip, "key": source_key,
                                  "rid": request_id})
             seq = self._last_seq + 1

@@ -17,6 +17,7 @@ from prometheus_client import CollectorRegistry
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from lake.committer import CommitterProcess
+from lake.event_claims import EventClaims
 from lake.events import check_batch
 from lake.landing import LandingLog, strip_requested
 from lake.statement_store import StatementStore
@@ -89,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await run_in_threadpool(app.state.tutor.warm_up)
             settle_heap()
         app.state.landing = LandingLog(settings.landing_dir / settings.writer_id, settings.writer_id)
+        app.state.event_claims = EventClaims.for_database(settings.database_url, settings.writer_id)
         app.state.xapi = StatementResource(
             store=StatementStore(settings.home / "lrs" / "statements.sqlite"),
             landing=app.state.landing,
@@ -118,6 +120,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             committer.stop()  # flushes what landed before the stop
         app.state.xapi.store.close()
         app.state.landing.close()
+        if app.state.event_claims is not None:
+            app.state.event_claims.close()
         app.state.database.dispose()
         flush_traces()
 

@@ -34,7 +34,8 @@ ERASURES = sa.table("erasures", *(sa.column(name) for name in ("id", "subject_ha
 TIMED_TABLES = {"tutor_turns": sa.table("tutor_turns", sa.column("created_at", sa.DateTime(timezone=True))),
                 "access_log": sa.table("access_log", sa.column("at", sa.DateTime(timezone=True))),
                 "notifications": sa.table("notifications", sa.column("created_at", sa.DateTime(timezone=True))),
-                "email_deliveries": sa.table("email_deliveries", sa.column("sent_at", sa.DateTime(timezone=True)))}
+                "email_deliveries": sa.table("email_deliveries", sa.column("sent_at", sa.DateTime(timezone=True))),
+                "event_claims": sa.table("event_claims", sa.column("claimed_at", sa.DateTime(timezone=True)))}
 
 
 def delete_older(engine: sa.Engine, table: str, cutoff: datetime) -> int:

@@ -12,6 +12,7 @@ from fastapi import Depends
 from starlette.datastructures import State
 from starlette.requests import HTTPConnection
 
+from lake.event_claims import EventClaims
 from lake.landing import LandingLog
 from learnlake.settings import Settings
 from serving.champions import ChampionCache
@@ -40,6 +41,7 @@ get_settings_dep = _from_state("settings", "The app's settings.")
 get_database = _from_state("database", "The core database.")
 get_popularity_model = _from_state("popularity", "The popularity champion, hot-swapped.")
 get_landing = _from_state("landing", "This process's landing log.")
+get_event_claims = _from_state("event_claims", "Event ids claimed by any API replica (None: one process).")
 get_outbox = _from_state("outbox", "Domain events, in the caller's transaction.")
 get_pseudonyms = _from_state("pseudonyms", "User id -> learner id.")
 get_hub = _from_state("hub", "The real-time hub.")
@@ -60,6 +62,7 @@ SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 PopularityDep = Annotated[ChampionCache, Depends(get_popularity_model)]
 LandingDep = Annotated[LandingLog, Depends(get_landing)]
+EventClaimsDep = Annotated[EventClaims | None, Depends(get_event_claims)]
 OutboxDep = Annotated[Outbox, Depends(get_outbox)]
 PseudonymsDep = Annotated[Pseudonyms, Depends(get_pseudonyms)]
 HubDep = Annotated[Hub, Depends(get_hub)]

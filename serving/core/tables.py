@@ -380,3 +380,15 @@ class AtRiskScoring(Base):
     warehouse_version: Mapped[str] = mapped_column(String(64), primary_key=True)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     changes: Mapped[int | None] = mapped_column(Integer)
+
+
+class EventClaim(Base):
+    """Which API replica's committer puts an event id into the lake: the first to claim it. Replicas share
+    the core database, so a replay landed on another replica is recognised there and dropped
+    (``lake/event_claims.py``). Kept as long as the landing logs keep replays (``LEARNLAKE_LANDING_KEEP_S``)."""
+
+    __tablename__ = "event_claims"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    writer_id: Mapped[str] = mapped_column(String(64))
+    claimed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

@@ -169,3 +169,23 @@ def test_batches_waiting_without_a_committer_show_as_stalled_then_not_running():
     silent = CommitterHealth(last_attempt_at=now - 600, last_success_at=now - 600)
     assert assess(silent, backlog_batches=3, oldest_pending_at=waiting_since, now=now)["state"] == "not_running"
     assert assess(CommitterHealth(), backlog_batches=0, oldest_pending_at=None, now=now)["state"] == "idle"
+
+
+def test_replicas_sharing_a_postgres_core_database_commit_each_event_id_once(learnlake_home, natives):
+    """Two API replicas' logs both hold the same events (a replay sent to the other replica before either
+    committed): committing both at once, the first claim in the core database wins, the other drops them."""
+    from tests.postgres import fresh_database
+
+    with fresh_database() as url:
+        settings = learnlake_home.model_copy(update={"database_url": url})
+        logs = [LandingLog(settings.landing_dir / name, name) for name in ("api-0", "api-1")]
+        _land(logs[0], natives[:200])
+        _land(logs[1], natives[100:300])  # 100 of them replays of api-0's
+        with ThreadPoolExecutor(2) as pool:
+            stats = list(pool.map(lambda log: Committer(log, settings, max_events=40).flush(), logs))
+        assert sum(s.committed for s in stats) == 300 and sum(s.replays for s in stats) == 100
+        table = readers.read_table("bronze.events", settings=settings)
+        assert table.height == 300 and table["event_id"].n_unique() == 300
+        _land(logs[1], natives[:20])  # already committed by api-0: a replay on api-1 is dropped as well
+        assert Committer(logs[1], settings).flush().replays == 20
+        assert readers.read_table("bronze.events", settings=settings).height == 300

@@ -15,7 +15,7 @@ from lake.retention_log import retention_runs
 from pipelines.defs.privacy.retention import apply_retention
 from serving.core.db import Database
 from serving.core.migrate import upgrade
-from serving.core.tables import AccessRecord, Course, EmailDelivery, Notification, TutorTurn, User
+from serving.core.tables import AccessRecord, Course, EmailDelivery, EventClaim, Notification, TutorTurn, User
 from tests.conftest import REPO_ROOT
 
 NOW = datetime(2027, 6, 1, tzinfo=UTC)
@@ -56,6 +56,8 @@ def test_what_is_past_retention_goes_and_the_rest_stays(learnlake_home):
                                      created_at=NOW - timedelta(days=days)))
             session.add(EmailDelivery(user_id=user.id, kind="inactive", day=f"day-{days}",
                                       sent_at=NOW - timedelta(days=days)))
+        for hours in (2, 0.5):  # the landing logs keep replays for an hour here
+            session.add(EventClaim(event_id=f"e{hours}", writer_id="api-0", claimed_at=NOW - timedelta(hours=hours)))
     landing = LandingLog(settings.landing_dir / "gone-api", "gone-api")  # a log whose API is not running
     landing.append(["e1"], b"[]", source="api")
     landing.close()
@@ -67,11 +69,13 @@ def test_what_is_past_retention_goes_and_the_rest_stays(learnlake_home):
     assert removed["tutor questions in bronze.events"]["rows"] == 1
     assert removed["tutor_turns"]["rows"] == 1 and removed["access_log"]["rows"] == 1
     assert removed["notifications"]["rows"] == 1 and removed["email_deliveries"]["rows"] == 1
+    assert removed["event_claims"]["rows"] == 1
     left = readers.read_table("bronze.events", settings=settings)
     assert left.height == 2 and left.filter(pl.col("verb") == "asked")["timestamp"].min() > NOW - timedelta(days=30)
     with database.read() as session:
         assert session.query(TutorTurn).count() == 1 and session.query(AccessRecord).count() == 1
         assert session.query(Notification).count() == 1 and session.query(EmailDelivery).count() == 1
+        assert [claim.event_id for claim in session.query(EventClaim)] == ["e0.5"]
     database.dispose()
     assert retention_runs(settings)[0]["at"] == NOW.isoformat()
 

@@ -40,6 +40,8 @@ def apply_retention(settings: Settings, now: datetime | None = None) -> dict:
         for table in ("notifications", "email_deliveries"):
             removed[table] = _delete_in_core(settings, table, now - timedelta(days=days))
     removed["landing segments"] = _prune_landing(settings)
+    # The replicas' claims on event ids matter as long as a replay can still come (lake/event_claims.py).
+    removed["event_claims"] = _delete_in_core(settings, "event_claims", now - timedelta(seconds=settings.landing_keep_s))
     entry = {"at": now.isoformat(), "removed": removed}
     record_retention(settings, entry)
     return entry

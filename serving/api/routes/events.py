@@ -4,7 +4,8 @@ The whole batch is validated first; one bad event rejects it all (422 with the i
 and reason of each problem), so a client never has to guess what was kept. A valid batch is
 appended to the landing log and fsync'd before the answer; the committer moves it into
 ``bronze.events`` shortly after, with the name of the key it came with. Event ids already
-accepted are acknowledged again and counted as duplicates, never stored twice.
+accepted are acknowledged again and counted as duplicates, never stored twice, also when another API
+replica accepted them (``lake/event_claims.py``).
 """
 
 import asyncio
@@ -15,7 +16,9 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from lake.committer_health import ingestion_report
+from lake.event_claims import EventClaims
 from lake.events import check_batch
+from lake.landing import LandingLog
 from learnlake.logging import request_id
 from serving.api.auth import (
     BEARER_SECURITY,
@@ -25,7 +28,7 @@ from serving.api.auth import (
     refuse_without,
     require_source_key,
 )
-from serving.api.deps import LandingDep, SettingsDep, ValidatorsDep
+from serving.api.deps import EventClaimsDep, LandingDep, SettingsDep, ValidatorsDep
 from serving.api.request_body import read_body_limited
 from serving.api.responses import documented
 from serving.core.permissions import Permission
@@ -69,7 +72,7 @@ class IngestStatus(BaseModel):
 
 
 @router.post("/events", status_code=202, responses=documented(400, 413, 422), openapi_extra=BEARER_SECURITY)
-async def ingest_events(request: Request, source: EventWriter, landing: LandingDep,
+async def ingest_events(request: Request, source: EventWriter, landing: LandingDep, claims: EventClaimsDep,
                         settings: SettingsDep, pool: ValidatorsDep) -> IngestAck:
     """Accept a JSON array of native events, durably, or reject it whole with the reasons."""
     try:
@@ -85,11 +88,18 @@ async def ingest_events(request: Request, source: EventWriter, landing: LandingD
     if check.ids is None:
         INGEST_REJECTED.labels("native", check.problem).inc()
         raise HTTPException(REFUSAL_STATUS[check.problem], check.detail)
-    stored = await run_in_threadpool(landing.append, check.ids, body, source="api", source_key=source.name,
-                                     request_id=request_id.get())
+    stored = await run_in_threadpool(_land, landing, claims, check.ids, body, source.name, request_id.get())
     INGEST_EVENTS.labels("native", "stored").inc(stored)
     INGEST_EVENTS.labels("native", "duplicate").inc(len(check.ids) - stored)
     return IngestAck(accepted=len(check.ids), stored=stored, duplicates=len(check.ids) - stored)
+
+
+def _land(landing: LandingLog, claims: EventClaims | None, ids: list[str], body: bytes, source_key: str,
+          request_id: str | None) -> int:
+    """Land a checked batch; with several API replicas, what another one has claimed is a replay here too."""
+    elsewhere = claims.claimed(ids) if claims is not None else ()
+    return landing.append(ids, body, source="api", source_key=source_key, request_id=request_id,
+                          accepted_elsewhere=elsewhere)
 
 
 async def ingestion_monitor(request: Request, credentials: Credentials) -> None:

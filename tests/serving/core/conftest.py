@@ -5,8 +5,6 @@ database of its own there, migrates it once, and empties it before each test. Wi
 reachable server these cases are skipped, or fail when ``LEARNLAKE_REQUIRE_SERVICES=1``.
 """
 
-import os
-import uuid
 from dataclasses import dataclass, field
 
 import pytest
@@ -14,33 +12,19 @@ import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
 from serving.core.enums import Role
-from serving.core.migrate import upgrade
 from serving.core.security import hash_password, issue_access_token
 from serving.core.tables import Base, User
 from serving.main import create_app
-from tests.conftest import unavailable
+from tests.postgres import fresh_database
 
-PG_ADMIN_URL = os.environ.get("LEARNLAKE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PASSWORD = "correct horse battery"
 
 
 @pytest.fixture(scope="session")
 def postgres_url():
     """A fresh, migrated PostgreSQL database for this test session, dropped at the end."""
-    admin = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    name = f"learnlake_test_{uuid.uuid4().hex[:12]}"
-    try:
-        with admin.connect() as connection:
-            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        unavailable(f"PostgreSQL is not reachable at {PG_ADMIN_URL}: {exc.orig}")
-    url = sa.make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    upgrade(url)
-    yield url
-    with admin.connect() as connection:
-        connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    with fresh_database() as url:
+        yield url
 
 
 def _empty_postgres(url: str) -> None:

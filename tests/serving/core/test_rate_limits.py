@@ -9,7 +9,8 @@ from fastapi.testclient import TestClient
 
 from serving.core.rate_limits import EndpointClass, RateLimits
 from serving.main import create_app
-from tests.serving.core.conftest import CoreApi, core_settings, unavailable
+from tests.conftest import unavailable
+from tests.serving.core.conftest import CoreApi, core_settings
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
