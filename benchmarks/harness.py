@@ -6,6 +6,9 @@ import os
 import socket
 import subprocess
 import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import orjson
@@ -81,3 +84,60 @@ def start_api(home: Path, port: int, env: dict | None = None, log_file: Path | N
             time.sleep(0.1)
     proc.kill()
     raise RuntimeError("the API did not answer within 60 s")
+
+
+POSTGRES_ADMIN_URL = os.environ.get("LEARNLAKE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+
+
+@contextmanager
+def scratch_postgres(admin_url: str = POSTGRES_ADMIN_URL) -> Iterator[str]:
+    """A new PostgreSQL database on the server of ``admin_url``, migrated to head; dropped afterwards.
+    Raises ``sqlalchemy.exc.OperationalError`` when the server cannot be reached."""
+    import sqlalchemy as sa
+
+    from serving.core.migrate import upgrade
+
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    name = f"learnlake_scratch_{uuid.uuid4().hex[:12]}"
+    try:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        url = sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+        try:
+            upgrade(url)
+            yield url
+        finally:
+            with admin.connect() as connection:
+                connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        admin.dispose()
+
+
+class ApiReplicas:
+    """N API processes as behind a load balancer: one lake and one core database (``env``), each its own home,
+    port, writer id and landing log (as replicas on separate machines have)."""
+
+    def __init__(self, folder: Path, n: int, env: dict[str, str]) -> None:
+        self.folder = folder
+        self.env = env
+        self.homes = [folder / f"replica-{i}" for i in range(n)]
+        self.ports = [free_port() for _ in range(n)]
+        self.procs: list[subprocess.Popen] = []
+        try:
+            for i in range(n):
+                self.procs.append(self.start(i))
+        except BaseException:
+            self.stop()
+            raise
+
+    def start(self, i: int) -> subprocess.Popen:
+        """Start replica ``i`` (again, after a crash: same home, same writer id, same landing log)."""
+        return start_api(self.homes[i], self.ports[i], env={**self.env, "LEARNLAKE_WRITER_ID": f"api-{i}"},
+                         log_file=self.folder / f"api-{i}.log")
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.procs:
+            proc.wait(60)

@@ -4,6 +4,10 @@ Starts the API on loopback in its own process (with its own throwaway home), pos
 simulator events in batches of B from concurrent clients, waits until every batch is
 committed to Delta, checks the table holds exactly N distinct event ids, and compares the
 rate with the cost floor: writing the same events straight to one Parquet file.
+
+With ``replicas``, the production topology instead: N API replicas behind nginx on one lake, with a
+scratch PostgreSQL database as the core database (where the replicas claim event ids), beside
+one replica behind the same proxy.
 """
 
 import http.client
@@ -16,9 +20,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
+import polars as pl
 import pyarrow.parquet as pq
 
-from benchmarks.harness import free_port, get_json, simulated_events, source_key, start_api
+from benchmarks.harness import (
+    ApiReplicas,
+    free_port,
+    get_json,
+    scratch_postgres,
+    simulated_events,
+    source_key,
+    start_api,
+)
+from benchmarks.reverse_proxy import nginx
 from lake.event_rows import row_to_native
 from lake.readers import read_table
 from learnlake.settings import Settings
@@ -83,11 +97,44 @@ def wait_until_committed(port: int, key: str, timeout_s: float = 600) -> None:
     raise RuntimeError(f"events not committed within {timeout_s} s")
 
 
-def run(events: int = 200_000, batch: int = 500, clients: int = 4, progress=log.info) -> IngestBenchmark:
+@dataclass(frozen=True)
+class ReplicasRun:
+    replicas: int
+    events_per_s: float
+    committed_events_per_s: float
+    p50_ack_ms: float
+    p99_ack_ms: float
+    delta_rows: int
+    delta_distinct_ids: int
+
+
+@dataclass(frozen=True)
+class ReplicasBenchmark:
+    events: int
+    batch: int
+    clients: int
+    runs: list[ReplicasRun]  # one replica, then N, each behind nginx on PostgreSQL
+    ratio: float  # acknowledged events/s of N replicas over one
+
+    @property
+    def exact(self) -> bool:
+        return all(r.delta_rows == r.delta_distinct_ids == self.events for r in self.runs)
+
+
+def _bodies(events: int, batch: int, progress) -> tuple[pl.DataFrame, list[bytes]]:
     progress(f"simulating {events:,} events...")
     frame = simulated_events(events)
     natives = [row_to_native(row) for row in frame.iter_rows(named=True)]
-    bodies = [orjson.dumps(natives[i:i + batch]) for i in range(0, len(natives), batch)]
+    return frame, [orjson.dumps(natives[i:i + batch]) for i in range(0, len(natives), batch)]
+
+
+def _percentile_ms(latencies: list[float], q: float) -> float:
+    ordered = sorted(latencies)
+    return round(ordered[min(len(ordered) - 1, int(len(ordered) * q))] * 1000, 2)
+
+
+def run(events: int = 200_000, batch: int = 500, clients: int = 4, progress=log.info) -> IngestBenchmark:
+    frame, bodies = _bodies(events, batch, progress)
 
     with tempfile.TemporaryDirectory(prefix="learnlake-bench-") as tmp:
         home = Path(tmp) / "learnlake"
@@ -115,7 +162,6 @@ def run(events: int = 200_000, batch: int = 500, clients: int = 4, progress=log.
             api.wait(60)
         table = read_table("bronze.events", settings=Settings(home=home)).select("event_id")
 
-    latencies.sort()
     rate = events / acked_s
     return IngestBenchmark(
         events=events,
@@ -124,9 +170,48 @@ def run(events: int = 200_000, batch: int = 500, clients: int = 4, progress=log.
         events_per_s=round(rate),
         committed_events_per_s=round(events / committed_s),
         p50_ack_ms=round(statistics.median(latencies) * 1000, 2),
-        p99_ack_ms=round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))] * 1000, 2),
+        p99_ack_ms=_percentile_ms(latencies, 0.99),
         raw_write_events_per_s=round(raw_rate),
         ratio=round(rate / raw_rate, 4),
         delta_rows=table.height,
         delta_distinct_ids=table["event_id"].n_unique(),
     )
+
+
+def run_replicas(events: int = 200_000, batch: int = 500, clients: int = 4, replicas: int = 2,
+                 progress=log.info) -> ReplicasBenchmark:
+    """The same load through nginx to one replica, then to ``replicas``, each on a fresh lake and database."""
+    _frame, bodies = _bodies(events, batch, progress)
+    runs = []
+    for n in (1, replicas):
+        progress(f"{n} replica(s) behind nginx: posting {len(bodies):,} batches of {batch} from {clients} clients...")
+        runs.append(_behind_proxy(bodies, events, n, clients))
+    return ReplicasBenchmark(events=events, batch=batch, clients=clients, runs=runs,
+                             ratio=round(runs[-1].events_per_s / runs[0].events_per_s, 3))
+
+
+def _behind_proxy(bodies: list[bytes], events: int, n: int, clients: int) -> ReplicasRun:
+    with tempfile.TemporaryDirectory(prefix="learnlake-bench-") as tmp, scratch_postgres() as database_url:
+        folder = Path(tmp)
+        key = source_key(folder, database_url=database_url)
+        lake = folder / "lake"
+        apis = ApiReplicas(folder, n, env={
+            "LEARNLAKE_LAKE_URI": str(lake), "LEARNLAKE_DATABASE_URL": database_url,
+            "LEARNLAKE_RATE_LIMIT_INGEST": "1000000/second", "LEARNLAKE_TRUSTED_PROXIES": "127.0.0.1",
+            "LEARNLAKE_PSEUDONYM_KEY": "the-replicas-share-one-pseudonym-key"})
+        try:
+            with nginx(apis.ports, folder / "nginx") as proxy:
+                started = time.perf_counter()
+                latencies = post_batches(proxy, bodies, clients, key)
+                acked_s = time.perf_counter() - started
+                for port in apis.ports:
+                    wait_until_committed(port, key)
+                committed_s = time.perf_counter() - started
+        finally:
+            apis.stop()
+        table = read_table("bronze.events", settings=Settings(home=folder / "reader", lake_uri=str(lake)))
+    return ReplicasRun(replicas=n, events_per_s=round(events / acked_s),
+                       committed_events_per_s=round(events / committed_s),
+                       p50_ack_ms=round(statistics.median(latencies) * 1000, 2),
+                       p99_ack_ms=_percentile_ms(latencies, 0.99), delta_rows=table.height,
+                       delta_distinct_ids=table["event_id"].n_unique())

@@ -17,6 +17,8 @@ def bench_ingest(
     events: Annotated[int, typer.Option(help="Events to post.", min=1)] = 200_000,
     batch: Annotated[int, typer.Option(help="Events per request.", min=1)] = 500,
     clients: Annotated[int, typer.Option(help="Concurrent clients.", min=1)] = 4,
+    replicas: Annotated[int, typer.Option(help="API replicas behind nginx on PostgreSQL, measured beside one "
+                                               "(0: one API process on the embedded defaults).", min=0)] = 0,
     as_json: JsonOption = False,
 ) -> None:
     """Post simulator events to a fresh API on loopback and time them into Delta."""
@@ -24,6 +26,14 @@ def bench_ingest(
 
     from benchmarks import ingest as bench_ingest
 
+    if replicas:
+        behind_proxy = bench_ingest.run_replicas(events=events, batch=batch, clients=clients, replicas=replicas,
+                                                 progress=console.print)
+        print_figures(asdict(behind_proxy), as_json=as_json, title="ingestion through nginx, by replicas")
+        if not behind_proxy.exact:
+            console.print(f"[red]Delta does not hold each of the {events:,} events exactly once[/red]")
+            raise typer.Exit(1)
+        return
     result = bench_ingest.run(events=events, batch=batch, clients=clients, progress=console.print)
     print_figures(asdict(result), as_json=as_json, title="ingestion benchmark")
     if result.delta_rows != events or result.delta_distinct_ids != events:

@@ -15,14 +15,14 @@ import orjson
 import pytest
 import sqlalchemy as sa
 
-from benchmarks.harness import free_port, get_json, simulated_events, source_key, start_api
+from benchmarks.harness import ApiReplicas, get_json, simulated_events, source_key
 from benchmarks.ingest import post_batches, wait_until_committed
+from benchmarks.reverse_proxy import nginx, nginx_binary
 from lake.event_rows import row_to_native
 from lake.readers import read_table
 from learnlake.settings import Settings
 from tests.conftest import unavailable
 from tests.postgres import fresh_database
-from tests.reverse_proxy import nginx, nginx_binary
 
 pytestmark = pytest.mark.integration
 
@@ -40,30 +40,6 @@ def post(port: int, body: bytes, key: str) -> dict:
         con.close()
 
 
-class Replicas:
-    """N API processes with their own homes and landing logs, one lake, one core database, one Redis."""
-
-    def __init__(self, tmp_path, database_url: str, redis_url: str, n: int = 2) -> None:
-        self.lake = tmp_path / "lake"
-        self.env = {"LEARNLAKE_LAKE_URI": str(self.lake), "LEARNLAKE_DATABASE_URL": database_url,
-                    "LEARNLAKE_REDIS_URL": redis_url, "LEARNLAKE_TRUSTED_PROXIES": "127.0.0.1",
-                    "LEARNLAKE_PSEUDONYM_KEY": "replicas-share-one-pseudonym-key",
-                    "LEARNLAKE_RATE_LIMIT_INGEST": "1000000/second", "LEARNLAKE_COMMIT_INTERVAL_S": "0.2"}
-        self.homes = [tmp_path / f"replica-{i}" for i in range(n)]
-        self.ports = [free_port() for _ in range(n)]
-        self.procs = [self.start(i) for i in range(n)]
-
-    def start(self, i: int):
-        return start_api(self.homes[i], self.ports[i], env={**self.env, "LEARNLAKE_WRITER_ID": f"api-{i}"},
-                         log_file=self.homes[i].parent / f"api-{i}.log")
-
-    def stop(self) -> None:
-        for proc in self.procs:
-            if proc.poll() is None:
-                proc.terminate()
-                proc.wait(60)
-
-
 @pytest.fixture
 def postgres():
     with fresh_database() as url:
@@ -78,7 +54,11 @@ def test_two_replicas_behind_nginx_commit_each_acknowledged_event_once(tmp_path,
     bodies = [orjson.dumps([row_to_native(r) for r in chunk.iter_rows(named=True)])
               for chunk in frame.iter_slices(50)]
     first, second = bodies[:30], bodies[30:]
-    replicas = Replicas(tmp_path, postgres, redis_url)
+    lake = tmp_path / "lake"
+    replicas = ApiReplicas(tmp_path, 2, env={
+        "LEARNLAKE_LAKE_URI": str(lake), "LEARNLAKE_DATABASE_URL": postgres, "LEARNLAKE_REDIS_URL": redis_url,
+        "LEARNLAKE_TRUSTED_PROXIES": "127.0.0.1", "LEARNLAKE_PSEUDONYM_KEY": "replicas-share-one-pseudonym-key",
+        "LEARNLAKE_RATE_LIMIT_INGEST": "1000000/second", "LEARNLAKE_COMMIT_INTERVAL_S": "0.2"})
     try:
         with nginx(replicas.ports, tmp_path / "nginx") as proxy:
             post_batches(proxy, first, clients=3, key=key)
@@ -108,7 +88,7 @@ def test_two_replicas_behind_nginx_commit_each_acknowledged_event_once(tmp_path,
     finally:
         replicas.stop()
 
-    stored = read_table("bronze.events", settings=Settings(home=tmp_path / "reader", lake_uri=str(replicas.lake)))
+    stored = read_table("bronze.events", settings=Settings(home=tmp_path / "reader", lake_uri=str(lake)))
     assert stored.height == frame.height == stored["event_id"].n_unique()
     assert set(stored["event_id"]) == set(frame["event_id"])
     engine = sa.create_engine(postgres)

@@ -1,4 +1,4 @@
-"""A real reverse proxy for the tests: Debian's nginx in front of API replicas, configured by
+"""A real reverse proxy for the tests and benchmarks: Debian's nginx in front of API replicas, configured by
 ``deploy/nginx/learnlake.conf.template`` the way the nginx image of ``deploy/compose.yaml`` fills it in."""
 
 import shutil
