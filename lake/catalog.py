@@ -59,6 +59,12 @@ TABLES: dict[str, TableSpec] = {
             description="Simulator only: each learner's latent skill mastery at the end of each week.",
             person_columns=("learner_id",),
         ),
+        TableSpec(
+            "published.tutor_passages",
+            schemas.TUTOR_PASSAGES,
+            description="The tutor's passages with their vectors: each version a whole snapshot of the index, "
+                        "which every API replica loads.",
+        ),
     )
 }
 

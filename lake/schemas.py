@@ -168,3 +168,12 @@ DROPOUT_LABELS = pa.schema([
     pa.field("dropped_out", pa.bool_(), nullable=False),
     pa.field("final_result", pa.string()),  # the dataset's own outcome where it has one (OULAD: Pass, Fail...)
 ])
+
+# The tutor's passages with their MiniLM vectors, as published for the API replicas (models/tutor/published.py):
+# each version of the table is one whole snapshot of the index.
+TUTOR_PASSAGES = pa.schema([
+    pa.field("point_id", pa.string(), nullable=False),
+    pa.field("course_id", pa.string(), nullable=False),
+    pa.field("payload", pa.string(), nullable=False),  # the chunk and its fingerprint, JSON
+    pa.field("vector", pa.list_(pa.float32()), nullable=False),
+])

@@ -1,10 +1,10 @@
 """The tutor as the API runs it: retrieval over the indexed course content, then an answer.
 
-With a Qdrant server (``LEARNLAKE_QDRANT_URL``) every search goes to it. In local mode the
-folder can be open in one process only, and the indexer (``learnlake tutor index``, the
-``tutor_index`` asset) must be able to write it: the API reads a copy of the passages into
-memory, holding the folder only while it copies, and copies again when the folder changes.
-Qdrant's local mode searches by brute force in memory too, so the copy answers the same.
+With a Qdrant server (``LEARNLAKE_QDRANT_URL``) every search goes to it. Otherwise each API
+replica searches the newest published snapshot of the passages (``models/tutor/published.py``),
+loaded into its own memory, and looks for a newer one every few seconds: the indexer never waits
+for an API, and any number of replicas, on any machine that reaches the lake, read the same
+passages. Qdrant's local mode searches by brute force in memory too, so the copy answers the same.
 """
 
 import threading
@@ -13,13 +13,14 @@ from dataclasses import dataclass
 
 from learnlake.settings import Settings
 from models.embeddings import embed
+from models.tutor import published
 from models.tutor.answers import Answer, AnswerGenerator, answer_generator, relevant
-from models.tutor.index import COLLECTION, TutorIndex, TutorIndexBusyError, qdrant_client
+from models.tutor.index import TutorIndex, qdrant_client
 from models.tutor.retrieval import Passage, Retriever
 from serving.telemetry.metrics import TUTOR_QUESTIONS, TUTOR_RETRIEVAL_SECONDS
 
 PASSAGES = 5
-CHECK_EVERY_S = 5.0  # how often a local-mode API looks for a re-indexed folder
+CHECK_EVERY_S = 5.0  # how often an API looks for a newer published snapshot of the passages
 WEAK_MASTERY = 0.6  # below this, a skill is one the learner is still weak in
 
 
@@ -53,38 +54,28 @@ class Tutor:
         self.settings = settings
         self.generator = generator or answer_generator(settings)
         self._retriever: Retriever | None = None
-        self._version: float | None = None  # the local folder's change time the copy was made from
+        self._version: int | None = None  # the published snapshot the retriever searches
         self._checked_at = float("-inf")
-        self._lock = threading.Lock()
-
-    def _collection_version(self) -> float | None:
-        folder = self.settings.qdrant_path / "collection" / COLLECTION
-        stamps = [f.stat().st_mtime_ns for f in folder.glob("*")] if folder.exists() else []
-        return max(stamps, default=None)
+        self._lock = threading.Lock()  # held for a glance at the clock
+        self._loading = threading.Lock()  # held while a snapshot loads: one load at a time
 
     def retriever(self) -> Retriever:
-        """A retriever over the current passages (re-copied in local mode when the folder changed)."""
-        with self._lock:
-            if self.settings.qdrant_url:
+        """A retriever over the current passages: the server's, or the newest published snapshot. A newer
+        snapshot loads while the one before keeps answering."""
+        if self.settings.qdrant_url:
+            with self._lock:
                 if self._retriever is None:
                     self._retriever = Retriever(TutorIndex(qdrant_client(self.settings)))
                 return self._retriever
+        with self._lock:
             now = time.monotonic()
             if self._retriever is not None and now - self._checked_at < CHECK_EVERY_S:
                 return self._retriever
             self._checked_at = now
-            version = self._collection_version()
+        with self._loading:
+            version = published.latest_version(self.settings)
             if self._retriever is None or version != self._version:
-                try:
-                    client = qdrant_client(self.settings)
-                except TutorIndexBusyError:
-                    if self._retriever is None:
-                        raise
-                    return self._retriever  # being re-indexed: the last copy serves until it is done
-                try:
-                    self._retriever = Retriever(TutorIndex(client).copy_in_memory())
-                finally:
-                    client.close()
+                self._retriever = Retriever(published.load(self.settings, version))
                 self._version = version
             return self._retriever
 

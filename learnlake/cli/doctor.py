@@ -197,10 +197,12 @@ def check_tutor_index(settings: Settings) -> list[Finding]:
             return [Finding("tutor index", FAILED, f"Qdrant at {settings.qdrant_url} does not answer: "
                             f"{_first_line(exc)}", "start Qdrant, or fix LEARNLAKE_QDRANT_URL")]
         where = settings.qdrant_url
-    else:  # local mode admits one process, the API's: look at its folder rather than open it
-        collection = settings.qdrant_path / "collection" / COLLECTION
-        points = int(collection.exists() and any(collection.iterdir()))
-        where = str(settings.qdrant_path)
+    else:  # the API replicas read the published snapshots, not the working index
+        from models.tutor import published
+
+        version = published.latest_version(settings)
+        points = 0 if version is None else published.load(settings, version).client.count(COLLECTION).count
+        where = f"the published snapshot {version} ({published.TABLE})" if version is not None else published.TABLE
     if not points:
         return [Finding("tutor index", WARNING, f"no passages indexed in {where}", "learnlake tutor index")]
     return [Finding("tutor index", OK, f"passages indexed in {where}")]

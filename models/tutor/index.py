@@ -13,9 +13,12 @@ import warnings
 from dataclasses import asdict, dataclass
 
 import numpy as np
+import orjson
+import pyarrow as pa
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm  # not to be confused with our models package
 
+from lake.schemas import TUTOR_PASSAGES
 from learnlake.errors import LearnLakeError
 from learnlake.settings import Settings
 from models.embeddings import embed
@@ -121,22 +124,33 @@ class TutorIndex:
         return SyncReport(added=added, updated=len(changed) - added, removed=len(gone),
                           unchanged=len(chunks) - len(changed))
 
-    def copy_in_memory(self) -> "TutorIndex":
-        """The whole collection copied into an in-memory Qdrant that nothing else can lock.
-
-        A local-mode folder serves one process at a time: the API reads its passages from such a
-        copy, so ``learnlake tutor index`` and the ``tutor_index`` asset can write the folder.
-        """
-        memory = TutorIndex(QdrantClient(":memory:"), self.collection)
-        offset = None
+    def export(self) -> pa.Table:
+        """Every point (id, course, payload as JSON, vector), in ``TUTOR_PASSAGES``'s schema: a snapshot."""
+        ids, courses, payloads, vectors, offset = [], [], [], [], None
         while True:
             points, offset = self.client.scroll(self.collection, limit=1000, offset=offset, with_payload=True,
                                                 with_vectors=True)
-            if points:
-                memory.client.upsert(self.collection, points=[
-                    qm.PointStruct(id=p.id, vector=p.vector, payload=p.payload) for p in points])
+            for p in points:
+                ids.append(str(p.id))
+                courses.append(p.payload["course_id"])
+                payloads.append(orjson.dumps(p.payload).decode())
+                vectors.append(p.vector)
             if offset is None:
-                return memory
+                return pa.table({"point_id": ids, "course_id": courses, "payload": payloads,
+                                 "vector": pa.array(vectors, pa.list_(pa.float32()))}, schema=TUTOR_PASSAGES)
+
+    @classmethod
+    def in_memory(cls, points: pa.Table | None = None, collection: str = COLLECTION) -> "TutorIndex":
+        """An index in this process's memory (nothing else can lock it) holding ``points``, an ``export()``."""
+        index = cls(QdrantClient(":memory:"), collection)
+        if points is not None:
+            for batch in points.to_batches(1000):
+                rows = batch.to_pydict()
+                index.client.upsert(collection, points=[
+                    qm.PointStruct(id=point_id, vector=vector, payload=orjson.loads(payload))
+                    for point_id, payload, vector in zip(rows["point_id"], rows["payload"], rows["vector"],
+                                                         strict=True)])
+        return index
 
     def dense_search(self, course_id: str, vector: np.ndarray, limit: int) -> list[tuple[str, float]]:
         """(chunk id, cosine similarity) of the nearest chunks of one course."""

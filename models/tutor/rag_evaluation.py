@@ -19,7 +19,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-from qdrant_client import QdrantClient
 from rich.progress import track
 
 from lake.sources.datasets.common import DatasetError
@@ -90,7 +89,7 @@ def evaluate(content_dir: Path, questions_dir: Path, *, progress: bool = False) 
              len(book.sections), len(chunks), len(questions), len(answerable))
     if not answerable:
         raise DatasetError(f"none of the questions names a section of the book in {content_dir}")
-    index = TutorIndex(QdrantClient(":memory:"))
+    index = TutorIndex.in_memory()
     index.sync_course(book.slug, chunks)
     retriever = Retriever(index)
     retriever.search(book.slug, "warm up", k=1)  # loads the embedding model and builds BM25 once

@@ -9,6 +9,7 @@ from qdrant_client import QdrantClient
 from typer.testing import CliRunner
 
 from lake import schemas, writers
+from models.tutor import published
 from models.tutor.index import TutorIndex
 from models.tutor.retrieval import Retriever
 
@@ -45,13 +46,16 @@ def test_index_follows_the_lake_content(learnlake_home):
     first = _index(app)
     assert first == {"c1": {"added": 2, "updated": 0, "removed": 0, "unchanged": 0},
                      "c2": {"added": 1, "updated": 0, "removed": 0, "unchanged": 0}}
+    assert published.latest_version(learnlake_home) == 1  # published once content came (0: the empty index)
     assert _index(app)["c1"] == {"added": 0, "updated": 0, "removed": 0, "unchanged": 2}
+    assert published.latest_version(learnlake_home) == 1  # nothing changed: no new snapshot
 
     _write([{**lists, "body": "# Lists\n\nA list holds items in order; insert puts one anywhere."}],
            delete_keys=["i4"])
     third = _index(app)
     assert third["c1"] == {"added": 0, "updated": 1, "removed": 0, "unchanged": 1}
     assert third["c2"] == {"added": 0, "updated": 0, "removed": 1, "unchanged": 0}
+    assert published.latest_version(learnlake_home) == 2
 
     asked = CliRunner().invoke(app, ["tutor", "ask", "How do I take part of a string?", "--course-id", "c1", "--json"])
     assert asked.exit_code == 0, asked.output
@@ -72,5 +76,11 @@ def test_index_follows_the_lake_content(learnlake_home):
         # Local mode serves one process: another one gets a clear error, not a traceback.
         busy = CliRunner().invoke(app, ["tutor", "index"])
         assert busy.exit_code == 1 and "another process" in busy.output
+        # The API replicas read published snapshots, never the working index this process holds open; each
+        # snapshot is immutable, the newest has the edit and the one before still reads as it was.
+        for version, word in ((2, "insert"), (1, "append")):
+            chunks = published.load(learnlake_home, version).course_chunks("c1")
+            assert any(word in c.text for c in chunks) and {c.document_id for c in chunks} == {"i1", "i2"}
+        assert published.load(learnlake_home, 2).course_chunks("c2") == []
     finally:
         client.close()

@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from lake.readers import read_table
+from models.tutor import published
 from models.tutor.answers import DONT_KNOW
 from models.tutor.chunks import Chunk
 from models.tutor.content import Document, chunk_documents
@@ -29,7 +30,7 @@ LESSONS = {
 
 
 def _index_course(api, course_id: str) -> list[Chunk]:
-    """What the tutor_index asset does for one course, from the core database's lessons."""
+    """What the tutor_index asset does for one course, from the core database's lessons: index, then publish."""
     with api.client.app.state.database.read() as session:
         items = session.scalars(select(ContentItem).where(ContentItem.course_id == course_id)).all()
         documents = [Document(course_id, i.id, i.title, i.body, f"courses/{course_id}/items/{i.id}", tuple(i.skills))
@@ -37,7 +38,9 @@ def _index_course(api, course_id: str) -> list[Chunk]:
     chunks = chunk_documents(documents)
     client = qdrant_client(api.settings)
     try:
-        TutorIndex(client).sync_course(course_id, chunks)
+        index = TutorIndex(client)
+        index.sync_course(course_id, chunks)
+        published.publish(api.settings, index)
     finally:
         client.close()
     return chunks
@@ -45,7 +48,7 @@ def _index_course(api, course_id: str) -> list[Chunk]:
 
 @pytest.fixture
 def course(api, monkeypatch):
-    monkeypatch.setattr(tutor_module, "CHECK_EVERY_S", 0.0)  # look for a re-indexed folder on every question
+    monkeypatch.setattr(tutor_module, "CHECK_EVERY_S", 0.0)  # look for a newer snapshot on every question
     owner = api.user(Role.INSTRUCTOR)
     course = api.course(owner, items=0)
     for title, (skill, body) in LESSONS.items():
