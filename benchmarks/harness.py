@@ -90,9 +90,10 @@ POSTGRES_ADMIN_URL = os.environ.get("LEARNLAKE_TEST_POSTGRES_URL", "postgresql+p
 
 
 @contextmanager
-def scratch_postgres(admin_url: str = POSTGRES_ADMIN_URL) -> Iterator[str]:
-    """A new PostgreSQL database on the server of ``admin_url``, migrated to head; dropped afterwards.
-    Raises ``sqlalchemy.exc.OperationalError`` when the server cannot be reached."""
+def scratch_postgres(admin_url: str = POSTGRES_ADMIN_URL, *, core: bool = True) -> Iterator[str]:
+    """A new PostgreSQL database on the server of ``admin_url``, dropped afterwards: a core database migrated to
+    head, or (``core=False``) an empty one for another service (MLflow, Dagster). Raises
+    ``sqlalchemy.exc.OperationalError`` when the server cannot be reached."""
     import sqlalchemy as sa
 
     from serving.core.migrate import upgrade
@@ -104,7 +105,8 @@ def scratch_postgres(admin_url: str = POSTGRES_ADMIN_URL) -> Iterator[str]:
             connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
         url = sa.make_url(admin_url).set(database=name).render_as_string(hide_password=False)
         try:
-            upgrade(url)
+            if core:
+                upgrade(url)
             yield url
         finally:
             with admin.connect() as connection:

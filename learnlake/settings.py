@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     mlflow_tracking_uri: str | None = None
     mlflow_artifacts_dir: Path | None = None
     dagster_home: Path | None = None
+    dagster_database_url: str | None = Field(
+        None, pattern=r"^postgresql(\+\w+)?://", description="PostgreSQL for Dagster's runs, event logs and schedules "
+        "(dagster-postgres; postgresql://user:password@host/db, any driver named is replaced by psycopg2, the one "
+        "dagster-postgres speaks); SQLite files under dagster_home if unset")
     landing_dir: Path | None = Field(None, description="Where the API's fsync'd landing logs live")
 
     # Ingestion

@@ -38,10 +38,7 @@ def platform_services(settings: Settings, api_command: list[str]) -> list[Servic
     root, bin_dir, host = repo_root(), Path(sys.executable).parent, settings.api_host
     return [
         Service("api", api_command, settings.api_url),
-        Service("dashboards", [sys.executable, "-m", "streamlit", "run", str(root / "dashboards" / "app.py"),
-                               "--server.address", host, "--server.port", str(settings.dashboard_port),
-                               "--server.headless", "true", "--browser.gatherUsageStats", "false",
-                               "--client.toolbarMode", "viewer"],  # no "Deploy" button: this is the deployment
+        Service("dashboards", dashboards_command(host, settings.dashboard_port),
                 f"http://{host}:{settings.dashboard_port}"),
         Service("dagster", [str(bin_dir / "dagster"), "dev", "-w", str(root / "workspace.yaml"), "-h", host,
                             "-p", str(settings.dagster_port)], f"http://{host}:{settings.dagster_port}"),
@@ -52,6 +49,14 @@ def platform_services(settings: Settings, api_command: list[str]) -> list[Servic
         Service("pipeline metrics", [sys.executable, "-c", "from learnlake.cli import main; main()", "pipeline",
                                      "metrics"], f"http://{host}:{settings.pipeline_metrics_port}/metrics"),
     ]
+
+
+def dashboards_command(host: str, port: int) -> list[str]:
+    """How the dashboards are started (Streamlit), here and in a deployment (``learnlake dashboards``)."""
+    return [sys.executable, "-m", "streamlit", "run", str(repo_root() / "dashboards" / "app.py"),
+            "--server.address", host, "--server.port", str(port), "--server.headless", "true",
+            "--browser.gatherUsageStats", "false",
+            "--client.toolbarMode", "viewer"]  # no "Deploy" button: this is the deployment
 
 
 def service_environment(settings: Settings) -> dict[str, str]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import dagster as dg
+import sqlalchemy as sa
 
 from learnlake.logging import bound_context
 from learnlake.settings import Settings, get_settings
@@ -15,10 +16,26 @@ from learnlake.settings import Settings, get_settings
 log = logging.getLogger(__name__)
 
 DAGSTER_YAML = """\
-# Written by LearnLake. Runs materialised from the CLI land here, so `dagster dev`
-# (started with the same DAGSTER_HOME) shows them.
+# Written by LearnLake (pipelines/run.py) from its settings, every time an instance is opened: edit
+# the LEARNLAKE_DAGSTER_* settings, not this file. Runs materialised from the CLI land here, so the
+# Dagster UI started with the same DAGSTER_HOME shows them.
 telemetry:
   enabled: false
+"""
+
+# With LEARNLAKE_DAGSTER_DATABASE_URL: the daemon, the webserver, the runs and the CLI share PostgreSQL;
+# the daemon queues runs (one at a time: each rebuilds the same warehouse) and launches each in a process
+# of its own. The URL is read from the environment, never written here.
+DAGSTER_POSTGRES_YAML = """\
+storage:
+  postgres:
+    postgres_url:
+      env: LEARNLAKE_DAGSTER_DATABASE_URL
+run_queue:
+  max_concurrent_runs: 1
+run_launcher:
+  module: dagster.core.launcher
+  class: DefaultRunLauncher
 """
 
 # Dagster's step-by-step debug lines are for the UI; the shell shows warnings and the progress bar.
@@ -33,14 +50,25 @@ class PipelineRun:
     metadata: dict[str, dict]
 
 
-def dagster_instance(settings: Settings) -> dg.DagsterInstance:
-    """The persistent instance under ``settings.dagster_home`` (created on first use)."""
+def write_instance_config(settings: Settings) -> dict[str, str]:
+    """Write ``dagster.yaml`` under ``settings.dagster_home`` for these settings; returns the environment the
+    Dagster processes of this instance need (``DAGSTER_HOME``, and the database URL when there is one)."""
     home = settings.dagster_home
     home.mkdir(parents=True, exist_ok=True)
+    text = DAGSTER_YAML + (DAGSTER_POSTGRES_YAML if settings.dagster_database_url else "")
     config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(DAGSTER_YAML)
-    os.environ["DAGSTER_HOME"] = str(home)
+    if not config.exists() or config.read_text() != text:
+        config.write_text(text)
+    env = {"DAGSTER_HOME": str(home)}
+    if settings.dagster_database_url:  # dagster-postgres speaks psycopg2 (SQLAlchemy's default is psycopg 3)
+        url = sa.make_url(settings.dagster_database_url).set(drivername="postgresql+psycopg2")
+        env["LEARNLAKE_DAGSTER_DATABASE_URL"] = url.render_as_string(hide_password=False)
+    return env
+
+
+def dagster_instance(settings: Settings) -> dg.DagsterInstance:
+    """The persistent instance under ``settings.dagster_home`` (its ``dagster.yaml`` written first)."""
+    os.environ.update(write_instance_config(settings))
     return dg.DagsterInstance.get()
 
 

@@ -9,7 +9,21 @@ import sys
 
 import typer
 
-from learnlake.cli import bench, datasets, db, demo, doctor, ingest, lake, models, pipeline, privacy, sources, tutor
+from learnlake.cli import (
+    bench,
+    datasets,
+    db,
+    demo,
+    doctor,
+    ingest,
+    lake,
+    models,
+    pipeline,
+    privacy,
+    services,
+    sources,
+    tutor,
+)
 from learnlake.cli.common import console
 from learnlake.logging import configure_logging
 from learnlake.settings import get_settings
@@ -28,6 +42,8 @@ app.add_typer(privacy.app, name="privacy")
 app.command()(models.train)
 app.command()(demo.demo)
 app.command()(demo.serve)
+app.command()(services.api)
+app.command()(services.dashboards)
 app.command()(doctor.doctor)
 
 

@@ -47,10 +47,11 @@ def serve() -> None:
 
 def _serve(settings: Settings) -> None:
     from learnlake.supervisor import ServiceExited, platform_services, service_environment, supervise
+    from pipelines.run import write_instance_config
     from serving.main import uvicorn_command
 
     services = platform_services(settings, uvicorn_command(settings.api_host, settings.api_port))
-    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    env = {**service_environment(settings), **write_instance_config(settings)}
     logs = settings.home / "logs"
 
     def show_addresses() -> None:
@@ -63,7 +64,7 @@ def _serve(settings: Settings) -> None:
         Console().print(table)
 
     try:
-        supervise(services, env=service_environment(settings), logs=logs, started=show_addresses)
+        supervise(services, env=env, logs=logs, started=show_addresses)
     except ServiceExited as exc:
         console.print(str(exc), style="red", markup=False, highlight=False)
         raise typer.Exit(1) from exc

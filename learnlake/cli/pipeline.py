@@ -1,4 +1,5 @@
-"""``learnlake pipeline``: run the Dagster assets in this process, serve their metrics, close event days."""
+"""``learnlake pipeline``: run the Dagster assets in this process, serve their metrics, close event days; start
+Dagster's daemon and webserver as the services of a deployment."""
 
 from typing import Annotated
 
@@ -9,7 +10,8 @@ from rich.table import Table
 from learnlake.cli.common import JsonOption, clear_errors, console
 from learnlake.settings import Settings, get_settings
 
-app = typer.Typer(help="Run the Dagster assets in this process.", no_args_is_help=True)
+app = typer.Typer(help="Run the Dagster assets in this process, or Dagster's daemon and webserver.",
+                  no_args_is_help=True)
 
 PipelineLearnersOption = Annotated[int | None, typer.Option(
     help="Simulated learners to add (default: LEARNLAKE_LEARNERS); 0: none, the lake's own events only.", min=0)]
@@ -36,6 +38,36 @@ def pipeline_metrics(
     settings = get_settings()
     prepare_manifest()
     serve_forever(settings, host or settings.api_host, port or settings.pipeline_metrics_port)
+
+
+@app.command("daemon")
+def pipeline_daemon() -> None:
+    """Run Dagster's daemon on this instance: the schedules, the bronze.events sensor, the run queue (each run in
+    a process of its own). One per deployment; with LEARNLAKE_DAGSTER_DATABASE_URL its state is in PostgreSQL."""
+    _exec_dagster("dagster-daemon", "run")
+
+
+@app.command("webserver")
+def pipeline_webserver(
+    host: Annotated[str | None, typer.Option(help="Address to listen on (default: LEARNLAKE_API_HOST).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default: LEARNLAKE_DAGSTER_PORT).")] = None,
+) -> None:
+    """Run Dagster's UI on this instance (as many as wanted: it keeps no state of its own)."""
+    settings = get_settings()
+    _exec_dagster("dagster-webserver", "-h", host or settings.api_host, "-p", str(port or settings.dagster_port))
+
+
+def _exec_dagster(program: str, *args: str) -> None:
+    """Become ``program`` on LearnLake's workspace, with the instance's ``dagster.yaml`` written for the settings."""
+    import sys
+    from pathlib import Path
+
+    from learnlake.cli.services import become
+    from learnlake.supervisor import repo_root
+    from pipelines.run import write_instance_config
+
+    binary = str(Path(sys.executable).parent / program)
+    become([binary, *args, "-w", str(repo_root() / "workspace.yaml")], write_instance_config(get_settings()))
 
 
 @app.command("close-days")

@@ -119,6 +119,7 @@ def write_key_file(database: Database, name: str, path: Path) -> bool:
         _, key = create_key(database, name)
     except SourceKeyExists:
         return False
+    path.parent.mkdir(parents=True, exist_ok=True)  # a home that holds nothing else (server stores, S3 lake)
     path.touch(mode=0o600)
     path.write_text(key + "\n")
     return True
