@@ -125,6 +125,7 @@ class ApiReplicas:
         self.homes = [folder / f"replica-{i}" for i in range(n)]
         self.ports = [free_port() for _ in range(n)]
         self.procs: list[subprocess.Popen] = []
+        folder.mkdir(parents=True, exist_ok=True)
         try:
             for i in range(n):
                 self.procs.append(self.start(i))

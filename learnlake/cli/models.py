@@ -61,19 +61,31 @@ def eval_kt(
     budget_minutes: Annotated[float, typer.Option(
         help="Time for the whole evaluation: networks that would not fit are cut short or skipped (and named).",
         min=1)] = 13.0,
+    networks: Annotated[str | None, typer.Option(
+        help="Only these members, comma-separated (default: all of them and their ensembles).")] = None,
+    processes: Annotated[int, typer.Option(
+        help="Train each network data-parallel in this many processes (Lightning DDP over gloo).", min=1)] = 1,
 ) -> None:
     """Knowledge tracing: train DKT and the attentive model on *_train.csv, report test AUC and accuracy."""
     from models.knowledge_tracing import assistments
     from models.knowledge_tracing.data import split_files
 
+    chosen = None
+    if networks:
+        names = [name.strip() for name in networks.split(",")]
+        if unknown := [n for n in names if n not in assistments.MODELS]:
+            console.print(f"[red]unknown networks {unknown}; known: {', '.join(assistments.MODELS)}[/red]")
+            raise typer.Exit(2)
+        chosen = {name: assistments.MODELS[name] for name in names}
     with clear_errors("cannot evaluate"):
         files = split_files(data_dir)
         console.print(f"Training knowledge tracing on {files.train.name}, testing on {files.test.name}...")
         result = assistments.evaluate(data_dir, seed=seed, conservative_groups=conservative_groups, progress=True,
-                                      budget_s=budget_minutes * 60)
+                                      budget_s=budget_minutes * 60, models=chosen, processes=processes)
     inputs = {"train": [files.train], "test": [files.test]} | ({"valid": [files.valid]} if files.valid else {})
     _report_evaluation("kt", result, inputs, as_json=as_json, params={
-        "seed": seed, "conservative_groups": conservative_groups, "budget_minutes": budget_minutes})
+        "seed": seed, "conservative_groups": conservative_groups, "budget_minutes": budget_minutes,
+        "networks": networks or "all", "processes": processes})
 
 
 @eval_app.command("dropout")

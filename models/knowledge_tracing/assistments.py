@@ -83,7 +83,9 @@ def _hybrid(predictions: dict, on_valid: dict, labels: np.ndarray, valid_labels:
 
 def evaluate(data_dir: Path, *, seed: int = 0, conservative_groups: bool = False,
              progress: bool = False, models: dict[str, TrainingConfig] | None = None,
-             budget_s: float = BUDGET_S) -> dict:
+             budget_s: float = BUDGET_S, processes: int = 1) -> dict:
+    """Every member (or those of ``models``), the boosted model and the ensembles on the split's test file;
+    ``processes`` > 1 trains each network data-parallel (``training.fit``)."""
     deadline = time.monotonic() + budget_s
     models = models or MODELS
     files = split_files(data_dir)
@@ -105,7 +107,7 @@ def evaluate(data_dir: Path, *, seed: int = 0, conservative_groups: bool = False
         started = time.perf_counter()
         # A member's own seed offsets the run's, so ``--seed`` still moves every member.
         tracer = fit(train, valid, n_skills, replace(config, seed=seed + config.seed), progress=progress,
-                     stop_at=stop_at)
+                     stop_at=stop_at, processes=processes)
         predictions[name], network_labels = tracer.predict(test)
         on_valid[name], network_valid_labels = tracer.predict(valid)
         if not (np.array_equal(network_labels, labels) and np.array_equal(network_valid_labels, valid_labels)):

@@ -19,7 +19,13 @@ class SequenceDataset(Dataset):
 
 
 class LengthBuckets(Sampler[list[int]]):
-    """Batches of sequences of similar length; the batch order is shuffled when training."""
+    """Batches of sequences of similar length; the batch order is shuffled when training.
+
+    In data-parallel training (``torch.distributed`` initialised) each process takes its share of the
+    batches: every process draws the same order (same seed), process r keeps batches r, r + n, r + 2n...
+    When training (``shuffle``), each keeps as many as the others, so that every step's gradient
+    all-reduce has a partner; a few batches an epoch are left out, others each epoch.
+    """
 
     def __init__(self, dataset: SequenceDataset, batch_size: int, *, shuffle: bool, seed: int = 0):
         order = np.argsort([len(s.skills) for s in dataset.sequences], kind="stable")
@@ -28,12 +34,24 @@ class LengthBuckets(Sampler[list[int]]):
         self.rng = np.random.default_rng(seed)
 
     def __iter__(self):
-        order = self.rng.permutation(len(self.batches)) if self.shuffle else range(len(self.batches))
-        for i in order:
+        order = self.rng.permutation(len(self.batches)) if self.shuffle else np.arange(len(self.batches))
+        rank, processes = _process_share()
+        mine = order[rank::processes][:len(self)]
+        for i in mine:
             yield self.batches[i]
 
     def __len__(self) -> int:
-        return len(self.batches)
+        rank, processes = _process_share()
+        if self.shuffle:
+            return len(self.batches) // processes if processes > 1 else len(self.batches)
+        return len(range(rank, len(self.batches), processes))
+
+
+def _process_share() -> tuple[int, int]:
+    """(this process's rank, how many processes) in data-parallel training; (0, 1) otherwise."""
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        return torch.distributed.get_rank(), torch.distributed.get_world_size()
+    return 0, 1
 
 
 def collate(sequences: list[Sequence]) -> dict[str, torch.Tensor]:

@@ -2,7 +2,8 @@
 
 ``fit`` trains one network on training sequences, keeps the weights of the epoch with the
 best validation AUC (early stopping), and returns a ``KnowledgeTracer``: the trained network
-with the skill count, ready to predict rows and per-skill mastery.
+with the skill count, ready to predict rows and per-skill mastery. With ``processes`` above one
+it trains data-parallel (Lightning's DDP over gloo, on the CPU): the path to several machines.
 """
 
 import copy
@@ -14,6 +15,7 @@ import lightning as L
 import numpy as np
 import torch
 from lightning.pytorch.callbacks import RichProgressBar
+from lightning.pytorch.strategies import DDPStrategy
 from sklearn.metrics import roc_auc_score
 from torch.utils.data import DataLoader
 
@@ -83,13 +85,17 @@ class KnowledgeTracingModule(L.LightningModule):
         self._validation.append((probability.cpu().numpy(), batch["correct"][batch["scored"]].cpu().numpy()))
 
     def on_validation_epoch_end(self):
-        if not self._validation:
+        parts, self._validation = self._validation, []
+        if torch.distributed.is_available() and torch.distributed.is_initialized():  # every process's share
+            shares: list = [None] * torch.distributed.get_world_size()
+            torch.distributed.all_gather_object(shares, parts)
+            parts = [part for share in shares for part in share]
+        if not parts:
             return
-        probability = np.concatenate([p for p, _ in self._validation])
-        labels = np.concatenate([y for _, y in self._validation])
-        self._validation.clear()
+        probability = np.concatenate([p for p, _ in parts])
+        labels = np.concatenate([y for _, y in parts])
         auc = roc_auc_score(labels, probability) if len(set(labels.tolist())) == 2 else 0.5
-        self.log("val_auc", float(auc), prog_bar=True, sync_dist=True)
+        self.log("val_auc", float(auc), prog_bar=True)  # the same in every process: computed on all of them
 
     def configure_optimizers(self):
         return torch.optim.Adam(self.parameters(), lr=self.config.learning_rate)
@@ -127,13 +133,17 @@ class KeepBestWeights(L.Callback):
             if self.waited >= self.patience:
                 trainer.should_stop = True
         now = time.monotonic()
-        if self.stop_at is not None and now + (now - self._epoch_started) > self.stop_at:
+        late = self.stop_at is not None and now + (now - self._epoch_started) > self.stop_at
+        if trainer.strategy.reduce_boolean_decision(late, all=False):  # every process stops at the same epoch
             self.out_of_time = not trainer.should_stop and trainer.current_epoch + 1 < trainer.max_epochs
             trainer.should_stop = True
 
     def on_fit_end(self, trainer, module):
         if self.best_state is not None:
             module.load_state_dict(self.best_state)
+        # What this callback found, as metrics: they reach the main process when training ran in others.
+        trainer.callback_metrics.update(best_val_auc=torch.tensor(self.best), best_epoch=torch.tensor(self.best_epoch),
+                                        out_of_time=torch.tensor(self.out_of_time))
 
 
 @dataclass
@@ -191,18 +201,28 @@ def _loader(sequences: list[Sequence], batch_size: int, *, shuffle: bool, seed: 
 
 
 def fit(train: list[Sequence], valid: list[Sequence], n_skills: int, config: TrainingConfig, *,
-        progress: bool = False, stop_at: float | None = None) -> KnowledgeTracer:
-    """Train one network; with ``stop_at`` (``time.monotonic()``), no epoch starts that would end past it."""
+        progress: bool = False, stop_at: float | None = None, processes: int = 1) -> KnowledgeTracer:
+    """Train one network; with ``stop_at`` (``time.monotonic()``), no epoch starts that would end past it.
+
+    With ``processes`` > 1: data-parallel in that many processes started here (DDP, gloo), each on its share of
+    the batches (``LengthBuckets``), gradients averaged at every step; the weights come back to this process.
+    Across machines the same strategy runs under ``torchrun`` (one process per node).
+    """
     L.seed_everything(config.seed, workers=True, verbose=False)
     module = KnowledgeTracingModule(n_skills, config)
     keep_best = KeepBestWeights(config.patience, stop_at=stop_at)
     # The progress bar goes to stderr, so that stdout stays the command's JSON.
     bar = [RichProgressBar(console_kwargs={"stderr": True})] if progress else []
-    trainer = L.Trainer(max_epochs=config.max_epochs, accelerator="cpu", devices=1, logger=False,
+    parallel = {"devices": 1} if processes == 1 else {
+        "devices": processes, "strategy": DDPStrategy(process_group_backend="gloo", start_method="spawn"),
+        "use_distributed_sampler": False}  # LengthBuckets shares the batches out itself
+    trainer = L.Trainer(max_epochs=config.max_epochs, accelerator="cpu", logger=False,
                         enable_checkpointing=False, enable_progress_bar=progress, enable_model_summary=False,
-                        num_sanity_val_steps=0, callbacks=[keep_best, *bar], deterministic=True)
+                        num_sanity_val_steps=0, callbacks=[keep_best, *bar], deterministic=True, **parallel)
     trainer.fit(module, _loader(windows(train, config.window), config.batch_size, shuffle=True, seed=config.seed),
                 _loader(windows(valid, config.window), config.batch_size * 2, shuffle=False))
-    log.info("%s: best validation AUC %.4f at epoch %d%s", config.network, keep_best.best, keep_best.best_epoch,
-             " (stopped by the time budget)" if keep_best.out_of_time else "")
-    return KnowledgeTracer(module, n_skills, config, keep_best.best_epoch, keep_best.best, keep_best.out_of_time)
+    found = trainer.callback_metrics  # KeepBestWeights's findings, also from processes started for DDP
+    best, best_epoch, out_of_time = float(found["best_val_auc"]), int(found["best_epoch"]), bool(found["out_of_time"])
+    log.info("%s: best validation AUC %.4f at epoch %d%s", config.network, best, best_epoch,
+             " (stopped by the time budget)" if out_of_time else "")
+    return KnowledgeTracer(module, n_skills, config, best_epoch, best, out_of_time)
