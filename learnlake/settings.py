@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     # The core course/user API: SQLite under home by default, PostgreSQL by URL
     # (postgresql+psycopg://user:password@host/db).
     database_url: str | None = None
+    # The LRS's statement store: a SQLite file under home by default; API replicas share a PostgreSQL database.
+    lrs_database_url: str | None = None
     jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
     jwt_issuer: str = "learnlake"
     jwt_audience: str = "learnlake-api"
@@ -153,6 +155,7 @@ class Settings(BaseSettings):
         self.qdrant_path = (self.qdrant_path or home / "qdrant").resolve()
         self.api_url = self.api_url or f"http://{self.api_host}:{self.api_port}"
         self.database_url = self.database_url or f"sqlite:///{home / 'core.db'}"
+        self.lrs_database_url = self.lrs_database_url or f"sqlite:///{home / 'lrs' / 'statements.sqlite'}"
         if self.retention_landing_days is not None:
             self.landing_keep_s = self.retention_landing_days * 86_400
         if self.public_docs is None:

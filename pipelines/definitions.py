@@ -34,7 +34,11 @@ def load_definitions() -> dg.Definitions:
 
     dbt_project.prepare_if_dev()  # under `dagster dev`: parse the dbt project before its assets are defined
     domains = [importlib.import_module(f"pipelines.defs.{name}").definitions() for name in DOMAINS]
-    platform = dg.Definitions(jobs=[skeleton_job], schedules=[daily_schedule], resources={"learnlake": LearnLake()})
+    # Each run is a process of its own (the daemon's run launcher); its steps run one after the other inside it.
+    # A process per step would load these definitions again for each of them (about 10 s a step here), for
+    # steps that mostly wait on each other: dbt's build, then publishing, then the models.
+    platform = dg.Definitions(jobs=[skeleton_job], schedules=[daily_schedule], resources={"learnlake": LearnLake()},
+                              executor=dg.in_process_executor)
     return dg.Definitions.merge(*domains, platform)
 
 

@@ -86,10 +86,9 @@ def _events(pseudonyms: tuple[str, ...], settings: Settings) -> list[dict]:
 
 
 def _statements(xapi_keys: tuple[str, ...], settings: Settings) -> list[dict]:
-    path = settings.home / "lrs" / "statements.sqlite"
-    if not path.exists():
+    store = StatementStore.existing(settings.lrs_database_url)
+    if store is None:
         return []
-    store = StatementStore(path)
     try:
         return store.naming(xapi_keys)
     finally:

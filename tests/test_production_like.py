@@ -10,6 +10,7 @@ the models are registered on the MLflow server, both replicas serve recommendati
 and an erasure reaches every store.
 """
 
+import logging
 import os
 import signal
 import subprocess
@@ -41,6 +42,7 @@ from tests.object_storage import environment, seaweedfs, weed_binary
 from tests.postgres import fresh_database
 
 pytestmark = [pytest.mark.integration, pytest.mark.production_like]
+log = logging.getLogger(__name__)
 CLI = [sys.executable, "-c", "from learnlake.cli import main; main()"]
 BIN = Path(sys.executable).parent
 SECRET = "a-production-like-secret-of-32-characters-or-more"
@@ -93,16 +95,23 @@ def test_the_production_topology_runs_end_to_end(tmp_path, redis_url, monkeypatc
                          (nginx_binary() is None, "no nginx (apt-get install -y nginx; .ci/run does)")):
         if missing:
             unavailable(why)
+    started = time.monotonic()
+
+    def phase(done: str) -> None:  # where the time goes, in the log shown when the test fails
+        log.info("production-like: %s after %.0f s", done, time.monotonic() - started)
+
     with ExitStack() as stack:
         aws = stack.enter_context(seaweedfs(tmp_path / "seaweedfs"))
         core_db = stack.enter_context(fresh_database())
         mlflow_db = stack.enter_context(scratch_postgres(core=False))
         dagster_db = stack.enter_context(scratch_postgres(core=False))
+        lrs_db = stack.enter_context(scratch_postgres(core=False))
         mlflow_url = f"http://127.0.0.1:{free_port()}"
         shared = tmp_path / "shared"  # a volume every process mounts: the published warehouse
         env = environment(
             aws, MLFLOW_S3_ENDPOINT_URL=aws["AWS_ENDPOINT_URL"], LEARNLAKE_ENVIRONMENT="test",
-            LEARNLAKE_LAKE_URI="s3://lake/production", LEARNLAKE_DATABASE_URL=core_db, LEARNLAKE_REDIS_URL=redis_url,
+            LEARNLAKE_LAKE_URI="s3://lake/production", LEARNLAKE_DATABASE_URL=core_db, LEARNLAKE_LRS_DATABASE_URL=lrs_db,
+            LEARNLAKE_REDIS_URL=redis_url,
             LEARNLAKE_MLFLOW_TRACKING_URI=mlflow_url, LEARNLAKE_DAGSTER_DATABASE_URL=dagster_db,
             LEARNLAKE_PUBLISHED_WAREHOUSE_PATH=str(shared / "warehouse.duckdb"), LEARNLAKE_HOME=str(tmp_path / "ops"),
             LEARNLAKE_LEARNERS="20", LEARNLAKE_COURSES="2", LEARNLAKE_CHAMPION_REFRESH_S="1",
@@ -115,8 +124,10 @@ def test_the_production_topology_runs_end_to_end(tmp_path, redis_url, monkeypatc
                                                "--artifacts-destination", "s3://lake/mlartifacts", "--serve-artifacts",
                                                "--host", "127.0.0.1", "--port", mlflow_url.rsplit(":", 1)[1],
                                                "--workers", "1"], env, logs, f"{mlflow_url}/health"))
+        phase("the stores and the MLflow server started")
         # The first pipeline run and the seeded platform, as an operator starts a deployment.
         _cli(env, "demo", "--no-serve")
+        phase("the demo's platform seeded and its pipeline run")
         settings = _s3_settings(monkeypatch, aws, env)
         first_models = _registry(mlflow_url)
         assert set(first_models) >= {POPULARITY, KNOWLEDGE_TRACING, DROPOUT}
@@ -125,9 +136,12 @@ def test_the_production_topology_runs_end_to_end(tmp_path, redis_url, monkeypatc
         replicas = ApiReplicas(tmp_path / "api", 2, env=api_env)
         stack.callback(replicas.stop)
         proxy = stack.enter_context(nginx(replicas.ports, tmp_path / "nginx"))
+        phase("two API replicas started behind nginx")
         key = source_key(tmp_path, "production", database_url=core_db)
         posted = _post_through_the_proxy_killing_a_replica(replicas, proxy, key)
+        posted.add(_an_xapi_statement_every_replica_reads(replicas, proxy, key))
         version = table_version("bronze.events", settings)
+        phase("events posted, a replica killed and restarted, everything committed")
 
         # Dagster as services: the daemon's sensor sees the new commits and runs the pipeline in its own process.
         dagster_port = free_port()
@@ -139,7 +153,9 @@ def test_the_production_topology_runs_end_to_end(tmp_path, redis_url, monkeypatc
                                     f"http://127.0.0.1:{dashboards_port}/_stcore/health"))
         daemon = stack.enter_context(service("dagster-daemon", [*CLI, "pipeline", "daemon"], env, logs,
                                              f"http://127.0.0.1:{dagster_port}/server_info"))
+        phase("Dagster's webserver and daemon and the dashboards started")
         run = _wait_for_sensor_run(dagster_port, version, daemon, logs)
+        phase("the sensor's run finished")
         assert run["status"] == "SUCCESS", (logs / "dagster-daemon.log").read_text()[-5000:]
 
         # Every acknowledged event is in the S3 table once; the warehouse built from it is published.
@@ -157,6 +173,7 @@ def test_the_production_topology_runs_end_to_end(tmp_path, redis_url, monkeypatc
         _both_replicas_serve(replicas, proxy, core_db, models[POPULARITY][1])
         assert httpx.get(f"http://127.0.0.1:{dashboards_port}/", timeout=10).is_success
 
+        phase("the lake, the warehouse, the registry and both replicas checked")
         # An erasure reaches every store of the topology.
         engine = sa.create_engine(core_db)
         with engine.connect() as connection:
@@ -165,6 +182,7 @@ def test_the_production_topology_runs_end_to_end(tmp_path, redis_url, monkeypatc
         engine.dispose()
         assert orjson.loads(_cli(env, "privacy", "forget", email, "--json").strip().splitlines()[-1])["done"]
         _cli(env, "privacy", "verify", user_id)
+        phase("an erasure done and verified")
 
 
 def _s3_settings(monkeypatch, aws: dict, env: dict) -> Settings:
@@ -215,6 +233,23 @@ def _post_through_the_proxy_killing_a_replica(replicas: ApiReplicas, proxy: int,
     for port in replicas.ports:
         wait_until_committed(port, key, timeout_s=120)
     return set(frame["event_id"])
+
+
+def _an_xapi_statement_every_replica_reads(replicas: ApiReplicas, proxy: int, key: str) -> str:
+    """A statement sent through the proxy is in the LRS of every replica (one PostgreSQL store); its id."""
+    sent = {"actor": {"mbox": "mailto:ada@example.org"}, "verb": {"id": "http://adlnet.gov/expapi/verbs/completed"},
+            "object": {"id": "http://example.org/lesson/1"}}
+    version = {"X-Experience-API-Version": "1.0.3"}
+    answer = httpx.post(f"http://127.0.0.1:{proxy}/xapi/statements", json=sent, auth=("production", key),
+                        headers=version, timeout=30)
+    assert answer.status_code == 200, answer.text
+    [statement_id] = answer.json()
+    for port in replicas.ports:
+        read = httpx.get(f"http://127.0.0.1:{port}/xapi/statements", params={"statementId": statement_id},
+                         auth=("production", key), headers=version, timeout=30)
+        assert read.status_code == 200 and read.json()["id"] == statement_id, read.text
+        wait_until_committed(port, key, timeout_s=120)  # and it is in the lake as an event
+    return statement_id
 
 
 def _landed(port: int, key: str) -> int:

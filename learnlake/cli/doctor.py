@@ -198,10 +198,11 @@ def check_tutor_index(settings: Settings) -> list[Finding]:
                             f"{_first_line(exc)}", "start Qdrant, or fix LEARNLAKE_QDRANT_URL")]
         where = settings.qdrant_url
     else:  # the API replicas read the published snapshots, not the working index
+        from lake.readers import open_table
         from models.tutor import published
 
         version = published.latest_version(settings)
-        points = 0 if version is None else published.load(settings, version).client.count(COLLECTION).count
+        points = 0 if version is None else open_table(published.TABLE, settings).to_pyarrow_dataset().count_rows()
         where = f"the published snapshot {version} ({published.TABLE})" if version is not None else published.TABLE
     if not points:
         return [Finding("tutor index", WARNING, f"no passages indexed in {where}", "learnlake tutor index")]

@@ -64,8 +64,10 @@ def _exec_dagster(program: str, *args: str) -> None:
 
     from learnlake.cli.services import become
     from learnlake.supervisor import repo_root
+    from pipelines.defs.transforms.project import prepare_manifest
     from pipelines.run import write_instance_config
 
+    prepare_manifest()  # the dbt assets are defined from the project's manifest
     binary = str(Path(sys.executable).parent / program)
     become([binary, *args, "-w", str(repo_root() / "workspace.yaml")], write_instance_config(get_settings()))
 

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from lake.landing import LandingLog
 from lake.sources.xapi import statement_to_event
-from lake.statement_store import StatementStore, StoredStatement
+from lake.statement_store import StatementIdTaken, StatementStore, StoredStatement
 from learnlake.logging import request_id
 from serving.telemetry.metrics import INGEST_EVENTS, INGEST_REJECTED, XAPI_STATEMENTS, verb_label
 from serving.xapi.errors import XapiError
@@ -147,7 +147,10 @@ class StatementResource:
         if extra := set(attachments) - needed:
             raise XapiError(400, f"multipart part(s) {sorted(extra)} match no attachment of the statements")
         with self._lock:
-            return self._save(parsed, statement_id, attachments, source, version)
+            try:
+                return self._save(parsed, statement_id, attachments, source, version)
+            except StatementIdTaken:  # another API replica stored one of these ids meanwhile: decide again
+                return self._save(parsed, statement_id, attachments, source, version)
 
     def _save(self, parsed: list[Statement], statement_id: str | None,
               attachments: dict[str, tuple[str, bytes]], source: str, version: str) -> list[str]:

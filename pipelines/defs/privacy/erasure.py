@@ -147,10 +147,9 @@ def _online_features(settings: Settings, pseudonyms: list[str]) -> dict:
 
 
 def _statement_store(settings: Settings, xapi_keys: list[str]) -> dict:
-    path = settings.home / "lrs" / "statements.sqlite"
-    if not path.exists():
+    store = StatementStore.existing(settings.lrs_database_url)
+    if store is None:
         return {}
-    store = StatementStore(path)
     try:
         return store.erase(xapi_keys)
     finally:
