@@ -10,9 +10,10 @@ from tests.conftest import unavailable
 
 
 @contextmanager
-def fresh_database() -> Iterator[str]:
-    """A new database, migrated to head; dropped afterwards. Without a reachable server the test is skipped,
-    or fails when ``LEARNLAKE_REQUIRE_SERVICES=1``."""
+def fresh_database(*, core: bool = True) -> Iterator[str]:
+    """A new database, dropped afterwards: the core database migrated to head, or (``core=False``) an empty one
+    for another service. Without a reachable server the test is skipped, or fails when
+    ``LEARNLAKE_REQUIRE_SERVICES=1``."""
     admin = sa.create_engine(POSTGRES_ADMIN_URL)
     try:
         with admin.connect():
@@ -21,5 +22,5 @@ def fresh_database() -> Iterator[str]:
         unavailable(f"PostgreSQL is not reachable at {POSTGRES_ADMIN_URL}: {exc.orig}")
     finally:
         admin.dispose()
-    with scratch_postgres() as url:
+    with scratch_postgres(core=core) as url:
         yield url

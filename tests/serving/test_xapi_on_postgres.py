@@ -23,7 +23,7 @@ pytestmark = pytest.mark.integration
 def replicas(tmp_path):
     """Two apps with homes of their own, one core database and one LRS database, both on PostgreSQL."""
     with ExitStack() as stack:
-        core, lrs_url = stack.enter_context(fresh_database()), stack.enter_context(fresh_database())
+        core, lrs_url = stack.enter_context(fresh_database()), stack.enter_context(fresh_database(core=False))
         clients = [stack.enter_context(TestClient(create_app(Settings(
             home=tmp_path / f"replica-{i}", database_url=core, lrs_database_url=lrs_url, writer_id=f"api-{i}",
             run_committer=False, ingest_validation_workers=0)), headers=V)) for i in range(2)]
