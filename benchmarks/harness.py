@@ -63,6 +63,13 @@ def source_key(home: Path, name: str = "bench", database_url: str | None = None)
 def start_api(home: Path, port: int, env: dict | None = None, log_file: Path | None = None) -> subprocess.Popen:
     """The API in its own process, answering on loopback; returns once /health answers. Its log lines go
     to ``log_file`` when given (as a server's do), else to this process's stderr."""
+    proc = launch_api(home, port, env, log_file)
+    wait_for_api(proc, port)
+    return proc
+
+
+def launch_api(home: Path, port: int, env: dict | None = None, log_file: Path | None = None) -> subprocess.Popen:
+    """The API's process, started (``wait_for_api`` waits until it answers)."""
     from serving.main import uvicorn_command
 
     output = open(log_file, "ab") if log_file is not None else None  # noqa: SIM115 - the child holds it
@@ -73,17 +80,21 @@ def start_api(home: Path, port: int, env: dict | None = None, log_file: Path | N
     )
     if output is not None:
         output.close()
-    deadline = time.monotonic() + 60
+    return proc
+
+
+def wait_for_api(proc: subprocess.Popen, port: int, timeout_s: float = 60) -> None:
+    deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"the API exited with code {proc.returncode} while starting")
         try:
             get_json(port, "/health")
-            return proc
+            return
         except OSError:
             time.sleep(0.1)
     proc.kill()
-    raise RuntimeError("the API did not answer within 60 s")
+    raise RuntimeError(f"the API did not answer within {timeout_s:g} s")
 
 
 POSTGRES_ADMIN_URL = os.environ.get("LEARNLAKE_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
@@ -124,19 +135,24 @@ class ApiReplicas:
         self.env = env
         self.homes = [folder / f"replica-{i}" for i in range(n)]
         self.ports = [free_port() for _ in range(n)]
-        self.procs: list[subprocess.Popen] = []
         folder.mkdir(parents=True, exist_ok=True)
+        self.procs = [self._launch(i) for i in range(n)]  # all at once, as a deployment starts them
         try:
-            for i in range(n):
-                self.procs.append(self.start(i))
+            for proc, port in zip(self.procs, self.ports, strict=True):
+                wait_for_api(proc, port, timeout_s=120)
         except BaseException:
             self.stop()
             raise
 
+    def _launch(self, i: int) -> subprocess.Popen:
+        return launch_api(self.homes[i], self.ports[i], env={**self.env, "LEARNLAKE_WRITER_ID": f"api-{i}"},
+                          log_file=self.folder / f"api-{i}.log")
+
     def start(self, i: int) -> subprocess.Popen:
-        """Start replica ``i`` (again, after a crash: same home, same writer id, same landing log)."""
-        return start_api(self.homes[i], self.ports[i], env={**self.env, "LEARNLAKE_WRITER_ID": f"api-{i}"},
-                         log_file=self.folder / f"api-{i}.log")
+        """Start replica ``i`` again (after a crash: same home, same writer id, same landing log)."""
+        proc = self._launch(i)
+        wait_for_api(proc, self.ports[i], timeout_s=120)
+        return proc
 
     def stop(self) -> None:
         for proc in self.procs:

@@ -11,9 +11,9 @@ duplicate and not landed; a replay within the commit interval is acknowledged ag
 dropped here.
 
 Why the core database: claims must outlive the restart of any replica (a replay may come as late as
-``LEARNLAKE_LANDING_KEEP_S`` after the event, and the retention job forgets claims older than that), the replicas already share it, and one statement
-claims a commit's ids at once. Redis would have to be configured to persist; Delta transaction
-identifiers name batches of one writer, not events.
+``LEARNLAKE_LANDING_KEEP_S`` after the event; the retention job forgets claims older than that), the
+replicas already share it, and one statement claims a commit's ids at once. Redis would have to be
+configured to persist; Delta transaction identifiers name batches of one writer, not events.
 
 With SQLite as the core database there is one API process on one machine and no claims: its
 landing log's own id set is enough.

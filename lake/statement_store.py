@@ -28,12 +28,13 @@ STATEMENTS = sa.Table(
     "statements", METADATA,
     sa.Column("seq", SEQ, primary_key=True, autoincrement=True),
     sa.Column("id", sa.Text, nullable=False, unique=True),
-    sa.Column("stored", sa.Text, nullable=False, index=True),
+    sa.Column("stored", sa.Text, nullable=False),
     sa.Column("verb_id", sa.Text, nullable=False),
     sa.Column("registration", sa.Text),
     sa.Column("voided", sa.Integer, nullable=False, server_default="0"),
     sa.Column("voiding_target", sa.Text),
     sa.Column("body", sa.LargeBinary, nullable=False),
+    sa.Index("statements_stored", "stored"),
     sqlite_autoincrement=True,
 )
 STATEMENT_AGENTS = sa.Table(
@@ -68,10 +69,6 @@ _UNREFERENCED = {
 
 class StatementIdTaken(LearnLakeError):
     """Another API replica stored a statement with one of these ids first: look again, then decide."""
-
-
-def sqlite_url(path: Path) -> str:
-    return f"sqlite:///{path}"
 
 
 NAMES_LOOKED_AT = 200  # statements read for the names of one person (the Agents Resource)

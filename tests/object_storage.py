@@ -54,9 +54,10 @@ def seaweedfs(folder: Path):
     finally:
         proc.terminate()
         try:
-            proc.wait(20)
+            proc.wait(3)  # weed waits for its servers in turn; nothing it holds is needed after the test
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait(10)
         log.close()
 
 

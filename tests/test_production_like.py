@@ -49,32 +49,40 @@ SECRET = "a-production-like-secret-of-32-characters-or-more"
 
 
 @contextmanager
-def service(name: str, command: list[str], env: dict, folder: Path, ready_url: str, timeout_s: float = 120):
-    """A server process, logging to ``folder/<name>.log``, until ``ready_url`` answers; stopped afterwards."""
-    log = open(folder / f"{name}.log", "ab")  # noqa: SIM115 - the child holds it
-    proc = subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
+def service(name: str, command: list[str], env: dict, folder: Path, ready_url: str | None = None):
+    """A server process logging to ``folder/<name>.log`` (once ``ready_url`` answers, when given); stopped
+    afterwards."""
+    log_file = open(folder / f"{name}.log", "ab")  # noqa: SIM115 - the child holds it
+    proc = subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=log_file, stderr=subprocess.STDOUT,
                             start_new_session=True)
+    proc.name = name
     try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{name} exited: {(folder / f'{name}.log').read_text()[-3000:]}")
-            try:
-                with urllib.request.urlopen(ready_url, timeout=2):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"{name} did not answer within {timeout_s} s") from None
-                time.sleep(0.3)
+        if ready_url:
+            wait_ready(proc, ready_url, folder)
         yield proc
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGTERM)
             try:
-                proc.wait(10)
+                proc.wait(5)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
+                proc.wait(10)
+        log_file.close()
+
+
+def wait_ready(proc: subprocess.Popen, url: str, folder: Path, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{proc.name} exited: {(folder / f'{proc.name}.log').read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{proc.name} did not answer within {timeout_s} s") from None
+            time.sleep(0.3)
 
 
 def _cli(env: dict, *args: str, timeout: float = 600) -> str:
@@ -123,7 +131,7 @@ def test_the_production_topology_runs_end_to_end(tmp_path, redis_url, monkeypatc
         stack.enter_context(service("mlflow", [str(BIN / "mlflow"), "server", "--backend-store-uri", mlflow_db,
                                                "--artifacts-destination", "s3://lake/mlartifacts", "--serve-artifacts",
                                                "--host", "127.0.0.1", "--port", mlflow_url.rsplit(":", 1)[1],
-                                               "--workers", "1"], env, logs, f"{mlflow_url}/health"))
+                                               "--workers", "1"], env, logs, ready_url=f"{mlflow_url}/health"))
         phase("the stores and the MLflow server started")
         # The first pipeline run and the seeded platform, as an operator starts a deployment.
         _cli(env, "demo", "--no-serve")
@@ -144,15 +152,14 @@ def test_the_production_topology_runs_end_to_end(tmp_path, redis_url, monkeypatc
         phase("events posted, a replica killed and restarted, everything committed")
 
         # Dagster as services: the daemon's sensor sees the new commits and runs the pipeline in its own process.
-        dagster_port = free_port()
-        stack.enter_context(service("dagster-webserver", [*CLI, "pipeline", "webserver", "--port", str(dagster_port)],
-                                    env, logs, f"http://127.0.0.1:{dagster_port}/server_info"))
-        dashboards_port = free_port()
-        stack.enter_context(service("dashboards", [*CLI, "dashboards", "--port", str(dashboards_port)],
-                                    {**env, "LEARNLAKE_API_URL": f"http://127.0.0.1:{proxy}"}, logs,
-                                    f"http://127.0.0.1:{dashboards_port}/_stcore/health"))
-        daemon = stack.enter_context(service("dagster-daemon", [*CLI, "pipeline", "daemon"], env, logs,
-                                             f"http://127.0.0.1:{dagster_port}/server_info"))
+        dagster_port, dashboards_port = free_port(), free_port()
+        webserver = stack.enter_context(service("dagster-webserver", [*CLI, "pipeline", "webserver", "--port",
+                                                                      str(dagster_port)], env, logs))
+        daemon = stack.enter_context(service("dagster-daemon", [*CLI, "pipeline", "daemon"], env, logs))
+        dashboards = stack.enter_context(service("dashboards", [*CLI, "dashboards", "--port", str(dashboards_port)],
+                                                 {**env, "LEARNLAKE_API_URL": f"http://127.0.0.1:{proxy}"}, logs))
+        wait_ready(webserver, f"http://127.0.0.1:{dagster_port}/server_info", logs)
+        wait_ready(dashboards, f"http://127.0.0.1:{dashboards_port}/_stcore/health", logs)
         phase("Dagster's webserver and daemon and the dashboards started")
         run = _wait_for_sensor_run(dagster_port, version, daemon, logs)
         phase("the sensor's run finished")

@@ -64,10 +64,11 @@ def _exec_dagster(program: str, *args: str) -> None:
 
     from learnlake.cli.services import become
     from learnlake.supervisor import repo_root
-    from pipelines.defs.transforms.project import prepare_manifest
+    from pipelines.defs.transforms.project import manifest_is_current, prepare_manifest
     from pipelines.run import write_instance_config
 
-    prepare_manifest()  # the dbt assets are defined from the project's manifest
+    if not manifest_is_current():  # the dbt assets are defined from the project's manifest
+        prepare_manifest()
     binary = str(Path(sys.executable).parent / program)
     become([binary, *args, "-w", str(repo_root() / "workspace.yaml")], write_instance_config(get_settings()))
 

@@ -205,7 +205,8 @@ def fit(train: list[Sequence], valid: list[Sequence], n_skills: int, config: Tra
     """Train one network; with ``stop_at`` (``time.monotonic()``), no epoch starts that would end past it.
 
     With ``processes`` > 1: data-parallel in that many processes started here (DDP, gloo), each on its share of
-    the batches (``LengthBuckets``), gradients averaged at every step; the weights come back to this process.
+    every step's batch (``LengthBuckets``), gradients averaged at every step; the weights come back to this
+    process.
     Across machines the same strategy runs under ``torchrun`` (one process per node).
     """
     L.seed_everything(config.seed, workers=True, verbose=False)
@@ -219,7 +220,10 @@ def fit(train: list[Sequence], valid: list[Sequence], n_skills: int, config: Tra
     trainer = L.Trainer(max_epochs=config.max_epochs, accelerator="cpu", logger=False,
                         enable_checkpointing=False, enable_progress_bar=progress, enable_model_summary=False,
                         num_sanity_val_steps=0, callbacks=[keep_best, *bar], deterministic=True, **parallel)
-    trainer.fit(module, _loader(windows(train, config.window), config.batch_size, shuffle=True, seed=config.seed),
+    # Each process takes a share of every step's batch, so a step averages the same number of sequences
+    # (and an epoch takes the same number of steps) as in one process: the learning rate still fits.
+    per_process = max(1, config.batch_size // processes)
+    trainer.fit(module, _loader(windows(train, config.window), per_process, shuffle=True, seed=config.seed),
                 _loader(windows(valid, config.window), config.batch_size * 2, shuffle=False))
     found = trainer.callback_metrics  # KeepBestWeights's findings, also from processes started for DDP
     best, best_epoch, out_of_time = float(found["best_val_auc"]), int(found["best_epoch"]), bool(found["out_of_time"])

@@ -18,8 +18,8 @@ def test_by_default_the_instance_keeps_its_runs_in_files_under_its_home(learnlak
 def test_with_a_database_url_runs_events_and_schedules_are_in_postgresql(learnlake_home, monkeypatch):
     with fresh_database(core=False) as url:  # SQLAlchemy's psycopg 3 URL, as every other LearnLake database takes it
         settings = learnlake_home.model_copy(update={"dagster_database_url": url})
-        for name in ("DAGSTER_HOME", "LEARNLAKE_DAGSTER_DATABASE_URL"):
-            monkeypatch.delenv(name, raising=False)
+        for name in ("DAGSTER_HOME", "LEARNLAKE_DAGSTER_DATABASE_URL"):  # set by dagster_instance: put back after
+            monkeypatch.setenv(name, "")
         env = write_instance_config(settings)
         config = yaml.safe_load((settings.dagster_home / "dagster.yaml").read_text())
         assert config["storage"] == {"postgres": {"postgres_url": {"env": "LEARNLAKE_DAGSTER_DATABASE_URL"}}}

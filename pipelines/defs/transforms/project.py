@@ -41,6 +41,18 @@ def prepare_manifest() -> Path:
     return dbt_project.manifest_path
 
 
+def manifest_is_current() -> bool:
+    """Whether the manifest was parsed after every file of the dbt project last changed (models, macros,
+    seeds, tests, the project's and the profile's YAML): a service starting then needs no parse."""
+    manifest = dbt_project.manifest_path
+    if not manifest.exists():
+        return False
+    skipped = {"target", "logs", "dbt_packages"}
+    sources = (p for p in DBT_PROJECT_DIR.rglob("*") if p.is_file() and
+               skipped.isdisjoint(p.relative_to(DBT_PROJECT_DIR).parts[:1]))
+    return manifest.stat().st_mtime >= max((p.stat().st_mtime for p in sources), default=0)
+
+
 @contextmanager
 def environment(variables: dict[str, str]):
     """Set variables for a subprocess started inside the block, then restore the old values."""

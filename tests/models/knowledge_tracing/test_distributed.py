@@ -28,7 +28,7 @@ def _learners(rng, n: int, length: int = 60) -> list[Sequence]:
 
 def test_two_processes_learn_what_one_learns():
     rng = np.random.default_rng(7)
-    train, valid, test = _learners(rng, 240), _learners(rng, 60), _learners(rng, 80)
+    train, valid, test = _learners(rng, 200), _learners(rng, 40), _learners(rng, 80)
     config = TrainingConfig(network="dkt", hidden=16, batch_size=16, learning_rate=0.01, max_epochs=5, patience=5,
                             window=0)
     aucs = {}
@@ -37,4 +37,4 @@ def test_two_processes_learn_what_one_learns():
         probability, labels = tracer.predict(test)
         aucs[processes] = roc_auc_score(labels, probability)
         assert 0 <= tracer.best_epoch < config.max_epochs and tracer.validation_auc > 0.6
-    assert aucs[1] > 0.65 and abs(aucs[2] - aucs[1]) < 0.03, aucs
+    assert aucs[1] > 0.7 and abs(aucs[2] - aucs[1]) < 0.02, aucs
