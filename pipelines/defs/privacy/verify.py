@@ -5,7 +5,8 @@ identifiers, hashed the same way), finds every token of an identifier's shape in
 pseudonym ``lrn_<32 hex>``, an account id, an e-mail address, an ``mbox_sha1sum``) and compares
 their hashes. Files are read as bytes (SQLite databases and their write-ahead logs, landing
 segments, Delta logs, Qdrant's and Dagster's storage, MLflow artifacts), Parquet and DuckDB
-through their values (they compress), Redis key by key. Names are looked for where a store
+through their values (they compress), Redis key by key; a lake on object storage object by object, and
+server databases (the core one, the LRS's) row by row. Names are looked for where a store
 keeps them as a field (the core accounts, xAPI agents); a name typed into free text is not.
 """
 
@@ -16,6 +17,7 @@ from pathlib import Path
 import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
+import pyarrow.fs as pafs
 import pyarrow.parquet as pq
 import sqlalchemy as sa
 
@@ -75,7 +77,11 @@ def find_remains(settings: Settings, needles: Needles, *, redis_client=None) -> 
         else:
             kinds = needles.kinds_in_bytes(path.read_bytes())
         findings += [Finding(_store_of(relative), relative, kind) for kind in sorted(kinds)]
-    findings += _named_accounts(settings, needles)
+    findings += _database_rows("core database", settings.database_url, needles)
+    if not settings.lrs_database_url.startswith("sqlite"):  # a server database: no file of it here (API replicas)
+        findings += _database_rows("xAPI statement store", settings.lrs_database_url, needles)
+    if _remote(settings.lake_uri):  # the lake on object storage: every object, old versions' files included
+        findings += _remote_lake_findings(settings.lake_uri, needles)
     if redis_client is not None:
         findings += _redis_findings(redis_client, needles)
     return findings
@@ -89,8 +95,8 @@ def _store_of(relative: str) -> str:
         first, first.removesuffix("-wal").removesuffix("-shm"))
 
 
-def _parquet_kinds(path: Path, needles: Needles) -> set[str]:
-    table = pq.read_table(path)
+def _parquet_kinds(source, needles: Needles) -> set[str]:
+    table = pq.read_table(source)
     found: set[str] = set()
     for column in table.columns:
         if not (pa.types.is_string(column.type) or pa.types.is_large_string(column.type)):
@@ -116,26 +122,48 @@ def _duckdb_kinds(path: Path, needles: Needles) -> set[str]:
     return found
 
 
-def _named_accounts(settings: Settings, needles: Needles) -> list[Finding]:
-    """The core database by its rows: names are a field there, and a server database has no file here to
-    read. Every table is read as text (on SQLite the file itself was read too, free pages included)."""
+def _database_rows(store: str, url: str, needles: Needles) -> list[Finding]:
+    """A database by its rows, each table read as text: names are a field there, and a server database has no
+    file here to read (on SQLite the file itself was read too, free pages included)."""
     findings = []
-    engine = sa.create_engine(settings.database_url)
+    engine = sa.create_engine(url)
     try:
         with engine.connect() as connection:
-            inspector = sa.inspect(connection)
-            for table in inspector.get_table_names():
+            for table in sa.inspect(connection).get_table_names():
                 if table == "erasures":  # the record of erasures holds hashes, and clear ids only while pending
                     continue
                 for row in connection.execute(sa.text(f'select * from "{table}"')):
-                    values = [str(v) for v in row if v is not None]
+                    values = [bytes(v).decode(errors="replace") if isinstance(v, bytes | memoryview) else str(v)
+                              for v in row if v is not None]
                     if any(needles.is_name(v) for v in values) or needles.kinds(" ".join(values)):
-                        findings.append(Finding("core database", table, "row"))
+                        findings.append(Finding(store, table, "row"))
                         break
     except sa.exc.OperationalError:
-        pass  # no core database yet
+        pass  # no such database yet
     finally:
         engine.dispose()
+    return findings
+
+
+def _remote(uri: str) -> bool:
+    return "://" in uri and not uri.startswith("file://")
+
+
+def _remote_lake_findings(lake_uri: str, needles: Needles) -> list[Finding]:
+    """Every object under the lake's prefix (``AWS_*`` settings, as delta-rs reads them), Parquet by its values."""
+    filesystem, root = pafs.FileSystem.from_uri(lake_uri)
+    findings = []
+    for info in filesystem.get_file_info(pafs.FileSelector(root, recursive=True)):
+        if info.type != pafs.FileType.File:
+            continue
+        if info.path.endswith(".parquet"):
+            with filesystem.open_input_file(info.path) as handle:
+                kinds = _parquet_kinds(handle, needles)
+        else:
+            with filesystem.open_input_stream(info.path) as handle:
+                kinds = needles.kinds_in_bytes(handle.read())
+        where = f"{lake_uri.rstrip('/')}/{info.path[len(root):].lstrip('/')}"
+        findings += [Finding("lake (Delta)", where, kind) for kind in sorted(kinds)]
     return findings
 
 
