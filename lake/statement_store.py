@@ -8,6 +8,7 @@ PostgreSQL database (``LEARNLAKE_LRS_DATABASE_URL``), where a statement id is un
 them.
 """
 
+import contextlib
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -16,11 +17,10 @@ from pathlib import Path
 import orjson
 import sqlalchemy as sa
 
-from lake.sources.xapi import ERASED_AGENT, ifi_key, map_people
+from lake.sources.xapi import ERASED_AGENT, VOIDED, ifi_key, map_people
 from learnlake.errors import LearnLakeError
 from learnlake.sqlite import truncate_wal
 
-VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 SEQ = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite: the rowid itself
 METADATA = sa.MetaData()
 # The names and indexes are those of the SQLite files written before PostgreSQL was supported.
@@ -115,7 +115,8 @@ class StatementStore:
             sa.event.listen(self.engine, "connect", _sqlite_pragmas)
         else:
             self.engine = sa.create_engine(database_url, pool_size=4, max_overflow=4, pool_pre_ping=True)
-        self._lock = threading.Lock() if self.sqlite else _NoLock()
+        # PostgreSQL orders concurrent writers itself: no lock in the process there.
+        self._lock = threading.Lock() if self.sqlite else contextlib.nullcontext()
         METADATA.create_all(self.engine, checkfirst=True)
 
     @classmethod
@@ -293,16 +294,6 @@ class StatementStore:
 
     def close(self) -> None:
         self.engine.dispose()
-
-
-class _NoLock:
-    """PostgreSQL orders concurrent writers itself: no lock in the process."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
 
 
 def _sqlite_pragmas(connection, _record) -> None:

@@ -55,10 +55,9 @@ def service(name: str, command: list[str], env: dict, folder: Path, ready_url: s
     log_file = open(folder / f"{name}.log", "ab")  # noqa: SIM115 - the child holds it
     proc = subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=log_file, stderr=subprocess.STDOUT,
                             start_new_session=True)
-    proc.name = name
     try:
         if ready_url:
-            wait_ready(proc, ready_url, folder)
+            wait_ready(name, proc, ready_url, folder)
         yield proc
     finally:
         if proc.poll() is None:
@@ -71,17 +70,17 @@ def service(name: str, command: list[str], env: dict, folder: Path, ready_url: s
         log_file.close()
 
 
-def wait_ready(proc: subprocess.Popen, url: str, folder: Path, timeout_s: float = 120) -> None:
+def wait_ready(name: str, proc: subprocess.Popen, url: str, folder: Path, timeout_s: float = 120) -> None:
     deadline = time.monotonic() + timeout_s
     while True:
         if proc.poll() is not None:
-            raise RuntimeError(f"{proc.name} exited: {(folder / f'{proc.name}.log').read_text()[-3000:]}")
+            raise RuntimeError(f"{name} exited: {(folder / f'{name}.log').read_text()[-3000:]}")
         try:
             with urllib.request.urlopen(url, timeout=2):
                 return
         except OSError:
             if time.monotonic() > deadline:
-                raise RuntimeError(f"{proc.name} did not answer within {timeout_s} s") from None
+                raise RuntimeError(f"{name} did not answer within {timeout_s} s") from None
             time.sleep(0.3)
 
 
@@ -158,8 +157,8 @@ def test_the_production_topology_runs_end_to_end(tmp_path, redis_url, monkeypatc
         daemon = stack.enter_context(service("dagster-daemon", [*CLI, "pipeline", "daemon"], env, logs))
         dashboards = stack.enter_context(service("dashboards", [*CLI, "dashboards", "--port", str(dashboards_port)],
                                                  {**env, "LEARNLAKE_API_URL": f"http://127.0.0.1:{proxy}"}, logs))
-        wait_ready(webserver, f"http://127.0.0.1:{dagster_port}/server_info", logs)
-        wait_ready(dashboards, f"http://127.0.0.1:{dashboards_port}/_stcore/health", logs)
+        wait_ready("dagster-webserver", webserver, f"http://127.0.0.1:{dagster_port}/server_info", logs)
+        wait_ready("dashboards", dashboards, f"http://127.0.0.1:{dashboards_port}/_stcore/health", logs)
         phase("Dagster's webserver and daemon and the dashboards started")
         run = _wait_for_sensor_run(dagster_port, version, daemon, logs)
         phase("the sensor's run finished")

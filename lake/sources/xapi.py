@@ -66,6 +66,7 @@ def ifi_key(agent: dict) -> str | None:
 
 
 # What an erased person becomes in the statements that name them (lake.statement_store.erase).
+VOIDED = "http://adlnet.gov/expapi/verbs/voided"  # the verb of a statement that voids another
 ERASED_AGENT = {"objectType": "Agent", "account": {"homePage": "urn:learnlake:erased", "name": "erased"}}
 
 

@@ -23,7 +23,7 @@ from pydantic import (
     model_validator,
 )
 
-from lake.sources.xapi import ifi_key
+from lake.sources.xapi import VOIDED, ifi_key
 
 IRI = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*:[^\s]+$")
 LANGUAGE_TAG = re.compile(r"^(?:[A-Za-z]{2,3}(?:-[A-Za-z]{3}){0,3}|[A-Za-z]{4,8})(?:-[A-Za-z]{4})?"
@@ -35,7 +35,6 @@ SHA1 = re.compile(r"^[0-9a-fA-F]{40}$")
 # ISO 8601 extended, or RFC 3339 (a space between date and time); the offset "negative zero" is refused.
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}(?::?\d{2})?)?$")
 NEGATIVE_ZERO = re.compile(r"-00(?::?00)?$")
-VOIDED = "http://adlnet.gov/expapi/verbs/voided"
 
 
 def _iri(value: str) -> str:
