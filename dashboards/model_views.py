@@ -21,11 +21,25 @@ def answer_or_why_not(load, what: str):
 
 
 def mastery_chart(skills: pd.DataFrame) -> alt.Chart:
-    """Bars of mastery per skill (``skill_id``, ``mastery``, ``recent_answers``), weakest at the top."""
+    """Bars of mastery per skill (``skill_name``, ``mastery``, ``recent_answers``), weakest at the top."""
     return alt.Chart(skills).mark_bar().encode(
         x=alt.X("mastery:Q", title="Chance of answering right next", scale=alt.Scale(domain=[0, 1])),
-        y=alt.Y("skill_id:N", sort="x", title="Skill"),
-        tooltip=["skill_id", alt.Tooltip("mastery:Q", format=".0%"), "recent_answers"])
+        y=alt.Y("skill_name:N", sort="x", title="Skill"),
+        tooltip=[alt.Tooltip("skill_name:N", title="Skill"), alt.Tooltip("mastery:Q", format=".0%"),
+                 "recent_answers"])
+
+
+def highlighted(snippet: str, ranges: list[list[int]]) -> str:
+    """A search snippet as Markdown, its matching words in bold (everything else escaped)."""
+    out, last = [], 0
+    for start, end in ranges:
+        out += [_escaped(snippet[last:start]), f"**{_escaped(snippet[start:end])}**"]
+        last = end
+    return "".join(out + [_escaped(snippet[last:])])
+
+
+def _escaped(text: str) -> str:
+    return "".join(f"\\{c}" if c in "\\`*_{}[]()#+-.!|<>$~" else c for c in text)
 
 
 def show_recommendations(found: dict) -> None:

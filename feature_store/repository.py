@@ -193,8 +193,8 @@ learner_recent_answers = FeatureView(
     entity=learner,
     ttl=timedelta(days=365),
     tables=skill_answers.tables,
-    description=f"A learner's last {ANSWERS_KEPT_ONLINE} graded answers per skill practised, oldest first (mastery "
-                "from knowledge tracing).",
+    description=f"A learner's last {ANSWERS_KEPT_ONLINE} graded answers per skill practised, oldest first, with "
+                "when each was given (mastery from knowledge tracing, reviews from the forgetting model).",
     features=("answers",),
     query=f"""
         with recent as (
@@ -204,7 +204,7 @@ learner_recent_answers = FeatureView(
                     <= {ANSWERS_KEPT_ONLINE}
         )
         select learner_id, max(feature_timestamp) as feature_timestamp,
-               list({{'skill_id': skill_id, 'correct': correct, 'answer_id': answer_id}}
+               list({{'skill_id': skill_id, 'correct': correct, 'answer_id': answer_id, 'answered_at': feature_timestamp}}
                     order by feature_timestamp, answer_id, skill_id) as answers
         from recent
         group by learner_id

@@ -24,6 +24,8 @@ from learnlake.errors import ModelNotFoundError
 from learnlake.settings import Settings
 from models import names
 from models.dropout.live import live_features
+from models.recommender.next_items import TARGET_SUCCESS, expected_success
+from models.recommender.reviews import Answer
 from serving.champions import ChampionCache
 from serving.telemetry.metrics import PREDICTION_SECONDS
 
@@ -55,6 +57,21 @@ class Recommendations:
     mastery_model_version: str | None  # None: no knowledge-tracing champion yet, ranked without mastery
     items_opened: int  # what the model knew of the learner in this course (0: a cold start)
     items: list[RecommendedItem]
+
+
+@dataclass(frozen=True)
+class SkillReview:
+    skill_id: str
+    skill_name: str
+    chance: float  # predicted chance of a right answer on the skill now
+    due: bool
+    due_at: datetime | None  # None: not due within a year (or the answers show no forgetting)
+    answers: int
+    right: int
+    last_practised_at: datetime | None
+    item_id: str | None  # the course's item that practises the skill nearest the learning zone
+    item_title: str | None
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -157,6 +174,34 @@ class LearnerModels:
         ranked = Recommendations(champion.version, mastery.model_version if mastery else None, len(history), items)
         self._ranked.put(key, ranked)
         return ranked
+
+    def reviews(self, learner_id: str, course_id: str, skills: set[str], skill_names: dict[str, str],
+                now: datetime) -> tuple[str, list[SkillReview]]:
+        """(model version, the learner's practised ``skills`` (the course's), due first, weakest first), each with
+        the item to review it by and a reason; ModelNotFoundError until a recommender with reviews exists."""
+        champion = self.next_items.get()
+        forgetting = getattr(champion.model, "forgetting", None)  # None: trained before reviews, or too few answers
+        if forgetting is None:
+            raise ModelNotFoundError(f"the {names.NEXT_ITEMS} champion (version {champion.version}) schedules no "
+                                     "reviews: train the recommender again once learners have answered questions")
+        doc = self.store.read(learner_recent_answers.name, learner_id) or {}
+        answers = [Answer(a["skill_id"], bool(a["correct"]),
+                          datetime.fromisoformat(str(a["answered_at"])) if a.get("answered_at") else None)
+                   for a in doc.get("answers", [])]
+        items = champion.model.recommender.by_course.get(course_id, [])
+        found = []
+        for review in forgetting.reviews(answers, now, skills):
+            name = skill_names.get(review.skill_id, review.skill_id)
+            practising = [i for i in items if review.skill_id in i.skills]
+            # An item that teaches the skill first (not in passing), at the learner's level.
+            item = min(practising, default=None, key=lambda i: (
+                i.skills[0] != review.skill_id,
+                abs(expected_success({review.skill_id: review.chance}, i) - TARGET_SUCCESS), i.order))
+            found.append(SkillReview(review.skill_id, name, review.chance, review.due(now), review.due_at,
+                                     review.answers, review.right, review.last_practised_at,
+                                     item.item_id if item else None, item.title if item else None,
+                                     review.reason(name, now)))
+        return champion.version, found
 
     def risks(self, course_id: str, learner_ids: list[str], *, as_of: datetime) -> tuple[str, list[LearnerRisk]]:
         """(model version, each learner's dropout risk with reasons), riskiest first, features as of ``as_of``."""

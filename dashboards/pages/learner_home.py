@@ -1,4 +1,5 @@
-"""A learner's page: my courses and progress, what to do next and why, my mastery, and the tutor.
+"""A learner's page: my courses and progress, what to do next and why, what to review, my mastery,
+a search of the course material, and the tutor.
 
 Everything comes from the API with the learner's own token.
 """
@@ -7,7 +8,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards.api import ApiError, get, post
-from dashboards.model_views import answer_or_why_not, mastery_chart, show_recommendations
+from dashboards.model_views import answer_or_why_not, highlighted, mastery_chart, show_recommendations
 from dashboards.session import current_user
 
 CACHE_S = 30
@@ -27,6 +28,11 @@ def _mastery(token: str, user_id: str, course_id: str) -> dict:
     return get(f"/api/v1/learners/{user_id}/mastery", token, course_id=course_id)
 
 
+@st.cache_data(ttl=CACHE_S, show_spinner=False)
+def _reviews(token: str, user_id: str, course_id: str) -> dict:
+    return get(f"/api/v1/learners/{user_id}/reviews", token, course_id=course_id)
+
+
 def _model_section(title: str, what: str, load, show) -> None:
     st.subheader(title)
     found = answer_or_why_not(load, what)
@@ -35,11 +41,44 @@ def _model_section(title: str, what: str, load, show) -> None:
 
 
 def show_mastery(found: dict) -> None:
-    skills = pd.DataFrame(found["skills"], columns=["skill_id", "mastery", "recent_answers"])
+    skills = pd.DataFrame(found["skills"], columns=["skill_id", "skill_name", "mastery", "recent_answers"])
     if skills.empty:
         st.info("No answers yet: mastery appears after your first graded answers.")
         return
     st.altair_chart(mastery_chart(skills), width="stretch")
+
+
+def show_reviews(found: dict) -> None:
+    """The skills due for review, weakest first, each with its reason and the item to review it by."""
+    due = [r for r in found["reviews"] if r["due"]]
+    if not due:
+        upcoming = [r for r in found["reviews"] if r["due_at"]]
+        st.info("Nothing due for review." + (f" Next: {upcoming[0]['skill_name']}, {upcoming[0]['due_at'][:10]}."
+                                             if upcoming else ""))
+        return
+    for review in due[:5]:
+        by = f"  \nReview with: {review['item_title']}" if review["item_title"] else ""
+        st.markdown(f"**{review['skill_name']}**: {review['reason']}{by}")
+
+
+def search_section(token: str, course_id: str) -> None:
+    st.subheader("Search the course material")
+    query = st.text_input("Search this course", placeholder="for example: loops, how to read a file",
+                          max_chars=500)
+    if not query.strip():
+        return
+    try:
+        found = get("/api/v1/search", token, q=query, course_id=course_id, limit=5)
+    except ApiError as exc:
+        st.error(exc.detail)
+        return
+    if not found["results"]:
+        st.info("Nothing in this course matches.")
+        return
+    st.caption(f"{found['total']} items match")
+    for result in found["results"]:
+        st.markdown(f"**{result['title']}** ({result['module_title']}, {result['content_type']})  \n"
+                    f"{highlighted(result['snippet'], result['highlights'])}")
 
 
 def tutor_section(token: str, course_id: str) -> None:
@@ -122,5 +161,7 @@ left, right = st.columns(2)
 with left:
     live_next_items(user.token, user.user_id, course_id)
 with right:
+    _model_section("Due for review", "reviews", lambda: _reviews(user.token, user.user_id, course_id), show_reviews)
     _model_section("My mastery", "mastery", lambda: _mastery(user.token, user.user_id, course_id), show_mastery)
+search_section(user.token, course_id)
 tutor_section(user.token, course_id)

@@ -158,3 +158,42 @@ def eval_rag(
     inputs = {"content": sorted(content_dir.rglob("*.cnxml")) + sorted(content_dir.rglob("*.collection.xml")),
               "questions": sorted(questions_dir.rglob("*.json"))}
     _report_evaluation("rag", result, inputs, as_json=as_json)
+
+
+@eval_app.command("reviews")
+def eval_reviews(
+    data_dir: Annotated[Path | None, typer.Option(
+        "--data-dir", help="ASSISTments three-line files (*_train.csv, *_test.csv); without it, the simulator only.",
+        exists=True, file_okay=False)] = None,
+    learners: Annotated[int, typer.Option(min=20, max=20_000, help="Simulated learners (half fit, half judge).")] = 600,
+    seed: Annotated[int, typer.Option(help="Seed of the simulation and of its split.")] = 7,
+    as_json: JsonOption = False,
+) -> None:
+    """Reviews: next-answer AUC after a gap on ASSISTments, and how well the review list targets the truly weakest
+    skills of simulated learners, each beside its baselines."""
+    from models.knowledge_tracing.data import split_files
+    from models.recommender import review_evaluation
+
+    with clear_errors("cannot evaluate"), console.status("Evaluating the reviews..."):
+        result = review_evaluation.evaluate(data_dir, learners=learners, seed=seed)
+        files = split_files(data_dir) if data_dir else None
+    inputs = {"train": [files.train], "test": [files.test]} if files else {}
+    _report_evaluation("reviews", result, inputs, as_json=as_json, params={"learners": learners, "seed": seed})
+
+
+@eval_app.command("search")
+def eval_search(
+    content_dir: Annotated[Path, typer.Option("--content-dir", help="An OpenStax book (collections/, modules/).",
+                                              exists=True, file_okay=False)],
+    questions_dir: Annotated[Path, typer.Option("--questions-dir", help="H5P questions (content.json, metadata.json).",
+                                                exists=True, file_okay=False)],
+    as_json: JsonOption = False,
+) -> None:
+    """Content search: the gold sections' recall@1/@5, MRR and latency, hybrid beside BM25 alone and semantic alone."""
+    from models.search import evaluation
+
+    with clear_errors("cannot evaluate"):
+        result = evaluation.evaluate(content_dir, questions_dir, progress=not as_json)
+    inputs = {"content": sorted(content_dir.rglob("*.cnxml")) + sorted(content_dir.rglob("*.collection.xml")),
+              "questions": sorted(questions_dir.rglob("*.json"))}
+    _report_evaluation("search", result, inputs, as_json=as_json)

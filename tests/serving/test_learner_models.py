@@ -6,6 +6,7 @@ them as it would in production. Each role is tried on each endpoint.
 """
 
 import json
+import re
 
 import pytest
 import sqlalchemy as sa
@@ -127,6 +128,50 @@ def test_a_learner_the_next_item_looks_too_hard_for_is_given_a_review_first(plat
     assert len(reviewed) < len(learners) / 2
 
 
+def test_a_learner_who_opened_every_item_is_given_reviews_with_reasons(platform):
+    models = platform["client"].app.state.learner_models
+    learner = platform["client"].app.state.pseudonyms.learner_id(platform["learner"])
+    course_items = models.next_items.get().model.recommender.by_course[platform["course"]]
+    # The online store is rewritten (as the online_features asset does) with every item of the course opened.
+    store, view = models.store, learner_course_history.name
+    key = f"{learner}|{platform['course']}"
+    rows = {k: store.read(view, k) for k in store.keys(view)}
+    store.replace(view, {**rows, key: {**rows[key], "items_opened": [i.item_id for i in course_items],
+                                       "feature_timestamp": "2099-01-01T00:00:00+00:00"}})
+    try:
+        response = _get(platform, "learner", Role.LEARNER, f"/api/v1/learners/{platform['learner']}/recommendations",
+                        course_id=platform["course"], k=5)
+    finally:
+        store.replace(view, rows)
+    items = response.json()["items"]
+    assert response.status_code == 200 and items and all(i["review"] for i in items)
+    assert len({i["item_id"] for i in items}) == len(items)
+    # Named skills: the simulator names them and the course's metadata carries the names.
+    assert all(re.match(r"review [a-z][a-z ]+: you answered \d+ of \d+ on [a-z][a-z ]+ right; last practised", i["reason"])
+               for i in items), items
+    assert [i["score"] for i in items] == sorted((i["score"] for i in items), reverse=True), "weakest first"
+
+
+def test_reviews_say_what_is_due_when_and_why(platform):
+    response = _get(platform, "learner", Role.LEARNER, f"/api/v1/learners/{platform['learner']}/reviews",
+                    course_id=platform["course"])
+    assert response.status_code == 200, response.text
+    reviews = response.json()["reviews"]
+    assert reviews and all(r["skill_name"] != r["skill_id"] and 0 < r["chance"] < 1 for r in reviews)
+    due = [r["due"] for r in reviews]
+    assert due == sorted(due, reverse=True), "due skills first"
+    for r in reviews:
+        assert r["right"] <= r["answers"] and r["last_practised_at"] and r["item_id"] and r["item_title"]
+        assert r["reason"].startswith(f"you answered {r['right']} of {r['answers']} on {r['skill_name']} right")
+        assert (r["due_at"] is None) or (r["due_at"] >= r["last_practised_at"])
+        assert not r["due"] or r["chance"] < 0.7 or r["due_at"] <= response.json()["as_of"]
+    url = f"/api/v1/learners/{platform['learner']}/reviews"
+    assert _get(platform, "learner", Role.LEARNER, url).status_code == 422, "a course is required"
+    assert _get(platform, "learner", Role.LEARNER, url, course_id="no-such-course").status_code == 404
+    assert _get(platform, "learner", Role.LEARNER, url, course_id="x" * 5000).status_code in (404, 414, 422)
+    assert platform["client"].get(url, params={"course_id": platform["course"]}).status_code == 401
+
+
 def test_recommendations_answer_alike_on_the_direct_path_and_fastapis(platform):
     url = f"/api/v1/learners/{platform['learner']}/recommendations"
     plain = _get(platform, "learner", Role.LEARNER, url, course_id=platform["course"], k=5)
@@ -153,7 +198,8 @@ def test_a_new_learner_gets_a_cold_start_in_course_order(platform):
 
 def test_who_may_see_a_learners_models(platform):
     learner, course = platform["learner"], platform["course"]
-    for url in (f"/api/v1/learners/{learner}/mastery", f"/api/v1/learners/{learner}/recommendations"):
+    for url in (f"/api/v1/learners/{learner}/mastery", f"/api/v1/learners/{learner}/recommendations",
+                f"/api/v1/learners/{learner}/reviews"):
         assert _get(platform, "teacher", Role.INSTRUCTOR, url, course_id=course).status_code == 200
         assert _get(platform, "admin", Role.ADMIN, url, course_id=course).status_code == 200
         assert _get(platform, "other_teacher", Role.INSTRUCTOR, url, course_id=course).status_code in (403, 404)

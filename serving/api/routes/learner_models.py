@@ -15,6 +15,7 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from lake.warehouse import query
+from learnlake.errors import ModelNotFoundError
 from serving.api.auth import bearer, require, require_on
 from serving.api.course_access import CourseRef, require_learner_view, visible_course, visible_course_ref
 from serving.api.deps import DatabaseDep, PseudonymsDep, SettingsDep, get_database, get_learner_models, get_pseudonyms
@@ -22,10 +23,11 @@ from serving.api.deps import LearnerModelsDep as ModelsDep
 from serving.api.direct_route import DirectRoute, direct
 from serving.api.responses import SIGNED_IN, documented
 from serving.core.audit import record_access
+from serving.core.courses import skill_names
 from serving.core.db import Database
 from serving.core.enums import EnrollmentStatus, ProgressStatus
 from serving.core.permissions import Permission
-from serving.core.tables import ContentItem, Enrollment, User
+from serving.core.tables import ContentItem, Course, Enrollment, User
 
 router = APIRouter(prefix="/api/v1", tags=["learner models"], responses={**SIGNED_IN, **documented(404, 503)},
                    route_class=DirectRoute)
@@ -36,6 +38,7 @@ DEFAULT_K, MAX_K = 10, 100
 
 class SkillMasteryOut(BaseModel):
     skill_id: str
+    skill_name: str  # the course's name for it (its id when no course names it)
     mastery: float  # probability of answering this skill right next
     recent_answers: int  # answers on this skill among the recent ones the model read
 
@@ -54,7 +57,7 @@ class RecommendationOut(BaseModel):
     score: float
     rank: int
     reason: str
-    review: bool = False  # True: opened before, to practise first (the next new item looks too hard)
+    review: bool = False  # True: opened before, to practise again (the next new item looks too hard, or every item is opened)
 
 
 class RecommendationsOut(BaseModel):
@@ -64,6 +67,28 @@ class RecommendationsOut(BaseModel):
     mastery_model_version: str | None
     cold_start: bool  # True: nothing of this learner in this course was known to the model
     items: list[RecommendationOut]
+
+
+class SkillReviewOut(BaseModel):
+    skill_id: str
+    skill_name: str  # the course's name for it (its id when the course names none)
+    chance: float  # predicted chance of a right answer on it now
+    due: bool
+    due_at: datetime | None  # when the chance falls under the review line; None: not within a year
+    answers: int  # of the recent answers the model read
+    right: int
+    last_practised_at: datetime | None
+    item_id: str | None  # the course's item to review it by, nearest the learner's level
+    item_title: str | None
+    reason: str
+
+
+class ReviewsOut(BaseModel):
+    user_id: str
+    course_id: str
+    model_version: str
+    as_of: datetime
+    reviews: list[SkillReviewOut]  # due first, weakest first
 
 
 class AtRiskLearnerOut(BaseModel):
@@ -90,6 +115,13 @@ def _course_skills(session: Session, course_id: str) -> set[str]:
             for skill in skills or []}
 
 
+def _all_skill_names(session: Session) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for meta in session.scalars(select(Course.meta)):
+        names |= skill_names(meta)
+    return names
+
+
 @router.get("/learners/{user_id}/mastery")
 def learner_mastery(user_id: str, user: LearnerViewer, database: DatabaseDep, models: ModelsDep, pseudonyms: PseudonymsDep,
                     course_id: str | None = None) -> MasteryOut:
@@ -98,13 +130,37 @@ def learner_mastery(user_id: str, user: LearnerViewer, database: DatabaseDep, mo
         course = visible_course(session, user, course_id) if course_id else None
         require_learner_view(session, user, user_id, course)
         skills = _course_skills(session, course_id) if course_id else None
+        names = skill_names(course.meta) if course else _all_skill_names(session)
     mastery = models.mastery(pseudonyms.learner_id(user_id))
     record_access(database, user, "learner_mastery", f"/api/v1/learners/{user_id}/mastery", [user_id])
     shown = sorted((s for s in mastery.skills.items() if skills is None or s[0] in skills), key=lambda s: s[1])
     return MasteryOut(user_id=user_id, course_id=course_id, model_version=mastery.model_version,
                       answers_as_of=mastery.answers_as_of,
-                      skills=[SkillMasteryOut(skill_id=s, mastery=round(m, 4), recent_answers=mastery.practised.get(s, 0))
-                              for s, m in shown])
+                      skills=[SkillMasteryOut(skill_id=s, skill_name=names.get(s, s), mastery=round(m, 4),
+                                              recent_answers=mastery.practised.get(s, 0)) for s, m in shown])
+
+
+def _reviews(database: Database, user: User, user_id: str, course_id: str, models, pseudonyms
+             ) -> tuple[str, list[SkillReviewOut]]:
+    """The learner's reviews in a course (access checked, the course's skills and their names from the core)."""
+    with database.read() as session:
+        course = visible_course(session, user, course_id)
+        require_learner_view(session, user, user_id, course)
+        skills, names = _course_skills(session, course_id), skill_names(course.meta)
+    version, found = models.reviews(pseudonyms.learner_id(user_id), course_id, skills, names, datetime.now(UTC))
+    return version, [SkillReviewOut(**{**vars(r), "chance": round(r.chance, 4)}) for r in found]
+
+
+@router.get("/learners/{user_id}/reviews")
+def learner_reviews(user_id: str, user: LearnerViewer, course_id: str, database: DatabaseDep, models: ModelsDep,
+                    pseudonyms: PseudonymsDep) -> ReviewsOut:
+    """The skills of a course the learner has practised, due for review first, each with the chance of a right
+    answer now (the forgetting model), when it falls due, the item to review it by and a reason in words."""
+    version, reviews = _reviews(database, user, user_id, course_id, models, pseudonyms)
+    if user_id != user.id:
+        record_access(database, user, "learner_reviews", f"/api/v1/learners/{user_id}/reviews", [user_id])
+    return ReviewsOut(user_id=user_id, course_id=course_id, model_version=version, as_of=datetime.now(UTC),
+                      reviews=reviews)
 
 
 async def _plain_recommendations_request(request: Request) -> dict | None:
@@ -140,14 +196,33 @@ async def learner_recommendations(user_id: str, user: LearnerViewer, course_id: 
              or await run_in_threadpool(models.recommendations, learner_id, course_id, k))
     items = [RecommendationOut(item_id=i.item_id, title=i.title, score=round(i.score, 6), rank=rank, reason=i.reason,
                                review=i.review) for rank, i in enumerate(found.items, start=1)]
+    if not items and found.items_opened:
+        # Every item opened: reviews of the skills practised, due and weakest first.
+        items = await run_in_threadpool(_review_items, database, user, user_id, course_id, models, pseudonyms, k)
     if not items:
-        # The model knows no item of this course, or the learner has opened every one.
+        # The model knows no item of this course, or the learner has opened every one and has nothing to review.
         reason = ("opened, not completed yet" if found.items_opened
                   else "next in the course (the model has not seen this course yet)")
         items = _in_course_order(database, course, user_id, k, reason)
     return RecommendationsOut(user_id=user_id, course_id=course_id, model_version=found.model_version,
                               mastery_model_version=found.mastery_model_version, cold_start=found.items_opened == 0,
                               items=items)
+
+
+def _review_items(database: Database, user: User, user_id: str, course_id: str, models, pseudonyms, k: int
+                  ) -> list[RecommendationOut]:
+    """The items that review the learner's skills, one per item, as recommendations (none without reviews)."""
+    try:
+        _, reviews = _reviews(database, user, user_id, course_id, models, pseudonyms)
+    except ModelNotFoundError:
+        return []  # a recommender trained before reviews existed
+    by_item = {}
+    for review in reviews:
+        if review.item_id is not None and review.item_id not in by_item:
+            by_item[review.item_id] = review
+    return [RecommendationOut(item_id=item_id, title=r.item_title or item_id, score=round(1 - r.chance, 6),
+                              rank=rank, reason=f"review {r.skill_name}: {r.reason}", review=True)
+            for rank, (item_id, r) in enumerate(list(by_item.items())[:k], start=1)]
 
 
 # Plain SQL, so SQLite's driver can run it without SQLAlchemy: on SQLite the Core execution of this
