@@ -193,9 +193,9 @@ class LearnerModels:
         for review in forgetting.reviews(answers, now, skills):
             name = skill_names.get(review.skill_id, review.skill_id)
             practising = [i for i in items if review.skill_id in i.skills]
-            # An item that teaches the skill first (not in passing), at the learner's level.
+            # Practice that is graded (a quiz), on the skill first (not in passing), at the learner's level.
             item = min(practising, default=None, key=lambda i: (
-                i.skills[0] != review.skill_id,
+                i.content_type != "quiz", i.skills[0] != review.skill_id,
                 abs(expected_success({review.skill_id: review.chance}, i) - TARGET_SUCCESS), i.order))
             found.append(SkillReview(review.skill_id, name, review.chance, review.due(now), review.due_at,
                                      review.answers, review.right, review.last_practised_at,

@@ -85,7 +85,9 @@ def cohort_section(report: dict) -> None:
     if skills.empty:
         st.info("No graded answers yet.")
     else:
-        st.dataframe(skills, width="stretch", hide_index=True, column_config={
+        st.dataframe(skills, width="stretch", hide_index=True, column_order=(
+            "skill_name", "learners", "mean_accuracy", "struggling_share"), column_config={
+            "skill_name": st.column_config.TextColumn("Skill"),
             "mean_accuracy": st.column_config.NumberColumn("Mean accuracy", format="percent"),
             "struggling_share": st.column_config.NumberColumn("Below 50 % right", format="percent")})
         _download(skills, "struggling_skills")

@@ -47,6 +47,7 @@ class Item:
     difficulty: float
     prerequisites: tuple[str, ...]
     text: str = ""  # the start of its content (a lesson's text), for the embedding of new content
+    content_type: str = ""  # lesson, video, quiz, assignment ("" in models trained before it was kept)
 
 
 @dataclass(frozen=True)

@@ -50,7 +50,7 @@ def catalogue(con: duckdb.DuckDBPyConnection) -> list[Item]:
     """Every content item, as the ``content_catalogue`` view describes it."""
     items = history(con, content_catalogue)
     return [Item(r["item_id"], r["course_id"], int(r["position_in_course"]), r["title"], tuple(r["skills"]),
-                 float(r["difficulty"]), tuple(r["prerequisites"]), r["text_excerpt"])
+                 float(r["difficulty"]), tuple(r["prerequisites"]), r["text_excerpt"], r["content_type"])
             for r in items.iter_rows(named=True)]
 
 

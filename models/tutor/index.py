@@ -21,7 +21,7 @@ from qdrant_client import models as qm  # not to be confused with our models pac
 from lake.schemas import TUTOR_PASSAGES
 from learnlake.errors import LearnLakeError
 from learnlake.settings import Settings
-from models.embeddings import embed
+from models.embeddings import embed_kept
 from models.tutor.chunks import Chunk
 
 COLLECTION = "learnlake_tutor"
@@ -110,7 +110,7 @@ class TutorIndex:
         indexed = {p["chunk_id"]: p["fingerprint"] for p in self._points(["chunk_id", "fingerprint"], course_id)}
         changed = [c for c in chunks if indexed.get(c.chunk_id) != c.fingerprint]
         if changed:
-            vectors = embed([c.indexed_text for c in changed])
+            vectors = embed_kept([c.indexed_text for c in changed])  # an evaluation or a re-index finds them kept
             self.client.upsert(self.collection, points=[
                 qm.PointStruct(id=_point_id(c.chunk_id), vector=vector.tolist(),
                                payload={**asdict(c), "fingerprint": c.fingerprint})

@@ -104,3 +104,30 @@ def test_each_page_of_each_role_renders_in_chromium(browser, dashboard, served_d
     assert len(list(tmp_path.glob("*.png"))) == len(PAGES[role])
     page.close()
 
+
+
+def test_the_learner_page_shows_reviews_with_reasons_and_searches_the_course(browser, dashboard, served_demo, tmp_path):
+    api = served_demo["url"]
+    tokens = httpx.post(f"{api}/api/v1/auth/login", json={"email": served_demo["learner"], "password": DEMO_PASSWORD})
+    headers = {"Authorization": f"Bearer {tokens.json()['access_token']}"}
+    me = httpx.get(f"{api}/api/v1/users/me", headers=headers).json()["id"]
+    enrolled = httpx.get(f"{api}/api/v1/users/me/enrollments", params={"limit": 100}, headers=headers).json()["items"]
+    course = next(e["course_id"] for e in enrolled if e["status"] != "unenrolled")  # the page's first course
+    reviews = httpx.get(f"{api}/api/v1/learners/{me}/reviews", params={"course_id": course}, headers=headers).json()
+    due = [r for r in reviews["reviews"] if r["due"]]
+    assert reviews["reviews"], "the demo learner has answered questions in their first course"
+
+    page = browser.new_page(viewport={"width": 1400, "height": 1600})
+    _sign_in(page, dashboard, served_demo["learner"])
+    _settled(page, "My learning")
+    expect(page.get_by_role("heading", name="Due for review")).to_be_visible()
+    if due:  # the weakest due skill, by name, with its reason in words
+        expect(page.get_by_text(due[0]["reason"], exact=False).first).to_be_visible()
+    else:
+        expect(page.get_by_text("Nothing due for review")).to_be_visible()
+    page.get_by_role("textbox", name="Search this course").fill(reviews["reviews"][0]["skill_name"])
+    page.keyboard.press("Enter")
+    expect(page.get_by_text("items match")).to_be_visible(timeout=30_000)
+    page.screenshot(path=tmp_path / "learner-reviews-and-search.png", full_page=True)
+    _no_exception(page, "learner / reviews and search")
+    page.close()

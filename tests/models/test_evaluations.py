@@ -143,3 +143,31 @@ def test_a_kt_directory_without_a_test_file_is_a_clear_error(learnlake_home, tmp
 def test_training_before_any_warehouse_is_a_clear_error(learnlake_home):
     result = CliRunner().invoke(cli, ["train", "dropout"])
     assert result.exit_code == 1 and "no published warehouse" in result.output
+
+
+def test_reviews_evaluation_beats_the_share_right_after_a_gap_on_assist2009(learnlake_home):
+    result = _run("reviews", "--data-dir", str(_data("assistments/assist2009")), "--learners", "200")
+    gap = result["assistments"]["after_gap"]
+    assert gap["cases"] > 1000 and gap["min_answers_between"] > 0
+    assert gap["forgetting_model"]["auc"] > gap["share_right_so_far"]["auc"] > 0.6
+    assert gap["forgetting_model"]["log_loss"] < gap["share_right_so_far"]["log_loss"]
+    simulated = result["simulator"]["share_of_truly_weakest"]
+    assert simulated["forgetting_model"] > simulated["random"]
+    metrics = _logged(learnlake_home, result["mlflow_run_id"])
+    assert metrics["assistments.after_gap.forgetting_model.auc"] == pytest.approx(gap["forgetting_model"]["auc"])
+
+
+def test_search_evaluation_on_the_openstax_book_reports_hybrid_beside_bm25(learnlake_home, tmp_path):
+    book = _data("openstax-python")
+    for folder in sorted((book / "questions").iterdir())[::20]:  # every 20th question
+        (tmp_path / folder.name).mkdir()
+        for name in ("content.json", "metadata.json"):
+            (tmp_path / folder.name / name).symlink_to(folder / name)
+    result = _run("search", "--content-dir", str(book), "--questions-dir", str(tmp_path))
+    assert result["sections"] > 100 and result["questions"] > 15
+    for mode in ("hybrid", "keyword", "semantic"):
+        figures = result["modes"][mode]
+        assert 0 <= figures["recall_at_1"] <= figures["mrr_at_10"] <= 1 and figures["recall_at_1"] <= figures["recall_at_5"]
+        assert 0 < figures["p50_ms"] <= figures["p95_ms"]
+    assert result["recall_at_5"] >= result["bm25_alone"]["recall_at_5"] and result["recall_at_5"] > 0.5
+    assert _logged(learnlake_home, result["mlflow_run_id"])["recall_at_5"] == pytest.approx(result["recall_at_5"])

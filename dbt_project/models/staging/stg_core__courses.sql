@@ -5,5 +5,6 @@ select
     instructor_learner_id,
     status,
     published_at,
-    created_at
+    created_at,
+    metadata
 from {{ source('bronze', 'core_courses') }}

@@ -43,6 +43,7 @@ class Band(BaseModel):
 
 class SkillStruggle(BaseModel):
     skill_id: str
+    skill_name: str  # the course's name for it (its id when the course names none)
     learners: int  # who practised it
     mean_accuracy: float  # their mean share of right answers
     struggling_share: float  # share of them below 50 % right
@@ -126,7 +127,8 @@ def cohort_report(course_id: str, user: Annotated[User, Depends(require(Permissi
                                            "from marts.fct_course_grade_distribution where course_id = $course "
                                            "order by band_start", p),
         struggling_skills=_rows(settings, f"""
-            select s.skill_id, count(*) as learners, avg(p.accuracy) as mean_accuracy,
+            select s.skill_id, any_value(s.skill_name) as skill_name, count(*) as learners,
+                   avg(p.accuracy) as mean_accuracy,
                    avg(cast(p.accuracy < 0.5 as double)) as struggling_share
             from marts.fct_learner_skill_practice as p
             join marts.dim_skills as s on s.skill_id = p.skill_id and s.course_id = $course

@@ -211,13 +211,13 @@ async def learner_recommendations(user_id: str, user: LearnerViewer, course_id: 
 
 def _review_items(database: Database, user: User, user_id: str, course_id: str, models, pseudonyms, k: int
                   ) -> list[RecommendationOut]:
-    """The items that review the learner's skills, one per item, as recommendations (none without reviews)."""
+    """The items that review the learner's due skills, one per item, as recommendations (none without any due)."""
     try:
         _, reviews = _reviews(database, user, user_id, course_id, models, pseudonyms)
     except ModelNotFoundError:
         return []  # a recommender trained before reviews existed
     by_item = {}
-    for review in reviews:
+    for review in (r for r in reviews if r.due):
         if review.item_id is not None and review.item_id not in by_item:
             by_item[review.item_id] = review
     return [RecommendationOut(item_id=item_id, title=r.item_title or item_id, score=round(1 - r.chance, 6),
