@@ -142,22 +142,27 @@ def eval_recommender(
                        params={"seed": seed})
 
 
+BookOption = Annotated[Path, typer.Option("--content-dir", help="An OpenStax book (collections/, modules/).",
+                                          exists=True, file_okay=False)]
+QuestionsOption = Annotated[Path, typer.Option("--questions-dir", help="H5P questions (content.json, metadata.json).",
+                                               exists=True, file_okay=False)]
+
+
+def _report_book_evaluation(kind: str, evaluate, content_dir: Path, questions_dir: Path, *, as_json: bool) -> None:
+    """Run ``evaluate(content_dir, questions_dir, progress=...)`` on a book and its questions, and report it."""
+    with clear_errors("cannot evaluate"):
+        result = evaluate(content_dir, questions_dir, progress=not as_json)
+    inputs = {"content": sorted(content_dir.rglob("*.cnxml")) + sorted(content_dir.rglob("*.collection.xml")),
+              "questions": sorted(questions_dir.rglob("*.json"))}
+    _report_evaluation(kind, result, inputs, as_json=as_json)
+
+
 @eval_app.command("rag")
-def eval_rag(
-    content_dir: Annotated[Path, typer.Option("--content-dir", help="An OpenStax book (collections/, modules/).",
-                                              exists=True, file_okay=False)],
-    questions_dir: Annotated[Path, typer.Option("--questions-dir", help="H5P questions (content.json, metadata.json).",
-                                                exists=True, file_okay=False)],
-    as_json: JsonOption = False,
-) -> None:
+def eval_rag(content_dir: BookOption, questions_dir: QuestionsOption, as_json: JsonOption = False) -> None:
     """The tutor's retrieval: recall@1/@5, MRR and latency for dense, BM25 and hybrid search."""
     from models.tutor import rag_evaluation
 
-    with clear_errors("cannot evaluate"):
-        result = rag_evaluation.evaluate(content_dir, questions_dir, progress=not as_json)
-    inputs = {"content": sorted(content_dir.rglob("*.cnxml")) + sorted(content_dir.rglob("*.collection.xml")),
-              "questions": sorted(questions_dir.rglob("*.json"))}
-    _report_evaluation("rag", result, inputs, as_json=as_json)
+    _report_book_evaluation("rag", rag_evaluation.evaluate, content_dir, questions_dir, as_json=as_json)
 
 
 @eval_app.command("reviews")
@@ -182,18 +187,8 @@ def eval_reviews(
 
 
 @eval_app.command("search")
-def eval_search(
-    content_dir: Annotated[Path, typer.Option("--content-dir", help="An OpenStax book (collections/, modules/).",
-                                              exists=True, file_okay=False)],
-    questions_dir: Annotated[Path, typer.Option("--questions-dir", help="H5P questions (content.json, metadata.json).",
-                                                exists=True, file_okay=False)],
-    as_json: JsonOption = False,
-) -> None:
+def eval_search(content_dir: BookOption, questions_dir: QuestionsOption, as_json: JsonOption = False) -> None:
     """Content search: the gold sections' recall@1/@5, MRR and latency, hybrid beside BM25 alone and semantic alone."""
     from models.search import evaluation
 
-    with clear_errors("cannot evaluate"):
-        result = evaluation.evaluate(content_dir, questions_dir, progress=not as_json)
-    inputs = {"content": sorted(content_dir.rglob("*.cnxml")) + sorted(content_dir.rglob("*.collection.xml")),
-              "questions": sorted(questions_dir.rglob("*.json"))}
-    _report_evaluation("search", result, inputs, as_json=as_json)
+    _report_book_evaluation("search", evaluation.evaluate, content_dir, questions_dir, as_json=as_json)
