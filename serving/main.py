@@ -41,6 +41,7 @@ from serving.api.routes import (
     learner_activity,
     learner_models,
     notifications,
+    practice,
     privacy,
     realtime,
     recommendations,
@@ -64,6 +65,7 @@ from serving.core.source_keys import SourceKeyVerifier
 from serving.learner_models import LearnerModels
 from serving.notifications.at_risk import score_publication
 from serving.notifications.daily import run_daily
+from serving.practice import PracticeBank
 from serving.realtime.hub import Hub, LocalBus, RedisBus
 from serving.search import ContentSearchService
 from serving.telemetry import http as telemetry_http
@@ -144,6 +146,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.learner_models = LearnerModels(settings)
     app.state.tutor = Tutor(settings)
     app.state.content_search = ContentSearchService(app.state.database, app.state.tutor)
+    app.state.practice = PracticeBank(app.state.tutor)
     app.state.xapi_documents = DocumentStore(app.state.database)
     bus = RedisBus(settings.redis_url, settings.ws_buffer_size) if settings.redis_url \
         else LocalBus(settings.ws_buffer_size)
@@ -155,7 +158,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    recommendations.router, auth.router, users.router, courses.router, enrollments.router,
                    learner_activity.router, analytics.router, sources.router, privacy.router,
                    xapi_documents.router, xapi_lookups.router, realtime.router,
-                   notifications.router, announcements.router, search.router):
+                   notifications.router, announcements.router, search.router, practice.router):
         app.include_router(router)
     if not settings.public_docs:
         app.include_router(docs.router)

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from serving.api.auth import require_on
 from serving.core.db import Database
-from serving.core.enums import CourseStatus
+from serving.core.enums import CourseStatus, EnrollmentStatus
 from serving.core.permissions import Permission, Scope, allows, scope_of
 from serving.core.tables import Course, Enrollment, User
 
@@ -72,3 +72,14 @@ def require_learner_view(session: Session | Connection, user: User, learner_user
             raise HTTPException(403, "you may see your own learner models, and those of learners in courses you teach")
     if learner_user_id != user.id and session.scalar(select(User.id).where(User.id == learner_user_id)) is None:
         raise HTTPException(404, f"no learner {learner_user_id}")
+
+
+def require_studying(session: Session, user: User, course: Course, permission: Permission) -> None:
+    """403 unless ``user`` may use ``permission`` in this course: enrolled in it, teaching it, or with the
+    permission on every course (admins)."""
+    if scope_of(user.role, permission) is Scope.OWN and not can_edit(user, course):
+        enrolled = session.scalar(select(Enrollment.id).where(
+            Enrollment.user_id == user.id, Enrollment.course_id == course.id,
+            Enrollment.status != EnrollmentStatus.UNENROLLED))
+        if enrolled is None:
+            raise HTTPException(403, "enrol in this course first")

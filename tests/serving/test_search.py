@@ -4,12 +4,6 @@ course's content shown only to whoever may edit it, and hostile queries answered
 import time
 
 import pytest
-import sqlalchemy as sa
-from fastapi.testclient import TestClient
-
-from serving.core.enums import Role
-from serving.core.security import issue_access_token
-from serving.main import create_app
 from serving.search import CHECK_EVERY_S
 
 pytestmark = pytest.mark.integration
@@ -17,22 +11,8 @@ SECRET_WORD = "quokkalooping"  # in the draft course's lesson only
 
 
 @pytest.fixture(scope="module")
-def api(trained_demo):
-    settings = trained_demo.model_copy(update={"run_committer": False, "ingest_validation_workers": 0})
-    engine = sa.create_engine(settings.database_url)
-    with engine.connect() as con:
-        teacher, learner = (con.execute(sa.text(f"select id from users where role = '{role}' order by id")).first()[0]
-                            for role in ("instructor", "learner"))
-        other_teacher = con.execute(sa.text("select id from users where role = 'instructor' and id <> :t order by id"),
-                                    {"t": teacher}).first()[0]
-        admin = con.execute(sa.text("select id from users where role = 'admin'")).scalar()
-    engine.dispose()
-    with TestClient(create_app(settings)) as client:
-        tokens = {who: {"Authorization": f"Bearer {issue_access_token(user, str(role), settings)}"}
-                  for who, user, role in (("teacher", teacher, Role.INSTRUCTOR), ("learner", learner, Role.LEARNER),
-                                          ("other_teacher", other_teacher, Role.INSTRUCTOR),
-                                          ("admin", admin, Role.ADMIN))}
-        yield client, tokens
+def api(demo_app):
+    return demo_app["client"], demo_app["headers"]
 
 
 def _search(api, who: str, **params):

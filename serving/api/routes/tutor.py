@@ -10,23 +10,21 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-import orjson
 from fastapi import APIRouter, Depends, HTTPException
 from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import select
 
-from lake.events import check_batch
 from learnlake.errors import ModelNotFoundError
 from models.tutor.answers import AnswerGenerationError
 from models.tutor.index import TutorIndexBusyError
 from serving.api.auth import require
-from serving.api.course_access import can_edit, visible_course
+from serving.api.course_access import require_studying, visible_course
 from serving.api.deps import StateDep
+from serving.api.own_events import land_own_event
 from serving.api.responses import SIGNED_IN, documented
 from serving.api.schemas import Body
-from serving.core.enums import EnrollmentStatus
-from serving.core.permissions import Permission, Scope, scope_of
-from serving.core.tables import Enrollment, TutorTurn, User
+from serving.core.permissions import Permission
+from serving.core.tables import TutorTurn, User
 
 router = APIRouter(prefix="/api/v1/tutor", tags=["tutor"], responses={**SIGNED_IN, **documented(404, 422, 502, 503)})
 Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
@@ -69,12 +67,7 @@ def answer_turn(state, user: User, body: AskBody) -> AskOut:
         state.pseudonyms, state.landing
     with database.read() as session:
         course = visible_course(session, user, body.course_id)
-        if scope_of(user.role, Permission.ASK_TUTOR) is Scope.OWN and not can_edit(user, course):
-            enrolled = session.scalar(select(Enrollment.id).where(
-                Enrollment.user_id == user.id, Enrollment.course_id == course.id,
-                Enrollment.status != EnrollmentStatus.UNENROLLED))
-            if enrolled is None:
-                raise HTTPException(403, "enrol in this course to ask its tutor")
+        require_studying(session, user, course, Permission.ASK_TUTOR)
         previous = None
         if body.conversation_id:
             previous = session.scalars(select(TutorTurn).where(TutorTurn.conversation_id == body.conversation_id)
@@ -111,10 +104,6 @@ def answer_turn(state, user: User, body: AskBody) -> AskOut:
         "tutor": {"generator": answer.generator, "answer": answer.text,
                   "cited": [f"{c.title} > {c.heading}" for c in answer.citations]},
     }
-    batch = orjson.dumps([event])
-    checked = check_batch(batch, 1)  # the committer reads it as a native event: it must be one
-    if checked.ids is None:
-        raise RuntimeError(f"the tutor built an invalid event: {checked.detail}")
-    landing.append(checked.ids, batch, source="tutor")
+    land_own_event(landing, event, source="tutor")
     return AskOut(conversation_id=conversation_id, answer=answer.text, grounded=answer.grounded,
                   generator=answer.generator, citations=citations)

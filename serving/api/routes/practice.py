@@ -1,0 +1,109 @@
+"""Practice questions made from a course's material, and answers to them.
+
+``GET /api/v1/courses/{id}/practice`` gives cloze and multiple-choice questions built from the course's
+passages (on one skill with ``skill_id``: the reviews point there when no quiz is left), each citing
+its passage. ``POST .../practice/{question_id}/answers`` marks an answer, says why with the passage's
+sentence, and records it in the lake as an ``answered`` event on the passage's item, so it counts
+toward mastery and reviews like any quiz answer. Who may: the course's learners, its instructor, admins.
+"""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from pydantic import BaseModel, Field, StringConstraints
+
+from models.practice.questions import PracticeQuestion
+from serving.api.auth import require
+from serving.api.course_access import require_studying, visible_course
+from serving.api.deps import StateDep
+from serving.api.own_events import land_own_event
+from serving.api.responses import SIGNED_IN, documented
+from serving.api.schemas import Body
+from serving.core.courses import skill_names
+from serving.core.permissions import Permission
+from serving.core.tables import Course, User
+
+router = APIRouter(prefix="/api/v1/courses", tags=["practice"], responses={**SIGNED_IN, **documented(404, 422)})
+Student = Annotated[User, Depends(require(Permission.ASK_TUTOR))]  # who may study a course's material
+
+
+class SourceOut(BaseModel):
+    item_id: str
+    title: str
+    heading: str
+    location: str  # where to read it
+
+
+class PracticeQuestionOut(BaseModel):
+    question_id: str
+    kind: str  # "cloze" (type the missing words) or "multiple_choice" (pick one of the options)
+    prompt: str  # a sentence of the material with a blank
+    options: list[str]
+    skill_ids: list[str]
+    skill_names: list[str]
+    source: SourceOut
+
+
+class PracticeOut(BaseModel):
+    course_id: str
+    questions: list[PracticeQuestionOut]
+
+
+class AnswerBody(Body):
+    answer: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+class AnswerOut(BaseModel):
+    question_id: str
+    correct: bool
+    expected: str
+    feedback: str  # the passage's sentence, whole
+    source: SourceOut
+    passage: str
+
+
+def _source(question: PracticeQuestion) -> SourceOut:
+    chunk = question.chunk
+    return SourceOut(item_id=chunk.document_id, title=chunk.title, heading=chunk.heading, location=chunk.location)
+
+
+def _studied_course(state, user: User, course_id: str) -> Course:
+    with state.database.read() as session:
+        course = visible_course(session, user, course_id)
+        require_studying(session, user, course, Permission.ASK_TUTOR)
+        return course
+
+
+@router.get("/{course_id}/practice")
+def practice(course_id: str, user: Student, state: StateDep,
+             skill_id: Annotated[str | None, Query(max_length=100)] = None,
+             limit: Annotated[int, Query(ge=1, le=50)] = 5) -> PracticeOut:
+    """Questions made from the course's passages (on one skill with ``skill_id``), each citing its passage."""
+    names = skill_names(_studied_course(state, user, course_id).meta)
+    found = [q for q in state.practice.questions(course_id) if skill_id is None or skill_id in q.skills]
+    return PracticeOut(course_id=course_id, questions=[PracticeQuestionOut(
+        question_id=q.question_id, kind=q.kind, prompt=q.prompt, options=list(q.options), skill_ids=list(q.skills),
+        skill_names=[names.get(s, s) for s in q.skills], source=_source(q)) for q in found[:limit]])
+
+
+@router.post("/{course_id}/practice/{question_id}/answers")
+def answer(course_id: str, question_id: Annotated[str, Field(max_length=64)], body: AnswerBody, user: Student,
+           state: StateDep) -> AnswerOut:
+    """Mark an answer, with the sentence of the material that settles it; the answer goes to the lake."""
+    _studied_course(state, user, course_id)
+    question = state.practice.question(course_id, question_id)
+    if question is None:
+        raise HTTPException(404, f"no practice question {question_id} in this course (its material may have changed)")
+    right = question.is_right(body.answer)
+    land_own_event(state.landing, {
+        "event_id": str(uuid.uuid4()), "learner_id": state.pseudonyms.learner_id(user.id), "verb": "answered",
+        "object": {"type": "question", "id": f"{question.chunk.document_id}/practice-{question_id}",
+                   "course_id": course_id},
+        "result": {"success": right, "score": 1.0 if right else 0.0, "response": body.answer},
+        "context": {"platform": "learnlake-practice", "session_id": question_id},
+        "timestamp": datetime.now(UTC).isoformat(),
+    }, source="practice")
+    return AnswerOut(question_id=question_id, correct=right, expected=question.answer, feedback=question.sentence,
+                     source=_source(question), passage=question.chunk.text)

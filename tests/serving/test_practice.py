@@ -1,0 +1,76 @@
+"""Practice questions over the API on the trained demo: made from the course's passages, answered and
+marked with the sentence that settles it, each answer landed for the lake; only for those who study the
+course, and malformed answers get a reason."""
+
+import orjson
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def _get(demo_app, who: str, course: str | None = None, **params):
+    course = course or demo_app["course"]
+    return demo_app["client"].get(f"/api/v1/courses/{course}/practice", params=params, headers=demo_app["headers"][who])
+
+
+def _answer(demo_app, who: str, question_id: str, body, course: str | None = None):
+    course = course or demo_app["course"]
+    return demo_app["client"].post(f"/api/v1/courses/{course}/practice/{question_id}/answers", json=body,
+                                   headers=demo_app["headers"][who])
+
+
+def test_a_learner_practises_a_weak_skill_and_the_answers_reach_the_lake(demo_app):
+    found = _get(demo_app, "learner", limit=50)
+    assert found.status_code == 200, found.text
+    questions = found.json()["questions"]
+    assert questions and {q["kind"] for q in questions} == {"cloze", "multiple_choice"}
+    skill = questions[0]["skill_ids"][0]
+    on_skill = _get(demo_app, "learner", skill_id=skill).json()["questions"]
+    assert on_skill and all(skill in q["skill_ids"] for q in on_skill)
+    assert all(q["skill_names"][q["skill_ids"].index(skill)] != skill for q in on_skill), "named skills"
+    question = next(q for q in questions if q["kind"] == "multiple_choice")
+    assert "_____" in question["prompt"] and len(question["options"]) == 4 and question["source"]["title"]
+
+    landing = demo_app["client"].app.state.landing
+    seq = landing.last_seq()
+    wrong = next(o for o in question["options"] if o != _answer(demo_app, "learner", question["question_id"],
+                                                                {"answer": question["options"][0]}).json()["expected"])
+    marked = _answer(demo_app, "learner", question["question_id"], {"answer": wrong}).json()
+    assert marked["correct"] is False and marked["feedback"] in marked["passage"]
+    right = _answer(demo_app, "learner", question["question_id"], {"answer": marked["expected"]}).json()
+    assert right["correct"] is True and right["source"] == question["source"]
+    landed = [e for b in landing.read_after(seq, 100) if b.source == "practice" for e in orjson.loads(b.body)]
+    assert [e["result"]["success"] for e in landed[-2:]] == [False, True]
+    assert all(e["verb"] == "answered" and e["object"]["id"].startswith(question["source"]["item_id"] + "/practice-")
+               for e in landed), "an answer on the passage's item: its skills count it"
+
+
+def test_only_those_who_study_or_teach_the_course_may_practise(demo_app):
+    assert _get(demo_app, "teacher").status_code == 200 and _get(demo_app, "admin").status_code == 200
+    assert _get(demo_app, "outsider").status_code == 403
+    assert _get(demo_app, "other_teacher").status_code == 403
+    assert _get(demo_app, "learner", course="no-such-course").status_code == 404
+    assert demo_app["client"].get(f"/api/v1/courses/{demo_app['course']}/practice").status_code == 401
+    question = _get(demo_app, "learner").json()["questions"][0]["question_id"]
+    assert _answer(demo_app, "outsider", question, {"answer": "x"}).status_code == 403
+
+
+@pytest.mark.parametrize(("body", "status"), [
+    ({"answer": ""}, 422), ({"answer": "   "}, 422), ({"answer": "x" * 501}, 422), ({}, 422), ({"answer": 5}, 422),
+    ({"answer": "x", "extra": 1}, 422), ([], 422), ({"answer": {"$gt": ""}}, 422), ({"answer": "a\u0000b"}, 422),
+])
+def test_malformed_answers_get_a_reason_and_land_nothing(demo_app, body, status):
+    question = _get(demo_app, "learner").json()["questions"][0]["question_id"]
+    landing = demo_app["client"].app.state.landing
+    seq = landing.last_seq()
+    response = _answer(demo_app, "learner", question, body)
+    assert response.status_code == status and response.json()["detail"]
+    assert landing.last_seq() == seq
+
+
+def test_unknown_questions_and_odd_queries(demo_app):
+    assert _answer(demo_app, "learner", "0" * 16, {"answer": "x"}).status_code == 404
+    assert _answer(demo_app, "learner", "q" * 65, {"answer": "x"}).status_code == 422
+    for params in ({"limit": 0}, {"limit": 51}, {"skill_id": "s" * 101}):
+        assert _get(demo_app, "learner", **params).status_code == 422, params
+    assert _get(demo_app, "learner", skill_id="no-such-skill").json()["questions"] == []
