@@ -24,10 +24,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Literal
 
-import Stemmer
-
 from models.tutor.chunks import Chunk
-from models.tutor.retrieval import STOPWORDS
+from models.tutor.retrieval import STOPWORDS, stem
 
 Kind = Literal["cloze", "multiple_choice"]
 BLANK = "_____"
@@ -39,7 +37,6 @@ DISTRACTORS = 3
 CODE = re.compile(rf"`([^`\n]{{1,{MAX_CODE_CHARS}}})`")
 WORD = re.compile(r"[A-Za-z]+")
 SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z`])")
-_stemmer = Stemmer.Stemmer("english")
 
 
 @dataclass(frozen=True)
@@ -98,9 +95,9 @@ def _blanked(sentence: str, term: str, kind: str) -> str | None:
     if len(re.findall(pattern, sentence)) != 1:
         return None
     prompt = re.sub(pattern, BLANK, sentence, count=1)
-    stem = _stemmer.stemWord(term.lower())
-    rest = [w for w in WORD.findall(prompt)]
-    if kind == "word" and any(_stemmer.stemWord(w.lower()) == stem for w in rest):
+    term_stem = stem(term.lower())
+    rest = WORD.findall(prompt)
+    if kind == "word" and any(stem(w.lower()) == term_stem for w in rest):
         return None
     if len(rest) < MIN_CONTEXT_WORDS or len(sentence.split()) > MAX_SENTENCE_WORDS:
         return None
@@ -131,7 +128,7 @@ def practice_questions(chunks: list[Chunk], skill_id: str | None = None) -> list
         pool = pools[kind] if kind == "code" or not term.islower() else sorted({t.lower() for t in pools[kind]})
         distractors = [t for t in _stable_order(question_id, pool)
                        if t.lower() not in text and _normalised(t) != _normalised(term)
-                       and (kind == "code" or _stemmer.stemWord(t.lower()) != _stemmer.stemWord(term.lower()))]
+                       and (kind == "code" or stem(t.lower()) != stem(term.lower()))]
         distractors.sort(key=lambda t: abs(len(t) - len(term)))  # alike in length: not told apart by shape
         choice = len(questions) % 2 == 1 and len(distractors) >= DISTRACTORS
         options = tuple(_stable_order(question_id + "options", [term, *distractors[:DISTRACTORS]])) if choice else ()

@@ -6,7 +6,7 @@ them for a query:
 - **keyword**: BM25 over the item's title (counted twice: a title names the topic), its module's
   title, its tags (skills, by id and name) and its text, with English stemming (``loops`` finds
   ``loop``, ``printing`` finds ``print``) and the symbols a programming course is asked about kept
-  as words (``models/tutor/retrieval.py``'s tokens);
+  as words: the tutor's tokens (``models/tutor/retrieval.py``);
 - **semantic**: MiniLM cosine similarity of the query to the item's passages (the tutor's index:
   passages, not whole items, because a long section's one vector says little), the best passage per item.
 
@@ -25,13 +25,12 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-import Stemmer
 
 from models.embeddings import embed
 from models.tutor.answers import RELEVANCE_THRESHOLD
 from models.tutor.index import TutorIndex
 from models.tutor.query_code import with_outlines, without_markers
-from models.tutor.retrieval import STOPWORDS, TOKEN, BM25Index
+from models.tutor.retrieval import BM25Index, stem, tokens
 
 Mode = Literal["hybrid", "keyword", "semantic"]
 MODES: tuple[Mode, ...] = ("hybrid", "keyword", "semantic")
@@ -40,12 +39,6 @@ SNIPPET_WORDS = 30
 DIFFICULTY_BANDS = {"easy": (-np.inf, -0.5), "medium": (-0.5, 0.5), "hard": (0.5, np.inf)}  # IRT logits
 WORD = re.compile(r"[A-Za-z0-9_]+")
 MARKUP = re.compile(r"(^|\n)#{1,6}\s+|`")  # Markdown heading marks and code ticks: not shown in a snippet
-_stemmer = Stemmer.Stemmer("english")
-
-
-def stemmed(text: str) -> list[str]:
-    """Lower-case words and symbols without stop words, each word stemmed."""
-    return _stemmer.stemWords([t for t in TOKEN.findall(text.lower()) if t not in STOPWORDS])
 
 
 def difficulty_band(difficulty: float | None) -> str | None:
@@ -107,12 +100,12 @@ def _snippet(text: str, query_stems: set[str], passage: str | None) -> tuple[str
     words = list(WORD.finditer(source))
     if not words:
         return source[:200], []
-    stems = _stemmer.stemWords([w.group().lower() for w in words])
+    stems = [stem(w.group().lower()) for w in words]
     hit = [len(w.group()) > 1 and s in query_stems for w, s in zip(words, stems, strict=True)]
     if not any(hit) and passage:
         source = MARKUP.sub(r"\1", passage)
         words = list(WORD.finditer(source))
-        stems = _stemmer.stemWords([w.group().lower() for w in words])
+        stems = [stem(w.group().lower()) for w in words]
         hit = [len(w.group()) > 1 and s in query_stems for w, s in zip(words, stems, strict=True)]
     best, best_score = 0, -1.0
     for start in range(0, max(1, len(words) - SNIPPET_WORDS + 1), 5):
@@ -126,7 +119,7 @@ def _snippet(text: str, query_stems: set[str], passage: str | None) -> tuple[str
     prefix, suffix = ("… " if best > 0 else ""), (" …" if last < len(words) - 1 else "")
     shown = prefix + snippet + suffix
     ranges = [(m.start(), m.end()) for m in WORD.finditer(shown)
-              if len(m.group()) > 1 and _stemmer.stemWord(m.group().lower()) in query_stems]
+              if len(m.group()) > 1 and stem(m.group().lower()) in query_stems]
     return shown, ranges
 
 
@@ -134,7 +127,7 @@ class ContentSearch:
     def __init__(self, documents: list[SearchDocument], passages: dict[str, list[tuple[str, np.ndarray]]] | None = None):
         """``passages``: item id -> (passage text, unit MiniLM vector), from the tutor's index."""
         self.documents = documents
-        self.keyword = BM25Index([stemmed(" ".join([d.title, d.title, d.module_title, " ".join(d.tags), d.text]))
+        self.keyword = BM25Index([tokens(" ".join([d.title, d.title, d.module_title, " ".join(d.tags), d.text]))
                                   for d in documents])
         position = {d.item_id: i for i, d in enumerate(documents)}
         owners, texts, vectors = [], [], []
@@ -157,7 +150,7 @@ class ContentSearch:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
         admitted = np.array([filters.admits(d) for d in self.documents], dtype=bool)
-        query_stems = stemmed(without_markers(query))
+        query_stems = tokens(without_markers(query))
         rankings, matched = [], defaultdict(set)
         if mode in ("hybrid", "keyword"):
             scores = np.where(admitted, self.keyword.scores(query_stems), 0.0)

@@ -8,9 +8,12 @@ it). Sections are ranked by their best passage; the figures are recall@1 and @5 
 the gold sections, search latency percentiles (query embedding included), and how often the
 correct option's text appears in the five passages returned. Nothing is fitted to the
 questions: chunk sizes and the fusion are fixed. One choice was made on them: the form in which
-pasted code is searched, the best of four tried (``models/tutor/query_code.py`` says which).
+pasted code is searched, the best of four tried (``models/tutor/query_code.py`` says which). Since
+then, the questions of every third chapter are kept aside (``held_out``): the figures are given for all
+questions and for the development and held-out splits, and choices look at the development split only.
 """
 
+import hashlib
 import html
 import json
 import logging
@@ -74,6 +77,25 @@ def read_questions(questions_dir: Path) -> list[dict]:
     return questions
 
 
+CHAPTER = re.compile(r"ch(\d+)", re.IGNORECASE)
+
+
+def held_out(question_id: str) -> bool:
+    """Questions kept aside from every retrieval choice: those of every third chapter (3, 6, 9...) by the
+    question's id (``CPL-ch03-...``), or a third of the questions by hash when ids name no chapter."""
+    if match := CHAPTER.search(question_id):
+        return int(match.group(1)) % 3 == 0
+    return int(hashlib.sha256(question_id.encode()).hexdigest(), 16) % 3 == 0
+
+
+def _figures(first_hits: list[int | None], latencies: list[float], answer_shown: list[bool]) -> dict:
+    ranks = np.array([r if r is not None else np.inf for r in first_hits])
+    return {"recall_at_1": float(np.mean(ranks < 1)), "recall_at_5": float(np.mean(ranks < 5)),
+            "mrr": float(np.mean(np.where(np.isfinite(ranks), 1 / (ranks + 1), 0.0))),
+            "p50_ms": float(np.percentile(latencies, 50)), "p95_ms": float(np.percentile(latencies, 95)),
+            "answer_in_passages": float(np.mean(answer_shown)), "questions": len(first_hits)}
+
+
 def _normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("`", "").lower()).strip()
 
@@ -93,23 +115,24 @@ def evaluate(content_dir: Path, questions_dir: Path, *, progress: bool = False) 
     index.sync_course(book.slug, chunks)
     retriever = Retriever(index)
     retriever.search(book.slug, "warm up", k=1)  # loads the embedding model and builds BM25 once
-    figures = {}
+    figures, splits = {}, {"development": {}, "held_out": {}}
     for mode in MODES:
-        first_hits, latencies, answer_shown = [], [], 0
+        found = []  # (held out, first gold rank, latency, answer shown) per question
         for q in track(answerable, description=f"{mode} retrieval...", disable=not progress):
             query = " ".join([q["question"], *q["options"]])
             started = time.perf_counter()
             passages = retriever.search(book.slug, query, k=CANDIDATES, mode=mode)
-            latencies.append((time.perf_counter() - started) * 1000)
+            latency = (time.perf_counter() - started) * 1000
             sections = list(dict.fromkeys(p.chunk.document_id for p in passages))
-            first_hits.append(next((rank for rank, s in enumerate(sections) if s in q["gold"]), None))
             shown = _normalise(" ".join(p.chunk.text for p in passages[:5]))
-            answer_shown += any(_normalise(c) and _normalise(c) in shown for c in q["correct"])
-        ranks = np.array([r if r is not None else np.inf for r in first_hits])
-        figures[mode] = {"recall_at_1": float(np.mean(ranks < 1)), "recall_at_5": float(np.mean(ranks < 5)),
-                         "mrr": float(np.mean(np.where(np.isfinite(ranks), 1 / (ranks + 1), 0.0))),
-                         "p50_ms": float(np.percentile(latencies, 50)), "p95_ms": float(np.percentile(latencies, 95)),
-                         "answer_in_passages": answer_shown / len(answerable)}
+            found.append((held_out(q["id"]), next((rank for rank, s in enumerate(sections) if s in q["gold"]), None),
+                          latency, any(_normalise(c) and _normalise(c) in shown for c in q["correct"])))
+        figures[mode] = _figures(*([f[i] for f in found] for i in (1, 2, 3)))
+        for split, aside in (("development", False), ("held_out", True)):
+            part = [f for f in found if f[0] == aside]
+            if part:
+                splits[split][mode] = _figures(*([f[i] for f in part] for i in (1, 2, 3)))
     return {"book": book.title, "sections": len(book.sections), "passages": len(chunks),
             "questions": len(answerable), "questions_outside_the_book": len(questions) - len(answerable),
-            "query": "question and its answer options", **figures["hybrid"], "modes": figures}
+            "query": "question and its answer options", **figures["hybrid"], "modes": figures,
+            "splits": splits}

@@ -20,6 +20,11 @@ document: each document's best passage first, then the second best of each, and 
 first few passages cite several close sections. Every search is restricted to one course.
 Code in the question (Markdown code spans) reaches the dense search with its outline in words
 (``models/tutor/query_code.py``) and BM25 as it is.
+
+BM25's words are stemmed (Snowball), as content search's are. Measured on the OpenStax book's
+development questions only (``rag_evaluation.held_out`` keeps every third chapter aside from choices
+like this one), stemming moved hybrid recall@5 from 0.883 to 0.886 and BM25 alone from 0.719 to 0.704:
+no real change there; it is kept so that a learner's "looping" meets a lesson's "loops" in any course.
 """
 
 import re
@@ -29,6 +34,7 @@ from typing import Literal
 
 import bm25s
 import numpy as np
+import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
 from models.embeddings import embed
@@ -56,9 +62,18 @@ OVERVIEW_WEIGHT = 0.5  # on the OpenStax book, any weight from 0 to 0.7 gives th
 TOKEN = re.compile(r"[a-z0-9_]+|\*\*|//|==|!=|<=|>=|[-+*/%]=|[^\w\s]")
 
 
+_stemmer = Stemmer.Stemmer("english")
+
+
+def stem(word: str) -> str:
+    """A lower-case word's English (Snowball) stem: the form every keyword match here compares."""
+    return _stemmer.stemWord(word)
+
+
 def tokens(text: str) -> list[str]:
-    """Lower-case words, identifiers and symbols, without stop words."""
-    return [word for word in TOKEN.findall(text.lower()) if word not in STOPWORDS]
+    """Lower-case words, identifiers and symbols, without stop words, each word stemmed (English Snowball:
+    ``loops`` and ``looping`` are one word)."""
+    return _stemmer.stemWords([word for word in TOKEN.findall(text.lower()) if word not in STOPWORDS])
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ course's content shown only to whoever may edit it, and hostile queries answered
 import time
 
 import pytest
+
 from serving.search import CHECK_EVERY_S
 
 pytestmark = pytest.mark.integration

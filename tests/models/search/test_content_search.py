@@ -4,7 +4,8 @@ facets, snippets and their highlights."""
 import pytest
 
 from models.embeddings import embed
-from models.search.content_search import ContentSearch, Filters, SearchDocument, difficulty_band, stemmed
+from models.search.content_search import ContentSearch, Filters, SearchDocument, difficulty_band
+from models.tutor.retrieval import tokens
 
 DOCUMENTS = [
     SearchDocument("loops", "py", "Python", "m1", "Repetition", "lesson", "Loops",
@@ -34,8 +35,8 @@ def _ids(results) -> list[str]:
 
 
 def test_words_are_stemmed_so_a_form_finds_the_others():
-    assert stemmed("Looping loops looped") == ["loop", "loop", "loop"]
-    assert "**" in stemmed("2 ** 3") and "the" not in stemmed("the loop")
+    assert tokens("Looping loops looped") == ["loop", "loop", "loop"]
+    assert "**" in tokens("2 ** 3") and "the" not in tokens("the loop")
 
 
 def test_keyword_search_finds_every_form_and_never_a_course_the_user_may_not_see(search):

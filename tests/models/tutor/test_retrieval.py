@@ -103,7 +103,7 @@ def test_an_overview_counts_less_than_the_sections_that_teach(index):
                                                    "recap": f"# {title}\n\n{recap}\n"}))
         ranked[title] = [[p.chunk.document_id for p in retriever.search(course, question, k=5)]
                          for question in ("What did this chapter cover?", "Which loop visits each item of range(5)?")]
-    assert [found.index("recap") for found in ranked["Loops in practice"]] == [0, 1]
+    assert all(found.index("recap") <= 1 for found in ranked["Loops in practice"]), "a section: near the top"
     # As an overview it comes after the sections, but is still found.
     assert [found.index("recap") for found in ranked["Chapter summary"]] == [3, 3]
 
