@@ -1,5 +1,5 @@
 """A learner's page: my courses and progress, what to do next and why, what to review, my mastery,
-a search of the course material, and the tutor.
+practice questions from the material, a search of it, and the tutor.
 
 Everything comes from the API with the learner's own token.
 """
@@ -33,11 +33,13 @@ def _reviews(token: str, user_id: str, course_id: str) -> dict:
     return get(f"/api/v1/learners/{user_id}/reviews", token, course_id=course_id)
 
 
-def _model_section(title: str, what: str, load, show) -> None:
+def _model_section(title: str, what: str, load, show) -> dict | None:
+    """The section's answer from the API, shown (or why there is none); returned for the sections after it."""
     st.subheader(title)
     found = answer_or_why_not(load, what)
     if found is not None:
         show(found)
+    return found
 
 
 def show_mastery(found: dict) -> None:
@@ -61,6 +63,50 @@ def show_reviews(found: dict) -> None:
         st.markdown(f"**{review['skill_name']}**: {review['reason']}{by}")
 
 
+def practice_section(token: str, course_id: str, reviews: dict | None) -> None:
+    """Questions made from the course's material on a skill (a due one first), one at a time, marked at once."""
+    st.subheader("Practise")
+    practised = (reviews or {}).get("reviews", [])
+    if not practised:
+        st.caption("Practice questions appear here for the skills you have answered questions on.")
+        return
+    names = {r["skill_id"]: r["skill_name"] + (" (due)" if r["due"] else "") for r in practised}
+    skill = st.selectbox("Skill", list(names), format_func=names.get, key=f"practice-skill:{course_id}")
+    try:
+        questions = get(f"/api/v1/courses/{course_id}/practice", token, skill_id=skill, limit=20)["questions"]
+    except ApiError as exc:
+        st.error(exc.detail)
+        return
+    if not questions:
+        st.info("The material has no practice questions on this skill yet.")
+        return
+    turn = st.session_state.setdefault(f"practice-turn:{course_id}:{skill}", 0)
+    question = questions[turn % len(questions)]
+    with st.form(f"practice:{question['question_id']}"):
+        st.markdown(question["prompt"].replace("_____", "\\_\\_\\_\\_\\_"))
+        if question["kind"] == "multiple_choice":
+            given = st.radio("Your answer", question["options"], index=None)
+        else:
+            given = st.text_input("Your answer (the missing words)", max_chars=500)
+        checked = st.form_submit_button("Check")
+    if checked and given:
+        try:
+            marked = post(f"/api/v1/courses/{course_id}/practice/{question['question_id']}/answers", token,
+                          {"answer": given})
+        except ApiError as exc:
+            st.error(exc.detail)
+            return
+        source = marked["source"]
+        where = source["heading"] if source["heading"].startswith(source["title"]) else \
+            f"{source['title']} > {source['heading']}"
+        (st.success if marked["correct"] else st.warning)(
+            ("Right. " if marked["correct"] else f"Not quite: the answer is {marked['expected']}. ")
+            + f"From {where}: {marked['feedback']}")
+    if st.button("Next question", key=f"practice-next:{course_id}:{skill}"):
+        st.session_state[f"practice-turn:{course_id}:{skill}"] = turn + 1
+        st.rerun()
+
+
 def search_section(token: str, course_id: str) -> None:
     st.subheader("Search the course material")
     query = st.text_input("Search this course", placeholder="for example: loops, how to read a file",
@@ -77,8 +123,9 @@ def search_section(token: str, course_id: str) -> None:
         return
     st.caption(f"{found['total']} items match")
     for result in found["results"]:
-        st.markdown(f"**{result['title']}** ({result['module_title']}, {result['content_type']})  \n"
-                    f"{highlighted(result['snippet'], result['highlights'])}")
+        snippet = "" if result["snippet"] == result["title"] else \
+            f"  \n{highlighted(result['snippet'], result['highlights'])}"
+        st.markdown(f"**{result['title']}** ({result['module_title']}, {result['content_type']}){snippet}")
 
 
 def tutor_section(token: str, course_id: str) -> None:
@@ -161,7 +208,9 @@ left, right = st.columns(2)
 with left:
     live_next_items(user.token, user.user_id, course_id)
 with right:
-    _model_section("Due for review", "reviews", lambda: _reviews(user.token, user.user_id, course_id), show_reviews)
+    reviews = _model_section("Due for review", "reviews", lambda: _reviews(user.token, user.user_id, course_id),
+                             show_reviews)
     _model_section("My mastery", "mastery", lambda: _mastery(user.token, user.user_id, course_id), show_mastery)
+practice_section(user.token, course_id, reviews)
 search_section(user.token, course_id)
 tutor_section(user.token, course_id)

@@ -5,7 +5,8 @@ sentence of a passage the tutor indexes, with a key term blanked out:
 
 - the key term is an inline code span when the sentence has one (``append(x)``, ``x = 5``: what a
   programming course asks about), else the sentence's word that is most particular to its passage
-  (TF-IDF over the course's passages), at least five letters long, not a stop word;
+  (TF-IDF over the course's passages), at least five letters long, not a stop word, and said at least
+  twice in the passage (a concept of it, not filler);
 - a **cloze** question asks for the term; a **multiple-choice** one offers it among three
   distractors of the same kind (code spans, or particular words) from the course's other passages.
 
@@ -78,11 +79,13 @@ def _particular_words(chunks: list[Chunk]) -> dict[str, dict[str, float]]:
             for chunk_id, found in counts.items()}
 
 
-def _term(sentence: str, weights: dict[str, float]) -> tuple[str, Literal["code", "word"]] | None:
+def _term(sentence: str, weights: dict[str, float], counts: Counter) -> tuple[str, Literal["code", "word"]] | None:
     code = CODE.findall(sentence)
     if code:
         return max(code, key=len), "code"
-    words = [w for w in WORD.findall(sentence) if len(w) >= MIN_TERM_LETTERS and w.lower() not in STOPWORDS]
+    # A word the passage repeats is one of its concepts; a word it says once is as likely filler ("every").
+    words = [w for w in WORD.findall(sentence) if len(w) >= MIN_TERM_LETTERS and w.lower() not in STOPWORDS
+             and counts[w.lower()] >= 2]
     if not words:
         return None
     return max(words, key=lambda w: (weights.get(w.lower(), 0.0), len(w))), "word"
@@ -114,8 +117,9 @@ def practice_questions(chunks: list[Chunk], skill_id: str | None = None) -> list
     weights = _particular_words(chunks)
     candidates = []  # (chunk, sentence, term, kind, prompt)
     for chunk in chunks:
+        counts = Counter(w.lower() for w in WORD.findall(chunk.text))
         for sentence in _sentences(chunk.text):
-            found = _term(sentence, weights[chunk.chunk_id])
+            found = _term(sentence, weights[chunk.chunk_id], counts)
             if found and (prompt := _blanked(sentence, *found)):
                 candidates.append((chunk, sentence, found[0], found[1], prompt))
     pools = {kind: sorted({term for _, _, term, k, _ in candidates if k == kind}) for kind in ("code", "word")}

@@ -7,6 +7,7 @@ page fails the test. The instructor's page must show the at-risk table with rows
 """
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -106,7 +107,7 @@ def test_each_page_of_each_role_renders_in_chromium(browser, dashboard, served_d
 
 
 
-def test_the_learner_page_shows_reviews_with_reasons_and_searches_the_course(browser, dashboard, served_demo, tmp_path):
+def test_the_learner_page_shows_reviews_with_reasons_searches_and_practises(browser, dashboard, served_demo, tmp_path):
     api = served_demo["url"]
     tokens = httpx.post(f"{api}/api/v1/auth/login", json={"email": served_demo["learner"], "password": DEMO_PASSWORD})
     headers = {"Authorization": f"Bearer {tokens.json()['access_token']}"}
@@ -128,6 +129,15 @@ def test_the_learner_page_shows_reviews_with_reasons_and_searches_the_course(bro
     page.get_by_role("textbox", name="Search this course").fill(reviews["reviews"][0]["skill_name"])
     page.keyboard.press("Enter")
     expect(page.get_by_text("items match")).to_be_visible(timeout=30_000)
-    page.screenshot(path=tmp_path / "learner-reviews-and-search.png", full_page=True)
-    _no_exception(page, "learner / reviews and search")
+    # A practice question made from the material, answered and marked with the sentence that settles it.
+    options = page.get_by_role("radiogroup", name="Your answer")
+    if options.count():
+        options.get_by_role("radio").first.check(force=True)
+    else:
+        page.get_by_role("textbox", name="Your answer (the missing words)").fill("a guess")
+    page.get_by_role("button", name="Check").click()
+    expect(page.get_by_text(re.compile(r"^(Right\.|Not quite: the answer is) .* From .+ > "))).to_be_visible(
+        timeout=30_000)
+    page.screenshot(path=tmp_path / "learner-reviews-search-practice.png", full_page=True)
+    _no_exception(page, "learner / reviews, search and practice")
     page.close()
