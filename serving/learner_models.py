@@ -140,8 +140,8 @@ class LearnerModels:
         self._mastery.put(key, result)
         return result
 
-    def recommendations(self, learner_id: str, course_id: str, k: int, *, trace: bool = True
-                        ) -> Recommendations | None:
+    def recommendations(self, learner_id: str, course_id: str, k: int, skill_names: dict[str, str] | None = None, *,
+                        trace: bool = True) -> Recommendations | None:
         """The next items for a learner in a course; ModelNotFoundError until a recommender is registered.
 
         Without a knowledge-tracing champion the items are ranked without mastery (and say so).
@@ -160,7 +160,8 @@ class LearnerModels:
         history = history_doc.get("items_opened", [])
         # The history itself is in the key, not only its timestamp: a late event can change it alone.
         key = (learner_id, course_id, k, champion.version, tuple(history),
-               tracer.version if tracer else None, answers_doc.get("feature_timestamp"))
+               tracer.version if tracer else None, answers_doc.get("feature_timestamp"),
+               tuple(sorted((skill_names or {}).items())))
         if (ranked := self._ranked.get(key)) is not None:
             return ranked
         mastery = self._mastery_of(learner_id, tracer, trace=trace, doc=answers_doc) if tracer else None
@@ -168,7 +169,8 @@ class LearnerModels:
             return None
         recommender = champion.model.recommender
         with PREDICTION_SECONDS.labels(names.NEXT_ITEMS).time():
-            found = recommender.recommend(course_id, history, mastery=mastery.skills if mastery else None, k=k)
+            found = recommender.recommend(course_id, history, mastery=mastery.skills if mastery else None, k=k,
+                                          skill_names=skill_names)
         items = [RecommendedItem(r.item_id, recommender.items[r.item_id].title, r.score, r.reason, r.review)
                  for r in found]
         ranked = Recommendations(champion.version, mastery.model_version if mastery else None, len(history), items)

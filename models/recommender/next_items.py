@@ -98,9 +98,10 @@ class NextItemRecommender:
         return self._unlocking.get(item_id, [])
 
     def recommend(self, course_id: str, history: list[str], *, mastery: dict[str, float] | None = None,
-                  k: int = 10) -> list[Recommendation]:
-        """Top-k items of the course the learner has not touched, best first, with reasons; first a
-        review of a touched one when mastery says the best new item is too hard."""
+                  k: int = 10, skill_names: dict[str, str] | None = None) -> list[Recommendation]:
+        """Top-k items of the course the learner has not touched, best first, with reasons (skills by their
+        ``skill_names``, else by id); first a review of a touched one when mastery says the best new item is
+        too hard."""
         course_items = self.by_course.get(course_id, [])
         seen = set(history)
         candidates = [item for item in course_items if item.item_id not in seen]
@@ -136,7 +137,8 @@ class NextItemRecommender:
             if success is not None:
                 score *= math.exp(-((success - TARGET_SUCCESS) ** 2) / (2 * ZONE_WIDTH ** 2))
                 weakest = min((s for s in item.skills if s in (mastery or {})), key=lambda s: mastery[s])
-                reasons.insert(0, f"practise {weakest}: mastery {mastery[weakest]:.2f}, "
+                reasons.insert(0, f"practise {(skill_names or {}).get(weakest, weakest)}: "
+                               f"mastery {mastery[weakest]:.2f}, "
                                f"expected success {success:.2f}")
             if sequential.get(item.item_id, 0.0) > 0.5 and not reasons:
                 reasons.append("learners at your point usually go here next")

@@ -107,6 +107,8 @@ def test_recommendations_carry_reasons_and_mastery_shapes_them(platform):
     assert 0 < len(body["items"]) <= 5 and [i["rank"] for i in body["items"]] == list(range(1, len(body["items"]) + 1))
     assert all(i["reason"] and i["title"] for i in body["items"])
     assert any("mastery" in i["reason"] for i in body["items"]), "the knowledge-tracing mastery reaches the reasons"
+    practised = [i["reason"] for i in body["items"] if i["reason"].startswith("practise ")]
+    assert practised and all(re.match(r"practise [a-z][a-z ]+: mastery", r) for r in practised), "skills by name"
 
 
 def test_a_learner_the_next_item_looks_too_hard_for_is_given_a_review_first(platform):

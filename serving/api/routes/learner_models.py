@@ -5,6 +5,7 @@ is a 503 that says how to train one; a course the recommender has not seen yet (
 after its last training) gets its items in course order, which is all anyone knows of it.
 """
 
+import time
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -192,8 +193,9 @@ async def learner_recommendations(user_id: str, user: LearnerViewer, course_id: 
     if user_id != user.id:  # a learner reading their own list is not an access to audit (nor a write per request)
         await run_in_threadpool(record_access, database, user, "learner_recommendations",
                                 f"/api/v1/learners/{user_id}/recommendations", [user_id])
-    found = (models.recommendations(learner_id, course_id, k, trace=False)
-             or await run_in_threadpool(models.recommendations, learner_id, course_id, k))
+    names = _skill_names_of(database, course_id)
+    found = (models.recommendations(learner_id, course_id, k, names, trace=False)
+             or await run_in_threadpool(models.recommendations, learner_id, course_id, k, names))
     items = [RecommendationOut(item_id=i.item_id, title=i.title, score=round(i.score, 6), rank=rank, reason=i.reason,
                                review=i.review) for rank, i in enumerate(found.items, start=1)]
     if not items and found.items_opened:
@@ -207,6 +209,23 @@ async def learner_recommendations(user_id: str, user: LearnerViewer, course_id: 
     return RecommendationsOut(user_id=user_id, course_id=course_id, model_version=found.model_version,
                               mastery_model_version=found.mastery_model_version, cold_start=found.items_opened == 0,
                               items=items)
+
+
+SKILL_NAMES_KEPT_S = 10.0  # a renamed skill reads by its new name in recommendations' reasons this soon
+_skill_names_kept: dict[str, tuple[float, dict[str, str]]] = {}
+
+
+def _skill_names_of(database: Database, course_id: str) -> dict[str, str]:
+    """The course's skill names, read at most every SKILL_NAMES_KEPT_S seconds (the recommendations' hot path)."""
+    now = time.monotonic()
+    kept = _skill_names_kept.get(course_id)
+    if kept is None or now - kept[0] > SKILL_NAMES_KEPT_S:
+        with database.read() as session:
+            kept = (now, skill_names(session.scalar(select(Course.meta).where(Course.id == course_id))))
+        if len(_skill_names_kept) > 10_000:
+            _skill_names_kept.clear()
+        _skill_names_kept[course_id] = kept
+    return kept[1]
 
 
 def _review_items(database: Database, user: User, user_id: str, course_id: str, models, pseudonyms, k: int
