@@ -2,7 +2,9 @@
 
 The book is taught by a system account (``openstax@learnlake.example``, an instructor who
 cannot sign in); chapters become modules and sections become lesson items whose body is the
-section's Markdown and whose ``source`` says which book, module and file it came from.
+section's Markdown and whose ``source`` says which book, module and file it came from. Each chapter
+is a skill its sections practise, named by the chapter's title (the course's ``skill_names``), so
+mastery, reviews and practice questions speak of "Loops", not of an id.
 Importing a book again updates the sections whose text changed and adds new ones; every
 change is written with its domain event, like any other.
 """
@@ -44,6 +46,10 @@ def import_book(database: Database, outbox: Outbox, book: Book) -> ImportReport:
                 session, outbox, actor_id=importer.id, title=book.title, instructor_id=importer.id,
                 description=f"OpenStax: {book.title}", status=CourseStatus.PUBLISHED,
                 meta={"source": "openstax", "book_uuid": book.uuid, "slug": book.slug, "license": book.license_url})
+        names = {_chapter_skill(book, position): chapter.title for position, chapter in enumerate(book.chapters, 1)}
+        if courses.skill_names(course.meta) != names:
+            courses.update_course(session, outbox, course, {"metadata": {**course.meta, courses.SKILL_NAMES: names}},
+                                  actor_id=importer.id)
         added = updated = 0
         modules = {m.title: m for m in session.scalars(select(Module).where(Module.course_id == course.id))}
         items = {(i.source or {}).get("module"): i
@@ -53,19 +59,25 @@ def import_book(database: Database, outbox: Outbox, book: Book) -> ImportReport:
             if module is None:
                 module = courses.create_module(session, outbox, course.id, actor_id=importer.id, title=chapter.title,
                                                position=position)
+            skills = [_chapter_skill(book, position)]
             for item_position, section in enumerate(chapter.sections, start=1):
                 item = items.get(section.module_id)
                 minutes = max(1, round(len(section.markdown.split()) * MINUTES_PER_WORD))
                 if item is None:
                     courses.create_item(session, outbox, module, {
                         "content_type": ContentType.LESSON, "title": section.title, "body": section.markdown,
-                        "estimated_minutes": minutes, "skills": [], "prerequisites": [],
+                        "estimated_minutes": minutes, "skills": skills, "prerequisites": [],
                         "source": {"kind": "openstax-cnxml", "book": book.slug, "module": section.module_id,
                                    "path": section.path, "chapter": chapter.title}},
                         actor_id=importer.id, position=item_position)
                     added += 1
-                elif item.body != section.markdown or item.title != section.title:
+                elif item.body != section.markdown or item.title != section.title or item.skills != skills:
                     courses.update_item(session, outbox, item, {"body": section.markdown, "title": section.title,
-                                                                "estimated_minutes": minutes}, actor_id=importer.id)
+                                                                "estimated_minutes": minutes, "skills": skills},
+                                        actor_id=importer.id)
                     updated += 1
     return ImportReport(course.id, created, added, updated)
+
+
+def _chapter_skill(book: Book, position: int) -> str:
+    return f"{book.slug}:chapter-{position}"
