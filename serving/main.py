@@ -92,6 +92,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if _has_model_registry(settings):  # load the champions and the embedding model now, not in a request
             await run_in_threadpool(app.state.learner_models.warm_up)
             await run_in_threadpool(app.state.tutor.warm_up)
+            await run_in_threadpool(app.state.content_search.current)  # the first search does not build it
             settle_heap()
         app.state.landing = LandingLog(settings.landing_dir / settings.writer_id, settings.writer_id)
         app.state.event_claims = EventClaims.for_database(settings.database_url, settings.writer_id)

@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from learnlake.cli.common import JsonOption, console, print_figures
+from learnlake.cli.common import BookOption, JsonOption, QuestionsOption, console, print_figures
 from learnlake.settings import get_settings
 
 app = typer.Typer(help="Benchmarks that print their figures.", no_args_is_help=True)
@@ -182,3 +182,15 @@ def bench_privacy(
     with console.status(f"Benchmarking erasure on {events:,} events...") as status:
         figures = asdict(bench_privacy.run(events, learners, progress=status.update))
     print_figures(figures, as_json=as_json, title="privacy benchmark")
+
+
+@app.command("search")
+def bench_search(content_dir: BookOption, questions_dir: QuestionsOption, as_json: JsonOption = False) -> None:
+    """Content search over HTTP on a fresh home holding the book: p50/p95/p99 beside /health/live."""
+    from dataclasses import asdict
+
+    from benchmarks import search as bench_search
+
+    with console.status("Benchmarking content search...") as status:
+        figures = asdict(bench_search.run(content_dir, questions_dir, progress=status.update))
+    print_figures(figures, as_json=as_json, title="search benchmark")

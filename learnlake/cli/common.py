@@ -18,6 +18,10 @@ JsonOption = Annotated[bool, typer.Option("--json", help="Print the result as JS
 LearnersOption = Annotated[int | None, typer.Option(help="Simulated learners (default: LEARNLAKE_LEARNERS).", min=1)]
 DataDirOption = Annotated[Path, typer.Option("--data-dir", help="A directory in the layout of shared/data/README.md.",
                                              exists=True, file_okay=False)]
+BookOption = Annotated[Path, typer.Option("--content-dir", help="An OpenStax book (collections/, modules/).",
+                                          exists=True, file_okay=False)]
+QuestionsOption = Annotated[Path, typer.Option("--questions-dir", help="H5P questions (content.json, metadata.json).",
+                                               exists=True, file_okay=False)]
 
 
 @contextmanager

@@ -5,7 +5,15 @@ from typing import Annotated
 
 import typer
 
-from learnlake.cli.common import DataDirOption, JsonOption, clear_errors, console, print_figures
+from learnlake.cli.common import (
+    BookOption,
+    DataDirOption,
+    JsonOption,
+    QuestionsOption,
+    clear_errors,
+    console,
+    print_figures,
+)
 from learnlake.settings import get_settings
 
 eval_app = typer.Typer(help="Evaluate the models on real datasets; each run is logged to MLflow.", no_args_is_help=True)
@@ -140,12 +148,6 @@ def eval_recommender(
         result = assistments.evaluate(data_dir, seed=seed)
     _report_evaluation("recommender", result, {"train": [files.train], "test": [files.test]}, as_json=as_json,
                        params={"seed": seed})
-
-
-BookOption = Annotated[Path, typer.Option("--content-dir", help="An OpenStax book (collections/, modules/).",
-                                          exists=True, file_okay=False)]
-QuestionsOption = Annotated[Path, typer.Option("--questions-dir", help="H5P questions (content.json, metadata.json).",
-                                               exists=True, file_okay=False)]
 
 
 def _report_book_evaluation(kind: str, evaluate, content_dir: Path, questions_dir: Path, *, as_json: bool) -> None:
