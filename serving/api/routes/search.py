@@ -57,11 +57,9 @@ class SearchOut(BaseModel):
 
 
 def _result(hit: Hit) -> SearchResultOut:
-    d = hit.document
-    return SearchResultOut(item_id=d.item_id, course_id=d.course_id, course_title=d.course_title,
-                           module_id=d.module_id, module_title=d.module_title, content_type=d.content_type,
-                           title=d.title, difficulty=d.difficulty, tags=list(d.tags), score=round(hit.score, 6),
-                           matched_by=list(hit.matched_by), snippet=hit.snippet, highlights=hit.highlights)
+    """The hit's document as the API shows it (its whole text stays out: the snippet stands for it)."""
+    return SearchResultOut(**vars(hit.document), score=round(hit.score, 6), matched_by=list(hit.matched_by),
+                           snippet=hit.snippet, highlights=hit.highlights)
 
 
 @router.get("/search")
