@@ -136,7 +136,7 @@ def test_the_learner_page_shows_reviews_with_reasons_searches_and_practises(brow
     else:
         page.get_by_role("textbox", name="Your answer (the missing words)").fill("a guess")
     page.get_by_role("button", name="Check").click()
-    expect(page.get_by_text(re.compile(r"^(Right\.|Not quite: the answer is) .* From .+ > "))).to_be_visible(
+    expect(page.get_by_text(re.compile(r"^(Right\.|Not quite: the answer is) .*From .+: "))).to_be_visible(
         timeout=30_000)
     page.screenshot(path=tmp_path / "learner-reviews-search-practice.png", full_page=True)
     _no_exception(page, "learner / reviews, search and practice")

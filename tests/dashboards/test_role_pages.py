@@ -93,7 +93,8 @@ def test_a_learner_sees_their_courses_next_steps_and_mastery_and_asks_the_tutor(
     assert at.title[0].value == "My learning"
     assert len(at.dataframe[0].value) > 0, "the learner's courses"
     subheaders = [h.value for h in at.subheader]
-    assert subheaders[:3] == ["What to do next", "My mastery", "Ask the tutor"]
+    assert subheaders == ["What to do next", "Due for review", "My mastery", "Practise", "Search the course material",
+                          "Ask the tutor"]
     assert not at.error
     at.chat_input[0].set_value("What is a variable?").run()
     assert not at.exception, at.exception
