@@ -21,7 +21,7 @@ from lake.warehouse import query
 from learnlake.errors import LearnLakeError
 from learnlake.settings import Settings
 from serving.core.db import Database
-from serving.core.tables import Enrollment, ItemProgress, TutorTurn, User
+from serving.core.tables import Enrollment, GradedAnswer, ItemProgress, TutorTurn, User
 from serving.learner_models import LearnerModels
 from serving.xapi.documents import DocumentStore
 
@@ -38,6 +38,7 @@ FILES = {
     "models.json": "what the models say of you: mastery per skill; per course, your dropout risk with its "
                    "reasons, and the next items recommended",
     "tutor_conversations.json": "your questions to the tutor and its answers",
+    "written_answers.json": "your written answers, their grades and feedback, and any instructor's grade",
 }
 README = "# Your data at LearnLake\n\nExported {at} for account {user_id}. Each file is one JSON document (UTF-8):\n\n" \
     + "".join(f"- `{name}`: {what}\n" for name, what in FILES.items())
@@ -52,6 +53,8 @@ def export_archive(user: User, database: Database, settings: Settings, models: L
             ItemProgress.enrollment_id.in_([e.id for e in enrollments]))).all()
         turns = session.scalars(select(TutorTurn).where(TutorTurn.user_id == user.id)
                                 .order_by(TutorTurn.created_at)).all()
+        answers = session.scalars(select(GradedAnswer).where(GradedAnswer.user_id == user.id)
+                                  .order_by(GradedAnswer.created_at)).all()
     documents = {
         "profile.json": {"id": user.id, "email": user.email, "name": user.name, "role": user.role,
                          "is_active": user.is_active, "created_at": user.created_at, "updated_at": user.updated_at,
@@ -63,6 +66,7 @@ def export_archive(user: User, database: Database, settings: Settings, models: L
         "xapi_documents.json": DocumentStore(database).of_agents(list(subject.xapi_keys)),
         "models.json": _models(subject.pseudonyms[0], [e.course_id for e in enrollments], models, settings),
         "tutor_conversations.json": [_columns(t) for t in turns],
+        "written_answers.json": [_columns(a) for a in answers],
     }
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as zf:

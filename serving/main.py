@@ -32,6 +32,7 @@ from serving.api.responses import public_problems
 from serving.api.routes import (
     analytics,
     announcements,
+    answers,
     auth,
     courses,
     docs,
@@ -62,6 +63,7 @@ from serving.core.pseudonyms import Pseudonyms
 from serving.core.rate_limits import RateLimits
 from serving.core.security import AccessTokenVerifier
 from serving.core.source_keys import SourceKeyVerifier
+from serving.grading import AnswerGrader
 from serving.learner_models import LearnerModels
 from serving.notifications.at_risk import score_publication
 from serving.notifications.daily import run_daily
@@ -148,6 +150,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.tutor = Tutor(settings)
     app.state.content_search = ContentSearchService(app.state.database, app.state.tutor)
     app.state.practice = PracticeBank(app.state.tutor)
+    app.state.grader = AnswerGrader(app.state.tutor)
     app.state.xapi_documents = DocumentStore(app.state.database)
     bus = RedisBus(settings.redis_url, settings.ws_buffer_size) if settings.redis_url \
         else LocalBus(settings.ws_buffer_size)
@@ -159,7 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    recommendations.router, auth.router, users.router, courses.router, enrollments.router,
                    learner_activity.router, analytics.router, sources.router, privacy.router,
                    xapi_documents.router, xapi_lookups.router, realtime.router,
-                   notifications.router, announcements.router, search.router, practice.router):
+                   notifications.router, announcements.router, search.router, practice.router, answers.router):
         app.include_router(router)
     if not settings.public_docs:
         app.include_router(docs.router)

@@ -4,7 +4,7 @@ The API records an erasure (``serving/core/privacy.py``) and erases the core dat
 the lake side reads the record to carry the erasure into every other store (the erasure job),
 to drop the erased learners' events that land later (the committer), and to recognise their
 identifiers among what remains (``learnlake privacy verify``). The retention job removes old
-tutor conversations, access records and notifications from the core database through the tables
+tutor conversations, written answers, access records and notifications from the core database through the tables
 here too.
 """
 
@@ -32,6 +32,7 @@ ERASURES = sa.table("erasures", *(sa.column(name) for name in ("id", "subject_ha
 
 # Tables the retention job trims, with the column that says how old a row is.
 TIMED_TABLES = {"tutor_turns": sa.table("tutor_turns", sa.column("created_at", sa.DateTime(timezone=True))),
+                "graded_answers": sa.table("graded_answers", sa.column("created_at", sa.DateTime(timezone=True))),
                 "access_log": sa.table("access_log", sa.column("at", sa.DateTime(timezone=True))),
                 "notifications": sa.table("notifications", sa.column("created_at", sa.DateTime(timezone=True))),
                 "email_deliveries": sa.table("email_deliveries", sa.column("sent_at", sa.DateTime(timezone=True))),

@@ -194,3 +194,14 @@ def eval_search(content_dir: BookOption, questions_dir: QuestionsOption, as_json
     from models.search import evaluation
 
     _report_book_evaluation("search", evaluation.evaluate, content_dir, questions_dir, as_json=as_json)
+
+
+@eval_app.command("grading")
+def eval_grading(questions_dir: QuestionsOption, as_json: JsonOption = False) -> None:
+    """Short-answer grading on a set built from H5P questions: accuracy and quadratic weighted kappa beside an
+    exact match, word overlap and similarity, on the development and held-out splits."""
+    from models.assessment import evaluation
+
+    with clear_errors("cannot evaluate"):
+        result = evaluation.evaluate(questions_dir, progress=not as_json)
+    _report_evaluation("grading", result, {"questions": sorted(questions_dir.rglob("*.json"))}, as_json=as_json)

@@ -71,6 +71,9 @@ def read_questions(questions_dir: Path) -> list[dict]:
         questions.append({"id": content_file.parent.name, "question": _markdown(content["question"]),
                           "options": [_markdown(a.get("text", "")) for a in answers],
                           "correct": [_plain(a.get("text", "")) for a in answers if a.get("correct")],
+                          "wrong": [_plain(a.get("text", "")) for a in answers if not a.get("correct")],
+                          "explanations": [_plain((a.get("tipsAndFeedback") or {}).get("chosenFeedback") or "")
+                                           for a in answers if a.get("correct")],
                           "gold": gold})
     if not questions:
         raise DatasetError(f"no H5P questions (content.json with a metadata.json context) under {questions_dir}")

@@ -11,7 +11,7 @@ from serving.api.auth import require_on
 from serving.core.db import Database
 from serving.core.enums import CourseStatus, EnrollmentStatus
 from serving.core.permissions import Permission, Scope, allows, scope_of
-from serving.core.tables import Course, Enrollment, User
+from serving.core.tables import ContentItem, Course, Enrollment, User
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,14 @@ def editable_course(session: Session, user: User, course_id: str, *, lock: bool 
     course = visible_course(session, user, course_id, lock=lock)
     require_on(user, Permission.EDIT_COURSE, course.instructor_id)
     return course
+
+
+def item_of(session: Session, course: Course, item_id: str) -> ContentItem:
+    """The content item of the course, or 404."""
+    item = session.get(ContentItem, item_id)
+    if item is None or item.course_id != course.id:
+        raise HTTPException(404, f"no content item {item_id} in course {course.id}")
+    return item
 
 
 def can_edit(user: User, course: Course | CourseRef) -> bool:

@@ -27,6 +27,7 @@ from serving.core.tables import (
     EmailDelivery,
     Enrollment,
     Erasure,
+    GradedAnswer,
     ItemProgress,
     Notification,
     NotificationPreference,
@@ -122,6 +123,8 @@ def _delete_personal_rows(session, subject: Subject) -> dict[str, int]:
         "progress": session.execute(delete(ItemProgress).where(ItemProgress.enrollment_id.in_(enrollments))).rowcount,
         "enrollments": session.execute(delete(Enrollment).where(Enrollment.user_id == subject.user_id)).rowcount,
         "tutor_turns": session.execute(delete(TutorTurn).where(TutorTurn.user_id == subject.user_id)).rowcount,
+        "graded_answers": session.execute(
+            delete(GradedAnswer).where(GradedAnswer.user_id == subject.user_id)).rowcount,
         "refresh_tokens": session.execute(delete(RefreshToken).where(RefreshToken.user_id == subject.user_id)).rowcount,
         "outbox_events": session.execute(delete(OutboxEvent).where(names_them)).rowcount,
         "xapi_documents": session.execute(

@@ -392,3 +392,40 @@ class EventClaim(Base):
     event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     writer_id: Mapped[str] = mapped_column(String(64))
     claimed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ItemAssessment(Timestamps, Base):
+    """How a free-text item is graded: its reference answer, the key points a full answer makes, and its
+    scale. Kept apart from the item, which learners read: only those who may edit the course see it."""
+
+    __tablename__ = "item_assessments"
+
+    item_id: Mapped[str] = mapped_column(ForeignKey("content_items.id", ondelete="CASCADE"), primary_key=True)
+    course_id: Mapped[str] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    reference: Mapped[str] = mapped_column(Text)
+    key_points: Mapped[list] = mapped_column(JSON, default=list)
+    points: Mapped[int] = mapped_column(Integer)
+
+
+class GradedAnswer(Base):
+    """A learner's written answer to an item, its automatic grade, and a person's grade where one was
+    needed (``status`` ``pending_review`` until the instructor gives it). Personal data: erased with the
+    learner, in their export, and removed with the events after ``LEARNLAKE_RETENTION_EVENTS_DAYS``."""
+
+    __tablename__ = "graded_answers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    user_id: Mapped[str] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    course_id: Mapped[str] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    item_id: Mapped[str] = mapped_column(ForeignKey("content_items.id", ondelete="CASCADE"), index=True)
+    answer: Mapped[str] = mapped_column(Text)
+    score: Mapped[int] = mapped_column(Integer)  # the automatic grade, 0 .. points
+    points: Mapped[int] = mapped_column(Integer)
+    confidence: Mapped[float] = mapped_column(Float)
+    feedback: Mapped[dict] = mapped_column(JSON, default=dict)  # what was found, missed, and the passage cited
+    status: Mapped[str] = mapped_column(String(16), index=True)  # graded | pending_review | reviewed
+    reviewed_score: Mapped[int | None] = mapped_column(Integer)
+    reviewer_comment: Mapped[str | None] = mapped_column(Text)
+    reviewed_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    reviewed_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

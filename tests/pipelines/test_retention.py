@@ -15,7 +15,18 @@ from lake.retention_log import retention_runs
 from pipelines.defs.privacy.retention import apply_retention
 from serving.core.db import Database
 from serving.core.migrate import upgrade
-from serving.core.tables import AccessRecord, Course, EmailDelivery, EventClaim, Notification, TutorTurn, User
+from serving.core.tables import (
+    AccessRecord,
+    ContentItem,
+    Course,
+    EmailDelivery,
+    EventClaim,
+    GradedAnswer,
+    Module,
+    Notification,
+    TutorTurn,
+    User,
+)
 from tests.conftest import REPO_ROOT
 
 NOW = datetime(2027, 6, 1, tzinfo=UTC)
@@ -47,7 +58,16 @@ def test_what_is_past_retention_goes_and_the_rest_stays(learnlake_home):
         course = Course(title="C", instructor_id=user.id)
         session.add(course)
         session.flush()
+        module = Module(course_id=course.id, position=0, title="M")
+        session.add(module)
+        session.flush()
+        item = ContentItem(module_id=module.id, course_id=course.id, position=0, content_type="quiz", title="Q")
+        session.add(item)
+        session.flush()
         for days in (60, 5):
+            session.add(GradedAnswer(user_id=user.id, course_id=course.id, item_id=item.id, answer="a", score=0,
+                                     points=2, confidence=0.9, feedback={}, status="graded",
+                                     created_at=NOW - timedelta(days=days)))
             session.add(TutorTurn(conversation_id="c1", user_id=user.id, course_id=course.id, question="q",
                                   answer="a", grounded=True, citations=[], created_at=NOW - timedelta(days=days)))
             session.add(AccessRecord(reader_id="r", reader_role="admin", action="user_read", resource="/x",
@@ -69,13 +89,14 @@ def test_what_is_past_retention_goes_and_the_rest_stays(learnlake_home):
     assert removed["tutor questions in bronze.events"]["rows"] == 1
     assert removed["tutor_turns"]["rows"] == 1 and removed["access_log"]["rows"] == 1
     assert removed["notifications"]["rows"] == 1 and removed["email_deliveries"]["rows"] == 1
-    assert removed["event_claims"]["rows"] == 1
+    assert removed["event_claims"]["rows"] == 1 and removed["graded_answers"]["rows"] == 1
     left = readers.read_table("bronze.events", settings=settings)
     assert left.height == 2 and left.filter(pl.col("verb") == "asked")["timestamp"].min() > NOW - timedelta(days=30)
     with database.read() as session:
         assert session.query(TutorTurn).count() == 1 and session.query(AccessRecord).count() == 1
         assert session.query(Notification).count() == 1 and session.query(EmailDelivery).count() == 1
         assert [claim.event_id for claim in session.query(EventClaim)] == ["e0.5"]
+        assert session.query(GradedAnswer).count() == 1
     database.dispose()
     assert retention_runs(settings)[0]["at"] == NOW.isoformat()
 

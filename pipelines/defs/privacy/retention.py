@@ -29,6 +29,7 @@ def apply_retention(settings: Settings, now: datetime | None = None) -> dict:
                                            cutoff)
         removed["bronze.dead_letters"] = _delete(settings, "bronze.dead_letters",
                                                  f"received_at < '{cutoff.isoformat()}'", cutoff)
+        removed["graded_answers"] = _delete_in_core(settings, "graded_answers", cutoff)  # answers are events too
     if (days := settings.retention_tutor_days) is not None:
         cutoff = now - timedelta(days=days)
         removed["tutor questions in bronze.events"] = _delete(

@@ -7,7 +7,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from serving.api.auth import require, require_on
-from serving.api.course_access import editable_course, visible_course
+from serving.api.course_access import editable_course, item_of, visible_course
 from serving.api.deps import DatabaseDep, OutboxDep
 from serving.api.pagination import Limit, Offset, page, sort_options
 from serving.api.responses import SIGNED_IN
@@ -191,14 +191,14 @@ def create_item(course_id: str, module_id: str, body: ContentItemCreate, user: E
 @router.get("/{course_id}/items/{item_id}", response_model=ContentItemOut, responses=NOT_FOUND)
 def read_item(course_id: str, item_id: str, user: Browser, database: DatabaseDep) -> ContentItem:
     with database.read() as session:
-        return _item_of(session, visible_course(session, user, course_id), item_id)
+        return item_of(session, visible_course(session, user, course_id), item_id)
 
 
 @router.patch("/{course_id}/items/{item_id}", response_model=ContentItemOut, responses=NOT_FOUND)
 def update_item(course_id: str, item_id: str, body: ContentItemUpdate, user: Editor, database: DatabaseDep,
                 outbox: OutboxDep) -> ContentItem:
     with database.write() as session:
-        item = _item_of(session, editable_course(session, user, course_id, lock=True), item_id)
+        item = item_of(session, editable_course(session, user, course_id, lock=True), item_id)
         if body.prerequisites is not None:
             if item.id in body.prerequisites:
                 raise _unprocessable("prerequisites", "an item cannot be its own prerequisite")
@@ -210,7 +210,7 @@ def update_item(course_id: str, item_id: str, body: ContentItemUpdate, user: Edi
 @router.delete("/{course_id}/items/{item_id}", status_code=204, response_class=Response, responses=NOT_FOUND)
 def delete_item(course_id: str, item_id: str, user: Editor, database: DatabaseDep, outbox: OutboxDep) -> Response:
     with database.write() as session:
-        item = _item_of(session, editable_course(session, user, course_id, lock=True), item_id)
+        item = item_of(session, editable_course(session, user, course_id, lock=True), item_id)
         courses.delete_item(session, outbox, item, actor_id=user.id)
     return Response(status_code=204)
 
@@ -220,13 +220,6 @@ def _module_of(session: Session, course: Course, module_id: str) -> Module:
     if module is None or module.course_id != course.id:
         raise HTTPException(404, f"no module {module_id} in course {course.id}")
     return module
-
-
-def _item_of(session: Session, course: Course, item_id: str) -> ContentItem:
-    item = session.get(ContentItem, item_id)
-    if item is None or item.course_id != course.id:
-        raise HTTPException(404, f"no content item {item_id} in course {course.id}")
-    return item
 
 
 def _check_prerequisites(session: Session, course_id: str, prerequisites: list[str]) -> None:
