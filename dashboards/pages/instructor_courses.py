@@ -1,4 +1,5 @@
-"""An instructor's courses: the cohort report, the learners at risk and one learner in depth, from the API.
+"""An instructor's courses: the cohort report, written answers to check, the learners at risk and one learner in
+depth, from the API.
 
 Everything comes through the API with the instructor's own token: a course that is not theirs
 is refused there (403), whatever the page or its query parameters ask for.
@@ -148,6 +149,32 @@ def live_at_risk_changes(token: str, course_id: str) -> None:
         st.rerun(scope="fragment")
 
 
+def review_queue_section(token: str, course_id: str) -> None:
+    """Written answers the grader was unsure of: the instructor reads each beside the reference and grades it."""
+    try:
+        queue = get(f"/api/v1/courses/{course_id}/review-queue", token, limit=20)
+    except ApiError as exc:
+        st.error(exc.detail)
+        return
+    if not queue["items"]:
+        return
+    st.subheader("Written answers to check")
+    st.caption(f"{queue['total']} answer(s) the grader was unsure of; your grade replaces its own.")
+    for answer in queue["items"]:
+        with st.form(f"review:{answer['answer_id']}"):
+            st.markdown(f"**{answer['item_title']}**, {answer['learner_name']}")
+            st.text(answer["answer"])
+            st.caption(f"Reference: {answer['reference']}. Grader: {answer['automatic_score']} of {answer['points']} "
+                       f"(confidence {answer['confidence']:.0%}). {answer['feedback']}")
+            score = st.number_input("Score", min_value=0, max_value=answer["points"], value=answer["automatic_score"],
+                                    step=1, key=f"score:{answer['answer_id']}")
+            comment = st.text_input("Comment to the learner", key=f"comment:{answer['answer_id']}")
+            if st.form_submit_button("Save the grade"):
+                post(f"/api/v1/courses/{course_id}/review-queue/{answer['answer_id']}", token,
+                     {"score": int(score), "comment": comment or None})
+                st.rerun()
+
+
 def learner_section(token: str, course_id: str, learners: list[dict]) -> None:
     """One learner in depth: their timeline, mastery per skill and the recommendations they are given."""
     st.subheader("One learner")
@@ -228,6 +255,7 @@ except ApiError as exc:
     st.stop()
 cohort_section(report)
 live_at_risk_changes(user.token, course_id)
+review_queue_section(user.token, course_id)
 try:
     with st.spinner("Scoring the learners..."):
         at_risk = _at_risk(user.token, course_id)

@@ -10,8 +10,9 @@ reference do not have, and alternatives offered beside it ("False, or maybe True
 points covered, on the item's scale.
 
 The **confidence** is how far every decision was from its threshold: a verbatim match or an
-answer with nothing in common is sure; a similarity near the line, or a conflict, is not, and an
-answer graded with confidence under ``REVIEW_BELOW`` waits in the instructor's review queue.
+answer with little in common is sure; an answer between "surely not" (``MAYBE_MEANING``,
+``SOME_WORDS``) and "in other words", a similarity just over the line, or a conflict is not, and
+an answer graded with confidence under ``REVIEW_BELOW`` waits in the instructor's review queue.
 The thresholds were chosen on the development split of ``learnlake eval grading``
 (``models/assessment/evaluation.py``), never on its held-out split. That set has no right answers in
 other words (each contains the reference), so it measures only what the paraphrase path lets through
@@ -30,6 +31,8 @@ from models.tutor.retrieval import tokens
 
 SAME_MEANING = 0.90  # MiniLM cosine from which a sentence says the key point in other words
 MOST_WORDS = 0.90  # share of a key point's content words (stemmed) that says it in other words
+MAYBE_MEANING = 0.70  # under both this cosine and SOME_WORDS, an answer surely does not make the point
+SOME_WORDS = 0.50
 REVIEW_BELOW = 0.7  # confidence under which a person checks the grade
 SURE = 0.97  # confidence of a decision with evidence far from every threshold
 
@@ -156,11 +159,13 @@ def grade(question: str, assessment: Assessment, answer: str, *, similarity=None
             missed.append(point)  # a value the point needs is missing, different or elsewhere: not said
             certainties.append(SURE if not set(point_values) & set(claimed_values) else _certainty(0.1))
         else:
-            cosine = similarity(point, sentences)
-            recall = _word_recall(answer, point)
-            best = max([cosine - SAME_MEANING] + ([recall - MOST_WORDS] if recall is not None else []))
-            (covered if best >= 0 else missed).append(point)
-            certainties.append(_certainty(abs(best)))
+            cosine, recall = similarity(point, sentences), _word_recall(answer, point)
+            above = max([cosine - SAME_MEANING] + ([recall - MOST_WORDS] if recall is not None else []))
+            below = min([MAYBE_MEANING - cosine] + ([SOME_WORDS - recall] if recall is not None else []))
+            (covered if above >= 0 else missed).append(point)
+            # Said, sure by how far above the line; not said, sure only when far from saying it at all.
+            certainties.append(_certainty(above) if above >= 0 else
+                               _certainty(below) if below > 0 else REVIEW_BELOW - 0.1)
     known = {*_values(question), *_values(assessment.reference), *(v for p in assessment.key_points for v in _values(p))}
     conflicts = sorted(set(claimed_values) - known)
     if covered and _hedges(claimed, assessment.points_to_cover()):

@@ -213,3 +213,30 @@ def test_at_risk_changes_and_notifications_appear_on_the_pages_as_they_arrive(ap
         with database.write() as session:
             session.query(Notification).filter(Notification.id.in_([change.id, nudge.id])).delete()
         database.dispose()
+
+
+def test_the_instructor_grades_a_written_answer_the_grader_was_unsure_of(app, served_demo):
+    import httpx
+
+    def bearer(email: str) -> dict:
+        tokens = httpx.post(f"{served_demo['url']}/api/v1/auth/login", json={"email": email, "password": DEMO_PASSWORD})
+        return {"Authorization": f"Bearer {tokens.json()['access_token']}"}
+
+    at = _sign_in(app, served_demo["instructor"].email)
+    course = at.selectbox[0].value
+    teacher, admin = bearer(served_demo["instructor"].email), bearer("admin@learnlake.example")
+    modules = httpx.get(f"{served_demo['url']}/api/v1/courses/{course}/modules", headers=teacher).json()
+    item = f"{served_demo['url']}/api/v1/courses/{course}/items/{modules[0]['items'][0]['id']}"
+    assert httpx.put(f"{item}/assessment", json={"reference": "42", "points": 1}, headers=teacher).status_code == 200
+    hedged = httpx.post(f"{item}/answers", json={"answer": "42 or maybe 24"}, headers=admin, timeout=30).json()
+    assert hedged["status"] == "pending_review"
+    at.run()
+    assert "Written answers to check" in [h.value for h in at.subheader]
+    assert any(t.value == "42 or maybe 24" for t in at.text)
+    at.number_input(key=f"score:{hedged['answer_id']}").set_value(1)
+    at.text_input(key=f"comment:{hedged['answer_id']}").input("Both were offered; 42 is right.")
+    next(b for b in at.button if b.label == "Save the grade").click()
+    at.run()
+    assert not at.exception and "Written answers to check" not in [h.value for h in at.subheader]
+    mine = httpx.get(f"{item}/answers", headers=admin).json()["items"][0]
+    assert (mine["status"], mine["score"], mine["reviewer_comment"]) == ("reviewed", 1, "Both were offered; 42 is right.")

@@ -171,3 +171,17 @@ def test_search_evaluation_on_the_openstax_book_reports_hybrid_beside_bm25(learn
         assert 0 < figures["p50_ms"] <= figures["p95_ms"]
     assert result["recall_at_5"] >= result["bm25_alone"]["recall_at_5"] and result["recall_at_5"] > 0.5
     assert _logged(learnlake_home, result["mlflow_run_id"])["recall_at_5"] == pytest.approx(result["recall_at_5"])
+
+
+def test_grading_evaluation_on_the_openstax_questions_reports_agreement_beside_baselines(learnlake_home):
+    result = _run("grading", "--questions-dir", str(_data("openstax-python") / "questions"))
+    assert result["questions"] > 400 and result["answers"] == sum(result["answers_by_kind"].values())
+    for split in ("all", "development", "held_out"):
+        figures = result["agreement"][split]
+        assert set(figures) == {"grader", "exact_match", "contains_reference", "word_overlap", "similarity"}
+        assert all(0 <= f["accuracy"] <= 1 and -1 <= f["qwk"] <= 1 for f in figures.values())
+        assert figures["grader"]["qwk"] > max(f["qwk"] for name, f in figures.items() if name != "grader")
+    held_out = result["agreement"]["held_out"]["grader"]
+    assert held_out["answers"] < result["answers"] / 2 and 0 < result["review_queue"]["share_sent"] < 0.5
+    logged = _logged(learnlake_home, result["mlflow_run_id"])
+    assert logged["agreement.held_out.grader.qwk"] == pytest.approx(held_out["qwk"])

@@ -57,12 +57,21 @@ def _sign_in(client, email: str) -> dict:
 
 def _put_the_learner_everywhere(client, settings, email: str, learner_id: str) -> None:
     """Native events (some left in the landing log), xAPI statements naming them as actor and as
-    instructor, a tutor conversation, rate-limit counters in Redis: on top of what the demo holds."""
+    instructor, a tutor conversation, a graded written answer, rate-limit counters in Redis: on top of what
+    the demo holds."""
     key = source_key(client.app, "lms")
     headers = _sign_in(client, email)
     course_id = client.get("/api/v1/users/me/enrollments", headers=headers).json()["items"][0]["course_id"]
     assert client.post("/api/v1/tutor/ask", headers=headers,
                        json={"course_id": course_id, "question": "What is a loop?"}).status_code == 200
+    with client.app.state.database.read() as session:
+        from serving.core.tables import ContentItem
+
+        item_id = session.query(ContentItem.id).filter(ContentItem.course_id == course_id).order_by(ContentItem.id).first()[0]
+    items = f"/api/v1/courses/{course_id}/items/{item_id}"
+    admin = _sign_in(client, "admin@learnlake.example")
+    assert client.put(f"{items}/assessment", headers=admin, json={"reference": "a loop repeats"}).status_code == 200
+    assert client.post(f"{items}/answers", headers=headers, json={"answer": "a loop repeats code"}).status_code == 201
     mbox = {"mbox": f"mailto:{email}", "name": "The Learner"}
     statement = {"verb": {"id": "http://adlnet.gov/expapi/verbs/completed"}, "object": {"id": "http://example.org/x"}}
     for body in ({**statement, "actor": mbox},
@@ -272,7 +281,7 @@ def test_an_export_holds_everything_of_the_learner_and_nothing_of_anyone_else(er
     archive = zipfile.ZipFile(io.BytesIO(answer.content))
     files = {name: archive.read(name).decode() for name in archive.namelist()}
     assert set(files) == {"README.md", "profile.json", "enrollments.json", "events.json", "xapi_statements.json",
-                          "xapi_documents.json", "models.json", "tutor_conversations.json"}
+                          "xapi_documents.json", "models.json", "tutor_conversations.json", "written_answers.json"}
     documents = {name: json.loads(text) for name, text in files.items() if name.endswith(".json")}
     assert documents["profile.json"]["email"] == email
     lake_rows = read_table("bronze.events", settings=settings).filter(pl.col("learner_id").is_in(subject.pseudonyms))
@@ -283,6 +292,8 @@ def test_an_export_holds_everything_of_the_learner_and_nothing_of_anyone_else(er
     assert bookmark["resource"] == "state" and bookmark["content"] == {"learner": email, "page": 12}
     assert documents["enrollments.json"] and documents["enrollments.json"][0]["progress"]
     assert documents["tutor_conversations.json"][0]["question"] == "What is a loop?"
+    [written] = documents["written_answers.json"]
+    assert written["answer"] == "a loop repeats code" and written["score"] == 2 and written["feedback"]["text"]
     models = documents["models.json"]
     assert models["mastery"].get("skills") or "unavailable" in models["mastery"]
     course = next(iter(models["courses"].values()))

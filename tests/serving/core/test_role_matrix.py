@@ -115,6 +115,9 @@ def _body(method: str, path: str, world: dict) -> dict | None:
         ("POST", "/api/v1/courses/{course_id}/announcements"): {"title": "Quiz on Friday"},
         ("PUT", "/api/v1/notifications/preferences"): {"at_risk": False},
         ("POST", "/api/v1/courses/{course_id}/practice/{question_id}/answers"): {"answer": "a loop"},
+        ("PUT", "/api/v1/courses/{course_id}/items/{item_id}/assessment"): {"reference": "a loop repeats"},
+        ("POST", "/api/v1/courses/{course_id}/items/{item_id}/answers"): {"answer": "a loop repeats code"},
+        ("POST", "/api/v1/courses/{course_id}/review-queue/{answer_id}"): {"score": 1},
     }
     return bodies.get((method, path), {})
 
@@ -122,7 +125,7 @@ def _body(method: str, path: str, world: dict) -> dict | None:
 def _call(api, method: str, path: str, caller, world: dict):
     url = path.format(course_id=world["course_id"], module_id=world["module_id"], item_id=world["item_id"],
                       user_id=world["learner"].id, name=world["source"], notification_id=world["notification_id"],
-                      question_id="0" * 16)
+                      question_id="0" * 16, answer_id=world["answer_id"])
     params = {"course_id": world["course_id"]} if path.startswith("/api/v1/learners/") else None
     if path == "/api/v1/search":
         params = {"q": "quiz"}
@@ -150,9 +153,15 @@ def _world(api, caller_role: Role) -> dict:
     create_key(api.client.app.state.database, source)
     with api.client.app.state.database.write() as session:  # the caller's own, for the inbox routes
         notification_id = notify(session, caller.id, NotificationKind.INACTIVE, "Welcome back", "Hello").id
+    # The item takes written answers, and the other learner has given one (for the review queue's routes).
+    graded = f"/api/v1/courses/{course['id']}/items/{course['item_ids'][1]}"
+    assert api.client.put(f"{graded}/assessment", json={"reference": "a loop repeats"},
+                          headers=owner.headers).is_success
+    answer_id = api.client.post(f"{graded}/answers", json={"answer": "a loop repeats"},
+                                headers=learner.headers).json()["answer_id"]
     return {"owner": owner, "learner": learner, "caller": caller, "course_id": course["id"],
             "module_id": course["module_id"], "item_id": course["item_ids"][1], "source": source,
-            "notification_id": notification_id}
+            "notification_id": notification_id, "answer_id": answer_id}
 
 
 @pytest.mark.parametrize("role", list(Role))
