@@ -64,10 +64,10 @@ def test_what_is_past_retention_goes_and_the_rest_stays(learnlake_home):
         item = ContentItem(module_id=module.id, course_id=course.id, position=0, content_type="quiz", title="Q")
         session.add(item)
         session.flush()
-        for days in (60, 5):
+        for when in (old, recent):  # written answers are kept as long as the events
             session.add(GradedAnswer(user_id=user.id, course_id=course.id, item_id=item.id, answer="a", score=0,
-                                     points=2, confidence=0.9, feedback={}, status="graded",
-                                     created_at=NOW - timedelta(days=days)))
+                                     points=2, confidence=0.9, feedback={}, status="graded", created_at=when))
+        for days in (60, 5):
             session.add(TutorTurn(conversation_id="c1", user_id=user.id, course_id=course.id, question="q",
                                   answer="a", grounded=True, citations=[], created_at=NOW - timedelta(days=days)))
             session.add(AccessRecord(reader_id="r", reader_role="admin", action="user_read", resource="/x",
