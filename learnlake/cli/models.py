@@ -70,7 +70,8 @@ def eval_kt(
         help="Time for the whole evaluation: networks that would not fit are cut short or skipped (and named).",
         min=1)] = 13.0,
     networks: Annotated[str | None, typer.Option(
-        help="Only these members, comma-separated (default: all of them and their ensembles).")] = None,
+        help="Only these members, comma-separated (default: all of them and their ensembles; akt only when "
+             "named).")] = None,
     processes: Annotated[int, typer.Option(
         help="Train each network data-parallel in this many processes (Lightning DDP over gloo).", min=1)] = 1,
 ) -> None:
@@ -81,10 +82,11 @@ def eval_kt(
     chosen = None
     if networks:
         names = [name.strip() for name in networks.split(",")]
-        if unknown := [n for n in names if n not in assistments.MODELS]:
-            console.print(f"[red]unknown networks {unknown}; known: {', '.join(assistments.MODELS)}[/red]")
+        known = assistments.MODELS | assistments.ON_REQUEST
+        if unknown := [n for n in names if n not in known]:
+            console.print(f"[red]unknown networks {unknown}; known: {', '.join(known)}[/red]")
             raise typer.Exit(2)
-        chosen = {name: assistments.MODELS[name] for name in names}
+        chosen = {name: known[name] for name in names}
     with clear_errors("cannot evaluate"):
         files = split_files(data_dir)
         console.print(f"Training knowledge tracing on {files.train.name}, testing on {files.test.name}...")

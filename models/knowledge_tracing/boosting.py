@@ -1,6 +1,6 @@
 """Knowledge tracing by gradient boosting over history features (``history_features.py``).
 
-On ASSISTments 2009 this model alone scores above every network here (test AUC about 0.830
+On ASSISTments 2009 this model alone scores above every network here (test AUC about 0.832
 against 0.817 for the best windowed DKT), and it errs differently from them, so the average
 of the two kinds scores higher still (``learnlake eval kt``). It trains in seconds.
 """
@@ -13,8 +13,10 @@ from sklearn.ensemble import HistGradientBoostingClassifier
 from models.knowledge_tracing.data import Sequence
 from models.knowledge_tracing.history_features import CATEGORICAL, HistoryState, history_rows, skill_priors
 
-# Early stopping on 10 % of the training rows; 63 leaves read interactions between counts.
-BOOSTING_PARAMS = {"max_iter": 1500, "learning_rate": 0.05, "max_leaf_nodes": 63, "l2_regularization": 1.0,
+# Early stopping on 10 % of the training rows; 63 leaves read interactions between counts; half the
+# features per split and leaves of 100 rows or more (validation AUC on assist2009 0.8356 -> 0.8358, chosen there).
+BOOSTING_PARAMS = {"max_iter": 1500, "learning_rate": 0.03, "max_leaf_nodes": 63, "l2_regularization": 1.0,
+                   "min_samples_leaf": 100, "max_features": 0.5,
                    "early_stopping": True, "validation_fraction": 0.1, "n_iter_no_change": 20}
 MAX_CATEGORIES = 254  # scikit-learn's limit for a categorical feature; past it skills are read as numbers
 

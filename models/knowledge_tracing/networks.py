@@ -9,6 +9,11 @@ per-skill mastery after a whole history.
   distance (as in AKT, Ghosh et al., 2020), read together by a small network with the skill's
   own embedding. The attention looks back directly at how this learner did on related skills
   however long ago, which an LSTM state blurs.
+- ``AKT`` (Ghosh et al., 2020, without its Rasch item terms: these files name skills, not
+  questions): a question encoder over the skills asked, a knowledge encoder over the
+  (skill, outcome) interactions, and a knowledge retriever that attends from the encoded question
+  to the encoded earlier interactions; every attention is monotonic (its scores fall with the
+  distance to each earlier row, at a learned rate per head).
 """
 
 import torch
@@ -88,4 +93,83 @@ class AttentiveDKT(nn.Module):
         return torch.sigmoid(self.head(hidden).squeeze(-1))
 
 
-NETWORKS = {"dkt": DKT, "attentive_dkt": AttentiveDKT}
+class MonotonicAttention(nn.Module):
+    """Multi-head attention (AKT's: queries and keys share one projection) whose scores fall by a learned
+    rate per head times the distance to each row, then a feed-forward layer; residuals and layer norms."""
+
+    def __init__(self, hidden: int, heads: int, dropout: float):
+        super().__init__()
+        self.heads = heads
+        self.query_key = nn.Linear(hidden, hidden)
+        self.value = nn.Linear(hidden, hidden)
+        self.out = nn.Linear(hidden, hidden)
+        self.decay = nn.Parameter(torch.full((heads,), -2.0))
+        self.feed_forward = nn.Sequential(nn.Linear(hidden, 2 * hidden), nn.ReLU(), nn.Dropout(dropout),
+                                          nn.Linear(2 * hidden, hidden))
+        self.norms = nn.ModuleList([nn.LayerNorm(hidden), nn.LayerNorm(hidden)])
+        self.dropout = nn.Dropout(dropout)
+
+    def _split(self, x: torch.Tensor) -> torch.Tensor:
+        batch, length, hidden = x.shape
+        return x.view(batch, length, self.heads, hidden // self.heads).transpose(1, 2)
+
+    def forward(self, query, key, value, visible: torch.Tensor, distance: torch.Tensor) -> torch.Tensor:
+        """``visible`` and ``distance``: (batch or 1, queries, keys); a query that sees no row attends to none."""
+        q, k, v = self._split(self.query_key(query)), self._split(self.query_key(key)), self._split(self.value(value))
+        scores = q @ k.transpose(-1, -2) * q.shape[-1] ** -0.5
+        scores = scores - nn.functional.softplus(self.decay).view(1, -1, 1, 1) * distance.unsqueeze(1)
+        scores = scores.masked_fill(~visible.unsqueeze(1), torch.finfo(scores.dtype).min)
+        weights = torch.softmax(scores, dim=-1) * visible.unsqueeze(1).any(-1, keepdim=True)
+        attended = (weights @ v).transpose(1, 2).reshape(query.shape)
+        x = self.norms[0](query + self.dropout(self.out(attended)))
+        return self.norms[1](x + self.dropout(self.feed_forward(x)))
+
+
+class AKT(nn.Module):
+    def __init__(self, n_skills: int, hidden: int = 128, dropout: float = 0.2, heads: int = 4):
+        super().__init__()
+        self.n_skills = n_skills
+        self.question = nn.Embedding(n_skills + 1, hidden)
+        self.interaction = nn.Embedding(2 * (n_skills + 1), hidden)
+        self.question_encoder = MonotonicAttention(hidden, heads, dropout)
+        self.knowledge_encoder = MonotonicAttention(hidden, heads, dropout)
+        self.retriever = MonotonicAttention(hidden, heads, dropout)
+        self.head = nn.Sequential(nn.Linear(2 * hidden, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, 1))
+
+    def _encode(self, skills, correct) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Each row's question and interaction, encoded from the rows up to it (itself included)."""
+        positions = torch.arange(skills.shape[1], device=skills.device)
+        up_to = (positions.view(-1, 1) >= positions.view(1, -1)).unsqueeze(0)
+        distance = (positions.view(-1, 1) - positions.view(1, -1)).clamp(min=0).float().unsqueeze(0)
+        questions = self.question(skills)
+        interactions = self.interaction(skills + correct * (self.n_skills + 1))
+        return (self.question_encoder(questions, questions, questions, up_to, distance),
+                self.knowledge_encoder(interactions, interactions, interactions, up_to, distance), distance)
+
+    def forward(self, skills, correct, group_start) -> torch.Tensor:
+        questions, knowledge, distance = self._encode(skills, correct)
+        positions = torch.arange(skills.shape[1], device=skills.device)
+        visible = positions.view(1, 1, -1) < group_start.unsqueeze(-1)  # only rows before the answer
+        retrieved = self.retriever(questions, questions, knowledge, visible, distance)
+        return self.head(torch.cat([retrieved, self.question(skills)], dim=-1)).squeeze(-1)
+
+    def mastery(self, skills, correct, lengths) -> torch.Tensor:
+        """Each skill asked as the next row after the history: the same path as ``forward``."""
+        batch, length = skills.shape
+        questions, knowledge, _ = self._encode(skills, correct)
+        every_skill = self.question(torch.arange(self.n_skills + 1, device=skills.device)).unsqueeze(0)
+        every_skill = every_skill.expand(batch, -1, -1)
+        positions = torch.arange(length, device=skills.device)
+        history = (positions.view(1, 1, -1) < lengths.view(-1, 1, 1)).expand(-1, self.n_skills + 1, -1)
+        distance = (lengths.view(-1, 1, 1) - positions.view(1, 1, -1)).clamp(min=0).float()
+        distance = distance.expand(-1, self.n_skills + 1, -1)
+        itself = torch.eye(self.n_skills + 1, dtype=torch.bool, device=skills.device).unsqueeze(0).expand(batch, -1, -1)
+        asked = self.question_encoder(every_skill, torch.cat([self.question(skills), every_skill], 1),
+                                      torch.cat([self.question(skills), every_skill], 1),
+                                      torch.cat([history, itself], -1),
+                                      torch.cat([distance, torch.zeros_like(itself, dtype=distance.dtype)], -1))
+        retrieved = self.retriever(asked, questions, knowledge, history, distance)
+        return torch.sigmoid(self.head(torch.cat([retrieved, every_skill], dim=-1)).squeeze(-1))
+
+
+NETWORKS = {"dkt": DKT, "attentive_dkt": AttentiveDKT, "akt": AKT}

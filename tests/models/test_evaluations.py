@@ -107,6 +107,12 @@ def _assist2009_slice(directory: Path) -> Path:
     return directory
 
 
+def test_akt_is_trained_when_named(learnlake_home, tmp_path):
+    result = _run("kt", "--data-dir", str(_assist2009_slice(tmp_path)), "--networks", "dkt,akt")
+    assert set(result["models"]) == {"dkt", "akt", "boosted_history"} and result["baseline"] == "dkt"
+    assert 0.6 < result["models"]["akt"]["auc"] < 1 and result["models"]["akt"]["rows"] == result["models"]["dkt"]["rows"]
+
+
 def test_knowledge_tracing_evaluation_on_a_slice(learnlake_home, tmp_path):
     result = _run("kt", "--data-dir", str(_assist2009_slice(tmp_path)))
     assert result["skipped"] == [] and not any(f.get("stopped_by_budget") for f in result["models"].values())

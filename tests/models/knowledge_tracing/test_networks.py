@@ -65,3 +65,16 @@ def test_mastery_covers_every_skill_even_for_a_new_learner():
         mastery = tracer.mastery(sequence)
         assert sorted(mastery) == list(range(1, N_SKILLS + 1))
         assert all(0 < p < 1 for p in mastery.values())
+
+
+@pytest.mark.parametrize("network", sorted(NETWORKS))
+def test_mastery_is_the_prediction_of_a_next_answer_on_each_skill(network):
+    torch.manual_seed(1)
+    model = NETWORKS[network](N_SKILLS, hidden=16, dropout=0.0).eval()
+    history = collate([_sequence(np.random.default_rng(3), 9)])
+    mastery = model.mastery(history["skills"], history["correct"], torch.tensor([9]))
+    for skill in (1, 5, N_SKILLS):
+        skills = torch.cat([history["skills"], torch.tensor([[skill]])], dim=1)
+        correct = torch.cat([history["correct"], torch.tensor([[0]])], dim=1)
+        next_answer = torch.sigmoid(model(skills, correct, torch.arange(10).unsqueeze(0)))[0, 9]
+        assert torch.isclose(mastery[0, skill], next_answer, atol=1e-5), skill
