@@ -5,6 +5,7 @@
 from dataclasses import dataclass
 
 from models.assessment.short_answers import Assessment, Grade, grade
+from models.tutor.index import TutorIndexBusyError
 from serving.tutor import Tutor
 
 
@@ -39,7 +40,10 @@ class AnswerGrader:
 
     def grade(self, course_id: str, question: str, assessment: Assessment, answer: str) -> GradedReply:
         result = grade(question, assessment, answer)
-        passages = self.tutor.retriever().search(course_id, f"{question}\n{assessment.reference}", k=1)
+        try:
+            passages = self.tutor.retriever().search(course_id, f"{question}\n{assessment.reference}", k=1)
+        except TutorIndexBusyError:
+            passages = []  # the grade does not wait for the index: it goes without a citation
         citation = None
         if passages:
             chunk = passages[0].chunk

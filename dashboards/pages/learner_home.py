@@ -107,6 +107,37 @@ def practice_section(token: str, course_id: str, reviews: dict | None) -> None:
         st.rerun()
 
 
+def written_section(token: str, course_id: str) -> None:
+    """The course's questions that take a written answer: graded at once, with feedback from the material
+    (an instructor checks the grades the grader is unsure of). Shown only when the course has some."""
+    try:
+        items = get(f"/api/v1/courses/{course_id}/written-items", token)
+    except ApiError as exc:
+        st.error(exc.detail)
+        return
+    if not items:
+        return
+    st.subheader("Written questions")
+    by_id = {item["item_id"]: item for item in items}
+    item_id = st.selectbox("Question", list(by_id), format_func=lambda i: by_id[i]["title"],
+                           key=f"written-item:{course_id}")
+    with st.form(f"written:{item_id}"):
+        st.markdown(by_id[item_id]["question"])
+        given = st.text_area("Your answer", max_chars=5000)
+        sent = st.form_submit_button("Send my answer")
+    if sent and given.strip():
+        try:
+            graded = post(f"/api/v1/courses/{course_id}/items/{item_id}/answers", token, {"answer": given})
+        except ApiError as exc:
+            st.error(exc.detail)
+            return
+        full = graded["score"] == graded["points"]
+        (st.success if full else st.warning)(f"{graded['score']} of {graded['points']} points. {graded['feedback']}")
+        if graded["citation"]:
+            with st.expander(f"Read: {graded['citation']['title']} > {graded['citation']['heading']}"):
+                st.write(graded["citation"]["text"])
+
+
 def search_section(token: str, course_id: str) -> None:
     st.subheader("Search the course material")
     query = st.text_input("Search this course", placeholder="for example: loops, how to read a file",
@@ -212,5 +243,6 @@ with right:
                              show_reviews)
     _model_section("My mastery", "mastery", lambda: _mastery(user.token, user.user_id, course_id), show_mastery)
 practice_section(user.token, course_id, reviews)
+written_section(user.token, course_id)
 search_section(user.token, course_id)
 tutor_section(user.token, course_id)

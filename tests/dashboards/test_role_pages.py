@@ -5,8 +5,10 @@ app is driven with Streamlit's AppTest in this process, and reaches the API over
 user's token.
 """
 
+from contextlib import contextmanager
 from datetime import timedelta
 
+import httpx
 import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
@@ -215,28 +217,59 @@ def test_at_risk_changes_and_notifications_appear_on_the_pages_as_they_arrive(ap
         database.dispose()
 
 
+def _bearer(served_demo, email: str) -> dict:
+    tokens = httpx.post(f"{served_demo['url']}/api/v1/auth/login", json={"email": email, "password": DEMO_PASSWORD})
+    return {"Authorization": f"Bearer {tokens.json()['access_token']}"}
+
+
+@contextmanager
+def _written_item(served_demo, course_id: str, reference: str):
+    """The course's first item takes written answers while the test runs; its answers go with it after."""
+    from serving.core.db import Database
+    from serving.core.tables import GradedAnswer, ItemAssessment
+
+    admin = _bearer(served_demo, "admin@learnlake.example")
+    modules = httpx.get(f"{served_demo['url']}/api/v1/courses/{course_id}/modules", headers=admin).json()
+    item_id = modules[0]["items"][0]["id"]
+    item = f"{served_demo['url']}/api/v1/courses/{course_id}/items/{item_id}"
+    assert httpx.put(f"{item}/assessment", json={"reference": reference, "points": 1}, headers=admin).status_code == 200
+    try:
+        yield item
+    finally:
+        database = Database(get_settings().database_url)
+        with database.write() as session:
+            session.query(GradedAnswer).filter(GradedAnswer.item_id == item_id).delete()
+            session.query(ItemAssessment).filter(ItemAssessment.item_id == item_id).delete()
+        database.dispose()
+
+
 def test_the_instructor_grades_a_written_answer_the_grader_was_unsure_of(app, served_demo):
-    import httpx
-
-    def bearer(email: str) -> dict:
-        tokens = httpx.post(f"{served_demo['url']}/api/v1/auth/login", json={"email": email, "password": DEMO_PASSWORD})
-        return {"Authorization": f"Bearer {tokens.json()['access_token']}"}
-
     at = _sign_in(app, served_demo["instructor"].email)
-    course = at.selectbox[0].value
-    teacher, admin = bearer(served_demo["instructor"].email), bearer("admin@learnlake.example")
-    modules = httpx.get(f"{served_demo['url']}/api/v1/courses/{course}/modules", headers=teacher).json()
-    item = f"{served_demo['url']}/api/v1/courses/{course}/items/{modules[0]['items'][0]['id']}"
-    assert httpx.put(f"{item}/assessment", json={"reference": "42", "points": 1}, headers=teacher).status_code == 200
-    hedged = httpx.post(f"{item}/answers", json={"answer": "42 or maybe 24"}, headers=admin, timeout=30).json()
-    assert hedged["status"] == "pending_review"
-    at.run()
-    assert "Written answers to check" in [h.value for h in at.subheader]
-    assert any(t.value == "42 or maybe 24" for t in at.text)
-    at.number_input(key=f"score:{hedged['answer_id']}").set_value(1)
-    at.text_input(key=f"comment:{hedged['answer_id']}").input("Both were offered; 42 is right.")
-    next(b for b in at.button if b.label == "Save the grade").click()
-    at.run()
-    assert not at.exception and "Written answers to check" not in [h.value for h in at.subheader]
-    mine = httpx.get(f"{item}/answers", headers=admin).json()["items"][0]
-    assert (mine["status"], mine["score"], mine["reviewer_comment"]) == ("reviewed", 1, "Both were offered; 42 is right.")
+    admin = _bearer(served_demo, "admin@learnlake.example")
+    with _written_item(served_demo, at.selectbox[0].value, "42") as item:
+        hedged = httpx.post(f"{item}/answers", json={"answer": "42 or maybe 24"}, headers=admin, timeout=30).json()
+        assert hedged["status"] == "pending_review"
+        at.run()
+        assert "Written answers to check" in [h.value for h in at.subheader]
+        assert any(t.value == "42 or maybe 24" for t in at.text)
+        at.number_input(key=f"score:{hedged['answer_id']}").set_value(1)
+        at.text_input(key=f"comment:{hedged['answer_id']}").input("Both were offered; 42 is right.")
+        next(b for b in at.button if b.label == "Save the grade").click()
+        at.run()
+        assert not at.exception and "Written answers to check" not in [h.value for h in at.subheader]
+        mine = httpx.get(f"{item}/answers", headers=admin).json()["items"][0]
+        assert (mine["status"], mine["score"], mine["reviewer_comment"]) == ("reviewed", 1,
+                                                                              "Both were offered; 42 is right.")
+
+
+def test_a_learner_answers_a_written_question_and_reads_the_feedback(app, served_demo):
+    at = _sign_in(app, served_demo["learner"])
+    course = next(s for s in at.selectbox if s.label == "Course").value
+    with _written_item(served_demo, course, "A variable is a name that refers to a value."):
+        at.run()
+        assert "Written questions" in [h.value for h in at.subheader]
+        at.text_area[0].input("I think a variable is a name that refers to a value.")
+        next(b for b in at.button if b.label == "Send my answer").click()
+        at.run()
+        assert not at.exception, at.exception
+        assert any(m.value.startswith("1 of 1 points. Right") for m in at.success), [m.value for m in at.success]

@@ -83,6 +83,16 @@ def test_an_unsure_grade_waits_for_the_instructor_who_grades_it(demo_app, items)
                        headers=teacher).status_code == 404
 
 
+def test_learners_see_which_items_take_written_answers_but_never_the_reference(demo_app, items):
+    client, course, headers = demo_app["client"], demo_app["course"], demo_app["headers"]
+    listed = client.get(f"/api/v1/courses/{course}/written-items", headers=headers["learner"])
+    assert listed.status_code == 200
+    assert [(i["item_id"], i["points"]) for i in listed.json()] == [(items["concept"], 2), (items["value"], 1)]
+    assert SAMPLING["reference"] not in listed.text and all(i["question"] for i in listed.json())
+    assert client.get(f"/api/v1/courses/{course}/written-items", headers=headers["outsider"]).status_code == 403
+    assert client.get(f"/api/v1/courses/{course}/written-items").status_code == 401
+
+
 def test_only_those_who_may_see_each_part_see_it(demo_app, items):
     client, course, headers = demo_app["client"], demo_app["course"], demo_app["headers"]
     assessment = _path(course, items["concept"], "assessment")

@@ -2,6 +2,7 @@
 
 - ``PUT|GET /api/v1/courses/{id}/items/{item}/assessment``: how the item is graded (reference answer, key
   points, scale). Only those who may edit the course: learners never see the reference answer.
+- ``GET /api/v1/courses/{id}/written-items``: the items that take a written answer, for those who study it.
 - ``POST /api/v1/courses/{id}/items/{item}/answers``: grade a learner's answer: a score, feedback that cites
   the course's material, and a confidence; under ``REVIEW_BELOW`` it waits in the review queue. The
   answer lands in the lake as an ``answered`` event on the item, so mastery and reviews count it.
@@ -27,7 +28,7 @@ from serving.api.pagination import Limit, Offset
 from serving.api.responses import SIGNED_IN, documented
 from serving.api.schemas import Body, Page
 from serving.core.permissions import Permission
-from serving.core.tables import ContentItem, GradedAnswer, ItemAssessment, User
+from serving.core.tables import ContentItem, GradedAnswer, ItemAssessment, Module, User
 
 router = APIRouter(prefix="/api/v1/courses", tags=["answers"], responses={**SIGNED_IN, **documented(404, 422)})
 Student = Annotated[User, Depends(require(Permission.ASK_TUTOR))]  # who may study a course's material
@@ -136,6 +137,32 @@ def _assessment_of(session, item: ContentItem) -> ItemAssessment:
     return assessment
 
 
+class WrittenItemOut(BaseModel):
+    item_id: str
+    title: str
+    question: str  # the item's text: what to answer
+    points: int
+
+
+@router.get("/{course_id}/written-items")
+def written_items(course_id: str, user: Student, state: StateDep) -> list[WrittenItemOut]:
+    """The course's items that take a written answer, in course order (never their reference answers)."""
+    with state.database.read() as session:
+        course = visible_course(session, user, course_id)
+        require_studying(session, user, course, Permission.ASK_TUTOR)
+        rows = session.execute(select(ContentItem, ItemAssessment.points)
+                               .join(ItemAssessment, ItemAssessment.item_id == ContentItem.id)
+                               .join(Module, Module.id == ContentItem.module_id)
+                               .where(ContentItem.course_id == course_id)
+                               .order_by(Module.position, ContentItem.position, ContentItem.id)).all()
+        return [WrittenItemOut(item_id=item.id, title=item.title, question=_question(item), points=points)
+                for item, points in rows]
+
+
+def _question(item: ContentItem) -> str:
+    return "\n".join(part for part in (item.title, item.body) if part)
+
+
 @router.post("/{course_id}/items/{item_id}/answers", status_code=201)
 def answer(course_id: str, item_id: str, body: AnswerBody, user: Student, state: StateDep) -> GradedAnswerOut:
     """Grade a written answer: score, feedback citing the material, confidence; unsure grades go to a person."""
@@ -144,7 +171,7 @@ def answer(course_id: str, item_id: str, body: AnswerBody, user: Student, state:
         require_studying(session, user, course, Permission.ASK_TUTOR)
         item = item_of(session, course, item_id)
         stored = _assessment_of(session, item)
-        question = "\n".join(part for part in (item.title, item.body) if part)
+        question = _question(item)
         assessment = Assessment(reference=stored.reference, key_points=tuple(stored.key_points), points=stored.points)
     reply = state.grader.grade(course_id, question, assessment, body.answer)
     result = reply.grade
