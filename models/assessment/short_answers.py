@@ -35,6 +35,7 @@ MAYBE_MEANING = 0.70  # under both this cosine and SOME_WORDS, an answer surely 
 SOME_WORDS = 0.50
 REVIEW_BELOW = 0.7  # confidence under which a person checks the grade
 SURE = 0.97  # confidence of a decision with evidence far from every threshold
+SHORT_ANSWER_WORDS = 5  # points this short are what "X or Y" hedges
 
 # Values an answer must give exactly, in the reference's order: numbers, quoted text, code (identifiers
 # with _ . or (), operators, Python's constants and exception names).
@@ -102,15 +103,21 @@ def claim(answer: str) -> str:
 
 
 def _hedges(claimed: str, points: tuple[str, ...]) -> bool:
-    """The claim offers alternatives outside the words of the points (whose own "or" is theirs)."""
+    """The claim offers alternatives beside a short answer ("False, or maybe True"), outside the words of
+    the points (whose own "or" is theirs). In answers of several words "or" is ordinary prose."""
+    if any(len(_words(point)) > SHORT_ANSWER_WORDS for point in points):
+        return False
     rest = normalised(claimed)
     for point in points:
         rest = rest.replace(normalised(point), " ")
     return HEDGE.search(rest) is not None
 
 
-def _negations(text: str) -> int:
-    return len(NEGATION.findall(text))
+def _negated_differently(claimed: str, point: str) -> bool:
+    """The claim's sentence nearest the point (most shared words) and the point disagree on "not"."""
+    wanted = set(tokens(point))
+    nearest = max(_sentences(claimed), key=lambda sentence: len(wanted & set(tokens(sentence))))
+    return len(NEGATION.findall(nearest)) % 2 != len(NEGATION.findall(point)) % 2
 
 
 def _sentences(text: str) -> list[str]:
@@ -149,7 +156,7 @@ def grade(question: str, assessment: Assessment, answer: str, *, similarity=None
     sentences = _sentences(answer)
     for point in assessment.points_to_cover():
         point_values = _values(point)
-        if _negations(claimed) % 2 != _negations(point) % 2:
+        if _negated_differently(claimed, point):
             missed.append(point)  # "not all numbers are less than 5" says the opposite of the point
             certainties.append(_certainty(0.1))
         elif contains(answer, point):

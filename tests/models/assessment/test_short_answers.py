@@ -58,3 +58,12 @@ def test_key_points_give_partial_credit_on_the_items_scale():
     one = grade("What is a sample?", sample, "A sample is a subset of the population.")
     assert (both.score, one.score, one.missed) == (4, 2, ["it is chosen at random"])
     assert one.share == 0.5 and both.share == 1.0
+
+
+def test_not_and_or_are_read_near_the_point_they_concern():
+    sample = Assessment(reference="A random subset that is not biased.",
+                        key_points=("a sample is a subset of the population", "it is not biased"))
+    answer = "A sample is a subset of the population. It is not biased, whether it is large or small."
+    assert grade("What is a sample?", sample, answer).score == 2
+    denied = grade("What is a sample?", sample, "A sample is not a subset of the population. It is not biased.")
+    assert denied.score == 1 and denied.missed == ["a sample is a subset of the population"]
