@@ -13,16 +13,17 @@ answer is that option's text and the written answers graded are:
   of the same chapter (an answer to another question).
 
 The wordings come from a fixed list, picked by a hash of the question id, so the set is the same on every
-run. It measures what a grader needs most here (the same answer in other words; a wrong value however
-alike the sentence) but it is built, not written by learners: its figures are not comparable with
-published short-answer grading results. Questions of every third chapter are kept aside as in
+run. It measures frames, reasons, hedges and wrong values however alike the sentence, but no right answer
+in it is in other words (each contains the reference), and it is built, not written by learners: its
+figures are not comparable with published short-answer grading results. Questions of every third chapter are kept aside as in
 ``eval rag`` (``held_out``); the grader's thresholds and the baselines' cut-offs are chosen on the
 development split and reported on both.
 
 Baselines: an exact match after normalising case, spaces and closing punctuation (what a quiz engine
 does with a typed answer); the reference's words, in order, anywhere in the answer (the grader's first
-test alone, the strongest baseline on a set whose right answers all contain the reference); word overlap (F1 of the normalised words) and MiniLM similarity to the
-reference, each with its two cut-offs (1 and 2 points) chosen for the best kappa on the development split.
+test alone, the strongest baseline on a set whose right answers all contain the reference); word overlap
+(F1 of the normalised words) and MiniLM similarity to the reference, each with its two cut-offs (1 and 2
+points) chosen for the best kappa on the development split.
 """
 
 import hashlib

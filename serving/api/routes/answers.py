@@ -116,8 +116,7 @@ def set_assessment(course_id: str, item_id: str, body: AssessmentBody, user: Edi
         assessment.reference, assessment.key_points, assessment.points = body.reference, body.key_points, body.points
         session.add(assessment)
         session.flush()
-        return AssessmentOut(item_id=item.id, reference=assessment.reference, key_points=assessment.key_points,
-                             points=assessment.points, updated_at=assessment.updated_at)
+        return _assessment_out(assessment)
 
 
 @router.get("/{course_id}/items/{item_id}/assessment")
@@ -125,9 +124,12 @@ def read_assessment(course_id: str, item_id: str, user: Editor, state: StateDep)
     """How the item is graded (only for those who may edit the course)."""
     with state.database.read() as session:
         item = item_of(session, editable_course(session, user, course_id), item_id)
-        assessment = _assessment_of(session, item)
-        return AssessmentOut(item_id=item.id, reference=assessment.reference, key_points=assessment.key_points,
-                             points=assessment.points, updated_at=assessment.updated_at)
+        return _assessment_out(_assessment_of(session, item))
+
+
+def _assessment_out(assessment: ItemAssessment) -> AssessmentOut:
+    return AssessmentOut(item_id=assessment.item_id, reference=assessment.reference,
+                         key_points=assessment.key_points, points=assessment.points, updated_at=assessment.updated_at)
 
 
 def _assessment_of(session, item: ContentItem) -> ItemAssessment:
