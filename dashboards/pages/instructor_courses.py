@@ -170,8 +170,12 @@ def review_queue_section(token: str, course_id: str) -> None:
                                     step=1, key=f"score:{answer['answer_id']}")
             comment = st.text_input("Comment to the learner", key=f"comment:{answer['answer_id']}")
             if st.form_submit_button("Save the grade"):
-                post(f"/api/v1/courses/{course_id}/review-queue/{answer['answer_id']}", token,
-                     {"score": int(score), "comment": comment or None})
+                try:
+                    post(f"/api/v1/courses/{course_id}/review-queue/{answer['answer_id']}", token,
+                         {"score": int(score), "comment": comment or None})
+                except ApiError as exc:  # a comment over the limit, an answer erased meanwhile: say why
+                    st.error(exc.detail)
+                    continue
                 st.rerun()
 
 

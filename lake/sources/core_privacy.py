@@ -4,8 +4,8 @@ The API records an erasure (``serving/core/privacy.py``) and erases the core dat
 the lake side reads the record to carry the erasure into every other store (the erasure job),
 to drop the erased learners' events that land later (the committer), and to recognise their
 identifiers among what remains (``learnlake privacy verify``). The retention job removes old
-tutor conversations, written answers, access records and notifications from the core database through the tables
-here too.
+tutor conversations, written answers, access records and notifications from the core database
+through the tables here too.
 """
 
 import logging

@@ -8,8 +8,9 @@ skill's difficulty (an ability estimate), and whether the question continues a r
 since issue 31 also decayed counts of right and wrong answers on ``k`` (each older answer weighs
 0.8 of the next, as in R-PFA), the share right of the last five on ``k``, and an Elo rating of the
 learner against the skills' difficulties (validation AUC on assist2009 0.8343 -> 0.8356, test
-0.830 -> 0.832 with the new boosting settings). These are the counts that logistic knowledge-tracing models (PFA, "Best-LR") build on; a
-boosted tree model reads them without hand-set weights.
+0.830 -> 0.832 with the new boosting settings). These are the counts that logistic
+knowledge-tracing models (PFA, "Best-LR") build on; a boosted tree model reads them without
+hand-set weights.
 
 Rows of one answer (several skills) are all described from the state before that answer and
 only then read into it, so no row ever sees a sibling's label.
@@ -58,7 +59,7 @@ class HistoryState:
         self.previous_skill = 0
         self.run_length = self.run_correct = 0
         self.moving_all = 0.7
-        self.decayed: dict[int, list[float]] = {}
+        self.decayed: dict[int, tuple[float, float]] = {}  # (right, wrong), each older answer x 0.8
         self.skill_answers: dict[int, list[int]] = {}
         self.elo = 0.0
 
