@@ -81,8 +81,8 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(None, description="Redis for rate limits (and later caches); memory if unset")
     qdrant_url: str | None = Field(None, description="Qdrant server for the tutor's passages; local mode if unset")
     qdrant_path: Path | None = Field(None, description="Qdrant local-mode folder (default: <home>/qdrant)")
-    llm_url: str | None = Field(None, description="OpenAI-compatible endpoint for tutor answers (.../v1); "
-                                                   "extractive answers if unset")
+    llm_url: str | None = Field(None, description="OpenAI-compatible endpoint for tutor answers and practice "
+                                                   "questions (.../v1); extractive answers if unset")
     llm_model: str = "default"
     llm_api_key: SecretStr | None = None
     champion_refresh_s: float = Field(10.0, ge=0, description="How often serving looks for a new champion model")

@@ -25,7 +25,9 @@ from learnlake import __version__
 from learnlake.errors import ModelNotFoundError, TableNotFoundError
 from learnlake.logging import configure_logging
 from learnlake.settings import Settings, get_settings
+from models.chat import ChatEndpoint
 from models.names import POPULARITY as POPULARITY_MODEL
+from models.practice.written_by_model import QuestionWriter
 from serving.api.accounts import AccountReader
 from serving.api.middleware import BoundedJsonBodies, RefuseNulInUrl, SecurityHeaders, XapiVersionHeader
 from serving.api.responses import public_problems
@@ -127,6 +129,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             committer.stop()  # flushes what landed before the stop
         app.state.xapi.store.close()
         app.state.landing.close()
+        app.state.practice.close()
         if app.state.event_claims is not None:
             app.state.event_claims.close()
         app.state.database.dispose()
@@ -149,7 +152,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.learner_models = LearnerModels(settings)
     app.state.tutor = Tutor(settings)
     app.state.content_search = ContentSearchService(app.state.database, app.state.tutor)
-    app.state.practice = PracticeBank(app.state.tutor)
+    endpoint = ChatEndpoint.configured(settings)
+    app.state.practice = PracticeBank(app.state.tutor, app.state.database,
+                                      QuestionWriter(endpoint) if endpoint else None)
     app.state.grader = AnswerGrader(app.state.tutor)
     app.state.xapi_documents = DocumentStore(app.state.database)
     bus = RedisBus(settings.redis_url, settings.ws_buffer_size) if settings.redis_url \

@@ -84,6 +84,8 @@ def practice_section(token: str, course_id: str, reviews: dict | None) -> None:
     question = questions[turn % len(questions)]
     with st.form(f"practice:{question['question_id']}"):
         st.markdown(question["prompt"].replace("_____", "\\_\\_\\_\\_\\_"))
+        if question["generator"] == "openai-compatible":
+            st.caption("Written by a language model from the course's material, and checked against it.")
         if question["kind"] == "multiple_choice":
             given = st.radio("Your answer", question["options"], index=None)
         else:

@@ -50,12 +50,13 @@ class PracticeQuestion:
     sentence: str  # the passage's sentence, whole: the feedback
     chunk: Chunk  # the passage it cites
     skills: tuple[str, ...]
+    generator: str = "extractive"  # built from the sentence by rules; "openai-compatible": written by a model
 
     def is_right(self, given: str) -> bool:
-        return _normalised(given) == _normalised(self.answer)
+        return normalised(given) == normalised(self.answer)
 
 
-def _normalised(text: str) -> str:
+def normalised(text: str) -> str:
     return " ".join(text.replace("`", "").strip().strip(".,;:!?").lower().split())
 
 
@@ -107,7 +108,7 @@ def _blanked(sentence: str, term: str, kind: str) -> str | None:
     return prompt
 
 
-def _stable_order(key: str, values: list[str]) -> list[str]:
+def stable_order(key: str, values: list[str]) -> list[str]:
     return sorted(values, key=lambda v: hashlib.sha256(f"{key}|{v}".encode()).hexdigest())
 
 
@@ -130,12 +131,12 @@ def practice_questions(chunks: list[Chunk], skill_id: str | None = None) -> list
         question_id = hashlib.sha256(f"{chunk.chunk_id}|{chunk.fingerprint}|{sentence}|{term}".encode()).hexdigest()[:16]
         text = chunk.text.lower()
         pool = pools[kind] if kind == "code" or not term.islower() else sorted({t.lower() for t in pools[kind]})
-        distractors = [t for t in _stable_order(question_id, pool)
-                       if t.lower() not in text and _normalised(t) != _normalised(term)
+        distractors = [t for t in stable_order(question_id, pool)
+                       if t.lower() not in text and normalised(t) != normalised(term)
                        and (kind == "code" or stem(t.lower()) != stem(term.lower()))]
         distractors.sort(key=lambda t: abs(len(t) - len(term)))  # alike in length: not told apart by shape
         choice = len(questions) % 2 == 1 and len(distractors) >= DISTRACTORS
-        options = tuple(_stable_order(question_id + "options", [term, *distractors[:DISTRACTORS]])) if choice else ()
+        options = tuple(stable_order(question_id + "options", [term, *distractors[:DISTRACTORS]])) if choice else ()
         questions.append(PracticeQuestion(question_id, "multiple_choice" if choice else "cloze", prompt, options, term,
                                           sentence, chunk, chunk.skills))
     return questions

@@ -17,11 +17,11 @@ import re
 from dataclasses import dataclass
 from typing import Protocol
 
-import httpx
 import numpy as np
 
 from learnlake.errors import LearnLakeError
 from learnlake.settings import Settings
+from models.chat import ChatCompletionError, ChatEndpoint
 from models.embeddings import embed_kept
 from models.tutor.retrieval import Passage
 
@@ -117,10 +117,8 @@ class ExtractiveAnswerer:
 class OpenAICompatibleAnswerer:
     name = "openai-compatible"
 
-    def __init__(self, url: str, model: str, *, api_key: str | None = None, timeout_s: float = 60.0,
-                 threshold: float = RELEVANCE_THRESHOLD, max_passages: int = 5):
-        self.url = url.rstrip("/")
-        self.model, self.api_key, self.timeout_s = model, api_key, timeout_s
+    def __init__(self, endpoint: ChatEndpoint, *, threshold: float = RELEVANCE_THRESHOLD, max_passages: int = 5):
+        self.endpoint = endpoint
         self.threshold, self.max_passages = threshold, max_passages
 
     def messages(self, question: str, passages: list[Passage]) -> list[dict]:
@@ -133,15 +131,10 @@ class OpenAICompatibleAnswerer:
         usable = relevant(passages, self.threshold)[:self.max_passages]
         if not usable:
             return dont_know(passages, self.name)
-        headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         try:
-            response = httpx.post(f"{self.url}/chat/completions", headers=headers, timeout=self.timeout_s,
-                                  json={"model": self.model, "temperature": 0,
-                                        "messages": self.messages(question, usable)})
-            response.raise_for_status()
-            text = response.json()["choices"][0]["message"]["content"].strip()
-        except (httpx.HTTPError, KeyError, IndexError, TypeError, ValueError) as exc:
-            raise AnswerGenerationError(f"the answer generator at {self.url} failed: {exc}") from exc
+            text = self.endpoint.reply(self.messages(question, usable))
+        except ChatCompletionError as exc:
+            raise AnswerGenerationError(f"the answer generator failed: {exc}") from exc
         if text.lower().startswith(DONT_KNOW.lower()):
             return dont_know(passages, self.name)
         cited = sorted({int(n) for n in re.findall(r"\[(\d+)\]", text) if 1 <= int(n) <= len(usable)})
@@ -152,7 +145,5 @@ class OpenAICompatibleAnswerer:
 
 def answer_generator(settings: Settings) -> AnswerGenerator:
     """The OpenAI-compatible generator when ``LEARNLAKE_LLM_URL`` is set, else the extractive one."""
-    if settings.llm_url:
-        key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-        return OpenAICompatibleAnswerer(settings.llm_url, settings.llm_model, api_key=key)
-    return ExtractiveAnswerer()
+    endpoint = ChatEndpoint.configured(settings)
+    return OpenAICompatibleAnswerer(endpoint) if endpoint else ExtractiveAnswerer()

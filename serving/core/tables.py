@@ -429,3 +429,24 @@ class GradedAnswer(Base):
     reviewed_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     reviewed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ModelPracticeQuestion(Base):
+    """A practice question a language model wrote from a passage of the course
+    (``models/practice/written_by_model.py``), after its checks. Kept so that every API replica serves
+    and marks the same questions and each passage is written once; bound to the passage's version
+    (``fingerprint``): an edited passage gets new questions and these are no longer served."""
+
+    __tablename__ = "model_practice_questions"
+
+    question_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    course_id: Mapped[str] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), index=True)
+    fingerprint: Mapped[str] = mapped_column(String(16), index=True)  # the passage's version
+    chunk_id: Mapped[str] = mapped_column(Text)  # which passage, for people reading the table
+    kind: Mapped[str] = mapped_column(String(16))  # cloze | multiple_choice
+    prompt: Mapped[str] = mapped_column(Text)
+    options: Mapped[list] = mapped_column(JSON, default=list)
+    answer: Mapped[str] = mapped_column(Text)
+    evidence: Mapped[str] = mapped_column(Text)  # the passage's sentence that answers it
+    model: Mapped[str] = mapped_column(String(200))  # the endpoint's model name
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -2,8 +2,18 @@
 marked with the sentence that settles it, each answer landed for the lake; only for those who study the
 course, and malformed answers get a reason."""
 
+import json
+import re
+import time
+
 import orjson
 import pytest
+from fastapi.testclient import TestClient
+
+from serving.main import create_app
+from serving.practice import PASSAGES_PER_REQUEST
+from tests.chat_server import chat_server
+from tests.conftest import copy_of_demo
 
 pytestmark = pytest.mark.integration
 
@@ -74,3 +84,75 @@ def test_unknown_questions_and_odd_queries(demo_app):
     for params in ({"limit": 0}, {"limit": 51}, {"skill_id": "s" * 101}):
         assert _get(demo_app, "learner", **params).status_code == 422, params
     assert _get(demo_app, "learner", skill_id="no-such-skill").json()["questions"] == []
+
+
+# -- with a model at LEARNLAKE_LLM_URL -------------------------------------------------------------
+
+def _model_writes(body: dict) -> str:
+    """A model that writes one cloze question per passage it is sent: its first sentence of ten words or
+    more, the longest word blanked (what a real model returns is checked the same way)."""
+    passage = body["messages"][1]["content"].split("\n\n", 1)[1]
+    for sentence in re.split(r"(?<=[.!?])\s+", passage):
+        words = re.findall(r"[A-Za-z]{6,}", sentence)
+        if len(sentence.split()) >= 10 and "\n" not in sentence and words:
+            term = max(words, key=len)
+            if len(re.findall(rf"\b{term}\b", sentence)) == 1:
+                question = {"kind": "cloze", "prompt": re.sub(rf"\b{term}\b", "_____", sentence), "options": [],
+                            "answer": term, "evidence": sentence}
+                return json.dumps({"questions": [question]})
+    return '{"questions": []}'
+
+
+def _model_questions(client, course, headers, *, wait_s: float = 60.0) -> tuple[list[dict], int]:
+    """The course's practice, asked again until the model's questions are in (they are written meanwhile);
+    with the number of times it was asked."""
+    deadline, asked = time.monotonic() + wait_s, 0
+    while True:
+        found = client.get(f"/api/v1/courses/{course}/practice", params={"limit": 50}, headers=headers)
+        asked += 1
+        assert found.status_code == 200, found.text
+        written = [q for q in found.json()["questions"] if q["generator"] == "openai-compatible"]
+        if written or time.monotonic() > deadline:
+            return written, asked
+        time.sleep(0.2)
+
+
+def test_a_configured_model_writes_checked_questions_that_every_replica_serves(demo_app, trained_demo, tmp_path,
+                                                                               monkeypatch):
+    settings = copy_of_demo(trained_demo, tmp_path, monkeypatch).model_copy(update={"ingest_validation_workers": 0})
+    course, headers = demo_app["course"], demo_app["headers"]["learner"]
+    with chat_server(_model_writes) as model:
+        with TestClient(create_app(settings.model_copy(update={"llm_url": model.url, "llm_model": "tiny"}))) as client:
+            first = client.get(f"/api/v1/courses/{course}/practice", headers=headers).json()["questions"]
+            assert first, "questions at once, without waiting for the model"
+            written, asked = _model_questions(client, course, headers)
+            assert written, "the model's questions come once written"
+            assert len(model.requests) <= PASSAGES_PER_REQUEST * (asked + 1), "a few passages per request"
+            assert all(q["kind"] == "cloze" and "_____" in q["prompt"] and q["source"]["title"] for q in written)
+            question = written[0]
+            landing = client.app.state.landing
+            seq = landing.last_seq()
+            marked = client.post(f"/api/v1/courses/{course}/practice/{question['question_id']}/answers",
+                                 json={"answer": "wrong"}, headers=headers).json()
+            assert marked["correct"] is False and marked["expected"] in marked["feedback"]
+            assert marked["feedback"] in marked["passage"], "the evidence is the passage's own sentence"
+            landed = [e for b in landing.read_after(seq, 100) if b.source == "practice" for e in orjson.loads(b.body)]
+            assert [e["result"]["success"] for e in landed] == [False]
+
+        # Another replica, with the endpoint down: it serves and marks the stored questions, and stops asking.
+        model.status = 500
+        asked = len(model.requests)
+        with TestClient(create_app(settings.model_copy(update={"llm_url": model.url, "llm_model": "tiny"}))) as replica:
+            served = replica.get(f"/api/v1/courses/{course}/practice", params={"limit": 50}, headers=headers)
+            assert {q["question_id"] for q in served.json()["questions"] if q["generator"] == "openai-compatible"} \
+                >= {q["question_id"] for q in written}
+            right = replica.post(f"/api/v1/courses/{course}/practice/{question['question_id']}/answers",
+                                 json={"answer": marked["expected"]}, headers=headers)
+            assert right.status_code == 200 and right.json()["correct"] is True
+            deadline = time.monotonic() + 10
+            while len(model.requests) == asked and time.monotonic() < deadline:
+                time.sleep(0.1)
+            for _ in range(3):
+                assert replica.get(f"/api/v1/courses/{course}/practice", headers=headers).status_code == 200
+            time.sleep(0.5)
+            assert len(model.requests) - asked == 1, "after a failure the endpoint is left alone for a while"

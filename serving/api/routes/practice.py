@@ -2,7 +2,7 @@
 
 ``GET /api/v1/courses/{id}/practice`` gives cloze and multiple-choice questions built from the course's
 passages (on one skill with ``skill_id``: the reviews point there when no quiz is left), each citing
-its passage. ``POST .../practice/{question_id}/answers`` marks an answer, says why with the passage's
+its passage; with ``LEARNLAKE_LLM_URL`` set, a model's checked questions come first (``serving/practice.py``). ``POST .../practice/{question_id}/answers`` marks an answer, says why with the passage's
 sentence, and records it in the lake as an ``answered`` event on the passage's item, so it counts
 toward mastery and reviews like any quiz answer. Who may: the course's learners, its instructor, admins.
 """
@@ -44,6 +44,7 @@ class PracticeQuestionOut(BaseModel):
     skill_ids: list[str]
     skill_names: list[str]
     source: SourceOut
+    generator: str  # "extractive": a sentence of the passage, blanked by rules; "openai-compatible": a model's
 
 
 class PracticeOut(BaseModel):
@@ -59,7 +60,7 @@ class AnswerOut(BaseModel):
     question_id: str
     correct: bool
     expected: str
-    feedback: str  # the passage's sentence, whole
+    feedback: str  # the passage's sentence that settles it
     source: SourceOut
     passage: str
 
@@ -82,10 +83,11 @@ def practice(course_id: str, user: Student, state: StateDep,
              limit: Annotated[int, Query(ge=1, le=50)] = 5) -> PracticeOut:
     """Questions made from the course's passages (on one skill with ``skill_id``), each citing its passage."""
     names = skill_names(_studied_course(state, user, course_id).meta)
-    found = [q for q in state.practice.questions(course_id) if skill_id is None or skill_id in q.skills]
+    found = state.practice.questions(course_id, skill_id)
     return PracticeOut(course_id=course_id, questions=[PracticeQuestionOut(
         question_id=q.question_id, kind=q.kind, prompt=q.prompt, options=list(q.options), skill_ids=list(q.skills),
-        skill_names=[names.get(s, s) for s in q.skills], source=_source(q)) for q in found[:limit]])
+        skill_names=[names.get(s, s) for s in q.skills], source=_source(q), generator=q.generator)
+        for q in found[:limit]])
 
 
 @router.post("/{course_id}/practice/{question_id}/answers")

@@ -1,15 +1,12 @@
 """Tutor answers: grounded in the retrieved passages, cited, and "I don't know" when nothing
 relevant was found; the OpenAI-compatible generator against a local server of that protocol."""
 
-import json
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import ClassVar
 
 import pytest
 from qdrant_client import QdrantClient
 
+from models.chat import ChatEndpoint
 from models.tutor.answers import (
     DONT_KNOW,
     AnswerGenerationError,
@@ -19,6 +16,7 @@ from models.tutor.answers import (
 from models.tutor.chunks import document_chunks
 from models.tutor.index import TutorIndex
 from models.tutor.retrieval import Retriever
+from tests.chat_server import chat_server
 
 LOOPS = """# Loops
 
@@ -78,60 +76,36 @@ def test_an_unanswerable_question_gets_i_dont_know_with_pointers(retriever):
     assert answer.citations and all(c.title in answer.text for c in answer.citations)
 
 
-class _ChatServer(BaseHTTPRequestHandler):
-    """Speaks the chat-completions protocol; the test sets its reply and status."""
-
-    requests: ClassVar[list[dict]] = []
-    reply = ""
-    status = 200
-
-    def do_POST(self):
-        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        type(self).requests.append({"path": self.path, "auth": self.headers.get("Authorization"), "body": body})
-        payload = json.dumps({"id": "x", "object": "chat.completion", "model": body["model"],
-                              "choices": [{"index": 0, "finish_reason": "stop",
-                                           "message": {"role": "assistant", "content": type(self).reply}}]})
-        self.send_response(type(self).status)
-        self.send_header("Content-Type", "application/json")
-        self.end_headers()
-        self.wfile.write(payload.encode())
-
-    def log_message(self, *args):
-        pass
+REPLY = "A while loop checks its condition before every repetition [1]."
 
 
 @pytest.fixture
-def chat_server():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _ChatServer)
-    _ChatServer.requests, _ChatServer.status = [], 200
-    _ChatServer.reply = "A while loop checks its condition before every repetition [1]."
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
+def server():
+    with chat_server(lambda body: REPLY) as running:
+        yield running
 
 
-def test_openai_compatible_answers_come_from_the_passages_only(retriever, chat_server):
-    generator = OpenAICompatibleAnswerer(chat_server, "tiny-model", api_key="secret")
+def test_openai_compatible_answers_come_from_the_passages_only(retriever, server):
+    generator = OpenAICompatibleAnswerer(ChatEndpoint(server.url, "tiny-model", api_key="secret"))
     question = "When is the condition of a while loop checked?"
     passages = retriever.search("py", question, k=5)
     answer = generator.answer(question, passages)
-    [request] = _ChatServer.requests
+    [request] = server.requests
     assert request["path"] == "/v1/chat/completions" and request["auth"] == "Bearer secret"
     assert request["body"]["model"] == "tiny-model" and request["body"]["temperature"] == 0
     system, user = request["body"]["messages"]
     assert "only" in system["content"] and DONT_KNOW in system["content"]
     assert "[1]" in user["content"] and question in user["content"]
-    assert answer.grounded and answer.text == _ChatServer.reply
+    assert answer.grounded and answer.text == REPLY
     assert [c.number for c in answer.citations] == [1]
     assert answer.citations[0].passage in user["content"]
 
-    _ChatServer.reply = f"{DONT_KNOW}."
+    server.reply = lambda body: f"{DONT_KNOW}."
     assert not generator.answer(question, passages).grounded
-    _ChatServer.status = 500
+    server.status = 500
     with pytest.raises(AnswerGenerationError, match="failed"):
         generator.answer(question, passages)
     # Nothing relevant: the endpoint is not even asked.
-    asked = len(_ChatServer.requests)
+    asked = len(server.requests)
     off_topic = retriever.search("py", "What temperature should I bake sourdough bread at?", k=5)
-    assert not generator.answer("bread?", off_topic).grounded and len(_ChatServer.requests) == asked
+    assert not generator.answer("bread?", off_topic).grounded and len(server.requests) == asked
