@@ -66,11 +66,12 @@ skill_answers = FeatureView(
     entity=skill_answer,
     ttl=timedelta(days=365),
     tables=("marts.fct_graded_answers",),
-    description="Each graded answer once per skill its question practises: right (1) or not (0), and its course.",
-    features=("course_id", "correct"),
+    description="Each graded answer once per skill its question practises: right (1) or not (0), its course and "
+                "its question.",
+    features=("course_id", "correct", "question_id"),
     query="""
         select learner_id, event_id as answer_id, unnest(skills) as skill_id, occurred_at as feature_timestamp,
-               course_id, cast(is_correct as integer) as correct
+               course_id, cast(is_correct as integer) as correct, question_id
         from marts.fct_graded_answers
         where len(skills) > 0
     """,
@@ -204,7 +205,8 @@ learner_recent_answers = FeatureView(
                     <= {ANSWERS_KEPT_ONLINE}
         )
         select learner_id, max(feature_timestamp) as feature_timestamp,
-               list({{'skill_id': skill_id, 'correct': correct, 'answer_id': answer_id, 'answered_at': feature_timestamp}}
+               list({{'skill_id': skill_id, 'correct': correct, 'answer_id': answer_id, 'answered_at': feature_timestamp,
+                      'question_id': question_id}}
                     order by feature_timestamp, answer_id, skill_id) as answers
         from recent
         group by learner_id

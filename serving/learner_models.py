@@ -183,12 +183,15 @@ class LearnerModels:
         the item to review it by and a reason; ModelNotFoundError until a recommender with reviews exists."""
         champion = self.next_items.get()
         forgetting = getattr(champion.model, "forgetting", None)  # None: trained before reviews, or too few answers
+        if not hasattr(forgetting, "question_ease"):  # trained before the model weighed questions by difficulty
+            forgetting = None
         if forgetting is None:
             raise ModelNotFoundError(f"the {names.NEXT_ITEMS} champion (version {champion.version}) schedules no "
                                      "reviews: train the recommender again once learners have answered questions")
         doc = self.store.read(learner_recent_answers.name, learner_id) or {}
         answers = [Answer(a["skill_id"], bool(a["correct"]),
-                          datetime.fromisoformat(str(a["answered_at"])) if a.get("answered_at") else None)
+                          datetime.fromisoformat(str(a["answered_at"])) if a.get("answered_at") else None,
+                          a.get("question_id"))  # absent from answers materialised before questions were kept
                    for a in doc.get("answers", [])]
         items = champion.model.recommender.by_course.get(course_id, [])
         found = []

@@ -174,7 +174,7 @@ def eval_reviews(
     data_dir: Annotated[Path | None, typer.Option(
         "--data-dir", help="ASSISTments three-line files (*_train.csv, *_test.csv); without it, the simulator only.",
         exists=True, file_okay=False)] = None,
-    learners: Annotated[int, typer.Option(min=20, max=20_000, help="Simulated learners (half fit, half judge).")] = 600,
+    learners: Annotated[int, typer.Option(min=20, max=20_000, help="Simulated learners (half fit, half judge).")] = 2000,
     seed: Annotated[int, typer.Option(help="Seed of the simulation and of its split.")] = 7,
     as_json: JsonOption = False,
 ) -> None:

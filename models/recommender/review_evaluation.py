@@ -29,6 +29,7 @@ from models.recommender.reviews import FEATURES, Answer, ForgettingModel, record
 
 GAP = 10
 PICKS = 2
+LEARNERS = 2000  # half judged: about 700 learners' courses, enough to tell rankings 3 points apart
 MIN_SKILLS = 3  # a learner's course with fewer practised skills has nothing to choose from
 
 
@@ -61,16 +62,18 @@ def evaluate_assistments(data_dir: Path) -> dict:
 
 
 def _simulated_answers(sim) -> pl.DataFrame:
-    """learner_id, course_id, skill_id, correct, at: every simulated graded answer, oldest first."""
+    """learner_id, course_id, question_id, skill_id, correct, at: every simulated graded answer, oldest first."""
     answered = sim.events.filter(pl.col("verb") == "answered").select(
-        "event_id", "learner_id", "course_id", pl.col("result_success").alias("correct"), pl.col("timestamp").alias("at"))
+        "event_id", "learner_id", "course_id", pl.col("object_id").alias("question_id"),
+        pl.col("result_success").alias("correct"), pl.col("timestamp").alias("at"))
     return answered.join(sim.truth_answers.select("event_id", "skill_id"), on="event_id").sort("at", "event_id")
 
 
-def evaluate_simulator(*, learners: int = 600, seed: int = 7) -> dict:
+def evaluate_simulator(*, learners: int = LEARNERS, seed: int = 7) -> dict:
     sim = simulate(SimulationConfig(learners=learners, seed=seed))
     answers = _simulated_answers(sim)
-    by_learner = {learner: [Answer(s, bool(c), at) for s, c, at in part.select("skill_id", "correct", "at").iter_rows()]
+    by_learner = {learner: [Answer(s, bool(c), at, q)
+                            for s, c, at, q in part.select("skill_id", "correct", "at", "question_id").iter_rows()]
                   for (learner,), part in answers.group_by(["learner_id"], maintain_order=True)}
     rng = np.random.default_rng(seed)
     ids = sorted(by_learner)
@@ -98,13 +101,22 @@ def evaluate_simulator(*, learners: int = 600, seed: int = 7) -> dict:
                 mastery[name].append(float(np.mean([truth[(learner, s)] for s in picked])))
             hits["random"].append(PICKS / len(skills))  # the expected share of a random pick
             mastery["random"].append(float(np.mean([truth[(learner, s)] for s in skills])))
+    gain = np.array(hits["forgetting_model"]) - np.array(hits["lowest_share_right"])
     return {"learners": learners, "seed": seed, "test_learner_courses": len(hits["random"]), "picks": PICKS,
             "forgetting_per_log_day": model.forgetting_per_log_day,
             "share_of_truly_weakest": {name: float(np.mean(v)) for name, v in hits.items()},
+            "forgetting_model_minus_lowest_share_right": {"mean": float(gain.mean()), "ci95": _bootstrap_ci(gain, seed)},
             "mean_true_mastery_of_picks": {name: float(np.mean(v)) for name, v in mastery.items()}}
 
 
-def evaluate(data_dir: Path | None, *, learners: int = 600, seed: int = 7) -> dict:
+def _bootstrap_ci(values: np.ndarray, seed: int, resamples: int = 2000) -> list[float]:
+    """The 95 % interval of the mean, by resampling the learners' courses."""
+    rng = np.random.default_rng(seed)
+    means = values[rng.integers(0, len(values), (resamples, len(values)))].mean(axis=1)
+    return [float(np.quantile(means, 0.025)), float(np.quantile(means, 0.975))]
+
+
+def evaluate(data_dir: Path | None, *, learners: int = LEARNERS, seed: int = 7) -> dict:
     found = {"simulator": evaluate_simulator(learners=learners, seed=seed)}
     if data_dir is not None:
         found["assistments"] = evaluate_assistments(data_dir)

@@ -101,8 +101,8 @@ def _true_mastery(cutoff: datetime, settings: Settings, start: datetime) -> dict
 def learners_answers(con: duckdb.DuckDBPyConnection) -> list[list[Answer]]:
     """Every learner's graded answers per skill (``skill_answers``), oldest first."""
     answers = history(con, skill_answers).sort("feature_timestamp", "answer_id")
-    return [[Answer(skill, bool(correct), at) for skill, correct, at in
-             part.select("skill_id", "correct", "feature_timestamp").iter_rows()]
+    return [[Answer(skill, bool(correct), at, question) for skill, correct, at, question in
+             part.select("skill_id", "correct", "feature_timestamp", "question_id").iter_rows()]
             for _, part in answers.group_by(["learner_id"], maintain_order=True)]
 
 

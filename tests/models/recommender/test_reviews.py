@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from models.recommender.review_evaluation import evaluate_simulator
-from models.recommender.reviews import REVIEW_BELOW, Answer, ForgettingModel, Review
+from models.recommender.reviews import REVIEW_BELOW, Answer, ForgettingModel, Review, ability
 
 START = datetime(2026, 9, 1, tzinfo=UTC)
 
@@ -58,9 +58,40 @@ def test_a_review_explains_itself_in_words():
     now = START + timedelta(days=12, hours=3)
     review = Review("c1s3", 0.41, now, answers=7, right=2, last_practised_at=START)
     assert review.reason("loops", now) == ("you answered 2 of 7 on loops right; last practised 12 days ago; "
-                                            "chance of a right answer now 41%")
+                                            "chance of a right answer on a typical question now 41%")
     ahead = Review("c1s3", 0.8, now + timedelta(days=3), answers=1, right=1, last_practised_at=now)
-    assert ahead.reason("loops", now).endswith("last practised today; chance of a right answer now 80%; due in 3 days")
+    assert ahead.reason("loops", now).endswith("last practised today; chance of a right answer on a typical question "
+                                               "now 80%; due in 3 days")
+
+
+def test_ability_weighs_each_answer_by_how_hard_its_question_was():
+    right, wrong = np.ones(4), np.zeros(4)
+    assert ability(np.zeros(0), np.zeros(0)) == 0.0, "no answers: the average learner"
+    assert ability(np.zeros(4), right) > 0 > ability(np.zeros(4), wrong)
+    assert abs(ability(np.zeros(4), right)) < abs(ability(np.zeros(40), np.ones(40))), "more answers, surer"
+    # Missing questions most learners miss says less than missing easy ones.
+    assert ability(np.full(4, -2.0), wrong) > ability(np.full(4, 2.0), wrong)
+    assert ability(np.full(4, -2.0), right) > ability(np.full(4, 2.0), right)
+
+
+def test_a_skill_with_hard_questions_is_not_taken_for_a_weak_one():
+    """Two skills answered 2 of 4 right: the one whose questions everybody misses is the learner's strength."""
+    rng = np.random.default_rng(1)
+    learners = []
+    for _ in range(300):  # each with an ability of their own on each skill; the same questions for all
+        theta, answers = {"easy": rng.normal(0, 1), "hard": rng.normal(0, 1)}, []
+        for q in range(8):
+            for skill, ease in (("easy", 1.5), ("hard", -1.5)):
+                chance = 1 / (1 + math.exp(-(theta[skill] + ease)))
+                answers.append(Answer(skill, bool(rng.random() < chance), None, f"{skill}/q{q}"))
+        learners.append(answers)
+    model = ForgettingModel().fit(learners)
+    assert model.question_ease["easy/q0"] > 0.5 > -0.5 > model.question_ease["hard/q0"]
+    mine = [Answer(skill, right, None, f"{skill}/q{q}") for skill in ("easy", "hard")
+            for q, right in enumerate((True, False, True, False))]
+    reviews = model.reviews(mine, START)
+    assert [r.skill_id for r in reviews] == ["easy", "hard"], "weaker where the questions are easy"
+    assert reviews[0].chance < reviews[1].chance and reviews[0].right == reviews[1].right == 2
 
 
 def test_without_times_or_without_forgetting_a_skill_is_due_only_when_weak_now():
