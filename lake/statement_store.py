@@ -23,6 +23,7 @@ from learnlake.sqlite import truncate_wal
 
 SEQ = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # SQLite: the rowid itself
 METADATA = sa.MetaData()
+CREATE_TABLES_LOCK = 0x4C524553  # a PostgreSQL advisory lock key ("LRES"), held while the tables are made
 # The names and indexes are those of the SQLite files written before PostgreSQL was supported.
 STATEMENTS = sa.Table(
     "statements", METADATA,
@@ -117,7 +118,12 @@ class StatementStore:
             self.engine = sa.create_engine(database_url, pool_size=4, max_overflow=4, pool_pre_ping=True)
         # PostgreSQL orders concurrent writers itself: no lock in the process there.
         self._lock = threading.Lock() if self.sqlite else contextlib.nullcontext()
-        METADATA.create_all(self.engine, checkfirst=True)
+        with self.engine.begin() as connection:
+            if not self.sqlite:
+                # Replicas start together: one creates the tables while the others wait, then find them
+                # (two CREATE TABLEs at once fail on PostgreSQL's catalogue). Released at the commit.
+                connection.execute(sa.text("select pg_advisory_xact_lock(:key)"), {"key": CREATE_TABLES_LOCK})
+            METADATA.create_all(connection, checkfirst=True)
 
     @classmethod
     def existing(cls, database_url: str) -> "StatementStore | None":

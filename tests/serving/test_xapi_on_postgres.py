@@ -96,3 +96,27 @@ def test_a_statement_stored_by_the_other_replica_between_the_check_and_the_inser
     calls.clear()
     assert b.put("/xapi/statements", params={"statementId": sent["id"]}, json=changed).status_code == 409
     assert len(calls) == 2  # looked, tried to insert, was refused by the unique id, looked again
+
+
+def test_replicas_starting_together_make_the_tables_once():
+    """Two CREATE TABLEs at once fail on PostgreSQL: the replicas of a deployment start together, and each
+    must start (the production-like test once lost a replica so)."""
+    with fresh_database(core=False) as url:
+        barrier, stores, failures = threading.Barrier(6), [], []
+
+        def start():
+            barrier.wait()
+            try:
+                stores.append(StatementStore(url))
+            except Exception as exc:  # noqa: BLE001 - the test reports what failed
+                failures.append(exc)
+
+        threads = [threading.Thread(target=start) for _ in range(6)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert failures == [] and len(stores) == 6
+        assert stores[-1].query(Query()) == ([], None), "the tables are there, empty"
+        for store in stores:
+            store.close()
