@@ -36,7 +36,7 @@ PAUSE_AFTER_FAILURE_S = 300.0
 class PracticeBank:
     def __init__(self, tutor: Tutor, database: Database | None = None, writer: QuestionWriter | None = None):
         self.tutor, self.database, self.writer = tutor, database, writer
-        self._made: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # index -> {course: questions}
+        self._made: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()  # index -> {course: (passages, questions)}
         self._lock = threading.Lock()
         self._asked: set[str] = set()  # passage versions handed to the model by this process
         self._paused_until = 0.0
@@ -47,37 +47,38 @@ class PracticeBank:
         if self._writing is not None:
             self._writing.shutdown(wait=True, cancel_futures=True)
 
-    def _chunks(self, course_id: str) -> list[Chunk]:
-        return self.tutor.retriever().index.course_chunks(course_id)
-
-    def _built(self, course_id: str) -> list[PracticeQuestion]:
+    def _course(self, course_id: str) -> tuple[list[Chunk], list[PracticeQuestion]]:
+        """The course's passages in the current snapshot, and the questions rules build from them."""
         index = self.tutor.retriever().index
         with self._lock:
             made = self._made.setdefault(index, {})
             if course_id not in made:
-                made[course_id] = practice_questions(index.course_chunks(course_id))
+                chunks = index.course_chunks(course_id)
+                made[course_id] = (chunks, practice_questions(chunks))
             return made[course_id]
 
     def questions(self, course_id: str, skill_id: str | None = None) -> list[PracticeQuestion]:
         """The course's checked questions (on ``skill_id`` when given): the model's first, in passage order."""
-        built = [q for q in self._built(course_id) if skill_id is None or skill_id in q.skills]
+        chunks, built = self._course(course_id)
+        built = [q for q in built if skill_id is None or skill_id in q.skills]
         if self.writer is None or self.database is None:
             return built
-        chunks = [c for c in self._chunks(course_id) if skill_id is None or skill_id in c.skills]
+        chunks = [c for c in chunks if skill_id is None or skill_id in c.skills]
         written = self._stored(course_id, chunks)
         self._ask_for(course_id, [c for c in chunks if c.fingerprint not in {q.chunk.fingerprint for q in written}])
         return written + built
 
     def question(self, course_id: str, question_id: str) -> PracticeQuestion | None:
         """A question the course serves now (None once its passage has changed)."""
-        found = next((q for q in self._built(course_id) if q.question_id == question_id), None)
+        chunks, built = self._course(course_id)
+        found = next((q for q in built if q.question_id == question_id), None)
         if found is not None or self.database is None:
             return found
         with self.database.read() as session:
             row = session.get(ModelPracticeQuestion, question_id)
             if row is None or row.course_id != course_id:
                 return None
-            chunk = next((c for c in self._chunks(course_id) if c.fingerprint == row.fingerprint), None)
+            chunk = next((c for c in chunks if c.fingerprint == row.fingerprint), None)
             return _question(row, chunk) if chunk else None
 
     def _stored(self, course_id: str, chunks: list[Chunk]) -> list[PracticeQuestion]:
