@@ -8,12 +8,14 @@ import time
 
 import orjson
 import pytest
-from fastapi.testclient import TestClient
+from sqlalchemy import delete
 
+from models.chat import ChatEndpoint
+from models.practice.written_by_model import QuestionWriter
+from serving.core.tables import ModelPracticeQuestion
 from serving.main import create_app
-from serving.practice import PASSAGES_PER_REQUEST
+from serving.practice import PASSAGES_PER_REQUEST, PracticeBank
 from tests.chat_server import chat_server
-from tests.conftest import copy_of_demo
 
 pytestmark = pytest.mark.integration
 
@@ -117,42 +119,65 @@ def _model_questions(client, course, headers, *, wait_s: float = 60.0) -> tuple[
         time.sleep(0.2)
 
 
-def test_a_configured_model_writes_checked_questions_that_every_replica_serves(demo_app, trained_demo, tmp_path,
-                                                                               monkeypatch):
-    settings = copy_of_demo(trained_demo, tmp_path, monkeypatch).model_copy(update={"ingest_validation_workers": 0})
-    course, headers = demo_app["course"], demo_app["headers"]["learner"]
+def test_the_model_at_learnlake_llm_url_writes_the_practice(trained_demo):
+    app = create_app(trained_demo.model_copy(update={"llm_url": "http://127.0.0.1:9/v1", "llm_model": "tiny"}))
+    writer = app.state.practice.writer
+    assert writer is not None and (writer.endpoint.url, writer.endpoint.model) == ("http://127.0.0.1:9/v1", "tiny")
+    app.state.database.dispose()
+    assert create_app(trained_demo).state.practice.writer is None
+
+
+@pytest.fixture
+def model_banks(demo_app):
+    """The served demo's practice with a model at a local endpoint: ``use(url)`` puts a new bank (a new
+    replica's) in the API's place, closing the one before; afterwards the API's own is back and the
+    questions they stored are removed."""
+    state = demo_app["client"].app.state
+    served = state.practice
+
+    def use(url: str) -> PracticeBank:
+        if state.practice is not served:
+            state.practice.close()
+        state.practice = PracticeBank(state.tutor, state.database, QuestionWriter(ChatEndpoint(url, "tiny")))
+        return state.practice
+
+    yield use
+    if state.practice is not served:
+        state.practice.close()
+    state.practice = served
+    with state.database.write() as session:
+        session.execute(delete(ModelPracticeQuestion))
+
+
+def test_a_configured_model_writes_checked_questions_that_every_replica_serves(demo_app, model_banks):
+    client, course, headers = demo_app["client"], demo_app["course"], demo_app["headers"]["learner"]
     with chat_server(_model_writes) as model:
-        with TestClient(create_app(settings.model_copy(update={"llm_url": model.url, "llm_model": "tiny"}))) as client:
-            first = client.get(f"/api/v1/courses/{course}/practice", headers=headers).json()["questions"]
-            assert first, "questions at once, without waiting for the model"
-            written, asked = _model_questions(client, course, headers)
-            assert written, "the model's questions come once written"
-            assert len(model.requests) <= PASSAGES_PER_REQUEST * (asked + 1), "a few passages per request"
-            assert all(q["kind"] == "cloze" and "_____" in q["prompt"] and q["source"]["title"] for q in written)
-            question = written[0]
-            landing = client.app.state.landing
-            seq = landing.last_seq()
-            marked = client.post(f"/api/v1/courses/{course}/practice/{question['question_id']}/answers",
-                                 json={"answer": "wrong"}, headers=headers).json()
-            assert marked["correct"] is False and marked["expected"] in marked["feedback"]
-            assert marked["feedback"] in marked["passage"], "the evidence is the passage's own sentence"
-            landed = [e for b in landing.read_after(seq, 100) if b.source == "practice" for e in orjson.loads(b.body)]
-            assert [e["result"]["success"] for e in landed] == [False]
+        model_banks(model.url)
+        first = client.get(f"/api/v1/courses/{course}/practice", headers=headers).json()["questions"]
+        assert first, "questions at once, without waiting for the model"
+        written, asked = _model_questions(client, course, headers)
+        assert written, "the model's questions come once written"
+        assert len(model.requests) <= PASSAGES_PER_REQUEST * (asked + 1), "a few passages per request"
+        assert all(q["kind"] == "cloze" and "_____" in q["prompt"] and q["source"]["title"] for q in written)
+        question = written[0]
+        landing = client.app.state.landing
+        seq = landing.last_seq()
+        marked = client.post(f"/api/v1/courses/{course}/practice/{question['question_id']}/answers",
+                             json={"answer": "wrong"}, headers=headers).json()
+        assert marked["correct"] is False and marked["expected"] in marked["feedback"]
+        assert marked["feedback"] in marked["passage"], "the evidence is the passage's own sentence"
+        landed = [e for b in landing.read_after(seq, 100) if b.source == "practice" for e in orjson.loads(b.body)]
+        assert [e["result"]["success"] for e in landed] == [False]
 
         # Another replica, with the endpoint down: it serves and marks the stored questions, and stops asking.
+        replica = model_banks(model.url)  # the first one's last passage written
         model.status = 500
         asked = len(model.requests)
-        with TestClient(create_app(settings.model_copy(update={"llm_url": model.url, "llm_model": "tiny"}))) as replica:
-            served = replica.get(f"/api/v1/courses/{course}/practice", params={"limit": 50}, headers=headers)
-            assert {q["question_id"] for q in served.json()["questions"] if q["generator"] == "openai-compatible"} \
-                >= {q["question_id"] for q in written}
-            right = replica.post(f"/api/v1/courses/{course}/practice/{question['question_id']}/answers",
-                                 json={"answer": marked["expected"]}, headers=headers)
-            assert right.status_code == 200 and right.json()["correct"] is True
-            deadline = time.monotonic() + 10
-            while len(model.requests) == asked and time.monotonic() < deadline:
-                time.sleep(0.1)
-            for _ in range(3):
-                assert replica.get(f"/api/v1/courses/{course}/practice", headers=headers).status_code == 200
-            time.sleep(0.5)
-            assert len(model.requests) - asked == 1, "after a failure the endpoint is left alone for a while"
+        served = client.get(f"/api/v1/courses/{course}/practice", params={"limit": 50}, headers=headers)
+        assert {q["question_id"] for q in served.json()["questions"] if q["generator"] == "openai-compatible"} \
+            >= {q["question_id"] for q in written}
+        right = client.post(f"/api/v1/courses/{course}/practice/{question['question_id']}/answers",
+                            json={"answer": marked["expected"]}, headers=headers)
+        assert right.status_code == 200 and right.json()["correct"] is True
+        replica.close()  # waits for the passage being written
+        assert len(model.requests) - asked == 1, "after a failure the endpoint is left alone for a while"
