@@ -18,12 +18,12 @@ class ChatEndpoint:
         self.model, self.api_key, self.timeout_s = model, api_key, timeout_s
 
     @classmethod
-    def configured(cls, settings: Settings, *, timeout_s: float = 60.0) -> "ChatEndpoint | None":
+    def configured(cls, settings: Settings) -> "ChatEndpoint | None":
         """The endpoint ``LEARNLAKE_LLM_URL`` names, or None when it is unset."""
         if not settings.llm_url:
             return None
         key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-        return cls(settings.llm_url, settings.llm_model, api_key=key, timeout_s=timeout_s)
+        return cls(settings.llm_url, settings.llm_model, api_key=key)
 
     def reply(self, messages: list[dict]) -> str:
         """The assistant's reply to ``messages``, at temperature 0 (the same question, the same reply)."""

@@ -8,7 +8,8 @@ With ``LEARNLAKE_LLM_URL`` set, a language model also writes questions on each p
 gets what is written so far, and the passages not written yet are handed to one background thread,
 a few per request. What the model wrote, after its checks, is stored in the core database
 (``model_practice_questions``), so every replica serves and marks the same questions, and a passage
-with questions stored is not sent again until it changes. After an endpoint failure no passage is sent for ``PAUSE_AFTER_FAILURE_S``.
+with questions stored is not sent again until it changes. After an endpoint failure no passage is
+sent for ``PAUSE_AFTER_FAILURE_S``.
 """
 
 import logging
@@ -65,7 +66,8 @@ class PracticeBank:
             return built
         chunks = [c for c in chunks if skill_id is None or skill_id in c.skills]
         written = self._stored(course_id, chunks)
-        self._ask_for(course_id, [c for c in chunks if c.fingerprint not in {q.chunk.fingerprint for q in written}])
+        done = {q.chunk.fingerprint for q in written}
+        self._ask_for(course_id, [c for c in chunks if c.fingerprint not in done])
         return written + built
 
     def question(self, course_id: str, question_id: str) -> PracticeQuestion | None:
@@ -129,10 +131,12 @@ class PracticeBank:
                 session.add_all(ModelPracticeQuestion(
                     question_id=q.question_id, course_id=course_id, fingerprint=chunk.fingerprint,
                     chunk_id=chunk.chunk_id, kind=q.kind, prompt=q.prompt, options=list(q.options), answer=q.answer,
-                    evidence=q.sentence, model=self.writer.endpoint.model)
+                    evidence=q.sentence, model=self.writer.endpoint.model[:200])
                     for q in questions if q.question_id not in known)
         except IntegrityError:
             pass  # another replica stored the same questions (or the course was deleted) meanwhile
+        except Exception:  # a background thread: nobody else would hear of it
+            log.exception("practice questions written for %s not stored", chunk.chunk_id)
 
 
 def _question(row: ModelPracticeQuestion, chunk: Chunk) -> PracticeQuestion:
