@@ -73,7 +73,7 @@ class RecommendationsOut(BaseModel):
 class SkillReviewOut(BaseModel):
     skill_id: str
     skill_name: str  # the course's name for it (its id when the course names none)
-    chance: float  # predicted chance of a right answer on it now
+    chance: float  # predicted chance of a right answer now, on a question of average difficulty
     due: bool
     due_at: datetime | None  # when the chance falls under the review line; None: not within a year
     answers: int  # of the recent answers the model read
