@@ -434,7 +434,7 @@ class GradedAnswer(Base):
 class ModelPracticeQuestion(Base):
     """A practice question a language model wrote from a passage of the course
     (``models/practice/written_by_model.py``), after its checks. Kept so that every API replica serves
-    and marks the same questions and each passage is written once; bound to the passage's version
+    and marks the same questions and a passage with questions is not sent again; bound to its version
     (``fingerprint``): an edited passage gets new questions and these are no longer served."""
 
     __tablename__ = "model_practice_questions"

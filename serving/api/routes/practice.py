@@ -2,9 +2,10 @@
 
 ``GET /api/v1/courses/{id}/practice`` gives cloze and multiple-choice questions built from the course's
 passages (on one skill with ``skill_id``: the reviews point there when no quiz is left), each citing
-its passage; with ``LEARNLAKE_LLM_URL`` set, a model's checked questions come first (``serving/practice.py``). ``POST .../practice/{question_id}/answers`` marks an answer, says why with the passage's
-sentence, and records it in the lake as an ``answered`` event on the passage's item, so it counts
-toward mastery and reviews like any quiz answer. Who may: the course's learners, its instructor, admins.
+its passage; with ``LEARNLAKE_LLM_URL`` set, a model's checked questions come first (``serving/practice.py``).
+``POST .../practice/{question_id}/answers`` marks an answer, says why with the passage's sentence, and
+records it in the lake as an ``answered`` event on the passage's item, so it counts toward mastery and
+reviews like any quiz answer. Who may: the course's learners, its instructor, admins.
 """
 
 import uuid
