@@ -37,7 +37,7 @@ def _url(path: str) -> str:
 
 def _answer(response: httpx.Response):
     if response.is_success:
-        return response.json()
+        return response.json() if response.content else None  # 204: nothing to say
     try:
         detail = response.json().get("detail", response.text)
     except ValueError:
@@ -68,3 +68,11 @@ def get(path: str, token: str, **params):
 
 def post(path: str, token: str, body: dict):
     return _send("POST", path, token=token, json=body)
+
+
+def put(path: str, token: str, body: dict):
+    return _send("PUT", path, token=token, json=body)
+
+
+def delete(path: str, token: str) -> None:
+    _send("DELETE", path, token=token)

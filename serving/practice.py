@@ -10,6 +10,9 @@ a few per request. What the model wrote, after its checks, is stored in the core
 (``model_practice_questions``), so every replica serves and marks the same questions, and a passage
 with questions stored is not sent again until it changes. After an endpoint failure no passage is
 sent for ``PAUSE_AFTER_FAILURE_S``.
+
+The course's instructor reads every question with its answer and may withdraw one, whoever wrote it
+(``withdrawn_practice_questions``): it is then neither served nor marked, on every replica.
 """
 
 import logging
@@ -26,7 +29,7 @@ from models.practice.questions import PracticeQuestion, practice_questions
 from models.practice.written_by_model import GENERATOR, QuestionWriter
 from models.tutor.chunks import Chunk
 from serving.core.db import Database
-from serving.core.tables import ModelPracticeQuestion
+from serving.core.tables import ModelPracticeQuestion, WithdrawnPracticeQuestion
 from serving.tutor import Tutor
 
 log = logging.getLogger(__name__)
@@ -58,20 +61,31 @@ class PracticeBank:
                 made[course_id] = (chunks, practice_questions(chunks))
             return made[course_id]
 
-    def questions(self, course_id: str, skill_id: str | None = None) -> list[PracticeQuestion]:
-        """The course's checked questions (on ``skill_id`` when given): the model's first, in passage order."""
+    def questions(self, course_id: str, skill_id: str | None = None, *, withdrawn: bool = False
+                  ) -> list[PracticeQuestion]:
+        """The course's checked questions (on ``skill_id`` when given): the model's first, in passage order;
+        those its instructor withdrew are left out (or, with ``withdrawn``, they alone are given)."""
         chunks, built = self._course(course_id)
         built = [q for q in built if skill_id is None or skill_id in q.skills]
-        if self.writer is None or self.database is None:
-            return built
-        chunks = [c for c in chunks if skill_id is None or skill_id in c.skills]
-        written = self._stored(course_id, chunks)
-        done = {q.chunk.fingerprint for q in written}
-        self._ask_for(course_id, [c for c in chunks if c.fingerprint not in done])
-        return written + built
+        if self.writer is not None and self.database is not None:
+            chunks = [c for c in chunks if skill_id is None or skill_id in c.skills]
+            written = self._stored(course_id, chunks)
+            done = {q.chunk.fingerprint for q in written}
+            self._ask_for(course_id, [c for c in chunks if c.fingerprint not in done])
+            built = written + built
+        taken_out = self.withdrawn(course_id)
+        return [q for q in built if (q.question_id in taken_out) == withdrawn]
+
+    def withdrawn(self, course_id: str) -> set[str]:
+        """The ids of the questions the course's instructor withdrew."""
+        if self.database is None:
+            return set()
+        with self.database.read() as session:
+            return set(session.scalars(select(WithdrawnPracticeQuestion.question_id).where(
+                WithdrawnPracticeQuestion.course_id == course_id)))
 
     def question(self, course_id: str, question_id: str) -> PracticeQuestion | None:
-        """A question the course serves now (None once its passage has changed)."""
+        """A question the course's passages give now, withdrawn or not (None once its passage has changed)."""
         chunks, built = self._course(course_id)
         found = next((q for q in built if q.question_id == question_id), None)
         if found is not None or self.database is None:

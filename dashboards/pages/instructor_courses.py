@@ -1,5 +1,5 @@
-"""An instructor's courses: the cohort report, written answers to check, the learners at risk and one learner in
-depth, from the API.
+"""An instructor's courses: the cohort report, written answers to check, the practice questions made from the
+course's material (to read, and to withdraw a poor one), the learners at risk and one learner in depth, from the API.
 
 Everything comes through the API with the instructor's own token: a course that is not theirs
 is refused there (403), whatever the page or its query parameters ask for.
@@ -9,7 +9,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboards.api import ApiError, get, post
+from dashboards.api import ApiError, delete, get, post, put
 from dashboards.model_views import answer_or_why_not, mastery_chart
 from dashboards.session import current_user
 
@@ -179,6 +179,40 @@ def review_queue_section(token: str, course_id: str) -> None:
                 st.rerun()
 
 
+def practice_section(token: str, course_id: str) -> None:
+    """The practice questions learners get from the course's passages, each with its answer and the sentence
+    that settles it: the instructor withdraws one that is unclear or wrong, or puts one back."""
+    try:
+        served = get(f"/api/v1/courses/{course_id}/practice", token, limit=50)["questions"]
+        withdrawn = get(f"/api/v1/courses/{course_id}/practice", token, limit=50, withdrawn="true")["questions"]
+    except ApiError as exc:
+        st.error(exc.detail)
+        return
+    if not served and not withdrawn:
+        return
+    with st.expander(f"Practice questions from the material ({len(served)} shown to learners, "
+                     f"{len(withdrawn)} withdrawn)"):
+        taken_out = {q["question_id"] for q in withdrawn}
+        for question in served + withdrawn:
+            out = question["question_id"] in taken_out
+            by = "a language model" if question["generator"] != "extractive" else "rules"
+            st.markdown(f"{'~~' if out else ''}{question['prompt']}{'~~' if out else ''}")
+            st.caption(f"Answer: **{question['answer']}**. From \"{question['source']['title']} > "
+                       f"{question['source']['heading']}\": {question['evidence']} (written by {by})")
+            label, key = ("Put back", "restore") if out else ("Withdraw", "withdraw")
+            if st.button(label, key=f"{key}:{question['question_id']}"):
+                path = f"/api/v1/courses/{course_id}/practice/{question['question_id']}/withdrawal"
+                try:
+                    if out:
+                        delete(path, token)
+                    else:
+                        put(path, token, {"reason": None})
+                except ApiError as exc:  # the passage changed meanwhile: say why
+                    st.error(exc.detail)
+                    continue
+                st.rerun()
+
+
 def learner_section(token: str, course_id: str, learners: list[dict]) -> None:
     """One learner in depth: their timeline, mastery per skill and the recommendations they are given."""
     st.subheader("One learner")
@@ -260,6 +294,7 @@ except ApiError as exc:
 cohort_section(report)
 live_at_risk_changes(user.token, course_id)
 review_queue_section(user.token, course_id)
+practice_section(user.token, course_id)
 try:
     with st.spinner("Scoring the learners..."):
         at_risk = _at_risk(user.token, course_id)

@@ -450,3 +450,16 @@ class ModelPracticeQuestion(Base):
     evidence: Mapped[str] = mapped_column(Text)  # the passage's sentence that answers it
     model: Mapped[str] = mapped_column(String(200))  # the endpoint's model name
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class WithdrawnPracticeQuestion(Base):
+    """A practice question the course's instructor took out of the course (unclear, wrong, or not what the
+    course teaches), whoever made it, rules or a model: not served or marked while this row exists."""
+
+    __tablename__ = "withdrawn_practice_questions"
+
+    course_id: Mapped[str] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True)
+    question_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    reason: Mapped[str | None] = mapped_column(Text)
+    withdrawn_by: Mapped[str | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    withdrawn_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -273,3 +273,29 @@ def test_a_learner_answers_a_written_question_and_reads_the_feedback(app, served
         at.run()
         assert not at.exception, at.exception
         assert any(m.value.startswith("1 of 1 points. Right") for m in at.success), [m.value for m in at.success]
+
+
+def test_the_instructor_reads_the_practice_questions_and_withdraws_one(app, served_demo):
+    at = _sign_in(app, served_demo["instructor"].email)
+    course = at.selectbox[0].value
+    practice = f"{served_demo['url']}/api/v1/courses/{course}/practice"
+    admin = _bearer(served_demo, "admin@learnlake.example")
+    served = httpx.get(practice, params={"limit": 50}, headers=admin, timeout=30).json()["questions"]
+    assert served, "the demo's passages give practice questions"
+    first = served[0]
+    assert any(e.label.startswith("Practice questions from the material") for e in at.expander)
+    assert any(first["evidence"] in c.value and first["answer"] in c.value for c in at.caption), \
+        "each question is shown with its answer and the sentence that settles it"
+    at.button(key=f"withdraw:{first['question_id']}").click()
+    at.run()
+    try:
+        assert not at.exception, at.exception
+        still = httpx.get(practice, params={"limit": 50}, headers=admin, timeout=30).json()["questions"]
+        assert first["question_id"] not in {q["question_id"] for q in still}
+        at.button(key=f"restore:{first['question_id']}").click()
+        at.run()
+        assert not at.exception, at.exception
+    finally:
+        httpx.delete(f"{practice}/{first['question_id']}/withdrawal", headers=admin, timeout=30)
+    back = httpx.get(practice, params={"limit": 50}, headers=admin, timeout=30).json()["questions"]
+    assert first["question_id"] in {q["question_id"] for q in back}

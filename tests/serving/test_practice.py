@@ -88,6 +88,61 @@ def test_unknown_questions_and_odd_queries(demo_app):
     assert _get(demo_app, "learner", skill_id="no-such-skill").json()["questions"] == []
 
 
+def _withdrawal(demo_app, who: str | None, question_id: str, method: str = "put", body=None, course: str | None = None):
+    course = course or demo_app["course"]
+    headers = demo_app["headers"][who] if who else {}
+    url = f"/api/v1/courses/{course}/practice/{question_id}/withdrawal"
+    if method == "put":
+        return demo_app["client"].put(url, json={} if body is None else body, headers=headers)
+    return demo_app["client"].delete(url, headers=headers)
+
+
+def test_the_instructor_checks_each_question_with_its_answer_and_withdraws_a_poor_one(demo_app):
+    taught = _get(demo_app, "teacher", limit=50).json()["questions"]
+    assert taught and all(q["answer"] and q["evidence"] and q["answer"].lower() in q["evidence"].lower()
+                          for q in taught), "the instructor sees what each question takes, and why"
+    studied = _get(demo_app, "learner", limit=50).json()["questions"]
+    assert studied and all(q["answer"] is None and q["evidence"] is None for q in studied), "learners do not"
+    question = studied[0]["question_id"]
+    try:
+        withdrawn = _withdrawal(demo_app, "teacher", question, body={"reason": "  two options are right  "})
+        assert withdrawn.status_code == 200, withdrawn.text
+        assert withdrawn.json()["reason"] == "two options are right"
+        assert withdrawn.json()["withdrawn_by"] == demo_app["users"]["teacher"]
+        assert question not in {q["question_id"] for q in _get(demo_app, "learner", limit=50).json()["questions"]}
+        refused = _answer(demo_app, "learner", question, {"answer": "x"})
+        assert refused.status_code == 404 and "withdrawn" in refused.json()["detail"]
+        listed = _get(demo_app, "teacher", withdrawn="true", limit=50).json()["questions"]
+        assert [q["question_id"] for q in listed] == [question] and listed[0]["answer"]
+        again = _withdrawal(demo_app, "admin", question, body={"reason": None})
+        assert again.status_code == 200 and again.json()["reason"] is None, "withdrawing again replaces the reason"
+    finally:
+        put_back = _withdrawal(demo_app, "teacher", question, method="delete")
+    assert put_back.status_code == 204
+    assert question in {q["question_id"] for q in _get(demo_app, "learner", limit=50).json()["questions"]}
+    assert _answer(demo_app, "learner", question, {"answer": "x"}).status_code == 200
+    assert _withdrawal(demo_app, "teacher", question, method="delete").status_code == 404, "not withdrawn now"
+
+
+def test_only_the_course_editors_withdraw_questions_and_odd_requests_get_a_reason(demo_app):
+    question = _get(demo_app, "learner").json()["questions"][0]["question_id"]
+    for who in ("learner", "outsider", "other_teacher"):
+        assert _withdrawal(demo_app, who, question).status_code == 403, who
+        assert _withdrawal(demo_app, who, question, method="delete").status_code == 403, who
+    assert _withdrawal(demo_app, None, question).status_code == 401
+    assert _get(demo_app, "learner", withdrawn="true").status_code == 403
+    assert _withdrawal(demo_app, "teacher", "0" * 16).status_code == 404
+    assert _withdrawal(demo_app, "teacher", question, course="no-such-course").status_code == 404
+    for body in ({"reason": "x" * 501}, {"reason": 5}, {"reason": "x", "extra": 1}, [], {"reason": {"$ne": 1}},
+                 {"reason": "a\u0000b"}):
+        response = _withdrawal(demo_app, "teacher", question, body=body)
+        assert response.status_code == 422 and response.json()["detail"], body
+    assert _withdrawal(demo_app, "teacher", "q" * 65).status_code == 422
+    assert _get(demo_app, "teacher", withdrawn="maybe").status_code == 422
+    assert question in {q["question_id"] for q in _get(demo_app, "learner", limit=50).json()["questions"]}, \
+        "nothing refused was withdrawn"
+
+
 # -- with a model at LEARNLAKE_LLM_URL -------------------------------------------------------------
 
 def _model_writes(body: dict) -> str:
@@ -168,6 +223,11 @@ def test_a_configured_model_writes_checked_questions_that_every_replica_serves(d
         assert marked["feedback"] in marked["passage"], "the evidence is the passage's own sentence"
         landed = [e for b in landing.read_after(seq, 100) if b.source == "practice" for e in orjson.loads(b.body)]
         assert [e["result"]["success"] for e in landed] == [False]
+        # The instructor may take a model's question out like any other, and put it back.
+        assert _withdrawal(demo_app, "teacher", question["question_id"]).status_code == 200
+        served = client.get(f"/api/v1/courses/{course}/practice", params={"limit": 50}, headers=headers).json()
+        assert question["question_id"] not in {q["question_id"] for q in served["questions"]}
+        assert _withdrawal(demo_app, "teacher", question["question_id"], method="delete").status_code == 204
 
         # Another replica, with the endpoint down: it serves and marks the stored questions, and stops asking.
         replica = model_banks(model.url)  # the first one's last passage written

@@ -39,7 +39,8 @@ NEEDS_MODELS_OR_WAREHOUSE = {"/api/v1/learners/{user_id}/mastery", "/api/v1/lear
 
 # Practice questions are made from the tutor's indexed passages: this world indexes none, so a caller let through
 # is told the question does not exist (tests/serving/test_practice.py answers them on a trained demo).
-NEEDS_INDEXED_PASSAGES = {"/api/v1/courses/{course_id}/practice/{question_id}/answers"}
+NEEDS_INDEXED_PASSAGES = {"/api/v1/courses/{course_id}/practice/{question_id}/answers",
+                          "/api/v1/courses/{course_id}/practice/{question_id}/withdrawal"}
 
 
 def _permission_of(route: APIRoute) -> Permission | None:
