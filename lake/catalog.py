@@ -78,6 +78,8 @@ CORE_SNAPSHOTS = {
     "bronze.core_enrollments": (schemas.CORE_ENROLLMENTS, "enrollment_id", "Core API enrollments", ("learner_id",)),
     "bronze.core_item_progress": (schemas.CORE_ITEM_PROGRESS, "progress_id", "Progress per content item",
                                   ("learner_id",)),
+    "bronze.core_answer_reviews": (schemas.CORE_ANSWER_REVIEWS, "answer_id",
+                                   "Instructors' grades of written answers", ("learner_id",)),
 }
 TABLES.update({
     name: TableSpec(name, schema, primary_key=(key,), description=f"{description} (snapshot, merged on {key}).",

@@ -159,6 +159,18 @@ CORE_ITEM_PROGRESS = pa.schema([
     pa.field("updated_at", _TS, nullable=False),
 ])
 
+# An instructor's grade of a written answer (the core API's review queue): it replaces the automatic grade
+# of the ``answered`` event whose session id is the answer's id.
+CORE_ANSWER_REVIEWS = pa.schema([
+    pa.field("answer_id", pa.string(), nullable=False),
+    pa.field("learner_id", pa.string(), nullable=False),
+    pa.field("course_id", pa.string(), nullable=False),
+    pa.field("item_id", pa.string(), nullable=False),
+    pa.field("reviewed_score", pa.int32(), nullable=False),
+    pa.field("points", pa.int32(), nullable=False),
+    pa.field("updated_at", _TS, nullable=False),  # when the grade was given, or last changed
+])
+
 # Outcomes that real datasets come with, for training and evaluating models on them.
 DROPOUT_LABELS = pa.schema([
     pa.field("source", pa.string(), nullable=False),  # the dataset

@@ -31,6 +31,10 @@ KEPT_OUT = {
     "content_items": set(),
     "enrollments": set(),
     "item_progress": set(),
+    # The lake takes an instructor's grade only; the answer's text and the grader's findings stay (the lake has
+    # the automatic grade in the answer's event), and so does who reviewed it.
+    "graded_answers": {"answer", "score", "confidence", "feedback", "status", "reviewer_comment", "reviewed_by",
+                       "created_at"},
 }
 
 COMPATIBLE = [  # (Arrow type test, SQLAlchemy types that fit it)

@@ -42,7 +42,8 @@ class SnapshotQuery:
         for column in (user_of.get(f.name, f.name) for f in get_spec(self.table).schema):
             selected.append(f"{self.columns.get(column, f't.{column}')} AS {column}")
         source = " ".join(filter(None, [f"{self.source} t", self.join]))
-        return f"SELECT {', '.join(selected)} FROM {source} WHERE t.updated_at >= :since"
+        updated = self.columns.get("updated_at", "t.updated_at")  # rows never changed (NULL) are not read
+        return f"SELECT {', '.join(selected)} FROM {source} WHERE {updated} >= :since"
 
     @property
     def keys_sql(self) -> str | None:
@@ -60,6 +61,9 @@ QUERIES = (
                   deletable=False),
     SnapshotQuery("bronze.core_item_progress", "item_progress", {"progress_id": "t.id", "user_id": "e.user_id"},
                   (("user_id", "learner_id"),), join="JOIN enrollments e ON e.id = t.enrollment_id"),
+    # Only the answers an instructor graded; an answer erased or past retention leaves the lake with its row.
+    SnapshotQuery("bronze.core_answer_reviews", "graded_answers", {"answer_id": "t.id", "updated_at": "t.reviewed_at"},
+                  (("user_id", "learner_id"),)),
 )
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

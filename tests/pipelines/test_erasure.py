@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from lake.catalog import TABLES, table_uri
 from lake.committer import Committer
 from lake.privacy import subject_of
+from lake.sources.core_snapshot import snapshot_core_tables
 from learnlake.cli import app as cli
 from learnlake.settings import get_settings
 from pipelines.run import run_privacy_erasure
@@ -57,8 +58,8 @@ def _sign_in(client, email: str) -> dict:
 
 def _put_the_learner_everywhere(client, settings, email: str, learner_id: str) -> None:
     """Native events (some left in the landing log), xAPI statements naming them as actor and as
-    instructor, a tutor conversation, a graded written answer, rate-limit counters in Redis: on top of what
-    the demo holds."""
+    instructor, a tutor conversation, a written answer an instructor graded (in the lake too), rate-limit counters
+    in Redis: on top of what the demo holds."""
     key = source_key(client.app, "lms")
     headers = _sign_in(client, email)
     course_id = client.get("/api/v1/users/me/enrollments", headers=headers).json()["items"][0]["course_id"]
@@ -71,7 +72,20 @@ def _put_the_learner_everywhere(client, settings, email: str, learner_id: str) -
     items = f"/api/v1/courses/{course_id}/items/{item_id}"
     admin = _sign_in(client, "admin@learnlake.example")
     assert client.put(f"{items}/assessment", headers=admin, json={"reference": "a loop repeats"}).status_code == 200
-    assert client.post(f"{items}/answers", headers=headers, json={"answer": "a loop repeats code"}).status_code == 201
+    # Their written answer and another learner's, each graded by an instructor; the graded ones reach the lake.
+    from serving.core.security import issue_access_token
+    from serving.core.tables import Enrollment, User
+
+    with client.app.state.database.read() as session:
+        other = session.query(Enrollment.user_id).join(User).filter(
+            Enrollment.course_id == course_id, User.email != email, User.role == "learner").first()[0]
+    other_headers = {"Authorization": f"Bearer {issue_access_token(other, 'learner', settings)}"}
+    for who in (headers, other_headers):
+        written = client.post(f"{items}/answers", headers=who, json={"answer": "a loop repeats code"})
+        assert written.status_code == 201, written.text
+        assert client.post(f"/api/v1/courses/{course_id}/review-queue/{written.json()['answer_id']}", headers=admin,
+                           json={"score": 1, "comment": "half"}).status_code == 200
+    snapshot_core_tables(settings.database_url, settings)
     mbox = {"mbox": f"mailto:{email}", "name": "The Learner"}
     statement = {"verb": {"id": "http://adlnet.gov/expapi/verbs/completed"}, "object": {"id": "http://example.org/x"}}
     for body in ({**statement, "actor": mbox},

@@ -8,7 +8,9 @@
   answer lands in the lake as an ``answered`` event on the item, so mastery and reviews count it.
 - ``GET .../items/{item}/answers``: the caller's own answers to the item, with any person's grade.
 - ``GET /api/v1/courses/{id}/review-queue``, ``POST .../review-queue/{answer_id}``: the instructor's queue of
-  answers to check, and their grade.
+  answers to check, and their grade. The grade reaches the lake with the core tables' snapshot
+  (``bronze.core_answer_reviews``) and replaces the automatic one in ``fct_graded_answers``, so mastery,
+  reviews and item statistics count the instructor's grade.
 """
 
 import uuid

@@ -9,7 +9,7 @@ from lake import readers
 from lake.privacy import learner_id_for
 from lake.sources.core_snapshot import snapshot_core_tables
 from serving.core.migrate import alembic_config, current_revision, head_revision, upgrade
-from serving.core.tables import Base
+from serving.core.tables import Base, GradedAnswer
 
 
 def test_snapshots_merge_changes_and_deletions_and_hold_no_pii(api):
@@ -63,3 +63,33 @@ def test_migrations_go_down_and_up_again(tmp_path):
     assert current_revision(url) is None
     upgrade(url)
     assert current_revision(url) == head_revision()
+
+
+def test_an_instructors_grade_of_a_written_answer_reaches_the_lake_and_leaves_with_the_answer(api):
+    teacher, learner = api.user("instructor"), api.user()
+    course = api.course(teacher, items=1)
+    item = f"/api/v1/courses/{course['id']}/items/{course['item_ids'][0]}"
+    api.client.post(f"/api/v1/courses/{course['id']}/enrollments", headers=learner.headers)
+    assert api.client.put(f"{item}/assessment", json={"reference": "a loop repeats code", "points": 4},
+                          headers=teacher.headers).is_success
+    reviewed, _not_reviewed = (api.client.post(f"{item}/answers", json={"answer": text}, headers=learner.headers).json()
+                      for text in ("it goes round", "a loop repeats code"))
+    queue = f"/api/v1/courses/{course['id']}/review-queue"
+    assert api.client.post(f"{queue}/{reviewed['answer_id']}", json={"score": 3, "comment": "nearly"},
+                           headers=teacher.headers).is_success
+    first = snapshot_core_tables(api.settings.database_url, api.settings)
+    assert first["bronze.core_answer_reviews"]["inserted"] == 1, "answers nobody graded stay out"
+    grades = readers.read_table("bronze.core_answer_reviews")
+    key = api.settings.pseudonym_key.get_secret_value()
+    assert grades.select("answer_id", "learner_id", "reviewed_score", "points").rows() == [
+        (reviewed["answer_id"], learner_id_for(learner.id, key), 3, 4)]
+    assert "nearly" not in grades.write_json() and "goes round" not in grades.write_json()
+
+    # A grade changed is merged; an answer that goes (erasure, retention) takes its grade out of the lake.
+    assert api.client.post(f"{queue}/{reviewed['answer_id']}", json={"score": 4}, headers=teacher.headers).is_success
+    snapshot_core_tables(api.settings.database_url, api.settings)
+    assert readers.read_table("bronze.core_answer_reviews")["reviewed_score"].to_list() == [4]
+    with api.client.app.state.database.write() as session:
+        session.execute(sa.delete(GradedAnswer).where(GradedAnswer.id == reviewed["answer_id"]))
+    assert snapshot_core_tables(api.settings.database_url, api.settings)["bronze.core_answer_reviews"]["deleted"] == 1
+    assert readers.read_table("bronze.core_answer_reviews").height == 0
