@@ -76,13 +76,14 @@ class PracticeBank:
         taken_out = self.withdrawn(course_id)
         return [q for q in built if (q.question_id in taken_out) == withdrawn]
 
-    def withdrawn(self, course_id: str) -> set[str]:
-        """The ids of the questions the course's instructor withdrew."""
+    def withdrawn(self, course_id: str) -> dict[str, str | None]:
+        """The ids of the questions the course's instructor withdrew, each with the reason given (or None)."""
         if self.database is None:
-            return set()
+            return {}
         with self.database.read() as session:
-            return set(session.scalars(select(WithdrawnPracticeQuestion.question_id).where(
-                WithdrawnPracticeQuestion.course_id == course_id)))
+            rows = session.execute(select(WithdrawnPracticeQuestion.question_id, WithdrawnPracticeQuestion.reason)
+                                   .where(WithdrawnPracticeQuestion.course_id == course_id)).tuples().all()
+            return dict(rows)
 
     def question(self, course_id: str, question_id: str) -> PracticeQuestion | None:
         """A question the course's passages give now, withdrawn or not (None once its passage has changed)."""

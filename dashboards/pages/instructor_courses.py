@@ -194,19 +194,24 @@ def practice_section(token: str, course_id: str) -> None:
                      f"{len(withdrawn)} withdrawn)"):
         taken_out = {q["question_id"] for q in withdrawn}
         for question in served + withdrawn:
-            out = question["question_id"] in taken_out
+            question_id, out = question["question_id"], question["question_id"] in taken_out
             by = "a language model" if question["generator"] != "extractive" else "rules"
             st.markdown(f"{'~~' if out else ''}{question['prompt']}{'~~' if out else ''}")
             st.caption(f"Answer: **{question['answer']}**. From \"{question['source']['title']} > "
                        f"{question['source']['heading']}\": {question['evidence']} (written by {by})")
-            label, key = ("Put back", "restore") if out else ("Withdraw", "withdraw")
-            if st.button(label, key=f"{key}:{question['question_id']}"):
-                path = f"/api/v1/courses/{course_id}/practice/{question['question_id']}/withdrawal"
+            if out:
+                st.caption(f"Withdrawn: {question['withdrawal_reason'] or 'no reason given'}")
+                label, key, reason = "Put back", "restore", None
+            else:  # the reason is for the course's other editors; learners never see it
+                label, key = "Withdraw", "withdraw"
+                reason = st.text_input("Why withdraw it (optional)", key=f"reason:{question_id}", max_chars=500)
+            if st.button(label, key=f"{key}:{question_id}"):
+                path = f"/api/v1/courses/{course_id}/practice/{question_id}/withdrawal"
                 try:
                     if out:
                         delete(path, token)
                     else:
-                        put(path, token, {"reason": None})
+                        put(path, token, {"reason": reason or None})
                 except ApiError as exc:  # the passage changed meanwhile: say why
                     st.error(exc.detail)
                     continue

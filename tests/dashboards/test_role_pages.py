@@ -278,7 +278,7 @@ def test_a_learner_answers_a_written_question_and_reads_the_feedback(app, served
         assert any(m.value.startswith("1 of 1 points. Right") for m in at.success), [m.value for m in at.success]
 
 
-def test_the_instructor_reads_the_practice_questions_and_withdraws_one(app, served_demo):
+def test_the_instructor_reads_the_practice_questions_and_withdraws_one_with_a_reason(app, served_demo):
     at = _sign_in(app, served_demo["instructor"].email)
     course = at.selectbox[0].value
     practice = f"{served_demo['url']}/api/v1/courses/{course}/practice"
@@ -289,12 +289,18 @@ def test_the_instructor_reads_the_practice_questions_and_withdraws_one(app, serv
     assert any(e.label.startswith("Practice questions from the material") for e in at.expander)
     assert any(first["evidence"] in c.value and first["answer"] in c.value for c in at.caption), \
         "each question is shown with its answer and the sentence that settles it"
+    at.text_input(key=f"reason:{first['question_id']}").input("the blank has two right answers")
     at.button(key=f"withdraw:{first['question_id']}").click()
     at.run()
     try:
         assert not at.exception, at.exception
         still = httpx.get(practice, params={"limit": 50}, headers=admin, timeout=30).json()["questions"]
         assert first["question_id"] not in {q["question_id"] for q in still}
+        withdrawn = httpx.get(practice, params={"limit": 50, "withdrawn": "true"}, headers=admin,
+                              timeout=30).json()["questions"]
+        assert [q["withdrawal_reason"] for q in withdrawn if q["question_id"] == first["question_id"]] == \
+            ["the blank has two right answers"], "the reason typed on the page is stored with the withdrawal"
+        assert any(c.value == "Withdrawn: the blank has two right answers" for c in at.caption)
         at.button(key=f"restore:{first['question_id']}").click()
         at.run()
         assert not at.exception, at.exception

@@ -114,6 +114,8 @@ def test_the_instructor_checks_each_question_with_its_answer_and_withdraws_a_poo
         assert refused.status_code == 404 and "withdrawn" in refused.json()["detail"]
         listed = _get(demo_app, "teacher", withdrawn="true", limit=50).json()["questions"]
         assert [q["question_id"] for q in listed] == [question] and listed[0]["answer"]
+        assert listed[0]["withdrawal_reason"] == "two options are right", "editors read why it was taken out"
+        assert all(q["withdrawal_reason"] is None for q in _get(demo_app, "teacher", limit=50).json()["questions"])
         again = _withdrawal(demo_app, "admin", question, body={"reason": None})
         assert again.status_code == 200 and again.json()["reason"] is None, "withdrawing again replaces the reason"
     finally:

@@ -54,6 +54,7 @@ class PracticeQuestionOut(BaseModel):
     # For those who may edit the course only (learners get null): what it takes, to check before learners meet it.
     answer: str | None = None
     evidence: str | None = None  # the passage's sentence that settles it
+    withdrawal_reason: str | None = None  # in the list of withdrawn questions: why the instructor took it out
 
 
 class PracticeOut(BaseModel):
@@ -112,11 +113,12 @@ def practice(course_id: str, user: Student, state: StateDep,
         raise HTTPException(403, "only those who may edit the course see the questions withdrawn from it")
     names = skill_names(course.meta)
     found = state.practice.questions(course_id, skill_id, withdrawn=withdrawn)
+    reasons = state.practice.withdrawn(course_id) if withdrawn else {}
     return PracticeOut(course_id=course_id, questions=[PracticeQuestionOut(
         question_id=q.question_id, kind=q.kind, prompt=q.prompt, options=list(q.options), skill_ids=list(q.skills),
         skill_names=[names.get(s, s) for s in q.skills], source=_source(q), generator=q.generator,
-        answer=q.answer if editor else None, evidence=q.sentence if editor else None)
-        for q in found[:limit]])
+        answer=q.answer if editor else None, evidence=q.sentence if editor else None,
+        withdrawal_reason=reasons.get(q.question_id)) for q in found[:limit]])
 
 
 @router.put("/{course_id}/practice/{question_id}/withdrawal")
