@@ -7,9 +7,10 @@ With ``LEARNLAKE_LLM_URL`` set, a language model also writes questions on each p
 (``models/practice/written_by_model.py``); those come first. A request never waits for the model: it
 gets what is written so far, and the passages not written yet are handed to one background thread,
 a few per request. What the model wrote, after its checks, is stored in the core database
-(``model_practice_questions``), so every replica serves and marks the same questions, and a passage
-with questions stored is not sent again until it changes. After an endpoint failure no passage is
-sent for ``PAUSE_AFTER_FAILURE_S``.
+(``model_practice_questions``), so every replica serves and marks the same questions; every passage the
+model answered on is recorded too (``model_practice_passages``), also when none of its questions passed
+the checks, so no replica sends it again, even after a restart, until it changes. After an endpoint
+failure (no answer, so nothing recorded) no passage is sent for ``PAUSE_AFTER_FAILURE_S``.
 
 The course's instructor reads every question with its answer and may withdraw one, whoever wrote it
 (``withdrawn_practice_questions``): it is then neither served nor marked, on every replica.
@@ -29,7 +30,7 @@ from models.practice.questions import PracticeQuestion, practice_questions
 from models.practice.written_by_model import GENERATOR, QuestionWriter
 from models.tutor.chunks import Chunk
 from serving.core.db import Database
-from serving.core.tables import ModelPracticeQuestion, WithdrawnPracticeQuestion
+from serving.core.tables import ModelPracticePassage, ModelPracticeQuestion, WithdrawnPracticeQuestion
 from serving.tutor import Tutor
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,7 @@ class PracticeBank:
         if self.writer is not None and self.database is not None:
             chunks = [c for c in chunks if skill_id is None or skill_id in c.skills]
             written = self._stored(course_id, chunks)
-            done = {q.chunk.fingerprint for q in written}
+            done = self._answered_on(course_id, chunks) | {q.chunk.fingerprint for q in written}
             self._ask_for(course_id, [c for c in chunks if c.fingerprint not in done])
             built = written + built
         taken_out = self.withdrawn(course_id)
@@ -107,6 +108,13 @@ class PracticeBank:
             rows = sorted(rows, key=lambda r: (by_version[r.fingerprint][0], r.created_at, r.question_id))
             return [_question(row, by_version[row.fingerprint][1]) for row in rows]
 
+    def _answered_on(self, course_id: str, chunks: list[Chunk]) -> set[str]:
+        """The versions of these passages the model has answered on, by any replica."""
+        with self.database.read() as session:
+            return set(session.scalars(select(ModelPracticePassage.fingerprint).where(
+                ModelPracticePassage.course_id == course_id,
+                ModelPracticePassage.fingerprint.in_([c.fingerprint for c in chunks]))))
+
     def _ask_for(self, course_id: str, unwritten: list[Chunk]) -> None:
         """Hand a few passages the model has not written on to the background thread."""
         with self._lock:
@@ -135,12 +143,17 @@ class PracticeBank:
             return
         if written.dropped:
             log.info("model questions dropped on %s: %s", chunk.chunk_id, "; ".join(written.dropped))
-        if written.questions:
-            self._store(course_id, chunk, written.questions)
+        self._store(course_id, chunk, written.questions, written.dropped)
 
-    def _store(self, course_id: str, chunk: Chunk, questions: list[PracticeQuestion]) -> None:
+    def _store(self, course_id: str, chunk: Chunk, questions: list[PracticeQuestion], dropped: list[str]) -> None:
+        """The questions that passed, and a record that the model answered on this passage (in one write)."""
         try:
             with self.database.write() as session:
+                if session.get(ModelPracticePassage, (course_id, chunk.fingerprint)) is None:
+                    session.add(ModelPracticePassage(
+                        course_id=course_id, fingerprint=chunk.fingerprint, chunk_id=chunk.chunk_id,
+                        model=self.writer.endpoint.model[:200], questions=len(questions),
+                        dropped=[reason[:500] for reason in dropped[:20]]))
                 known = set(session.scalars(select(ModelPracticeQuestion.question_id).where(
                     ModelPracticeQuestion.question_id.in_([q.question_id for q in questions]))))
                 session.add_all(ModelPracticeQuestion(

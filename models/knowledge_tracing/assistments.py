@@ -63,7 +63,13 @@ ON_REQUEST = {"akt": TrainingConfig(network="akt", window=100, max_epochs=20)}
 # Also tried on assist2009 and not kept (test AUC, against the hybrid's 0.8319 in the same run): stacking the
 # members on the validation learners' 19,800 rows, by logistic regression 0.8319, by boosting over the members
 # and the history features 0.8260 (too few rows to learn from); five boosted models from five seeds averaged
-# 0.8321 (0.8317 alone), not worth five times the boosted model's training.
+# 0.8321 (0.8317 alone), not worth five times the boosted model's training. Also tried, each in a run whose
+# hybrid scored 0.8327 test (validation 0.8382): history features for the boosted model, namely the skill's
+# training accuracy at the learner's attempt count on it (boosted validation 0.8358 -> 0.8349), the longest
+# streak on the skill with a per-skill Elo (0.8354), and the learner's residuals on the skills whose residuals
+# correlate with this one's across training learners (0.8359, test 0.8317 -> 0.8315, hybrid 0.8325); averaging
+# in logit space rather than probability (0.8326); the boosted model refitted on the validation learners too
+# after the weight is chosen (0.8327). The counts a boosted model reads look saturated on this split.
 BUDGET_S = 13 * 60
 PREDICTION_RESERVE_S = 30.0  # kept back at the end: scoring the last network, the hybrid's weights
 MIN_SHARE_S = 20.0  # a network given less than this is skipped

@@ -452,6 +452,22 @@ class ModelPracticeQuestion(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class ModelPracticePassage(Base):
+    """A passage version the language model was sent for practice questions and answered on, whatever it
+    wrote: kept so that no replica, now or after a restart, sends the passage again, also when none of its
+    questions passed the checks (``questions`` 0, ``dropped`` says why). A failed request leaves no row."""
+
+    __tablename__ = "model_practice_passages"
+
+    course_id: Mapped[str] = mapped_column(ForeignKey("courses.id", ondelete="CASCADE"), primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(16), primary_key=True)  # the passage's version
+    chunk_id: Mapped[str] = mapped_column(Text)
+    model: Mapped[str] = mapped_column(String(200))
+    questions: Mapped[int] = mapped_column(Integer)  # how many passed the checks
+    dropped: Mapped[list] = mapped_column(JSON, default=list)  # why the others were turned down
+    written_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class WithdrawnPracticeQuestion(Base):
     """A practice question the course's instructor took out of the course (unclear, wrong, or not what the
     course teaches), whoever made it, rules or a model: not served or marked while this row exists."""

@@ -8,11 +8,11 @@ import time
 
 import orjson
 import pytest
-from sqlalchemy import delete
+from sqlalchemy import delete, func, select
 
 from models.chat import ChatEndpoint
 from models.practice.written_by_model import QuestionWriter
-from serving.core.tables import ModelPracticeQuestion
+from serving.core.tables import ModelPracticePassage, ModelPracticeQuestion
 from serving.main import create_app
 from serving.practice import PASSAGES_PER_REQUEST, PracticeBank
 from tests.chat_server import chat_server
@@ -204,6 +204,7 @@ def model_banks(demo_app):
     state.practice = served
     with state.database.write() as session:
         session.execute(delete(ModelPracticeQuestion))
+        session.execute(delete(ModelPracticePassage))
 
 
 def test_a_configured_model_writes_checked_questions_that_every_replica_serves(demo_app, model_banks):
@@ -243,3 +244,54 @@ def test_a_configured_model_writes_checked_questions_that_every_replica_serves(d
         assert right.status_code == 200 and right.json()["correct"] is True
         replica.close()  # waits for the passage being written
         assert len(model.requests) - asked == 1, "after a failure the endpoint is left alone for a while"
+
+
+def _passages_sent(model) -> list[str]:
+    return [request["body"]["messages"][1]["content"].split("\n\n", 1)[1] for request in model.requests]
+
+
+def _once_sent(model, bank: PracticeBank, already: int = 0) -> None:
+    """Wait for the bank's first request to reach the model, then close the bank (which waits for its reply)."""
+    deadline = time.monotonic() + 30
+    while len(model.requests) <= already and time.monotonic() < deadline:
+        time.sleep(0.05)
+    bank.close()
+
+
+def test_a_passage_the_model_wrote_nothing_usable_on_is_not_sent_again_by_any_replica(demo_app, model_banks):
+    client, course, headers = demo_app["client"], demo_app["course"], demo_app["headers"]["learner"]
+    database = client.app.state.database
+    with chat_server(lambda body: '{"questions": [{"kind": "cloze", "prompt": "no blank here"}]}') as model:
+        first = model_banks(model.url)
+        assert client.get(f"/api/v1/courses/{course}/practice", headers=headers).status_code == 200
+        _once_sent(model, first)
+        sent = _passages_sent(model)
+        assert 0 < len(sent) <= PASSAGES_PER_REQUEST
+        with database.read() as session:
+            recorded = session.scalars(select(ModelPracticePassage)).all()
+            assert len(recorded) == len(sent) and all(r.questions == 0 and r.dropped for r in recorded), \
+                "each passage answered on is recorded, with why its questions were turned down"
+
+        replica = model_banks(model.url)  # a new process: nothing in memory of what was sent
+        assert client.get(f"/api/v1/courses/{course}/practice", headers=headers).status_code == 200
+        _once_sent(model, replica, already=len(sent))
+        again = _passages_sent(model)[len(sent):]
+        assert again and not set(again) & set(sent), "the next passages are sent, never the ones answered on"
+        with database.read() as session:
+            assert session.scalar(select(func.count()).select_from(ModelPracticeQuestion)) == 0
+
+
+def test_a_failed_request_records_nothing_so_the_passage_is_asked_again(demo_app, model_banks):
+    client, course, headers = demo_app["client"], demo_app["course"], demo_app["headers"]["learner"]
+    with chat_server(_model_writes) as model:
+        model.status = 500
+        failing = model_banks(model.url)
+        client.get(f"/api/v1/courses/{course}/practice", headers=headers)
+        _once_sent(model, failing)
+        [failed] = _passages_sent(model)  # one request, then the pause
+        with client.app.state.database.read() as session:
+            assert session.scalar(select(func.count()).select_from(ModelPracticePassage)) == 0
+        model.status = 200
+        model_banks(model.url)
+        written, _ = _model_questions(client, course, headers)
+        assert written and failed in _passages_sent(model)[1:], "the passage is sent again once the model answers"
