@@ -5,13 +5,17 @@ database of its own there, migrates it once, and empties it before each test. Wi
 reachable server these cases are skipped, or fail when ``LEARNLAKE_REQUIRE_SERVICES=1``.
 """
 
+import shutil
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
+from learnlake.settings import get_settings
 from serving.core.enums import Role
+from serving.core.migrate import upgrade
 from serving.core.security import hash_password, issue_access_token
 from serving.core.tables import Base, User
 from serving.main import create_app
@@ -36,10 +40,20 @@ def _empty_postgres(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory) -> Path:
+    """An SQLite core database migrated once for the session: each test starts from a copy of it (migrating
+    afresh took 0.2 s a test, over a minute across the few hundred cases here)."""
+    path = tmp_path_factory.mktemp("core-template") / "core.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request, tmp_path) -> str:
     """The core database URL, once SQLite in tmp_path and once the session's PostgreSQL, emptied."""
     if request.param == "sqlite":
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite"), tmp_path / "core.db")
         return f"sqlite:///{tmp_path / 'core.db'}"
     url = request.getfixturevalue("postgres_url")
     _empty_postgres(url)
@@ -128,3 +142,25 @@ def api(learnlake_home, database_url) -> CoreApi:
     settings = core_settings(learnlake_home, database_url)
     with TestClient(create_app(settings)) as client:
         yield CoreApi(client, settings)
+
+
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def shared_api(request, tmp_path_factory) -> CoreApi:
+    """One app and core database (SQLite, then PostgreSQL) for a whole module, for walks whose every case
+    makes users and courses of its own: a new app's first requests build FastAPI's route state (about 0.3 s),
+    which over hundreds of cases cost minutes. The cases then also run among each other's data, as on a
+    real server."""
+    home = tmp_path_factory.mktemp("shared-api")
+    if request.param == "sqlite":
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite"), home / "core.db")
+        url = f"sqlite:///{home / 'core.db'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+        _empty_postgres(url)
+    with pytest.MonkeyPatch.context() as environment:
+        environment.setenv("LEARNLAKE_HOME", str(home / "learnlake"))
+        get_settings.cache_clear()
+        settings = core_settings(get_settings(), url)
+        with TestClient(create_app(settings)) as client:
+            yield CoreApi(client, settings)
+    get_settings.cache_clear()

@@ -1,6 +1,7 @@
 """Walks every core API endpoint with every role and checks the answer against the one matrix.
 
-For each route the world is rebuilt: an instructor who owns a published course with a
+For each route a new world is built, in the app and database the module shares (on SQLite, then on
+PostgreSQL), among the worlds of the cases before: an instructor who owns a published course with a
 module and items, a learner enrolled in it (someone else's data for every caller), and the
 caller, a fresh user of the role under test, enrolled where that role may study. Then:
 
@@ -167,7 +168,8 @@ def _world(api, caller_role: Role) -> dict:
 
 @pytest.mark.parametrize("role", list(Role))
 @pytest.mark.parametrize(("method", "path", "permission"), ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES])
-def test_role_x_endpoint(api, role, method, path, permission):
+def test_role_x_endpoint(shared_api, role, method, path, permission):
+    api = shared_api
     world = _world(api, role)
     response = _call(api, method, path, world["caller"], world)
     scope = scope_of(role, permission)
