@@ -22,6 +22,7 @@ from lake.events import check_batch
 from lake.landing import LandingLog, strip_requested
 from lake.statement_store import StatementStore
 from learnlake import __version__
+from learnlake.child_processes import exit_with_parent
 from learnlake.errors import ModelNotFoundError, TableNotFoundError
 from learnlake.logging import configure_logging
 from learnlake.settings import Settings, get_settings
@@ -110,7 +111,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.state.validators = None
         if settings.ingest_validation_workers:
             app.state.validators = ProcessPoolExecutor(
-                settings.ingest_validation_workers, mp_context=multiprocessing.get_context("spawn"))
+                settings.ingest_validation_workers, mp_context=multiprocessing.get_context("spawn"),
+                initializer=exit_with_parent)  # an API killed by SIGKILL leaves no worker behind
             # Workers start on first use; start (and import) them now, not in a client's request.
             warm_up = [app.state.validators.submit(check_batch, b"[]", 1)
                        for _ in range(settings.ingest_validation_workers)]

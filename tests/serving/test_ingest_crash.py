@@ -15,6 +15,7 @@ import uuid
 
 import orjson
 import polars as pl
+import psutil
 import pytest
 
 from benchmarks.harness import free_port, get_json, source_key
@@ -88,3 +89,21 @@ def test_every_acknowledged_event_lands_exactly_once(learnlake_home):
     assert stored.n_unique() == stored.len(), "an event was stored twice"
     missing = set(acknowledged) - set(stored)
     assert not missing, f"{len(missing)} acknowledged events were lost"
+
+
+def test_an_api_killed_alone_leaves_no_child_process_behind(learnlake_home):
+    """SIGKILL to the API's own process only (as a container runtime or the OOM killer may send it): its batch
+    validator and its committer exit too, instead of waiting under PID 1 for ever."""
+    api = _start(learnlake_home.home, free_port())
+    try:
+        children = psutil.Process(api.pid).children(recursive=True)
+        commands = [" ".join(child.cmdline()) for child in children]
+        assert any("multiprocessing" in c for c in commands) and any("lake.committer" in c for c in commands), \
+            commands
+    finally:
+        os.kill(api.pid, signal.SIGKILL)  # not the group: nothing else is told
+        api.wait(10)
+    _, alive = psutil.wait_procs(children, timeout=30)
+    for child in alive:
+        child.kill()
+    assert not alive, f"left running after the API died: {[' '.join(c.cmdline()) for c in alive]}"
