@@ -1,6 +1,9 @@
 # The two commands: `make demo` and `make test`. Each creates .venv and installs on first
 # use; the stamp file is keyed on pyproject.toml, so later runs skip the install.
 PYTHON ?= python3
+# The suite runs in this many processes (pytest-xdist): most of its time is spent waiting on servers and
+# subprocesses, so two workers keep two cores busy. TEST_WORKERS=0 runs it in this process.
+TEST_WORKERS ?= 2
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml | cut -c1-12)
@@ -24,7 +27,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --no-loadscope-reorder
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -2,6 +2,7 @@
 
 import os
 import shutil
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -11,6 +12,38 @@ from learnlake.settings import Settings, get_settings
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 SMALL_DEMO_LEARNERS = 40
+# The demos built once per session: `make test`'s workers (pytest-xdist, ``--dist loadgroup``) run every test
+# that reads one in the same worker, so that each is built once.
+SHARED_BUILDS = ("trained_demo", "small_demo")
+
+
+def worker_number() -> int:
+    """This process's number among `make test`'s workers (``gw0``, ``gw1``...; 0 without pytest-xdist)."""
+    return int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw"))
+
+
+def pytest_configure(config):
+    if os.environ.get("PYTEST_XDIST_WORKER"):  # each worker parses the dbt project into a target folder of its own
+        os.environ["DBT_TARGET_PATH"] = f"target/{os.environ['PYTEST_XDIST_WORKER']}"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist: a test that reads a session demo goes with the others that read it, any other test
+    with its file's (module fixtures start servers); the production-like test and the demos' groups come first,
+    so the longest work is not left for the end while the other worker waits."""
+    if not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    for item in items:
+        group = next((name for name in SHARED_BUILDS if name in item.fixturenames), item.nodeid.split("::")[0])
+        item.add_marker(pytest.mark.xdist_group(group))
+
+    def rank(item) -> int:
+        if item.get_closest_marker("production_like"):
+            return 0
+        return next((1 + n for n, name in enumerate(SHARED_BUILDS) if name in item.fixturenames), len(SHARED_BUILDS) + 1)
+
+    items.sort(key=rank)
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -31,6 +64,14 @@ def _settings_read_afresh_after_each_test():
     must not hand that home to the next test. Autouse fixtures end last, after the environment is back."""
     yield
     get_settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def _main_module_kept(monkeypatch):
+    """Streamlit's AppTest (the dashboards', the end-to-end and the retention tests) runs a page as ``__main__``
+    and leaves it there: a process spawned later by the same test process (the API's validation workers,
+    Lightning's training processes) would run that page again and die, and its parent wait for it for ever."""
+    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
 
 
 @pytest.fixture
@@ -55,10 +96,10 @@ def unavailable(reason: str):
 
 @pytest.fixture
 def redis_url() -> str:
-    """Database 15 of the local Redis, emptied before the test."""
+    """Database 15 of the local Redis (14 for the second worker of `make test`...), emptied before the test."""
     import redis
 
-    url = os.environ.get("LEARNLAKE_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+    url = os.environ.get("LEARNLAKE_TEST_REDIS_URL", f"redis://127.0.0.1:6379/{15 - worker_number()}")
     client = redis.Redis.from_url(url)
     try:
         client.flushdb()

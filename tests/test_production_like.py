@@ -10,6 +10,7 @@ the models are registered on the MLflow server, both replicas serve recommendati
 and an erasure reaches every store.
 """
 
+import contextlib
 import logging
 import os
 import signal
@@ -60,14 +61,28 @@ def service(name: str, command: list[str], env: dict, folder: Path, ready_url: s
             wait_ready(name, proc, ready_url, folder)
         yield proc
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(10)
+        _stop_group(proc)
         log_file.close()
+
+
+def _stop_group(proc: subprocess.Popen, grace_s: float = 5) -> None:
+    """SIGTERM to the service's process group, then SIGKILL to whatever is left of it after ``grace_s``: the
+    group holds what the service started too (Dagster's daemon a code server, which on SIGTERM waits for runs
+    that will never finish, and outlived the suite)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    while time.monotonic() < deadline:
+        proc.poll()  # reaps the leader, so an empty group is seen as empty
+        try:
+            os.killpg(proc.pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.1)
+    else:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(10)
 
 
 def wait_ready(name: str, proc: subprocess.Popen, url: str, folder: Path, timeout_s: float = 120) -> None:

@@ -1,18 +1,9 @@
 """The session's trained demo with the API serving it on loopback, shared by the dashboards' tests."""
 
-import sys
-
 import pytest
 import sqlalchemy as sa
 
 from benchmarks.harness import free_port, start_api
-
-
-@pytest.fixture(autouse=True)
-def main_module_kept(monkeypatch):
-    """AppTest runs a page as ``__main__`` and leaves it there: a process spawned later in the session
-    (the API's validation workers) would run that page again, and die if it cannot run alone."""
-    monkeypatch.setitem(sys.modules, "__main__", sys.modules["__main__"])
 
 
 @pytest.fixture(scope="package")

@@ -22,7 +22,10 @@ DBT_EXECUTABLE = str(Path(sys.executable).parent / "dbt")
 # and its test lines: "... PASS unique_x_id ...... [PASS in 0.03s]" (group 1 is "model" or "PASS").
 NODE_TIME = re.compile(r"(model|PASS) ([\w.]+) [. ]*\[(?:OK|PASS)[^\]]* in ([\d.]+)s\]")
 
-dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target="dev")
+# dbt's own DBT_TARGET_PATH moves the target folder (manifest, partial parse), as dagster-dbt's per-run folders
+# already follow it: processes that parse at the same time (the test suite's workers) keep theirs apart.
+dbt_project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR, target="dev",
+                         target_path=os.environ.get("DBT_TARGET_PATH", "target"))
 
 
 def dbt_resource() -> DbtCliResource:
