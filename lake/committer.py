@@ -14,7 +14,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -239,14 +238,36 @@ def _exclusive(lock_path: Path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def commit_forever(committer: Committer, interval_s: float, stop: threading.Event,
+class StopRequest:
+    """A stop asked for by a signal (SIGTERM, SIGINT, the parent's death): a plain flag, because a signal handler
+    must take no lock. ``threading.Event.set`` takes one: a second SIGTERM arriving while the handler of the
+    first held it deadlocked the committer for ever (seen in the production-like test, whose killed replica's
+    committer got the parent-death SIGTERM and another)."""
+
+    STEP_S = 0.1  # how soon a sleeping committer notices the request
+
+    def __init__(self) -> None:
+        self.requested = False
+
+    def request(self, *_signal) -> None:
+        self.requested = True
+
+    def sleep(self, seconds: float) -> bool:
+        """Sleep up to ``seconds``; True as soon as a stop is requested."""
+        deadline = time.monotonic() + seconds
+        while not self.requested and (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(left, self.STEP_S))
+        return self.requested
+
+
+def commit_forever(committer: Committer, interval_s: float, stop: StopRequest,
                    relay: OutboxRelay | None = None) -> None:
-    """Flush every ``interval_s`` until ``stop`` is set, then once more for what landed last.
+    """Flush every ``interval_s`` until a stop is requested, then once more for what landed last.
 
     With a ``relay``, the core API's domain events go to the lake on the same beat.
     """
     flushes = [committer.flush] + ([relay.relay] if relay is not None else [])
-    while not stop.wait(interval_s):
+    while not stop.sleep(interval_s):
         _flush_logging_errors(flushes)
     _flush_logging_errors(flushes)
 
@@ -300,7 +321,7 @@ class CommitterProcess:
                 self.process.kill()
 
 
-def _stop_with_parent(stop: threading.Event) -> None:
+def _stop_with_parent(stop: StopRequest) -> None:
     """Linux: have SIGTERM sent to this process when the API dies, even by SIGKILL."""
     try:
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
@@ -308,7 +329,7 @@ def _stop_with_parent(stop: threading.Event) -> None:
         return  # elsewhere an orphaned committer keeps committing: harmless, txn ids prevent doubles
     parent = os.environ.get("LEARNLAKE_COMMITTER_PARENT_PID")
     if parent and os.getppid() != int(parent):
-        stop.set()  # the API died before the request above took effect
+        stop.request()  # the API died before the request above took effect
 
 
 def main() -> None:
@@ -319,9 +340,9 @@ def main() -> None:
     # Background work: when CPU is short, acknowledging clients comes first; commits catch up.
     os.nice(10)
     landing = LandingLog(settings.landing_dir / settings.writer_id, settings.writer_id, readonly=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    stop = StopRequest()
+    signal.signal(signal.SIGTERM, stop.request)
+    signal.signal(signal.SIGINT, stop.request)
     _stop_with_parent(stop)
     committer = Committer(landing, settings, max_events=settings.commit_batch_size)
     commit_forever(committer, settings.commit_interval_s, stop, relay=outbox_relay_for(settings))

@@ -1,3 +1,5 @@
+import signal
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -6,7 +8,7 @@ import polars as pl
 import pytest
 
 from lake import readers
-from lake.committer import Committer
+from lake.committer import Committer, CommitterProcess
 from lake.event_rows import row_to_native
 from lake.landing import LandingLog
 from lake.sources.simulator import SimulationConfig, simulate
@@ -189,3 +191,27 @@ def test_replicas_sharing_a_postgres_core_database_commit_each_event_id_once(lea
         _land(logs[1], natives[:20])  # already committed by api-0: a replay on api-1 is dropped as well
         assert Committer(logs[1], settings).flush().replays == 20
         assert readers.read_table("bronze.events", settings=settings).height == 300
+
+
+def test_a_committer_sent_sigterm_again_and_again_still_stops_after_a_last_flush(learnlake_home, natives):
+    """A burst of SIGTERMs (as when the API dies: the parent-death signal, then the stop's) stops the committer
+    process, which commits what landed last. Its handler once took threading.Event's lock, and a second signal
+    arriving while the first held it hung the process for ever."""
+    settings = learnlake_home.model_copy(update={"commit_interval_s": 0.05})
+    log = LandingLog(settings.landing_dir / settings.writer_id, settings.writer_id)
+    committer = CommitterProcess(settings)
+    try:
+        _land(log, natives[:20])
+        deadline = time.monotonic() + 60
+        while not (readers.table_exists("bronze.events", settings)
+                   and readers.read_table("bronze.events", settings=settings).height == 20):
+            assert time.monotonic() < deadline and committer.process.poll() is None, "the committer never committed"
+            time.sleep(0.2)
+        _land(log, natives[20:40])
+        for _ in range(300):
+            committer.process.send_signal(signal.SIGTERM)
+        assert committer.process.wait(30) == 0
+    finally:
+        if committer.process.poll() is None:
+            committer.process.kill()
+    assert readers.read_table("bronze.events", settings=settings).height == 40
