@@ -2,6 +2,11 @@
 
 Each process logs to a file of its own under the home's ``logs/`` so the terminal keeps the summary;
 when one exits, the end of its log is shown and the rest are stopped.
+
+Each service runs in a process group of its own, and stopping it stops the whole group (a Dagster UI's
+code servers, Streamlit's and uvicorn's workers): SIGTERM first, then SIGKILL to what is left after
+``STOP_GRACE_S``, or at once on a further Ctrl-C or SIGTERM, which hurries the stop instead of cutting
+it short.
 """
 
 import importlib.util
@@ -15,6 +20,9 @@ from pathlib import Path
 
 from learnlake.errors import LearnLakeError
 from learnlake.settings import Settings
+
+STOP_GRACE_S = 10.0  # how long the services have to stop after SIGTERM
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 @dataclass(frozen=True)
@@ -73,7 +81,8 @@ def service_environment(settings: Settings) -> dict[str, str]:
     }
 
 
-def supervise(services: list[Service], *, env: dict[str, str], logs: Path, started=lambda: None) -> None:
+def supervise(services: list[Service], *, env: dict[str, str], logs: Path, started=lambda: None,
+              grace_s: float = STOP_GRACE_S) -> None:
     """Start every service, call ``started()`` once they are all launched, then wait.
 
     Returns on Ctrl-C or SIGTERM after stopping every service; raises ``ServiceExited`` when one exits."""
@@ -82,8 +91,7 @@ def supervise(services: list[Service], *, env: dict[str, str], logs: Path, start
     log_files = {name: open(path, "ab") for name, path in log_paths.items()}  # noqa: SIM115
     procs: dict[str, subprocess.Popen] = {}
     # Ctrl-C and a plain `kill` both stop every service (a background shell ignores SIGINT otherwise).
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
+    handlers = {signum: signal.signal(signum, signal.default_int_handler) for signum in STOP_SIGNALS}
     try:
         for service in services:
             procs[service.name] = subprocess.Popen(service.command, cwd=repo_root(), env=env, start_new_session=True,
@@ -98,20 +106,41 @@ def supervise(services: list[Service], *, env: dict[str, str], logs: Path, start
     except KeyboardInterrupt:
         pass
     finally:
-        _stop(procs.values())
-        for handle in log_files.values():
-            handle.close()
-
-
-def _stop(procs) -> None:
-    for proc in procs:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-    for proc in procs:
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
+            _stop(list(procs.values()), grace_s)
+        finally:
+            for handle in log_files.values():
+                handle.close()
+            for signum, handler in handlers.items():
+                signal.signal(signum, handler)
+
+
+def _stop(procs: list[subprocess.Popen], grace_s: float) -> None:
+    """SIGTERM to every service's group; SIGKILL to what is left of them after ``grace_s``.
+
+    A Ctrl-C or SIGTERM arriving meanwhile (a user pressing Ctrl-C again, a service manager's second
+    signal) ends the wait instead of raising: raised, it would leave a service that is slow to stop,
+    or ignores SIGTERM, running with nobody to stop it."""
+    hurried: list[int] = []  # a plain list: the handler must not take a lock (see lake/committer.py)
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, lambda number, _frame: hurried.append(number))
+    for proc in procs:
+        _signal_group(proc, signal.SIGTERM)
+    deadline = time.monotonic() + grace_s
+    while not hurried and time.monotonic() < deadline and any(proc.poll() is None for proc in procs):
+        time.sleep(0.05)
+    # The groups too, not only their leaders: a child the leader started outlives it otherwise.
+    for proc in procs:
+        _signal_group(proc, signal.SIGKILL)
+    for proc in procs:
+        proc.wait()
+
+
+def _signal_group(proc: subprocess.Popen, signum: int) -> None:
+    try:
+        os.killpg(proc.pid, signum)
+    except ProcessLookupError:  # the group has no process left
+        pass
 
 
 def _tail(path: Path, lines: int = 20) -> str:

@@ -34,6 +34,15 @@ def configure_mlflow(settings: Settings | None = None, experiment: str = EXPERIM
     return client
 
 
+def prepare_tracking_store(settings: Settings) -> None:
+    """Create or upgrade the tracking store's tables now, in this process alone.
+
+    On an empty SQL store every process that opens it runs MLflow's migrations, and two doing so at once
+    (``learnlake serve`` on a new home: the API and the MLflow UI) collide; one fails part-way through.
+    Opening the store is what migrates it; a tracking server's URL has nothing to prepare here."""
+    MlflowClient(settings.mlflow_tracking_uri, settings.mlflow_tracking_uri)
+
+
 def pip_requirements(*packages: str) -> list[str]:
     """Pinned requirements of a logged model, given rather than inferred: MLflow's inference loads
     the model in a subprocess, which costs most of a small model's training time."""

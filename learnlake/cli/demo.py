@@ -47,12 +47,14 @@ def serve() -> None:
 
 def _serve(settings: Settings) -> None:
     from learnlake.supervisor import ServiceExited, platform_services, service_environment, supervise
+    from models.tracking import prepare_tracking_store
     from pipelines.run import write_instance_config
     from serving.main import uvicorn_command
 
     services = platform_services(settings, uvicorn_command(settings.api_host, settings.api_port))
     env = {**service_environment(settings), **write_instance_config(settings)}
     logs = settings.home / "logs"
+    prepare_tracking_store(settings)  # before the services that share it start
 
     def show_addresses() -> None:
         table = Table("service", "url", title="LearnLake is serving (Ctrl-C stops everything)")
