@@ -135,10 +135,11 @@ def test_a_service_that_exits_stops_the_rest_and_shows_the_end_of_its_log(tmp_pa
              f"while not os.path.exists({str(pid_file)!r}): time.sleep(0.05)\n"
              "print('port 8501 is already in use', flush=True); sys.exit(3)")
     failing = Service("dashboards", [sys.executable, "-c", exits], "")
+    handlers = {signum: signal.getsignal(signum) for signum in (signal.SIGINT, signal.SIGTERM)}
     with pytest.raises(ServiceExited) as raised:
         supervise([Service("api", _service("api", pid_file)[1], ""), failing], env=dict(os.environ),
                   logs=tmp_path / "logs", grace_s=10)
     assert "dashboards exited with code 3" in str(raised.value)
     assert "port 8501 is already in use" in str(raised.value)
     assert _gone(_pids([pid_file], timeout=0)) == []
-    assert signal.getsignal(signal.SIGTERM) is not signal.default_int_handler  # the caller's handlers are back
+    assert {signum: signal.getsignal(signum) for signum in handlers} == handlers  # the caller's are back
