@@ -12,6 +12,7 @@ it short.
 import importlib.util
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -29,11 +30,17 @@ STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 class Service:
     name: str
     command: list[str]
-    url: str
+    url: str  # where people reach it
+    listens_on: tuple[str, int] | None = None  # the address it binds
+    port_setting: str = ""  # the setting that moves it to another port
 
 
 class ServiceExited(LearnLakeError):
     """One of the supervised processes stopped on its own; the message holds the end of its log."""
+
+
+class PortInUse(LearnLakeError):
+    """A service's port is taken: nothing was started."""
 
 
 def repo_root() -> Path:
@@ -45,17 +52,19 @@ def platform_services(settings: Settings, api_command: list[str]) -> list[Servic
     """The API (``api_command``), the dashboards, the Dagster UI, the MLflow UI and the pipeline metrics."""
     root, bin_dir, host = repo_root(), Path(sys.executable).parent, settings.api_host
     return [
-        Service("api", api_command, settings.api_url),
+        Service("api", api_command, settings.api_url, (host, settings.api_port), "LEARNLAKE_API_PORT"),
         Service("dashboards", dashboards_command(host, settings.dashboard_port),
-                f"http://{host}:{settings.dashboard_port}"),
+                f"http://{host}:{settings.dashboard_port}", (host, settings.dashboard_port), "LEARNLAKE_DASHBOARD_PORT"),
         Service("dagster", [str(bin_dir / "dagster"), "dev", "-w", str(root / "workspace.yaml"), "-h", host,
-                            "-p", str(settings.dagster_port)], f"http://{host}:{settings.dagster_port}"),
+                            "-p", str(settings.dagster_port)], f"http://{host}:{settings.dagster_port}",
+                (host, settings.dagster_port), "LEARNLAKE_DAGSTER_PORT"),
         Service("mlflow", [str(bin_dir / "mlflow"), "server", "--backend-store-uri", settings.mlflow_tracking_uri,
                            "--default-artifact-root", settings.mlflow_artifacts_dir.as_uri(), "--host", host,
                            "--port", str(settings.mlflow_port), "--workers", "1"],
-                f"http://{host}:{settings.mlflow_port}"),
+                f"http://{host}:{settings.mlflow_port}", (host, settings.mlflow_port), "LEARNLAKE_MLFLOW_PORT"),
         Service("pipeline metrics", [sys.executable, "-c", "from learnlake.cli import main; main()", "pipeline",
-                                     "metrics"], f"http://{host}:{settings.pipeline_metrics_port}/metrics"),
+                                     "metrics"], f"http://{host}:{settings.pipeline_metrics_port}/metrics",
+                (host, settings.pipeline_metrics_port), "LEARNLAKE_PIPELINE_METRICS_PORT"),
     ]
 
 
@@ -81,11 +90,29 @@ def service_environment(settings: Settings) -> dict[str, str]:
     }
 
 
+def check_ports(services: list[Service]) -> None:
+    """Raise ``PortInUse`` when a service could not listen where it is told to. Checked before anything starts:
+    otherwise the service's own log says so only once the others have started, and they are all stopped."""
+    for service in services:
+        if service.listens_on is None:
+            continue
+        host, port = service.listens_on
+        with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers do: TIME_WAIT is no obstacle
+            try:
+                probe.bind((host, port))
+            except OSError as exc:
+                hint = f"; set {service.port_setting} to another port" if service.port_setting else ""
+                raise PortInUse(f"the {service.name} cannot listen on {host}:{port}: {exc.strerror}{hint}") from exc
+
+
 def supervise(services: list[Service], *, env: dict[str, str], logs: Path, started=lambda: None,
               grace_s: float = STOP_GRACE_S) -> None:
     """Start every service, call ``started()`` once they are all launched, then wait.
 
-    Returns on Ctrl-C or SIGTERM after stopping every service; raises ``ServiceExited`` when one exits."""
+    Returns on Ctrl-C or SIGTERM after stopping every service; raises ``ServiceExited`` when one exits, and
+    ``PortInUse``, having started nothing, when a service's port is taken."""
+    check_ports(services)
     logs.mkdir(parents=True, exist_ok=True)
     log_paths = {s.name: logs / f"{s.name.replace(' ', '_')}.log" for s in services}
     log_files = {name: open(path, "ab") for name, path in log_paths.items()}  # noqa: SIM115

@@ -24,6 +24,10 @@ def demo(
 
     started = time.monotonic()
     settings = get_settings()
+    if serve_after:  # a taken port is said now, not after the pipeline's run
+        from learnlake.supervisor import check_ports
+
+        check_ports(_platform_services(settings))
     seed_demo(learners)
     key_file = settings.home / DEMO_KEY_FILE
     with core_database() as database:
@@ -45,13 +49,19 @@ def serve() -> None:
     _serve(get_settings())
 
 
-def _serve(settings: Settings) -> None:
-    from learnlake.supervisor import ServiceExited, platform_services, service_environment, supervise
-    from models.tracking import prepare_tracking_store
-    from pipelines.run import write_instance_config
+def _platform_services(settings: Settings) -> list:
+    from learnlake.supervisor import platform_services
     from serving.main import uvicorn_command
 
-    services = platform_services(settings, uvicorn_command(settings.api_host, settings.api_port))
+    return platform_services(settings, uvicorn_command(settings.api_host, settings.api_port))
+
+
+def _serve(settings: Settings) -> None:
+    from learnlake.supervisor import ServiceExited, service_environment, supervise
+    from models.tracking import prepare_tracking_store
+    from pipelines.run import write_instance_config
+
+    services = _platform_services(settings)
     env = {**service_environment(settings), **write_instance_config(settings)}
     logs = settings.home / "logs"
     prepare_tracking_store(settings)  # before the services that share it start

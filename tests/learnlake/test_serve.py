@@ -2,6 +2,7 @@
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -76,3 +77,20 @@ def test_serve_on_a_new_home_starts_every_service_and_ctrl_c_stops_them_all(tmp_
             os.killpg(serve.pid, signal.SIGKILL)
         for pid in _processes_with(home_entry):
             os.kill(pid, signal.SIGKILL)
+
+
+def test_serve_says_which_port_is_taken_and_starts_nothing(tmp_path):
+    home = tmp_path / "home"
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        env = {**os.environ, "LEARNLAKE_HOME": str(home), "HF_HUB_OFFLINE": "1", "LEARNLAKE_API_PORT": str(port),
+               **{f"LEARNLAKE_{setting}": str(free_port()) for setting in SERVICES if setting != "API_PORT"}}
+        served = subprocess.run([str(Path(sys.executable).parent / "learnlake"), "serve"], env=env, text=True,
+                                capture_output=True, timeout=120, check=False)
+    assert served.returncode == 2, served.stdout + served.stderr
+    message = " ".join((served.stdout + served.stderr).split())
+    assert f"the api cannot listen on 127.0.0.1:{port}" in message and "set LEARNLAKE_API_PORT" in message
+    assert "Traceback" not in served.stdout + served.stderr
+    assert not (home / "logs").exists()

@@ -4,6 +4,7 @@ on one signal or several, and a service that exits on its own stops the rest."""
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import textwrap
@@ -12,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from learnlake.supervisor import Service, ServiceExited, supervise
+from benchmarks.harness import free_port
+from learnlake.supervisor import PortInUse, Service, ServiceExited, supervise
 
 # A service that writes "<its pid> <its child's pid>" to a file, starts a child that ignores SIGTERM (as a
 # code server waiting for its runs does), and ignores SIGTERM itself when STUBBORN is set.
@@ -143,3 +145,18 @@ def test_a_service_that_exits_stops_the_rest_and_shows_the_end_of_its_log(tmp_pa
     assert "port 8501 is already in use" in str(raised.value)
     assert _gone(_pids([pid_file], timeout=0)) == []
     assert {signum: signal.getsignal(signum) for signum in handlers} == handlers  # the caller's are back
+
+
+def test_a_taken_port_is_refused_before_any_service_starts(tmp_path):
+    """Said at once, with the setting to change, rather than in the service's log once the others have started."""
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = holder.getsockname()[1]
+        services = [Service("api", _service("api", tmp_path / "api.pid")[1], "", ("127.0.0.1", free_port())),
+                    Service("dashboards", _service("dashboards", tmp_path / "dashboards.pid")[1], "",
+                            ("127.0.0.1", port), "LEARNLAKE_DASHBOARD_PORT")]
+        with pytest.raises(PortInUse, match=rf"dashboards cannot listen on 127\.0\.0\.1:{port}: .*"
+                                            "set LEARNLAKE_DASHBOARD_PORT to another port"):
+            supervise(services, env=dict(os.environ), logs=tmp_path / "logs")
+    assert not (tmp_path / "api.pid").exists() and not (tmp_path / "logs").exists()  # nothing was started
