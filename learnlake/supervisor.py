@@ -9,6 +9,7 @@ code servers, Streamlit's and uvicorn's workers): SIGTERM first, then SIGKILL to
 it short.
 """
 
+import errno
 import importlib.util
 import os
 import signal
@@ -40,7 +41,7 @@ class ServiceExited(LearnLakeError):
 
 
 class PortInUse(LearnLakeError):
-    """A service's port is taken: nothing was started."""
+    """A service cannot listen where it is told to (its port is taken, most often): nothing was started."""
 
 
 def repo_root() -> Path:
@@ -102,7 +103,8 @@ def check_ports(services: list[Service]) -> None:
             try:
                 probe.bind((host, port))
             except OSError as exc:
-                hint = f"; set {service.port_setting} to another port" if service.port_setting else ""
+                taken = exc.errno == errno.EADDRINUSE and service.port_setting
+                hint = f"; set {service.port_setting} to another port" if taken else ""
                 raise PortInUse(f"the {service.name} cannot listen on {host}:{port}: {exc.strerror}{hint}") from exc
 
 
