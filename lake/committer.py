@@ -36,6 +36,7 @@ from lake.sources.core_outbox import OutboxRelay, outbox_relay_for
 from lake.sources.core_privacy import ErasedLearners, engine_for
 from learnlake.logging import bind_context, configure_logging
 from learnlake.settings import Settings, get_settings
+from learnlake.stop_request import StopRequest
 
 log = logging.getLogger(__name__)
 
@@ -236,28 +237,6 @@ def _exclusive(lock_path: Path):
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-class StopRequest:
-    """A stop asked for by a signal (SIGTERM, SIGINT, the parent's death): a plain flag, because a signal handler
-    must take no lock. ``threading.Event.set`` takes one: a second SIGTERM arriving while the handler of the
-    first held it deadlocked the committer for ever (seen in the production-like test, whose killed replica's
-    committer got the parent-death SIGTERM and another)."""
-
-    STEP_S = 0.1  # how soon a sleeping committer notices the request
-
-    def __init__(self) -> None:
-        self.requested = False
-
-    def request(self, *_signal) -> None:
-        self.requested = True
-
-    def sleep(self, seconds: float) -> bool:
-        """Sleep up to ``seconds``; True as soon as a stop is requested."""
-        deadline = time.monotonic() + seconds
-        while not self.requested and (left := deadline - time.monotonic()) > 0:
-            time.sleep(min(left, self.STEP_S))
-        return self.requested
 
 
 def commit_forever(committer: Committer, interval_s: float, stop: StopRequest,

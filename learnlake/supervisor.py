@@ -22,6 +22,7 @@ from pathlib import Path
 
 from learnlake.errors import LearnLakeError
 from learnlake.settings import Settings
+from learnlake.stop_request import StopRequest
 
 STOP_GRACE_S = 10.0  # how long the services have to stop after SIGTERM
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
@@ -150,14 +151,15 @@ def _stop(procs: list[subprocess.Popen], grace_s: float) -> None:
     A Ctrl-C or SIGTERM arriving meanwhile (a user pressing Ctrl-C again, a service manager's second
     signal) ends the wait instead of raising: raised, it would leave a service that is slow to stop,
     or ignores SIGTERM, running with nobody to stop it."""
-    hurried: list[int] = []  # a plain list: the handler must not take a lock (see lake/committer.py)
+    hurry = StopRequest()
     for signum in STOP_SIGNALS:
-        signal.signal(signum, lambda number, _frame: hurried.append(number))
+        signal.signal(signum, hurry.request)
     for proc in procs:
         _signal_group(proc, signal.SIGTERM)
     deadline = time.monotonic() + grace_s
-    while not hurried and time.monotonic() < deadline and any(proc.poll() is None for proc in procs):
-        time.sleep(0.05)
+    while time.monotonic() < deadline and any(proc.poll() is None for proc in procs):
+        if hurry.sleep(0.05):
+            break
     # The groups too, not only their leaders: a child the leader started outlives it otherwise.
     for proc in procs:
         _signal_group(proc, signal.SIGKILL)
