@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from learnlake.cli import app as cli
 from models.evaluation import EXPERIMENT
+from models.knowledge_tracing import boosting
 from tests.conftest import real_data_dir
 
 pytestmark = pytest.mark.integration
@@ -120,6 +121,7 @@ def test_knowledge_tracing_evaluation_on_a_slice(learnlake_home, tmp_path):
     assert set(result["models"]) == {"dkt", "dkt_recent", "attentive_dkt", "dkt_w50", "dkt_w100_h256",
                                      "attentive_dkt_seed1", "dkt_w100_h256_seed1", "recent_ensemble",
                                      "boosted_history", "hybrid_ensemble"}
+    assert result["models"]["boosted_history"]["seeds"] == boosting.SEEDS
     rows = {figures["rows"] for figures in result["models"].values()}
     assert len(rows) == 1, "every model scores the same rows"
     assert all(0.6 < figures["auc"] < 1 for figures in result["models"].values())
@@ -134,7 +136,7 @@ def test_knowledge_tracing_evaluation_keeps_to_its_time_budget(tmp_path):
     # No time at all: the boosted model and the baseline still run (the baseline for one epoch),
     # the ensemble's networks are skipped and named, and the best is chosen among what ran.
     result = assistments.evaluate(_assist2009_slice(tmp_path), budget_s=0)
-    assert set(result["models"]) == {"boosted_history", "dkt"}
+    assert set(result["models"]) == {"boosted_history", "dkt"} and result["models"]["boosted_history"]["seeds"] == 1
     assert result["skipped"] == [name for name in assistments.MODELS if name != "dkt"]
     assert result["models"]["dkt"]["stopped_by_budget"] and result["models"]["dkt"]["best_epoch"] == 0
     assert result["best"] == max(result["models"], key=lambda m: result["models"][m]["validation_auc"])
