@@ -80,6 +80,10 @@ ON_REQUEST = {"akt": TrainingConfig(network="akt", window=100, max_epochs=20)}
 # feature, out of fold on the training learners (five folds, 2 minutes): validation 0.8358 -> 0.8372, test
 # 0.8317 -> 0.8325, and 0.8324 once averaged with the networks; two weights, one for the rows the boosted model
 # is sure of (p > 0.9 or < 0.1, a quarter of them) and one for the rest: 0.8327; a weight grid of 0.05: 0.8326.
+# Then, beside the curriculum neighbours that were kept (``curriculum_neighbours.py``): a GRU over the boosted model's
+# feature rows (validation 0.8305, test 0.8233 alone; no gain as a member), and with the neighbours' features as
+# inputs too (0.8339 / 0.8264; a three-way mix chosen on validation 0.8348 against 0.8345 then); each learner's
+# accuracy against their neighbours' on the skills done so far (boosted test 0.8331, hybrid 0.8342: no gain).
 BUDGET_S = 13 * 60
 PREDICTION_RESERVE_S = 30.0  # kept back at the end: scoring the last network, the hybrid's weights
 MIN_SHARE_S = 20.0  # a network given less than this is skipped

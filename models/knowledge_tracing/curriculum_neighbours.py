@@ -142,8 +142,8 @@ class CurriculumNeighbours:
                     new = self._step(last, k) - history
                     if new:
                         dot, norm2 = self._dot(new)
-                        history, history_dot, history_norm2, version = history | new, history_dot + dot, \
-                            history_norm2 + norm2, version + 1
+                        history |= new
+                        history_dot, history_norm2, version = history_dot + dot, history_norm2 + norm2, version + 1
                     attempts[k], last = attempts.get(k, 0) + 1, k
                 t = end + 1
         return np.asarray(out, dtype=np.float64).reshape(-1, len(FEATURES))
