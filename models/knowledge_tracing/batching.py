@@ -65,7 +65,7 @@ def collate(sequences: list[Sequence]) -> dict[str, torch.Tensor]:
         batch["skills"][row, :n] = sequence.skills
         batch["correct"][row, :n] = sequence.correct
         batch["group_start"][row, :n] = sequence.group_start
-        scored[row, :n] = (sequence.group_start > 0) & (np.arange(n) >= sequence.score_from)
+        scored[row, :n] = sequence.scored
     tensors = {name: torch.from_numpy(values) for name, values in batch.items()}
     tensors["scored"] = torch.from_numpy(scored)
     return tensors

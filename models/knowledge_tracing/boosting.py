@@ -80,7 +80,7 @@ def _rows(sequences: list[Sequence], prior: dict[int, float], default: float,
 def _neighbours_help(train: list[Sequence], features: np.ndarray, labels: np.ndarray, categorical: list | None,
                      seed: int) -> bool:
     """Whether a model with the neighbours' columns scores better than one without, on held-out learners."""
-    rows_per_learner = [int((s.group_start > 0).sum()) for s in train]
+    rows_per_learner = [int(s.scored.sum()) for s in train]
     learner = np.repeat(np.arange(len(train)), rows_per_learner)
     held_learners = np.random.default_rng(seed).permutation(len(train))[:max(1, int(HELD_OUT_LEARNERS * len(train)))]
     held = np.isin(learner, held_learners)

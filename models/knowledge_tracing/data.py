@@ -54,6 +54,11 @@ class Sequence:
     group_start: np.ndarray  # int64, index of the first row of each row's answer
     score_from: int = 0  # rows before this index are context only: read, never scored
 
+    @property
+    def scored(self) -> np.ndarray:
+        """The rows every model scores: those with history before their answer, from ``score_from`` on."""
+        return (self.group_start > 0) & (np.arange(len(self.skills)) >= self.score_from)
+
 
 def one_row_per_answer(skills: np.ndarray) -> np.ndarray:
     return np.arange(len(skills), dtype=np.int64)
