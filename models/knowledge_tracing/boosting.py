@@ -94,9 +94,9 @@ def _neighbours_help(train: list[Sequence], features: np.ndarray, labels: np.nda
     return scores[0] > scores[1]
 
 
-def fit_boosted(train: list[Sequence], n_skills: int, *, seed: int = 0, stop_at: float | None = None
-                ) -> BoostedTracer:
-    """``SEEDS`` models on the training rows; with ``stop_at`` (``time.monotonic()``), fewer when time is short."""
+def fit_boosted(train: list[Sequence], n_skills: int, *, seed: int = 0, stop_at: float | None = None,
+                seeds: int = SEEDS) -> BoostedTracer:
+    """``seeds`` models on the training rows; with ``stop_at`` (``time.monotonic()``), fewer when time is short."""
     prior, default = skill_priors(train)
     neighbours = CurriculumNeighbours.fit(train, n_skills)
     features, labels = _rows(train, prior, default, neighbours, training=True)
@@ -104,7 +104,7 @@ def fit_boosted(train: list[Sequence], n_skills: int, *, seed: int = 0, stop_at:
     if not _neighbours_help(train, features, labels, categorical, seed):
         neighbours, features = None, features[:, :len(HISTORY_FEATURES)]
     classifiers: list[HistGradientBoostingClassifier] = []
-    for offset in range(SEEDS):
+    for offset in range(seeds):
         started = time.monotonic()
         classifiers.append(HistGradientBoostingClassifier(categorical_features=categorical, random_state=seed + offset,
                                                           **BOOSTING_PARAMS).fit(features, labels))
