@@ -32,7 +32,7 @@ from itertools import pairwise
 import numpy as np
 from scipy import sparse
 
-from models.knowledge_tracing.data import Sequence
+from models.knowledge_tracing.data import Sequence, answers
 
 NEIGHBOURS = 20
 FEATURES = ("class_skill_accuracy", "class_skill_attempts", "class_first_try_accuracy",
@@ -144,25 +144,20 @@ class CurriculumNeighbours:
             last, version = None, 0
             attempts: dict[int, int] = {}
             found: dict[tuple[int, int], tuple | None] = {}  # (version of the history, skill) -> neighbours
-            t = 0
-            while t < len(skills):
-                end = t
-                while end + 1 < len(skills) and starts[end + 1] == starts[t]:
-                    end += 1
-                if starts[t] > 0:  # every row of this answer is described from the skills before it
-                    for k in skills[t:end + 1]:
+            for answer in answers(starts):
+                if starts[answer[0]] > 0:  # every row of this answer is described from the skills before it
+                    for k in skills[answer.start:answer.stop]:
                         if (version, k) not in found:
                             dot, norm2 = self._dot(self._step(last, k) - history)
                             found[version, k] = self._neighbours(history_dot + dot, history_norm2 + norm2, k, exclude)
                         out.append(self._describe(found[version, k], attempts.get(k, 0)))
-                for k in skills[t:end + 1]:  # only then read into the history
+                for k in skills[answer.start:answer.stop]:  # only then read into the history
                     new = self._step(last, k) - history
                     if new:
                         dot, norm2 = self._dot(new)
                         history |= new
                         history_dot, history_norm2, version = history_dot + dot, history_norm2 + norm2, version + 1
                     attempts[k], last = attempts.get(k, 0) + 1, k
-                t = end + 1
         return np.asarray(out, dtype=np.float64).reshape(-1, len(FEATURES))
 
     def _step(self, last: int | None, skill: int) -> set[int]:

@@ -60,6 +60,12 @@ class Sequence:
         return (self.group_start > 0) & (np.arange(len(self.skills)) >= self.score_from)
 
 
+def answers(group_start: list[int]) -> list[range]:
+    """The rows of each answer, in order: consecutive rows that share their ``group_start``."""
+    cuts = [t for t in range(1, len(group_start)) if group_start[t] != group_start[t - 1]]
+    return [range(a, b) for a, b in zip([0, *cuts], [*cuts, len(group_start)], strict=True)] if group_start else []
+
+
 def one_row_per_answer(skills: np.ndarray) -> np.ndarray:
     return np.arange(len(skills), dtype=np.int64)
 

@@ -20,7 +20,7 @@ from collections import deque
 
 import numpy as np
 
-from models.knowledge_tracing.data import Sequence
+from models.knowledge_tracing.data import Sequence, answers
 
 RECENT = 20  # rows of "recent" history
 FEATURES = (
@@ -136,17 +136,12 @@ def history_rows(sequences: list[Sequence], skill_prior: dict[int, float], defau
     for sequence in sequences:
         state = HistoryState(skill_prior, default_prior)
         skills, correct, starts = sequence.skills.tolist(), sequence.correct.tolist(), sequence.group_start.tolist()
-        t = 0
-        while t < len(skills):
-            end = t
-            while end + 1 < len(skills) and starts[end + 1] == starts[t]:
-                end += 1
-            if starts[t] > 0:  # the first answer has no history: not scored, as for the networks
-                for row in range(t, end + 1):
+        for answer in answers(starts):
+            if starts[answer[0]] > 0:  # the first answer has no history: not scored, as for the networks
+                for row in answer:
                     features.append(state.describe(skills[row]))
                     labels.append(correct[row])
-            for row in range(t, end + 1):
+            for row in answer:
                 state.read(skills[row], correct[row])
-            t = end + 1
     return (np.asarray(features, dtype=np.float64).reshape(-1, len(FEATURES)),
             np.asarray(labels, dtype=np.int64))
