@@ -37,7 +37,7 @@ FILES = {
                            "Profile documents: bookmarks, suspend data, preferences)",
     "models.json": "what the models say of you: mastery per skill; per course, your dropout risk with its "
                    "reasons, and the next items recommended",
-    "tutor_conversations.json": "your questions to the tutor and its answers",
+    "tutor_conversations.json": "your questions to the tutor, its answers, and whether you found them helpful",
     "written_answers.json": "your written answers, their grades and feedback, and any instructor's grade",
 }
 README = "# Your data at LearnLake\n\nExported {at} for account {user_id}. Each file is one JSON document (UTF-8):\n\n" \

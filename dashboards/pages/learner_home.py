@@ -7,7 +7,7 @@ Everything comes from the API with the learner's own token.
 import pandas as pd
 import streamlit as st
 
-from dashboards.api import ApiError, get, post
+from dashboards.api import ApiError, get, post, put
 from dashboards.model_views import answer_or_why_not, highlighted, mastery_chart, show_recommendations
 from dashboards.session import current_user
 
@@ -161,9 +161,21 @@ def search_section(token: str, course_id: str) -> None:
         st.markdown(f"**{result['title']}** ({result['module_title']}, {result['content_type']}){snippet}")
 
 
+def _rate(token: str, turn: dict, key: str) -> None:
+    """Tell the API whether this answer helped (thumbs up: 1, down: 0, cleared: None)."""
+    choice = st.session_state[key]
+    try:
+        put(f"/api/v1/tutor/turns/{turn['turn_id']}/rating", token,
+            {"helpful": None if choice is None else bool(choice)})
+        turn["rating_error"] = None
+    except ApiError as exc:
+        turn["rating_error"] = f"Your rating was not saved: {exc.detail}"
+
+
 def tutor_section(token: str, course_id: str) -> None:
     st.subheader("Ask the tutor")
-    st.caption("Answers come from this course's material only, with where to read more.")
+    st.caption("Answers come from this course's material only, with where to read more. Say whether an "
+               "answer helped: that is how the tutor learns which passages answer which questions.")
     history = st.session_state.setdefault(f"tutor:{course_id}", {"conversation_id": None, "turns": []})
     for turn in history["turns"]:
         with st.chat_message("user"):
@@ -174,6 +186,10 @@ def tutor_section(token: str, course_id: str) -> None:
                 with st.expander(f"[{c['number']}] {c['title']} > {c['heading']}"):
                     st.caption(c["location"])
                     st.write(c["passage"])
+            rating_key = f"rating:{turn['turn_id']}"
+            st.feedback("thumbs", key=rating_key, on_change=_rate, args=(token, turn, rating_key))
+            if turn.get("rating_error"):
+                st.error(turn["rating_error"])
     question = st.chat_input("Your question about this course")
     if question:
         try:

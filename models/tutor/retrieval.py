@@ -46,7 +46,9 @@ a lesson says what it teaches) rather than all its passages: 0.898 / 0.835 with 
 but with two MRR fell from 0.704 to 0.698 (development) and from 0.697 to 0.665 (held out); as a fourth view
 beside the centroid, 0.898 to 0.907 / 0.817.
 The held-out split has 109 questions (a standard error of about 0.036), so its gap to the development
-split is within two standard errors.
+split is within two standard errors. A learned reranker needs relevance labels that no evaluation chose: the
+tutor's askers now rate its answers (``PUT /api/v1/tutor/turns/{id}/rating``), kept in ``tutor_turns`` with the
+question and the sections cited, for a reranker fitted on them once there are enough.
 """
 
 import re

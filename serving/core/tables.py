@@ -234,7 +234,8 @@ class TutorTurn(Base):
     """One question to the tutor and its answer; the turns of one ``conversation_id`` are a conversation.
 
     The question log for analytics goes to the lake as events; these rows let a conversation
-    continue (its owner, the question before) and let a learner read it back.
+    continue (its owner, the question before), let a learner read it back, and keep whether the
+    asker found the answer helpful.
     """
 
     __tablename__ = "tutor_turns"
@@ -248,6 +249,9 @@ class TutorTurn(Base):
     grounded: Mapped[bool] = mapped_column(Boolean)
     citations: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The asker's judgement of the answer (None: not rated): the relevance labels a reranker can learn from.
+    helpful: Mapped[bool | None] = mapped_column(Boolean)
+    rated_at: Mapped[datetime | None]
 
 
 class Erasure(Base):

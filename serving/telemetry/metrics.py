@@ -34,6 +34,9 @@ PREDICTION_SECONDS = Histogram(
 TUTOR_QUESTIONS = Counter(
     "learnlake_tutor_questions_total", "Questions the tutor answered: from the material, or 'I don't know'",
     ["outcome"])
+TUTOR_RATINGS = Counter(
+    "learnlake_tutor_ratings_total", "Ratings of the tutor's answers by their askers: helpful, unhelpful, or "
+    "withdrawn (a changed mind counts again)", ["rating"])
 TUTOR_RETRIEVAL_SECONDS = Histogram(
     "learnlake_tutor_retrieval_duration_seconds", "Time to find a question's passages", buckets=LATENCY_BUCKETS_S)
 RATE_LIMITED = Counter(

@@ -10,12 +10,14 @@ from datetime import timedelta
 
 import httpx
 import pytest
+import sqlalchemy as sa
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from benchmarks.harness import free_port
 from learnlake.settings import get_settings
 from serving.core.seed import DEMO_PASSWORD
+from serving.core.tables import TutorTurn
 from tests.conftest import REPO_ROOT
 
 pytestmark = pytest.mark.integration
@@ -103,6 +105,15 @@ def test_a_learner_sees_their_courses_next_steps_and_mastery_and_asks_the_tutor(
     assert len(at.chat_message) == 2, "the question and the tutor's answer"
     answer = at.chat_message[1].markdown[0].value
     assert answer, "the tutor answered (from the material, or 'I don't know' with pointers)"
+    # Thumbs down on the answer: the API keeps the rating with the turn.
+    at.feedback[0].set_value(0).run()
+    assert not at.exception and not at.error, (at.exception, at.error)
+    engine = sa.create_engine(get_settings().database_url)
+    with engine.connect() as con:
+        kept = con.execute(sa.select(TutorTurn.helpful, TutorTurn.rated_at)
+                           .where(TutorTurn.question == "What is a variable?")).one()
+    engine.dispose()
+    assert kept.helpful is False and kept.rated_at is not None
 
 
 def test_with_the_api_down_the_sign_in_says_where_it_looked(monkeypatch, learnlake_home):

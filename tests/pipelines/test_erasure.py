@@ -63,8 +63,11 @@ def _put_the_learner_everywhere(client, settings, email: str, learner_id: str) -
     key = source_key(client.app, "lms")
     headers = _sign_in(client, email)
     course_id = client.get("/api/v1/users/me/enrollments", headers=headers).json()["items"][0]["course_id"]
-    assert client.post("/api/v1/tutor/ask", headers=headers,
-                       json={"course_id": course_id, "question": "What is a loop?"}).status_code == 200
+    asked = client.post("/api/v1/tutor/ask", headers=headers,
+                        json={"course_id": course_id, "question": "What is a loop?"})
+    assert asked.status_code == 200
+    assert client.put(f"/api/v1/tutor/turns/{asked.json()['turn_id']}/rating", headers=headers,
+                      json={"helpful": False}).status_code == 200
     with client.app.state.database.read() as session:
         from serving.core.tables import ContentItem
 
@@ -305,7 +308,8 @@ def test_an_export_holds_everything_of_the_learner_and_nothing_of_anyone_else(er
     [bookmark] = documents["xapi_documents.json"]
     assert bookmark["resource"] == "state" and bookmark["content"] == {"learner": email, "page": 12}
     assert documents["enrollments.json"] and documents["enrollments.json"][0]["progress"]
-    assert documents["tutor_conversations.json"][0]["question"] == "What is a loop?"
+    [turn] = documents["tutor_conversations.json"]
+    assert turn["question"] == "What is a loop?" and turn["helpful"] is False and turn["rated_at"]
     [written] = documents["written_answers.json"]
     assert written["answer"] == "a loop repeats code" and written["score"] == 2 and written["feedback"]["text"]
     models = documents["models.json"]

@@ -3,6 +3,10 @@
 Who may ask: the course's learners (enrolled), its instructor, and admins. Each turn is kept
 in the core database (so a conversation can go on) and goes to the lake as an ``asked``
 event through the landing log: what learners ask is analytics too.
+
+``PUT /api/v1/tutor/turns/{turn_id}/rating``: the asker says whether an answer helped. The
+ratings, with the question and the sections cited, are the relevance labels a reranker of the
+tutor's retrieval needs: without them the logs say what was cited, never whether it was right.
 """
 
 import time
@@ -10,7 +14,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Path
 from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import select
 
@@ -24,7 +28,8 @@ from serving.api.own_events import land_own_event
 from serving.api.responses import SIGNED_IN, documented
 from serving.api.schemas import Body
 from serving.core.permissions import Permission
-from serving.core.tables import TutorTurn, User
+from serving.core.tables import TutorTurn, User, new_id, utcnow
+from serving.telemetry.metrics import TUTOR_RATINGS
 
 router = APIRouter(prefix="/api/v1/tutor", tags=["tutor"], responses={**SIGNED_IN, **documented(404, 422, 502, 503)})
 Question = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
@@ -47,6 +52,7 @@ class CitationOut(BaseModel):
 
 class AskOut(BaseModel):
     conversation_id: str
+    turn_id: str  # to rate this answer: PUT /api/v1/tutor/turns/{turn_id}/rating
     answer: str
     grounded: bool  # False: the material does not answer it; the citations are the closest sections
     generator: str
@@ -90,8 +96,9 @@ def answer_turn(state, user: User, body: AskBody) -> AskOut:
     conversation_id = body.conversation_id or str(uuid.uuid4())
     citations = [CitationOut(number=c.number, title=c.title, heading=c.heading, location=c.location,
                              passage=c.passage) for c in answer.citations]
+    turn_id = new_id()
     with database.write() as session:
-        session.add(TutorTurn(conversation_id=conversation_id, user_id=user.id, course_id=course.id,
+        session.add(TutorTurn(id=turn_id, conversation_id=conversation_id, user_id=user.id, course_id=course.id,
                               question=body.question, answer=answer.text, grounded=answer.grounded,
                               citations=[c.model_dump(exclude={"passage"}) for c in citations]))
     event = {
@@ -105,5 +112,31 @@ def answer_turn(state, user: User, body: AskBody) -> AskOut:
                   "cited": [f"{c.title} > {c.heading}" for c in answer.citations]},
     }
     land_own_event(landing, event, source="tutor")
-    return AskOut(conversation_id=conversation_id, answer=answer.text, grounded=answer.grounded,
+    return AskOut(conversation_id=conversation_id, turn_id=turn_id, answer=answer.text, grounded=answer.grounded,
                   generator=answer.generator, citations=citations)
+
+
+class RatingBody(Body):
+    helpful: bool | None = Field(description="true: the answer helped; false: it did not; null: take the rating back",
+                                 strict=True)
+
+
+class RatingOut(BaseModel):
+    turn_id: str
+    helpful: bool | None
+    rated_at: datetime | None
+
+
+@router.put("/turns/{turn_id}/rating")
+def rate(turn_id: Annotated[str, Path(min_length=1, max_length=36)], body: RatingBody,
+         user: Annotated[User, Depends(require(Permission.ASK_TUTOR))], state: StateDep) -> RatingOut:
+    """Whether one of your tutor answers helped; you may change your mind. Another's answer is a 404, as a
+    missing one."""
+    with state.database.write() as session:
+        turn = session.get(TutorTurn, turn_id)
+        if turn is None or turn.user_id != user.id:
+            raise HTTPException(404, f"no tutor answer {turn_id} of yours")
+        turn.helpful, turn.rated_at = body.helpful, None if body.helpful is None else utcnow()
+        rated = RatingOut(turn_id=turn.id, helpful=turn.helpful, rated_at=turn.rated_at)
+    TUTOR_RATINGS.labels({True: "helpful", False: "unhelpful", None: "withdrawn"}[body.helpful]).inc()
+    return rated

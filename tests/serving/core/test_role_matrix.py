@@ -12,12 +12,15 @@ caller, a fresh user of the role under test, enrolled where that role may study.
 - no answer to anyone but an admin or the course's instructor names the other learner.
 """
 
+import uuid
+
 import pytest
 from fastapi.routing import APIRoute
 
 from serving.core.enums import NotificationKind, Role
 from serving.core.permissions import MATRIX, Permission, Scope, scope_of
 from serving.core.source_keys import create_key
+from serving.core.tables import TutorTurn
 from serving.main import create_app
 from serving.notifications.inbox import notify
 from tests.serving.core.conftest import PASSWORD
@@ -112,6 +115,7 @@ def _body(method: str, path: str, world: dict) -> dict | None:
         ("PATCH", "/api/v1/courses/{course_id}/items/{item_id}"): {"title": "Renamed item"},
         ("POST", "/api/v1/courses/{course_id}/progress"): {"item_id": world["item_id"], "status": "completed"},
         ("POST", "/api/v1/tutor/ask"): {"course_id": world["course_id"], "question": "What comes first?"},
+        ("PUT", "/api/v1/tutor/turns/{turn_id}/rating"): {"helpful": True},
         ("POST", "/api/v1/admin/sources"): {"name": f"new-{world['source']}"},
         ("POST", "/api/v1/users/me/erasure"): {"password": PASSWORD},
         ("POST", "/api/v1/courses/{course_id}/announcements"): {"title": "Quiz on Friday"},
@@ -127,7 +131,7 @@ def _body(method: str, path: str, world: dict) -> dict | None:
 def _call(api, method: str, path: str, caller, world: dict):
     url = path.format(course_id=world["course_id"], module_id=world["module_id"], item_id=world["item_id"],
                       user_id=world["learner"].id, name=world["source"], notification_id=world["notification_id"],
-                      question_id="0" * 16, answer_id=world["answer_id"])
+                      question_id="0" * 16, answer_id=world["answer_id"], turn_id=world["turn_id"])
     params = {"course_id": world["course_id"]} if path.startswith("/api/v1/learners/") else None
     if path == "/api/v1/search":
         params = {"q": "quiz"}
@@ -153,8 +157,13 @@ def _world(api, caller_role: Role) -> dict:
         assert api.client.post(f"/api/v1/courses/{course['id']}/enrollments", headers=caller.headers).is_success
     source = f"lms-{course['id'][:8]}"
     create_key(api.client.app.state.database, source)
-    with api.client.app.state.database.write() as session:  # the caller's own, for the inbox routes
+    with api.client.app.state.database.write() as session:  # the caller's own, for the inbox and rating routes
         notification_id = notify(session, caller.id, NotificationKind.INACTIVE, "Welcome back", "Hello").id
+        turn = TutorTurn(conversation_id=str(uuid.uuid4()), user_id=caller.id, course_id=course["id"],
+                         question="What comes first?", answer="I don't know.", grounded=False)
+        session.add(turn)
+        session.flush()
+        turn_id = turn.id
     # The item takes written answers, and the other learner has given one (for the review queue's routes).
     graded = f"/api/v1/courses/{course['id']}/items/{course['item_ids'][1]}"
     assert api.client.put(f"{graded}/assessment", json={"reference": "a loop repeats"},
@@ -163,7 +172,7 @@ def _world(api, caller_role: Role) -> dict:
                                 headers=learner.headers).json()["answer_id"]
     return {"owner": owner, "learner": learner, "caller": caller, "course_id": course["id"],
             "module_id": course["module_id"], "item_id": course["item_ids"][1], "source": source,
-            "notification_id": notification_id, "answer_id": answer_id}
+            "notification_id": notification_id, "answer_id": answer_id, "turn_id": turn_id}
 
 
 @pytest.mark.parametrize("role", list(Role))

@@ -159,3 +159,41 @@ def test_weak_skills_put_their_relevant_passages_first_and_never_pull_in_irrelev
     mastery = {"s1": 0.9, "s2": 0.3, "s3": 0.05}
     assert weak_skills_first([strong, weak, off_topic], mastery) == [weak, strong, off_topic]
     assert weak_skills_first([strong, weak, off_topic], None) == [strong, weak, off_topic]
+
+
+def _rate(api, user, turn_id: str, body):
+    return api.client.put(f"/api/v1/tutor/turns/{turn_id}/rating", headers=user.headers, json=body)
+
+
+def test_the_asker_rates_an_answer_changes_their_mind_and_the_rating_is_kept_with_the_turn(api, course):
+    reply = _ask(api, course["learner"], course["id"], "What does a slice copy?").json()
+    rated = _rate(api, course["learner"], reply["turn_id"], {"helpful": True})
+    assert rated.status_code == 200, rated.text
+    assert rated.json()["helpful"] is True and rated.json()["rated_at"]
+    assert _rate(api, course["learner"], reply["turn_id"], {"helpful": False}).json()["helpful"] is False
+    with api.client.app.state.database.read() as session:
+        turn = session.get(TutorTurn, reply["turn_id"])
+        assert turn.helpful is False and turn.rated_at is not None and turn.question == "What does a slice copy?"
+        assert [c["title"] for c in turn.citations] == [c["title"] for c in reply["citations"]], "what was judged"
+    taken_back = _rate(api, course["learner"], reply["turn_id"], {"helpful": None}).json()
+    assert taken_back["helpful"] is None and taken_back["rated_at"] is None
+
+
+def test_only_the_asker_may_rate_and_bad_ratings_change_nothing(api, course):
+    reply = _ask(api, course["learner"], course["id"], "When is the condition of a while loop checked?").json()
+    turn_id = reply["turn_id"]
+    assert _rate(api, course["learner"], turn_id, {"helpful": True}).status_code == 200
+    # Someone else's answer is as missing as one that never was: its id tells a stranger nothing.
+    for other in (course["owner"], api.user(Role.ADMIN), api.user(Role.LEARNER)):
+        refused = _rate(api, other, turn_id, {"helpful": False})
+        assert refused.status_code == 404 and "of yours" in refused.json()["detail"]
+    assert _rate(api, course["learner"], "no-such-turn", {"helpful": True}).status_code == 404
+    assert api.client.put(f"/api/v1/tutor/turns/{turn_id}/rating", json={"helpful": False}).status_code == 401
+    assert _rate(api, api.user(Role.ANALYST), turn_id, {"helpful": False}).status_code == 403
+    for body in ({}, {"helpful": "yes"}, {"helpful": 0}, {"helpful": True, "comment": "extra"}, [True],
+                 {"helpful": {"nested": [[[True]]]}}, {"helpful": "a" * 100_000}):
+        refused = _rate(api, course["learner"], turn_id, body)
+        assert refused.status_code == 422, (body, refused.text)
+    assert _rate(api, course["learner"], "x" * 37, {"helpful": False}).status_code == 422
+    with api.client.app.state.database.read() as session:
+        assert session.get(TutorTurn, turn_id).helpful is True, "no refused rating changed the kept one"
