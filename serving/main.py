@@ -52,6 +52,7 @@ from serving.api.routes import (
     search,
     sources,
     tutor,
+    tutor_report,
     users,
     xapi,
     xapi_documents,
@@ -169,7 +170,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                    recommendations.router, auth.router, users.router, courses.router, enrollments.router,
                    learner_activity.router, analytics.router, sources.router, privacy.router,
                    xapi_documents.router, xapi_lookups.router, realtime.router,
-                   notifications.router, announcements.router, search.router, practice.router, answers.router):
+                   notifications.router, announcements.router, search.router, practice.router, answers.router,
+                   tutor_report.router):
         app.include_router(router)
     if not settings.public_docs:
         app.include_router(docs.router)

@@ -1,5 +1,6 @@
 """An instructor's courses: the cohort report, written answers to check, the practice questions made from the
-course's material (to read, and to withdraw a poor one), the learners at risk and one learner in depth, from the API.
+course's material (to read, and to withdraw a poor one), how the tutor does (and the questions it could not help
+with), the learners at risk and one learner in depth, from the API.
 
 Everything comes through the API with the instructor's own token: a course that is not theirs
 is refused there (403), whatever the page or its query parameters ask for.
@@ -218,6 +219,30 @@ def practice_section(token: str, course_id: str) -> None:
                 st.rerun()
 
 
+def tutor_section(token: str, course_id: str) -> None:
+    """How the tutor does in the course, and the questions it could not help with: what the material may lack."""
+    try:
+        report = get(f"/api/v1/courses/{course_id}/tutor-report", token, limit=50)
+    except ApiError as exc:
+        st.error(exc.detail)
+        return
+    if not report["asked"]:
+        return
+    st.subheader("The tutor in this course")
+    asked, rated = report["asked"], report["rated"]
+    left, middle, right = st.columns(3)
+    left.metric("Questions asked", f"{asked:,}")
+    middle.metric("Answered from the material", f"{report['answered_from_material'] / asked:.0%}")
+    right.metric("Rated helpful", f"{report['rated_helpful']} of {rated}" if rated else "no rating yet")
+    if report["to_look_at"]:
+        st.caption(f"{report['total_to_look_at']} question(s) the tutor could not answer from the material, or whose "
+                   "asker found the answer unhelpful (newest first): where the material may be missing or unclear.")
+        frame = pd.DataFrame([{"asked_at": t["asked_at"], "question": t["question"],
+                               "from the material": t["grounded"], "helpful": t["helpful"],
+                               "cited": "; ".join(t["cited"]), "answer": t["answer"]} for t in report["to_look_at"]])
+        st.dataframe(frame, width="stretch", hide_index=True)
+
+
 def learner_section(token: str, course_id: str, learners: list[dict]) -> None:
     """One learner in depth: their timeline, mastery per skill and the recommendations they are given."""
     st.subheader("One learner")
@@ -300,6 +325,7 @@ cohort_section(report)
 live_at_risk_changes(user.token, course_id)
 review_queue_section(user.token, course_id)
 practice_section(user.token, course_id)
+tutor_section(user.token, course_id)
 try:
     with st.spinner("Scoring the learners..."):
         at_risk = _at_risk(user.token, course_id)

@@ -319,3 +319,19 @@ def test_the_instructor_reads_the_practice_questions_and_withdraws_one_with_a_re
         httpx.delete(f"{practice}/{first['question_id']}/withdrawal", headers=admin, timeout=30)
     back = httpx.get(practice, params={"limit": 50}, headers=admin, timeout=30).json()["questions"]
     assert first["question_id"] in {q["question_id"] for q in back}
+
+
+def test_the_instructor_sees_the_questions_the_tutor_could_not_help_with(app, served_demo):
+    at = _sign_in(app, served_demo["instructor"].email)
+    course = at.selectbox[0].value
+    admin = _bearer(served_demo, "admin@learnlake.example")
+    question = "Who won the football world cup in 1998?"
+    asked = httpx.post(f"{served_demo['url']}/api/v1/tutor/ask", json={"course_id": course, "question": question},
+                       headers=admin, timeout=60)
+    assert asked.status_code == 200 and not asked.json()["grounded"], asked.text
+    at.run()
+    assert not at.exception, at.exception
+    assert "The tutor in this course" in [h.value for h in at.subheader]
+    assert {"Questions asked", "Answered from the material", "Rated helpful"} <= {m.label for m in at.metric}
+    listed = next(frame.value for frame in at.dataframe if "from the material" in frame.value.columns)
+    assert question in set(listed["question"])

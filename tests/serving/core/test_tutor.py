@@ -17,7 +17,7 @@ from models.tutor.index import TutorIndex, qdrant_client
 from models.tutor.retrieval import Passage
 from serving import tutor as tutor_module
 from serving.core.enums import Role
-from serving.core.tables import ContentItem, TutorTurn
+from serving.core.tables import AccessRecord, ContentItem, TutorTurn
 from serving.tutor import weak_skills_first
 
 LESSONS = {
@@ -197,3 +197,39 @@ def test_only_the_asker_may_rate_and_bad_ratings_change_nothing(api, course):
     assert _rate(api, course["learner"], "x" * 37, {"helpful": False}).status_code == 422
     with api.client.app.state.database.read() as session:
         assert session.get(TutorTurn, turn_id).helpful is True, "no refused rating changed the kept one"
+
+
+def test_the_instructor_sees_what_the_tutor_could_not_help_with_and_no_asker_is_named(api, course):
+    learner = course["learner"]
+    unhelpful = _ask(api, learner, course["id"], "What does a slice copy?").json()
+    helpful = _ask(api, learner, course["id"], "When is the condition of a while loop checked?").json()
+    unanswered = _ask(api, learner, course["id"], "Who won the football world cup in 1998?").json()
+    assert not unanswered["grounded"] and unhelpful["grounded"] and helpful["grounded"]
+    _rate(api, learner, unhelpful["turn_id"], {"helpful": False})
+    _rate(api, learner, helpful["turn_id"], {"helpful": True})
+    report = api.client.get(f"/api/v1/courses/{course['id']}/tutor-report", headers=course["owner"].headers)
+    assert report.status_code == 200, report.text
+    body = report.json()
+    assert (body["asked"], body["answered_from_material"], body["rated"], body["rated_helpful"]) == (3, 2, 2, 1)
+    assert [t["turn_id"] for t in body["to_look_at"]] == [unanswered["turn_id"], unhelpful["turn_id"]], "newest first"
+    assert body["total_to_look_at"] == 2 and body["to_look_at"][1]["helpful"] is False
+    assert body["to_look_at"][1]["cited"][0].startswith("Slicing > ")
+    assert learner.id not in report.text and learner.email not in report.text
+    with api.client.app.state.database.read() as session:
+        logged = session.scalars(select(AccessRecord).where(AccessRecord.action == "tutor_report")).all()
+        assert [(r.reader_id, r.learner_id) for r in logged] == [(course["owner"].id, learner.id)]
+    paged = api.client.get(f"/api/v1/courses/{course['id']}/tutor-report", params={"limit": 1, "offset": 1},
+                           headers=course["owner"].headers).json()
+    assert [t["turn_id"] for t in paged["to_look_at"]] == [unhelpful["turn_id"]] and paged["total_to_look_at"] == 2
+
+
+def test_only_the_courses_instructor_and_admins_read_its_tutor_report(api, course):
+    path = f"/api/v1/courses/{course['id']}/tutor-report"
+    assert api.client.get(path, headers=api.user(Role.ADMIN).headers).status_code == 200
+    assert api.client.get(path).status_code == 401
+    for other in (course["learner"], api.user(Role.INSTRUCTOR), api.user(Role.ANALYST), api.user(Role.ML_ENGINEER)):
+        assert api.client.get(path, headers=other.headers).status_code in (403, 404)
+    assert api.client.get("/api/v1/courses/no-such-course/tutor-report",
+                          headers=course["owner"].headers).status_code == 404
+    for params in ({"limit": 0}, {"limit": 10**9}, {"offset": -1}, {"limit": "many"}):
+        assert api.client.get(path, params=params, headers=course["owner"].headers).status_code == 422, params

@@ -1,0 +1,72 @@
+"""``GET /api/v1/courses/{course_id}/tutor-report``: how the tutor does in a course, for its instructor.
+
+How many questions it was asked, how many it answered from the material, how its askers rated the
+answers, and the questions to look at: those it could not answer from the material and those whose
+asker said the answer did not help. They show the instructor what the material is missing or says
+unclearly. Askers are not named; reading their questions is noted in the access log.
+"""
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+from pydantic import BaseModel
+from sqlalchemy import case, func, or_, select
+
+from serving.api.auth import require, require_on
+from serving.api.course_access import visible_course
+from serving.api.deps import DatabaseDep
+from serving.api.pagination import Limit, Offset
+from serving.api.responses import SIGNED_IN, documented
+from serving.core.audit import record_access
+from serving.core.permissions import Permission
+from serving.core.tables import TutorTurn, User
+
+router = APIRouter(prefix="/api/v1/courses", tags=["tutor"], responses={**SIGNED_IN, **documented(404, 422)})
+
+
+class TurnToLookAt(BaseModel):
+    turn_id: str
+    question: str
+    answer: str
+    grounded: bool  # False: the material did not answer it
+    helpful: bool | None  # the asker's rating; None: not rated
+    cited: list[str]  # "section > heading" of each passage cited
+    asked_at: datetime
+
+
+class TutorReportOut(BaseModel):
+    asked: int
+    answered_from_material: int
+    rated: int
+    rated_helpful: int
+    to_look_at: list[TurnToLookAt]  # newest first
+    total_to_look_at: int
+    limit: int
+    offset: int
+
+
+@router.get("/{course_id}/tutor-report")
+def tutor_report(course_id: str, user: Annotated[User, Depends(require(Permission.VIEW_COURSE_LEARNERS))],
+                 database: DatabaseDep, limit: Limit = 50, offset: Offset = 0) -> TutorReportOut:
+    """The tutor's questions in the course, counted, and those it could not help with (not answered from the
+    material, or rated unhelpful), newest first."""
+    with database.read() as session:
+        course = visible_course(session, user, course_id)
+        require_on(user, Permission.VIEW_COURSE_LEARNERS, course.instructor_id)
+        in_course = TutorTurn.course_id == course.id
+        asked, grounded, rated, helpful = session.execute(select(
+            func.count(), func.count(case((TutorTurn.grounded, 1))), func.count(TutorTurn.helpful),
+            func.count(case((TutorTurn.helpful, 1)))).where(in_course)).one()
+        to_look_at = select(TutorTurn).where(in_course, or_(~TutorTurn.grounded, TutorTurn.helpful.is_(False)))
+        total = session.scalar(select(func.count()).select_from(to_look_at.subquery()))
+        turns = session.scalars(to_look_at.order_by(TutorTurn.created_at.desc(), TutorTurn.id)
+                                .limit(limit).offset(offset)).all()
+        listed = [TurnToLookAt(turn_id=t.id, question=t.question, answer=t.answer, grounded=t.grounded,
+                               helpful=t.helpful, asked_at=t.created_at,
+                               cited=[f"{c.get('title', '')} > {c.get('heading', '')}" for c in t.citations or []])
+                  for t in turns]
+        askers = [t.user_id for t in turns]
+    record_access(database, user, "tutor_report", f"/api/v1/courses/{course_id}/tutor-report", askers)
+    return TutorReportOut(asked=asked, answered_from_material=grounded, rated=rated, rated_helpful=helpful,
+                          to_look_at=listed, total_to_look_at=total, limit=limit, offset=offset)
