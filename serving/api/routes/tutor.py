@@ -50,6 +50,11 @@ class CitationOut(BaseModel):
     passage: str
 
 
+def cited(title: str, heading: str) -> str:
+    """How a cited passage is named in the lake's ``asked`` events and the instructor's tutor report."""
+    return f"{title} > {heading}"
+
+
 class AskOut(BaseModel):
     conversation_id: str
     turn_id: str  # to rate this answer: PUT /api/v1/tutor/turns/{turn_id}/rating
@@ -109,7 +114,7 @@ def answer_turn(state, user: User, body: AskBody) -> AskOut:
         "context": {"platform": "learnlake-tutor", "session_id": conversation_id},
         "timestamp": datetime.now(UTC).isoformat(),
         "tutor": {"generator": answer.generator, "answer": answer.text,
-                  "cited": [f"{c.title} > {c.heading}" for c in answer.citations]},
+                  "cited": [cited(c.title, c.heading) for c in answer.citations]},
     }
     land_own_event(landing, event, source="tutor")
     return AskOut(conversation_id=conversation_id, turn_id=turn_id, answer=answer.text, grounded=answer.grounded,

@@ -18,6 +18,7 @@ from serving.api.course_access import visible_course
 from serving.api.deps import DatabaseDep
 from serving.api.pagination import Limit, Offset
 from serving.api.responses import SIGNED_IN, documented
+from serving.api.routes.tutor import cited
 from serving.core.audit import record_access
 from serving.core.permissions import Permission
 from serving.core.tables import TutorTurn, User
@@ -64,7 +65,7 @@ def tutor_report(course_id: str, user: Annotated[User, Depends(require(Permissio
                                 .limit(limit).offset(offset)).all()
         listed = [TurnToLookAt(turn_id=t.id, question=t.question, answer=t.answer, grounded=t.grounded,
                                helpful=t.helpful, asked_at=t.created_at,
-                               cited=[f"{c.get('title', '')} > {c.get('heading', '')}" for c in t.citations or []])
+                               cited=[cited(c.get("title", ""), c.get("heading", "")) for c in t.citations or []])
                   for t in turns]
         askers = [t.user_id for t in turns]
     record_access(database, user, "tutor_report", f"/api/v1/courses/{course_id}/tutor-report", askers)

@@ -1,4 +1,4 @@
-"""whether the asker found a tutor answer helpful
+"""whether the asker found a tutor answer helpful; a course's turns by time, for its tutor report
 
 Revision ID: 0014
 Revises: 0013
@@ -18,9 +18,11 @@ def upgrade() -> None:
     with op.batch_alter_table("tutor_turns") as batch_op:
         batch_op.add_column(sa.Column("helpful", sa.Boolean(), nullable=True))
         batch_op.add_column(sa.Column("rated_at", sa.DateTime(timezone=True), nullable=True))
+        batch_op.create_index("ix_tutor_turns_course_at", ["course_id", "created_at"], unique=False)
 
 
 def downgrade() -> None:
     with op.batch_alter_table("tutor_turns") as batch_op:
+        batch_op.drop_index("ix_tutor_turns_course_at")
         batch_op.drop_column("rated_at")
         batch_op.drop_column("helpful")
