@@ -157,7 +157,7 @@ def test_every_body_of_every_route_refuses_values_no_store_can_hold(api, poison)
     assert len(operations) >= 15
     for method, path in operations:
         url = path.format(course_id=course["id"], module_id=course["module_id"], item_id=course["item_ids"][0],
-                          user_id=admin.id, name="bounds", question_id="0" * 16, answer_id="0" * 16)
+                          user_id=admin.id, name="bounds", question_id="0" * 16, answer_id="0" * 16, turn_id="0" * 16)
         if path.startswith("/xapi"):
             auth = {"Authorization": "Basic " + base64.b64encode(f"bounds:{api.key}".encode()).decode(), **V}
         elif path == "/v1/events":
