@@ -85,11 +85,11 @@ def adjacent_distinct_groups(skills: np.ndarray) -> np.ndarray:
 def read_split(path: Path, *, conservative_groups: bool = False) -> list[Sequence]:
     grouping = adjacent_distinct_groups if conservative_groups else one_row_per_answer
     sequences = []
-    for skills, answers in read_sequences(path):
+    for skills, correct in read_sequences(path):
         s = np.asarray(skills, dtype=np.int64)
         if len(s) and s.min() < 0:
             raise DatasetError(f"{path}: skill ids cannot be negative; found {int(s.min())}")
-        sequences.append(Sequence(s, np.asarray(answers, dtype=np.int64), grouping(s)))
+        sequences.append(Sequence(s, np.asarray(correct, dtype=np.int64), grouping(s)))
     return sequences
 
 
