@@ -19,6 +19,7 @@ VERBS = (
     "paused",
     "searched",
     "asked",  # a question to the tutor (object: the conversation; result.response: the question)
+    "rated",  # said whether something helped (result.success; null: the rating taken back), e.g. a tutor answer
     "other",  # an xAPI verb with no native equivalent; its IRI is in the payload
 )
 CONTENT_TYPES = ("lesson", "video", "quiz", "assignment")

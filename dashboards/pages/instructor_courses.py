@@ -13,6 +13,7 @@ import streamlit as st
 from dashboards.api import ApiError, delete, get, post, put
 from dashboards.model_views import answer_or_why_not, mastery_chart
 from dashboards.session import current_user
+from dashboards.tutor_views import WEEK_COLUMNS, tutor_weeks_chart
 
 CACHE_S = 60
 LIVE_S = 5  # new at-risk changes are looked for this often, without a reload
@@ -219,8 +220,9 @@ def practice_section(token: str, course_id: str) -> None:
                 st.rerun()
 
 
-def tutor_section(token: str, course_id: str) -> None:
-    """How the tutor does in the course, and the questions it could not help with: what the material may lack."""
+def tutor_section(token: str, course_id: str, weeks: list[dict]) -> None:
+    """How the tutor does in the course (``weeks``: the cohort report's ``tutor_by_week``), and the questions it
+    could not help with: what the material may lack."""
     try:
         report = get(f"/api/v1/courses/{course_id}/tutor-report", token, limit=50)
     except ApiError as exc:
@@ -234,6 +236,8 @@ def tutor_section(token: str, course_id: str) -> None:
     left.metric("Questions asked", f"{asked:,}")
     middle.metric("Answered from the material", f"{report['answered_from_material'] / asked:.0%}")
     right.metric("Rated helpful", f"{report['rated_helpful']} of {rated}" if rated else "no rating yet")
+    if weeks:  # from the warehouse, so as of the pipeline's last run
+        st.altair_chart(tutor_weeks_chart(pd.DataFrame(weeks, columns=WEEK_COLUMNS)), width="stretch")
     if report["to_look_at"]:
         st.caption(f"{report['total_to_look_at']} question(s) the tutor could not answer from the material, or whose "
                    "asker found the answer unhelpful (newest first): where the material may be missing or unclear.")
@@ -325,7 +329,7 @@ cohort_section(report)
 live_at_risk_changes(user.token, course_id)
 review_queue_section(user.token, course_id)
 practice_section(user.token, course_id)
-tutor_section(user.token, course_id)
+tutor_section(user.token, course_id, report["tutor_by_week"])
 try:
     with st.spinner("Scoring the learners..."):
         at_risk = _at_risk(user.token, course_id)

@@ -1,11 +1,13 @@
-"""Analysts: the course funnel, weekly retention cohorts, content engagement and difficulty, and
-what learners search for and ask the tutor. Aggregates of the published warehouse only.
+"""Analysts: the course funnel, weekly retention cohorts, content engagement and difficulty, the tutor's
+use and ratings week by week, and what learners search for and ask the tutor. Aggregates of the published
+warehouse only.
 """
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
+from dashboards.tutor_views import WEEK_COLUMNS, tutor_weeks_chart
 from lake.warehouse import WarehouseNotPublished, query
 from learnlake.settings import get_settings
 
@@ -50,6 +52,14 @@ def content(course_ids: tuple[str, ...]) -> pd.DataFrame:
         where list_contains($1, e.course_id)
         order by abandoned_share desc nulls last, first_attempt_accuracy nulls last""", [list(course_ids)],
         frame="pandas")
+
+
+@st.cache_data(ttl=CACHE_S, show_spinner=False)
+def tutor_weeks(course_ids: tuple[str, ...]) -> pd.DataFrame:
+    return query(get_settings(), f"""
+        select week_start as week, {", ".join(f"sum({c})::bigint as {c}" for c in WEEK_COLUMNS[1:])}
+        from marts.fct_course_tutor_weekly where list_contains($1, course_id)
+        group by all order by week""", [list(course_ids)], frame="pandas")
 
 
 @st.cache_data(ttl=CACHE_S, show_spinner=False)
@@ -113,6 +123,16 @@ st.subheader("Content engagement and difficulty")
 st.caption("Items learners leave unfinished most, then those answered right least often at the first attempt.")
 _table(content(chosen), "content", abandoned_share=st.column_config.NumberColumn("Abandoned", format="percent"),
        first_attempt_accuracy=st.column_config.NumberColumn("First-attempt accuracy", format="percent"))
+
+st.subheader("The tutor, week by week")
+st.caption("Questions to the tutor, and whether the askers found its answers helpful (each answer once, by its "
+           "latest rating, in the week it was given).")
+weeks = tutor_weeks(chosen)
+if weeks.empty:
+    st.info("No data yet: no question asked to the tutor in these courses.")
+else:
+    st.altair_chart(tutor_weeks_chart(weeks), width="stretch")
+    _table(weeks, "tutor_weeks")
 
 st.subheader("What learners search for and ask the tutor")
 st.caption(f"Only what at least {MIN_LEARNERS_PER_TERM} learners typed, so no one's own words are shown.")

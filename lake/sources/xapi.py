@@ -30,6 +30,7 @@ VERB_MAP = {
     "https://w3id.org/xapi/video/verbs/paused": "paused",
     "http://id.tincanapi.com/verb/searched": "searched",
     "http://adlnet.gov/expapi/verbs/asked": "asked",
+    "http://id.tincanapi.com/verb/rated": "rated",
 }
 # Activity type IRIs whose last segment is not the native content type.
 TYPE_MAP = {"media": "video", "assessment": "quiz", "question": "question", "interaction": "question",

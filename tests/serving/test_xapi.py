@@ -326,11 +326,13 @@ def test_unknown_statement_is_404(lrs):
 # -- into the lake -------------------------------------------------------------------------
 
 def test_statements_reach_the_lake_with_a_pseudonymous_actor(lrs, learnlake_home):
-    ids = _post(lrs, [statement(), statement(verb={"id": "http://example.org/verbs/juggled"})]).json()
+    ids = _post(lrs, [statement(), statement(verb={"id": "http://example.org/verbs/juggled"}),
+                      statement(verb={"id": "http://id.tincanapi.com/verb/rated"})]).json()
     Committer(lrs.app.state.landing, learnlake_home).flush()
     events = readers.read_table("bronze.events").sort("verb")
     assert sorted(events["event_id"]) == sorted(ids)
-    assert events["verb"].to_list() == ["completed", "other"]
+    assert events["verb"].to_list() == ["completed", "other", "rated"]
+    assert events.row(2, named=True)["result_score"] == 0.8, "a rating is in the result's score (Tin Can's rated)"
     row = events.row(0, named=True)
     assert row["source"] == "xapi" and row["object_type"] == "lesson" and row["course_id"] == COURSE
     assert row["result_score"] == 0.8 and row["result_duration_s"] == 330.0

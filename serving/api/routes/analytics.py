@@ -62,6 +62,14 @@ class DailyActivity(BaseModel):
     events: int
 
 
+class TutorWeek(BaseModel):
+    week: date  # its Monday
+    questions: int  # asked to the tutor
+    answered_from_material: int  # the others were "I don't know", with pointers
+    ratings: int  # answers whose latest rating, given this week, says whether they helped
+    rated_helpful: int
+
+
 class CohortReport(BaseModel):
     course_id: str
     as_of: datetime | None
@@ -73,6 +81,7 @@ class CohortReport(BaseModel):
     struggling_skills: list[SkillStruggle]  # lowest mean accuracy first
     retention: list[RetentionCell]
     daily_activity: list[DailyActivity]  # the last 28 days up to as_of
+    tutor_by_week: list[TutorWeek]  # the tutor's use and how its answers were rated
 
 
 class CourseSummary(BaseModel):
@@ -103,7 +112,8 @@ def _rows(settings, sql: str, params: dict | None = None) -> list[dict]:
 @router.get("/courses/{course_id}/cohort-report")
 def cohort_report(course_id: str, user: Annotated[User, Depends(require(Permission.VIEW_COURSE_STATS))],
                   database: DatabaseDep, settings: SettingsDep) -> CohortReport:
-    """Enrolment, progress and grades, the skills the cohort struggles with, and retention by weekly cohort."""
+    """Enrolment, progress and grades, the skills the cohort struggles with, retention by weekly cohort, and
+    the tutor's use week by week."""
     with database.read() as session:
         course = visible_course(session, user, course_id)
         require_on(user, Permission.VIEW_COURSE_STATS, course.instructor_id)
@@ -141,6 +151,9 @@ def cohort_report(course_id: str, user: Annotated[User, Depends(require(Permissi
             where course_id = $course
               and activity_date > (select cast(max(as_of_at) as date) from marts.fct_enrollments) - 28
             order by day""", p),
+        tutor_by_week=_rows(settings, "select week_start as week, questions, answered_from_material, ratings, "
+                                      "rated_helpful from marts.fct_course_tutor_weekly where course_id = $course "
+                                      "order by week", p),
     )
 
 

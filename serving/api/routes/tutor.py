@@ -7,6 +7,8 @@ event through the landing log: what learners ask is analytics too.
 ``PUT /api/v1/tutor/turns/{turn_id}/rating``: the asker says whether an answer helped. The
 ratings, with the question and the sections cited, are the relevance labels a reranker of the
 tutor's retrieval needs: without them the logs say what was cited, never whether it was right.
+Each rating goes to the lake as a ``rated`` event too (analysts' weekly helpfulness), naming
+the turn its ``asked`` event names.
 """
 
 import time
@@ -48,6 +50,14 @@ class CitationOut(BaseModel):
     heading: str
     location: str  # where to read it
     passage: str
+
+
+def tutor_event(learner_id: str, verb: str, about: dict, result: dict, conversation_id: str, tutor: dict) -> dict:
+    """A tutor event for the lake: ``asked`` (about the conversation) or ``rated`` (about one answer, a turn). The
+    ``tutor`` extension of both names the turn, so a rating joins the question, the answer and what it cited."""
+    return {"event_id": str(uuid.uuid4()), "learner_id": learner_id, "verb": verb, "object": about, "result": result,
+            "context": {"platform": "learnlake-tutor", "session_id": conversation_id},
+            "timestamp": datetime.now(UTC).isoformat(), "tutor": tutor}
 
 
 def cited(title: str, heading: str) -> str:
@@ -106,17 +116,11 @@ def answer_turn(state, user: User, body: AskBody) -> AskOut:
         session.add(TutorTurn(id=turn_id, conversation_id=conversation_id, user_id=user.id, course_id=course.id,
                               question=body.question, answer=answer.text, grounded=answer.grounded,
                               citations=[c.model_dump(exclude={"passage"}) for c in citations]))
-    event = {
-        "event_id": str(uuid.uuid4()), "learner_id": learner_id, "verb": "asked",
-        "object": {"type": "tutor", "id": conversation_id, "course_id": course.id},
-        "result": {"response": body.question, "success": answer.grounded,
-                   "duration_s": round(time.perf_counter() - started, 3)},
-        "context": {"platform": "learnlake-tutor", "session_id": conversation_id},
-        "timestamp": datetime.now(UTC).isoformat(),
-        "tutor": {"generator": answer.generator, "answer": answer.text,
-                  "cited": [cited(c.title, c.heading) for c in answer.citations]},
-    }
-    land_own_event(landing, event, source="tutor")
+    land_own_event(landing, tutor_event(
+        learner_id, "asked", {"type": "tutor", "id": conversation_id, "course_id": course.id},
+        {"response": body.question, "success": answer.grounded, "duration_s": round(time.perf_counter() - started, 3)},
+        conversation_id, {"turn_id": turn_id, "generator": answer.generator, "answer": answer.text,
+                          "cited": [cited(c.title, c.heading) for c in answer.citations]}), source="tutor")
     return AskOut(conversation_id=conversation_id, turn_id=turn_id, answer=answer.text, grounded=answer.grounded,
                   generator=answer.generator, citations=citations)
 
@@ -124,6 +128,9 @@ def answer_turn(state, user: User, body: AskBody) -> AskOut:
 class RatingBody(Body):
     helpful: bool | None = Field(description="true: the answer helped; false: it did not; null: take the rating back",
                                  strict=True)
+
+
+RATINGS = {True: "helpful", False: "unhelpful", None: "withdrawn"}  # a rating's name, by its ``helpful``
 
 
 class RatingOut(BaseModel):
@@ -143,5 +150,12 @@ def rate(turn_id: Annotated[str, Path(min_length=1, max_length=36)], body: Ratin
             raise HTTPException(404, f"no tutor answer {turn_id} of yours")
         turn.helpful, turn.rated_at = body.helpful, None if body.helpful is None else utcnow()
         rated = RatingOut(turn_id=turn.id, helpful=turn.helpful, rated_at=turn.rated_at)
-    TUTOR_RATINGS.labels({True: "helpful", False: "unhelpful", None: "withdrawn"}[body.helpful]).inc()
+        conversation_id, course_id = turn.conversation_id, turn.course_id
+    rating = RATINGS[body.helpful]
+    # In the lake too, for analysts: a rating taken back is an event with neither score nor success.
+    result = {} if body.helpful is None else {"success": body.helpful, "score": float(body.helpful)}
+    land_own_event(state.landing, tutor_event(
+        state.pseudonyms.learner_id(user.id), "rated", {"type": "tutor_answer", "id": turn_id, "course_id": course_id},
+        result, conversation_id, {"turn_id": turn_id, "rating": rating}), source="tutor")
+    TUTOR_RATINGS.labels(rating).inc()
     return rated

@@ -62,8 +62,8 @@ def test_entities_are_consistent(sim):
 def test_events_are_well_formed(sim):
     events = sim.events
     assert events["event_id"].is_unique().all()
-    # "other" is for xAPI verbs only; "asked" comes from the tutor endpoint, which the simulator does not play
-    assert set(events["verb"]) == set(VERBS) - {"other", "asked"}
+    # "other" is for xAPI verbs only; "asked" and "rated" come from the tutor endpoints, which the simulator does not play
+    assert set(events["verb"]) == set(VERBS) - {"other", "asked", "rated"}
     start = pl.datetime(CFG.start.year, CFG.start.month, CFG.start.day, time_zone="UTC")
     assert events.filter(pl.col("timestamp") < start).is_empty()
     assert events.filter(pl.col("timestamp") >= start + pl.duration(days=CFG.days)).is_empty()

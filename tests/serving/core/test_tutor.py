@@ -5,6 +5,7 @@ Markdown, embedded with the packaged MiniLM) while the app runs: the API must no
 local-mode folder, and must see re-indexed content without a restart.
 """
 
+import orjson
 import pytest
 from sqlalchemy import func, select
 
@@ -65,6 +66,10 @@ def course(api, monkeypatch):
 def _ask(api, user, course_id: str, question: str, conversation_id: str | None = None):
     return api.client.post("/api/v1/tutor/ask", headers=user.headers,
                            json={"course_id": course_id, "question": question, "conversation_id": conversation_id})
+
+
+def _rate(api, user, turn_id: str, body):
+    return api.client.put(f"/api/v1/tutor/turns/{turn_id}/rating", headers=user.headers, json=body)
 
 
 def test_answers_cite_only_indexed_passages(api, course):
@@ -129,7 +134,7 @@ def test_re_indexed_content_is_answered_without_a_restart(api, course):
     assert body["grounded"] and body["citations"][0]["title"] == "Files"
 
 
-def test_questions_land_in_the_lake_as_asked_events(learnlake_home, database_url):
+def test_questions_and_ratings_land_in_the_lake_naming_the_turn(learnlake_home, database_url):
     from fastapi.testclient import TestClient
 
     from serving.main import create_app
@@ -142,12 +147,21 @@ def test_questions_land_in_the_lake_as_asked_events(learnlake_home, database_url
         course = api.course(owner, items=1)
         api.client.post(f"/api/v1/courses/{course['id']}/enrollments", headers=learner.headers)
         reply = _ask(api, learner, course["id"], "Is there anything here?").json()
-    events = read_table("bronze.events", settings=settings).filter(verb="asked").to_dicts()
-    assert len(events) == 1
-    event = events[0]
-    assert event["object_id"] == reply["conversation_id"] and event["course_id"] == course["id"]
-    assert event["learner_id"] == client.app.state.pseudonyms.learner_id(learner.id)
-    assert event["result_response"] == "Is there anything here?" and event["source"] == "tutor"
+        for helpful in (False, True, None):
+            assert _rate(api, learner, reply["turn_id"], {"helpful": helpful}).status_code == 200
+        assert _rate(api, owner, reply["turn_id"], {"helpful": True}).status_code == 404  # lands nothing
+    events = read_table("bronze.events", settings=settings).filter(source="tutor").sort("timestamp").to_dicts()
+    assert [e["verb"] for e in events] == ["asked", "rated", "rated", "rated"]
+    asked, *rated = events
+    learner_id = client.app.state.pseudonyms.learner_id(learner.id)
+    assert asked["object_id"] == reply["conversation_id"] and asked["course_id"] == course["id"]
+    assert asked["learner_id"] == learner_id and asked["result_response"] == "Is there anything here?"
+    assert orjson.loads(asked["payload"])["tutor"]["turn_id"] == reply["turn_id"], "a rating joins its question"
+    assert [(e["object_type"], e["object_id"], e["course_id"], e["learner_id"], e["context_session_id"])
+            for e in rated] == [("tutor_answer", reply["turn_id"], course["id"], learner_id,
+                                 reply["conversation_id"])] * 3
+    assert [(e["result_success"], e["result_score"]) for e in rated] == [(False, 0.0), (True, 1.0), (None, None)]
+    assert [orjson.loads(e["payload"])["tutor"]["rating"] for e in rated] == ["unhelpful", "helpful", "withdrawn"]
 
 
 def _passage(text: str, skills: tuple[str, ...], similarity: float) -> Passage:
@@ -159,10 +173,6 @@ def test_weak_skills_put_their_relevant_passages_first_and_never_pull_in_irrelev
     mastery = {"s1": 0.9, "s2": 0.3, "s3": 0.05}
     assert weak_skills_first([strong, weak, off_topic], mastery) == [weak, strong, off_topic]
     assert weak_skills_first([strong, weak, off_topic], None) == [strong, weak, off_topic]
-
-
-def _rate(api, user, turn_id: str, body):
-    return api.client.put(f"/api/v1/tutor/turns/{turn_id}/rating", headers=user.headers, json=body)
 
 
 def test_the_asker_rates_an_answer_changes_their_mind_and_the_rating_is_kept_with_the_turn(api, course):
