@@ -10,7 +10,10 @@ from benchmarks.harness import free_port, start_api
 def served_demo(trained_demo):
     settings = trained_demo
     port = free_port()
-    api = start_api(settings.home, port, env={"LEARNLAKE_WRITER_ID": "dashboards-test"})
+    # Every page test signs in again, a few dozen times a minute when they run back to back (the sign-in limit
+    # is tested in tests/serving/core/test_rate_limits.py, not here).
+    api = start_api(settings.home, port, env={"LEARNLAKE_WRITER_ID": "dashboards-test",
+                                              "LEARNLAKE_RATE_LIMIT_AUTH": "1000/minute"})
     engine = sa.create_engine(settings.database_url)
     with engine.connect() as con:
         instructor = con.execute(sa.text("select id, email from users where role = 'instructor' "
