@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from tests.conftest import REPO_ROOT, unavailable
 
@@ -40,6 +41,19 @@ def test_the_alert_rules_pass_promtool_and_each_fires_in_its_unit_test():
                     ["test", "rules", "alerts_test.yml"]):
         done = subprocess.run([promtool, *command], cwd=RULES, capture_output=True, text=True, timeout=120, check=False)
         assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_every_alert_has_its_runbook_section_and_fires_in_a_unit_test():
+    rules = yaml.safe_load((RULES / "alerts.yml").read_text())
+    alerts = {rule["alert"]: rule for group in rules["groups"] for rule in group["rules"]}
+    sections = {line.removeprefix("## ").strip().lower()
+                for line in (REPO_ROOT / "ops" / "RUNBOOK.md").read_text().splitlines() if line.startswith("## ")}
+    tests = yaml.safe_load((RULES / "alerts_test.yml").read_text())["tests"]
+    fired = {case["alertname"] for test in tests for case in test["alert_rule_test"] if case["exp_alerts"]}
+    for name, rule in alerts.items():
+        assert rule["annotations"]["runbook_url"] == f"ops/RUNBOOK.md#{name.lower()}", name
+        assert name.lower() in sections, f"{name} has no section in ops/RUNBOOK.md"
+    assert set(alerts) <= fired, f"alerts no unit test fires: {set(alerts) - fired}"
 
 
 def _wait_for(what: str, probe, timeout_s: float = 60):
