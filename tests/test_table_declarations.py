@@ -6,7 +6,8 @@ not the others fails here, not in a night's pipeline run.
   with a type the Arrow type can hold, and every ORM column is either in the lake or named below as kept out;
 - the outbox relay's table mirror names columns the ORM has;
 - the dbt sources are catalogued lake tables at the one lake location, and the core staging models select
-  columns of the snapshot's schema only.
+  columns of the snapshot's schema only;
+- the staged events accept exactly the lake's verbs.
 (That the migrations build exactly the ORM is tests/serving/core/test_snapshot_and_migrations.py.)
 """
 
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 import yaml
 
 from lake.catalog import CORE_SNAPSHOTS, TABLES, get_spec
+from lake.schemas import VERBS
 from lake.sources.core_outbox import OUTBOX, RELAY_STATE
 from lake.sources.core_snapshot import QUERIES
 from serving.core.tables import Base
@@ -114,3 +116,12 @@ def test_core_staging_models_select_only_snapshot_columns():
         assert columns <= schema_columns, f"{path.name} selects {sorted(columns - schema_columns)}, not in bronze.{source}"
         checked += 1
     assert checked >= 4
+
+
+def test_the_staged_events_accept_exactly_the_lakes_verbs():
+    """dbt's YAML cannot import ``lake.schemas.VERBS``, so its list of accepted verbs is a copy: it must stay one."""
+    models = yaml.safe_load((REPO_ROOT / "dbt_project/models/staging/stg_lake__events.yml").read_text())["models"]
+    events = next(m for m in models if m["name"] == "stg_lake__events")
+    verb = next(c for c in events["columns"] if c["name"] == "verb")
+    accepted = next(t["accepted_values"] for t in verb["data_tests"] if isinstance(t, dict) and "accepted_values" in t)
+    assert accepted["arguments"]["values"] == list(VERBS)
