@@ -3,7 +3,8 @@
 How many questions it was asked, how many it answered from the material, how its askers rated the
 answers, and the questions to look at: those it could not answer from the material and those whose
 asker said the answer did not help. They show the instructor what the material is missing or says
-unclearly. Askers are not named; reading their questions is noted in the access log.
+unclearly. Askers are not named, and an e-mail address in a question or an answer is masked, as the
+lake masks it; reading their questions is noted in the access log.
 """
 
 from datetime import datetime
@@ -13,6 +14,7 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel
 from sqlalchemy import case, func, or_, select
 
+from lake.privacy import mask_emails_in
 from serving.api.auth import require, require_on
 from serving.api.course_access import visible_course
 from serving.api.deps import DatabaseDep
@@ -63,10 +65,12 @@ def tutor_report(course_id: str, user: Annotated[User, Depends(require(Permissio
         total = session.scalar(select(func.count()).select_from(to_look_at.subquery()))
         turns = session.scalars(to_look_at.order_by(TutorTurn.created_at.desc(), TutorTurn.id)
                                 .limit(limit).offset(offset)).all()
-        listed = [TurnToLookAt(turn_id=t.id, question=t.question, answer=t.answer, grounded=t.grounded,
+        # Askers are not named, nor given away by an address typed into a question (or echoed in an answer).
+        questions, answers = (mask_emails_in([getattr(t, text) for t in turns]) for text in ("question", "answer"))
+        listed = [TurnToLookAt(turn_id=t.id, question=question, answer=answer, grounded=t.grounded,
                                helpful=t.helpful, asked_at=t.created_at,
                                cited=[cited(c.get("title", ""), c.get("heading", "")) for c in t.citations or []])
-                  for t in turns]
+                  for t, question, answer in zip(turns, questions, answers, strict=True)]
         askers = [t.user_id for t in turns]
     record_access(database, user, "tutor_report", f"/api/v1/courses/{course_id}/tutor-report", askers)
     return TutorReportOut(asked=asked, answered_from_material=grounded, rated=rated, rated_helpful=helpful,

@@ -213,7 +213,8 @@ def test_the_instructor_sees_what_the_tutor_could_not_help_with_and_no_asker_is_
     learner = course["learner"]
     unhelpful = _ask(api, learner, course["id"], "What does a slice copy?").json()
     helpful = _ask(api, learner, course["id"], "When is the condition of a while loop checked?").json()
-    unanswered = _ask(api, learner, course["id"], "Who won the football world cup in 1998?").json()
+    unanswered = _ask(api, learner, course["id"], "I am jane.doe@example.org: who won the football world cup "
+                                                  "in 1998?").json()
     assert not unanswered["grounded"] and unhelpful["grounded"] and helpful["grounded"]
     _rate(api, learner, unhelpful["turn_id"], {"helpful": False})
     _rate(api, learner, helpful["turn_id"], {"helpful": True})
@@ -225,6 +226,8 @@ def test_the_instructor_sees_what_the_tutor_could_not_help_with_and_no_asker_is_
     assert body["total_to_look_at"] == 2 and body["to_look_at"][1]["helpful"] is False
     assert body["to_look_at"][1]["cited"][0].startswith("Slicing > ")
     assert learner.id not in report.text and learner.email not in report.text
+    assert body["to_look_at"][0]["question"] == "I am <email>: who won the football world cup in 1998?"
+    assert "jane.doe" not in report.text, "an address typed into a question does not name its asker"
     with api.client.app.state.database.read() as session:
         logged = session.scalars(select(AccessRecord).where(AccessRecord.action == "tutor_report")).all()
         assert [(r.reader_id, r.learner_id) for r in logged] == [(course["owner"].id, learner.id)]
