@@ -1,5 +1,6 @@
 """Questions to the tutor and ratings of its answers, through the API, the lake, dbt and the published
-warehouse, to the cohort report and the analysts' page: on a copy of the small demo, served in process."""
+warehouse, to the cohort report, the analysts' page and the instructor's: on a copy of the small demo, served
+in process (and then by an API process, for the instructor's page, which reads the API over HTTP)."""
 
 import shutil
 
@@ -9,12 +10,15 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
+from benchmarks.harness import free_port, start_api
 from lake.committer import Committer
 from learnlake.settings import get_settings
 from pipelines.defs.transforms.project import dbt_build
 from pipelines.defs.transforms.publish import publish_warehouse
+from serving.core.enums import Role
 from serving.core.security import issue_access_token
-from serving.core.tables import Course, Enrollment
+from serving.core.seed import DEMO_PASSWORD
+from serving.core.tables import Course, Enrollment, User
 from serving.main import create_app
 from tests.conftest import REPO_ROOT, use_home
 
@@ -30,9 +34,11 @@ def test_the_cohort_report_counts_each_answer_once_by_its_latest_rating(small_de
     settings = get_settings().model_copy(update={"run_committer": False})
     with TestClient(create_app(settings)) as client:
         database = client.app.state.database
-        with database.read() as session:
-            course_id, instructor_id = session.execute(select(Course.id, Course.instructor_id).order_by(Course.id)
-                                                       ).first()
+        with database.read() as session:  # a course of the instructor who can sign in to the pages
+            instructor_id, instructor_email = session.execute(select(User.id, User.email).where(
+                User.role == Role.INSTRUCTOR, User.password_hash.is_not(None))).first()
+            course_id = session.scalar(select(Course.id).where(Course.instructor_id == instructor_id)
+                                       .order_by(Course.id))
             first, second = session.scalars(select(Enrollment.user_id).where(Enrollment.course_id == course_id)
                                             .order_by(Enrollment.user_id).limit(2)).all()
 
@@ -75,3 +81,21 @@ def test_the_cohort_report_counts_each_answer_once_by_its_latest_rating(small_de
     shown = next(d.value for d in at.dataframe if "rated_helpful" in d.value.columns)
     assert (shown["questions"].sum(), shown["ratings"].sum(), shown["rated_helpful"].sum()) == (3, 2, 1)
     assert any("Answers rated" in c.proto.spec for c in at.get("vega_lite_chart"))
+    # The instructor's page: the course's weeks charted in its tutor section.
+    port = free_port()
+    api = start_api(home, port, env={"LEARNLAKE_WRITER_ID": "tutor-warehouse-test"})
+    try:
+        monkeypatch.setenv("LEARNLAKE_API_URL", f"http://127.0.0.1:{port}")
+        get_settings.cache_clear()
+        at = AppTest.from_file(str(REPO_ROOT / "dashboards" / "app.py"), default_timeout=60).run()
+        at.text_input[0].input(instructor_email)
+        at.text_input[1].input(DEMO_PASSWORD)
+        at.button[0].click()
+        at.run()
+        next(s for s in at.selectbox if s.label == "Course").set_value(course_id).run()
+        assert not at.exception, at.exception
+        assert "The tutor in this course" in [h.value for h in at.subheader]
+        assert any("Answers rated" in c.proto.spec for c in at.get("vega_lite_chart"))
+    finally:
+        api.terminate()
+        api.wait(60)
