@@ -22,6 +22,7 @@ from learnlake.settings import Settings
 from serving.api.deps import SettingsDep, XapiDep
 from serving.api.request_body import parse_json_or_400, read_body_limited
 from serving.api.responses import documented
+from serving.api.routing import add_route_per_method
 from serving.api.xapi_clients import LRS_VERSIONS, LrsClient, xapi_version
 from serving.core.source_keys import Source
 from serving.xapi.errors import XapiError
@@ -67,10 +68,12 @@ async def _save(request: Request, resource: StatementResource, source: Source, r
         raise HTTPException(exc.status, str(exc)) from None
 
 
-@router.api_route("/about", methods=["GET", "HEAD"])
 def about() -> dict:
     """The xAPI versions this LRS speaks (no credentials needed)."""
     return {"version": list(LRS_VERSIONS), "extensions": {}}
+
+
+add_route_per_method(router, "/about", about, ["GET", "HEAD"])
 
 
 @router.post("/statements")
@@ -112,7 +115,6 @@ def _bool(params, name: str) -> bool:
     return value == "true"
 
 
-@router.api_route("/statements", methods=["GET", "HEAD"])
 def get_statements(request: Request, response: Response, _: LrsClient, resource: XapiDep):
     """One statement by statementId / voidedStatementId, or a filtered page of statements."""
     params = request.query_params
@@ -171,6 +173,9 @@ def get_statements(request: Request, response: Response, _: LrsClient, resource:
         more = f"/xapi/statements?{urlencode({**kept, 'cursor': next_seq})}"
     return _answer({"statements": _formatted(statements, request), "more": more}, statements, request, response,
                    resource)
+
+
+add_route_per_method(router, "/statements", get_statements, ["GET", "HEAD"])
 
 
 def _answer(content: dict, statements: list[dict], request: Request, response: Response,

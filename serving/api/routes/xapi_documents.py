@@ -23,6 +23,7 @@ from learnlake.settings import Settings
 from serving.api.deps import SettingsDep, XapiDocumentsDep
 from serving.api.request_body import read_body_limited
 from serving.api.responses import documented
+from serving.api.routing import add_route_per_method
 from serving.api.xapi_clients import DocumentCaller, document_caller, speaks_2_0
 from serving.core.source_keys import Scope
 from serving.xapi.documents import DocumentKind, DocumentSet, Preconditions, is_json
@@ -181,9 +182,9 @@ def _add_routes(resource: Resource) -> None:
         return Response(status_code=204)
 
     name = resource.kind.value
-    router.add_api_route(resource.path, read, methods=["GET", "HEAD"], name=f"read_{name}",
+    add_route_per_method(router, resource.path, read, ["GET", "HEAD"], name=f"read_{name}",
                          summary=f"One {name} document by {resource.id_param}, or the ids stored (since a time)")
-    router.add_api_route(resource.path, write, methods=["PUT", "POST"], name=f"write_{name}", status_code=204,
+    add_route_per_method(router, resource.path, write, ["PUT", "POST"], name=f"write_{name}", status_code=204,
                          summary=f"Store a {name} document (PUT replaces; POST merges JSON objects)")
     router.add_api_route(resource.path, remove, methods=["DELETE"], name=f"delete_{name}", status_code=204,
                          summary=f"Delete a {name} document" + (" (or all of them)" if name == "state" else ""))

@@ -13,6 +13,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from serving.api.deps import XapiDep
 from serving.api.responses import documented
+from serving.api.routing import add_route_per_method
 from serving.api.xapi_clients import LrsClient
 from serving.xapi.formats import IFI_KEYS
 from serving.xapi.models import Agent, Iri
@@ -31,7 +32,6 @@ def _only(request: Request, name: str) -> str:
     return params[name]
 
 
-@router.api_route("/activities", methods=["GET", "HEAD"])
 async def activity(request: Request, _: LrsClient, resource: XapiDep) -> dict:
     """The Activity ``activityId``, with its definition as the LRS knows it."""
     activity_id = _only(request, "activityId")
@@ -44,7 +44,9 @@ async def activity(request: Request, _: LrsClient, resource: XapiDep) -> dict:
     return {**found, "definition": definition} if definition else found
 
 
-@router.api_route("/agents", methods=["GET", "HEAD"])
+add_route_per_method(router, "/activities", activity, ["GET", "HEAD"])
+
+
 async def person(request: Request, _: LrsClient, resource: XapiDep) -> dict:
     """The Person behind ``agent`` (an Agent as JSON): every property an array, names from its statements."""
     raw = _only(request, "agent")
@@ -57,3 +59,6 @@ async def person(request: Request, _: LrsClient, resource: XapiDep) -> dict:
         names.append(agent.name)
     identifier = agent.model_dump(by_alias=True, include=set(IFI_KEYS), exclude_none=True)
     return {"objectType": "Person", "name": names, **{key: [value] for key, value in identifier.items()}}
+
+
+add_route_per_method(router, "/agents", person, ["GET", "HEAD"])
