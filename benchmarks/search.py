@@ -9,6 +9,8 @@ HTTP round trip on this machine at that moment.
 
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,10 +43,12 @@ class SearchBenchmark:
     health_p95_ms: float
 
 
-def run(content_dir: Path, questions_dir: Path, progress=lambda _: None) -> SearchBenchmark:
-    questions = read_questions(questions_dir)
+@contextmanager
+def served_book(content_dir: Path, progress=lambda _: None, env: dict | None = None) -> Iterator[tuple[str, str, int, str]]:
+    """A fresh home holding the book as a published course, indexed for the tutor, served on loopback (with ``env``
+    added to the API's environment): (the API's URL, the course id, the book's sections, its title)."""
     book = read_book(content_dir)
-    with tempfile.TemporaryDirectory(prefix="bench-search-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bench-book-") as tmp:
         home = Path(tmp) / "learnlake"
         settings = Settings(home=home)
         progress("importing and indexing the book...")
@@ -53,13 +57,19 @@ def run(content_dir: Path, questions_dir: Path, progress=lambda _: None) -> Sear
         snapshot_core_tables(settings.database_url, settings)
         index_lake_content(settings)
         port = free_port()
-        api = start_api(home, port)
+        api = start_api(home, port, env=env)
         try:
-            progress(f"searching {len(questions)} questions over HTTP...")
-            return _measure(f"http://127.0.0.1:{port}", course_id, book.title, len(book.sections), questions)
+            yield f"http://127.0.0.1:{port}", course_id, len(book.sections), book.title
         finally:
             api.terminate()
             api.wait(60)
+
+
+def run(content_dir: Path, questions_dir: Path, progress=lambda _: None) -> SearchBenchmark:
+    questions = read_questions(questions_dir)
+    with served_book(content_dir, progress) as (url, course_id, sections, title):
+        progress(f"searching {len(questions)} questions over HTTP...")
+        return _measure(url, course_id, title, sections, questions)
 
 
 def _measure(url: str, course_id: str, title: str, sections: int, questions: list[dict]) -> SearchBenchmark:

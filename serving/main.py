@@ -80,6 +80,7 @@ from serving.telemetry.state import ServingState
 from serving.telemetry.tracing import flush as flush_traces
 from serving.telemetry.tracing import trace_app
 from serving.tutor import Tutor
+from serving.tutor_ratings import RatedAnswersCache
 from serving.xapi.documents import DocumentStore
 from serving.xapi.service import StatementResource
 
@@ -154,6 +155,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.popularity = ChampionCache(POPULARITY_MODEL, settings)
     app.state.learner_models = LearnerModels(settings)
     app.state.tutor = Tutor(settings)
+    app.state.tutor_ratings = RatedAnswersCache()
     app.state.content_search = ContentSearchService(app.state.database, app.state.tutor)
     endpoint = ChatEndpoint.configured(settings)
     app.state.practice = PracticeBank(app.state.tutor, app.state.database,

@@ -16,7 +16,7 @@ from models.embeddings import embed
 from models.tutor import published
 from models.tutor.answers import Answer, AnswerGenerator, answer_generator, relevant
 from models.tutor.index import TutorIndex, qdrant_client
-from models.tutor.retrieval import Passage, Retriever
+from models.tutor.retrieval import Passage, RatedAnswers, Retriever
 from serving.telemetry.metrics import TUTOR_QUESTIONS, TUTOR_RETRIEVAL_SECONDS
 
 PASSAGES = 5
@@ -84,15 +84,16 @@ class Tutor:
         embed(["warm up"])
 
     def ask(self, course_id: str, question: str, *, previous_question: str | None = None,
-            mastery: dict[str, float] | None = None) -> TutorReply:
-        """Answer from the course's passages; a follow-up the passages miss is searched with the turn before."""
+            mastery: dict[str, float] | None = None, rated: RatedAnswers | None = None) -> TutorReply:
+        """Answer from the course's passages; a follow-up the passages miss is searched with the turn before.
+        ``rated``: the course's rated answers, which sections helped with questions like this one."""
         retriever = self.retriever()
         query = question
         with TUTOR_RETRIEVAL_SECONDS.time():
-            passages = retriever.search(course_id, question, k=PASSAGES)
+            passages = retriever.search(course_id, question, k=PASSAGES, rated=rated)
             if previous_question and not relevant(passages):
                 query = f"{previous_question} {question}"
-                passages = retriever.search(course_id, query, k=PASSAGES)
+                passages = retriever.search(course_id, query, k=PASSAGES, rated=rated)
         passages = weak_skills_first(passages, mastery)
         answer = self.generator.answer(question, passages)
         TUTOR_QUESTIONS.labels("answered" if answer.grounded else "dont_know").inc()

@@ -175,7 +175,8 @@ def _rate(token: str, turn: dict, key: str) -> None:
 def tutor_section(token: str, course_id: str) -> None:
     st.subheader("Ask the tutor")
     st.caption("Answers come from this course's material only, with where to read more. Say whether an "
-               "answer helped: that is how the tutor learns which passages answer which questions.")
+               "answer helped: when several learners say so of questions like yours, the tutor learns which "
+               "sections answer them.")
     history = st.session_state.setdefault(f"tutor:{course_id}", {"conversation_id": None, "turns": []})
     for turn in history["turns"]:
         with st.chat_message("user"):

@@ -184,6 +184,19 @@ def bench_privacy(
     print_figures(figures, as_json=as_json, title="privacy benchmark")
 
 
+@app.command("tutor-ratings")
+def bench_tutor_ratings(content_dir: BookOption, questions_dir: QuestionsOption, as_json: JsonOption = False) -> None:
+    """The tutor over HTTP on a fresh home holding the book: every question asked with no rating, then again with
+    every answer rated; p50/p95 of each, beside /health/live."""
+    from dataclasses import asdict
+
+    from benchmarks import tutor_ratings
+
+    with console.status("Benchmarking the tutor with ratings...") as status:
+        figures = asdict(tutor_ratings.run(content_dir, questions_dir, progress=status.update))
+    print_figures(figures, as_json=as_json, title="tutor ratings benchmark")
+
+
 @app.command("search")
 def bench_search(content_dir: BookOption, questions_dir: QuestionsOption, as_json: JsonOption = False) -> None:
     """Content search over HTTP on a fresh home holding the book: p50/p95/p99 beside /health/live."""

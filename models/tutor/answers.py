@@ -48,6 +48,7 @@ class Citation:
     heading: str
     location: str
     passage: str
+    document_id: str  # the section or lesson's id: what the tutor's askers rate, through its answer's citations
 
 
 @dataclass(frozen=True)
@@ -66,7 +67,7 @@ class AnswerGenerator(Protocol):
 
 def _citation(number: int, passage: Passage) -> Citation:
     chunk = passage.chunk
-    return Citation(number, chunk.title, chunk.heading, chunk.location, chunk.text)
+    return Citation(number, chunk.title, chunk.heading, chunk.location, chunk.text, chunk.document_id)
 
 
 def relevant(passages: list[Passage], threshold: float = RELEVANCE_THRESHOLD) -> list[Passage]:

@@ -11,6 +11,12 @@ questions: chunk sizes and the fusion are fixed. One choice was made on them: th
 pasted code is searched, the best of four tried (``models/tutor/query_code.py`` says which). Since
 then, the questions of every third chapter are kept aside (``held_out``): the figures are given for all
 questions and for the development and held-out splits, and choices look at the development split only.
+
+``rated`` measures what the tutor learns from its askers' ratings (``retrieval.RatedAnswers``), with simulated
+askers: each question's answer cites the first ``CITED`` sections hybrid search finds, and its asker rates it
+helpful when one of them is a gold section (``flipped``: that share of askers rate the other way, at random).
+Each question is then asked again with every other question's rating remembered, as a later learner's question
+meets the ratings of those who asked before.
 """
 
 import hashlib
@@ -28,7 +34,7 @@ from lake.sources.datasets.common import DatasetError
 from lake.sources.datasets.openstax import read_book
 from models.tutor.content import Document, chunk_documents
 from models.tutor.index import TutorIndex
-from models.tutor.retrieval import CANDIDATES, MODES, Retriever
+from models.tutor.retrieval import CANDIDATES, MODES, Mode, RatedAnswers, Retriever, question_vectors
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +105,47 @@ def _figures(first_hits: list[int | None], latencies: list[float], answer_shown:
             "answer_in_passages": float(np.mean(answer_shown)), "questions": len(first_hits)}
 
 
+CITED = 3  # sections an answer cites: the tutor's "I don't know" points to three
+FLIPPED = (0.0, 0.2)
+
+
+def _rated(retriever: Retriever, course: str, queries: list[str], questions: list[dict], cited: list[tuple[str, ...]],
+           *, flipped: float, progress: bool) -> tuple[list[tuple], float]:
+    """Each question asked with every other question's simulated rating remembered (leave one out); and the
+    share of answers rated helpful."""
+    flips = np.random.default_rng(0).random(len(questions)) < flipped
+    helpful = [bool(set(c) & q["gold"]) != flip for c, q, flip in zip(cited, questions, flips, strict=True)]
+    vectors = question_vectors(queries)
+    found = []
+    for i in track(range(len(questions)), description=f"with ratings ({flipped:.0%} flipped)...", disable=not progress):
+        others = [j for j in range(len(questions)) if j != i]
+        rated = RatedAnswers(vectors[others], [cited[j] for j in others], [helpful[j] for j in others],
+                             [questions[j]["id"] for j in others])  # each question its own asker
+        found.append(_found(retriever, course, queries[i], questions[i], rated=rated))
+    return found, float(np.mean(helpful))
+
+
+def _found(retriever: Retriever, course: str, query: str, question: dict, *, mode: Mode = "hybrid",
+           rated: RatedAnswers | None = None) -> tuple[bool, int | None, float, bool, list[str]]:
+    """(held out, the first gold section's rank, latency in ms, the answer shown, the sections in order)."""
+    started = time.perf_counter()
+    passages = retriever.search(course, query, k=CANDIDATES, mode=mode, rated=rated)
+    latency = (time.perf_counter() - started) * 1000
+    sections = list(dict.fromkeys(p.chunk.document_id for p in passages))
+    shown = _normalise(" ".join(p.chunk.text for p in passages[:5]))
+    return (held_out(question["id"]), next((rank for rank, s in enumerate(sections) if s in question["gold"]), None),
+            latency, any(_normalise(c) and _normalise(c) in shown for c in question["correct"]), sections)
+
+
+def _split_figures(found: list[tuple]) -> tuple[dict, dict]:
+    """Figures for all the questions, and for the development and held-out splits."""
+    splits = {}
+    for split, aside in (("development", False), ("held_out", True)):
+        if part := [f for f in found if f[0] == aside]:
+            splits[split] = _figures(*([f[i] for f in part] for i in (1, 2, 3)))
+    return _figures(*([f[i] for f in found] for i in (1, 2, 3))), splits
+
+
 def _normalise(text: str) -> str:
     return re.sub(r"\s+", " ", text.replace("`", "").lower()).strip()
 
@@ -118,24 +165,22 @@ def evaluate(content_dir: Path, questions_dir: Path, *, progress: bool = False) 
     index.sync_course(book.slug, chunks)
     retriever = Retriever(index)
     retriever.search(book.slug, "warm up", k=1)  # loads the embedding model and builds BM25 once
-    figures, splits = {}, {"development": {}, "held_out": {}}
+    figures, splits, found_by = {}, {"development": {}, "held_out": {}}, {}
+    queries = [" ".join([q["question"], *q["options"]]) for q in answerable]
     for mode in MODES:
-        found = []  # (held out, first gold rank, latency, answer shown) per question
-        for q in track(answerable, description=f"{mode} retrieval...", disable=not progress):
-            query = " ".join([q["question"], *q["options"]])
-            started = time.perf_counter()
-            passages = retriever.search(book.slug, query, k=CANDIDATES, mode=mode)
-            latency = (time.perf_counter() - started) * 1000
-            sections = list(dict.fromkeys(p.chunk.document_id for p in passages))
-            shown = _normalise(" ".join(p.chunk.text for p in passages[:5]))
-            found.append((held_out(q["id"]), next((rank for rank, s in enumerate(sections) if s in q["gold"]), None),
-                          latency, any(_normalise(c) and _normalise(c) in shown for c in q["correct"])))
-        figures[mode] = _figures(*([f[i] for f in found] for i in (1, 2, 3)))
-        for split, aside in (("development", False), ("held_out", True)):
-            part = [f for f in found if f[0] == aside]
-            if part:
-                splits[split][mode] = _figures(*([f[i] for f in part] for i in (1, 2, 3)))
+        found_by[mode] = [_found(retriever, book.slug, query, q, mode=mode)
+                          for query, q in track(list(zip(queries, answerable, strict=True)),
+                                                description=f"{mode} retrieval...", disable=not progress)]
+        figures[mode], by_split = _split_figures(found_by[mode])
+        for split, split_figures in by_split.items():
+            splits[split][mode] = split_figures
+    cited = [tuple(f[4][:CITED]) for f in found_by["hybrid"]]
+    rated = {}
+    for flipped in FLIPPED:
+        found, helpful = _rated(retriever, book.slug, queries, answerable, cited, flipped=flipped, progress=progress)
+        overall, by_split = _split_figures(found)
+        rated[f"{round(flipped * 100)}_percent_flipped"] = {**overall, "rated_helpful": helpful, "splits": by_split}
     return {"book": book.title, "sections": len(book.sections), "passages": len(chunks),
             "questions": len(answerable), "questions_outside_the_book": len(questions) - len(answerable),
             "query": "question and its answer options", **figures["hybrid"], "modes": figures,
-            "splits": splits}
+            "splits": splits, "rated": {"cited_sections": CITED, **rated}}

@@ -95,6 +95,7 @@ def answer_turn(state, user: User, body: AskBody) -> AskOut:
                                        .order_by(TutorTurn.created_at.desc()).limit(1)).first()
             if previous is None or previous.user_id != user.id or previous.course_id != course.id:
                 raise HTTPException(404, f"no conversation {body.conversation_id} of yours in this course")
+        rated = state.tutor_ratings.for_course(session, course.id)
     learner_id = pseudonyms.learner_id(user.id)
     try:
         mastery = models.mastery(learner_id).skills
@@ -102,7 +103,7 @@ def answer_turn(state, user: User, body: AskBody) -> AskOut:
         mastery = None  # no knowledge-tracing model yet: passages in relevance order
     try:
         reply = tutor.ask(course.id, body.question, previous_question=previous.question if previous else None,
-                          mastery=mastery)
+                          mastery=mastery, rated=rated)
     except TutorIndexBusyError as exc:
         raise HTTPException(503, str(exc)) from exc
     except AnswerGenerationError as exc:
@@ -115,7 +116,8 @@ def answer_turn(state, user: User, body: AskBody) -> AskOut:
     with database.write() as session:
         session.add(TutorTurn(id=turn_id, conversation_id=conversation_id, user_id=user.id, course_id=course.id,
                               question=body.question, answer=answer.text, grounded=answer.grounded,
-                              citations=[c.model_dump(exclude={"passage"}) for c in citations]))
+                              citations=[{**shown.model_dump(exclude={"passage"}), "document_id": c.document_id}
+                                         for shown, c in zip(citations, answer.citations, strict=True)]))
     land_own_event(landing, tutor_event(
         learner_id, "asked", {"type": "tutor", "id": conversation_id, "course_id": course.id},
         {"response": body.question, "success": answer.grounded, "duration_s": round(time.perf_counter() - started, 3)},

@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 from models.tutor.answers import RELEVANCE_THRESHOLD
 from models.tutor.chunks import document_chunks
 from models.tutor.index import TutorIndex
-from models.tutor.retrieval import MODES, Retriever
+from models.tutor.retrieval import MIN_VOTES, MODES, RatedAnswers, Retriever, question_vectors
 from tests.conftest import real_data_dir
 
 LOOPS = """# Loops
@@ -108,6 +108,35 @@ def test_an_overview_counts_less_than_the_sections_that_teach(index):
     assert [found.index("recap") for found in ranked["Chapter summary"]] == [3, 3]
 
 
+def test_rated_answers_move_sections_only_when_several_near_questions_agree(index):
+    index.sync_course("python", _chunks("python", {"loops": LOOPS, "variables": VARIABLES, "functions": FUNCTIONS}))
+    retriever = Retriever(index)
+    question = "How do I keep doing something again and again?"
+
+    def order(asked: list[str], cited: str, helpful: bool, askers: list[str] | None = None) -> list[str]:
+        rated = RatedAnswers(question_vectors(asked), [(cited,)] * len(asked), [helpful] * len(asked),
+                             askers or [f"learner{n}" for n in range(len(asked))])
+        return list(dict.fromkeys(p.chunk.document_id for p in retriever.search("python", question, k=10,
+                                                                               rated=rated)))
+
+    alone = order([], "functions", True)
+    assert alone[0] == "loops" and alone.index("functions") > 0
+    near = ["How do I keep doing something again and again?", "How can I keep doing a thing again and again?",
+            "How do I do something again and again?"]
+    # One asker's rating is not enough (an asker may rate for reasons retrieval has no part in), however many near
+    # questions they rate, nor are questions about something else.
+    assert order(near[:1], "functions", True) == alone
+    assert order(near, "functions", True, askers=["learner0"] * len(near)) == alone
+    assert order(["What is the name of a variable?"] * 3, "functions", True) == alone
+    # Several near questions whose answers citing a section helped bring it up; several that did not help push the
+    # section they cited down.
+    assert len(near) > MIN_VOTES
+    assert order(near, "functions", True).index("functions") < alone.index("functions")
+    assert order(near, "loops", False).index("loops") > 0
+    # A rated section the course no longer has is left out.
+    assert order(near, "gone", True) == alone
+
+
 def test_reindexing_embeds_only_what_changed_and_drops_what_left(index):
     first = _chunks("python", {"loops": LOOPS, "variables": VARIABLES, "functions": FUNCTIONS})
     report = index.sync_course("python", first)
@@ -179,6 +208,10 @@ def test_eval_rag_on_the_openstax_book(tmp_path, learnlake_home):
         assert 0 < mode_figures["p50_ms"] <= mode_figures["p95_ms"]
     # Far above chance (5 of 115 sections is 4 %), as measured on the whole question set.
     assert figures["modes"]["dense"]["recall_at_5"] >= 0.5 and figures["modes"]["hybrid"]["recall_at_5"] >= 0.5
+    # With simulated askers' ratings: every question asked again, the more flipped ratings the fewer rated helpful.
+    clean, flipped = figures["rated"]["0_percent_flipped"], figures["rated"]["20_percent_flipped"]
+    assert clean["questions"] == flipped["questions"] == figures["questions"]
+    assert clean["rated_helpful"] > flipped["rated_helpful"] and clean["recall_at_5"] >= 0.5
 
 
 def test_eval_rag_says_what_is_missing(tmp_path, learnlake_home):

@@ -17,6 +17,7 @@ from models.tutor.content import Document, chunk_documents
 from models.tutor.index import TutorIndex, qdrant_client
 from models.tutor.retrieval import Passage
 from serving import tutor as tutor_module
+from serving import tutor_ratings
 from serving.core.enums import Role
 from serving.core.tables import AccessRecord, ContentItem, TutorTurn
 from serving.tutor import weak_skills_first
@@ -187,6 +188,50 @@ def test_the_asker_rates_an_answer_changes_their_mind_and_the_rating_is_kept_wit
         assert [c["title"] for c in turn.citations] == [c["title"] for c in reply["citations"]], "what was judged"
     taken_back = _rate(api, course["learner"], reply["turn_id"], {"helpful": None}).json()
     assert taken_back["helpful"] is None and taken_back["rated_at"] is None
+
+
+def test_later_askers_get_what_earlier_askers_ratings_taught_and_erased_ratings_are_forgotten(api, course,
+                                                                                             monkeypatch):
+    question = "What does a slice such as s[1:3] copy?"
+    state = api.client.app.state
+
+    def remembered():
+        with state.database.read() as session:
+            return state.tutor_ratings.for_course(session, course["id"])
+
+    def first_section(rated) -> str:
+        return state.tutor.ask(course["id"], question, rated=rated).passages[0].chunk.document_id
+
+    slicing = next(c.document_id for c in course["chunks"] if c.title == "Slicing")
+    assert first_section(remembered()) == slicing
+    askers = [api.user(Role.LEARNER) for _ in range(3)]
+    for asker in askers:
+        assert api.client.post(f"/api/v1/courses/{course['id']}/enrollments", headers=asker.headers).is_success
+        reply = _ask(api, asker, course["id"], question).json()
+        with state.database.read() as session:  # the turn keeps which section each citation is from
+            assert [c["document_id"] for c in session.get(TutorTurn, reply["turn_id"]).citations] == [slicing]
+        assert _rate(api, asker, reply["turn_id"], {"helpful": False}).status_code == 200
+    rated = remembered()
+    assert rated.helpful == [False] * 3 and rated.documents == [(slicing,)] * 3 and rated.vectors.shape == (3, 384)
+    assert sorted(rated.askers) == sorted(a.id for a in askers)
+    # A replica that has just started takes the ratings in over its first questions, the newest first.
+    monkeypatch.setattr(tutor_ratings, "EMBEDDED_PER_ASK", 2)
+    restarted = tutor_ratings.RatedAnswersCache()
+    with state.database.read() as session:
+        assert [len(restarted.for_course(session, course["id"]).helpful) for _ in range(2)] == [2, 3]
+    # Three askers found the slicing lesson no help with this question: the next asker's first passage is another.
+    assert first_section(rated) != slicing
+    # A rating taken back and an asker erased are forgotten from the next question on.
+    assert _rate(api, askers[0], _turn_of(api, askers[0]), {"helpful": None}).status_code == 200
+    admin = api.user(Role.ADMIN)
+    assert api.client.post(f"/api/v1/admin/users/{askers[1].id}/erasure", headers=admin.headers).status_code == 202
+    assert remembered().helpful == [False]
+    assert first_section(remembered()) == slicing, "one asker's rating alone does not move a section"
+
+
+def _turn_of(api, user) -> str:
+    with api.client.app.state.database.read() as session:
+        return session.scalars(select(TutorTurn.id).where(TutorTurn.user_id == user.id)).one()
 
 
 def test_only_the_asker_may_rate_and_bad_ratings_change_nothing(api, course):
