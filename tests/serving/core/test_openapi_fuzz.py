@@ -30,13 +30,15 @@ from serving.core.enums import Role
 from serving.core.migrate import upgrade
 from serving.core.security import issue_access_token
 from serving.core.source_keys import create_key
-from serving.core.tables import User
+from serving.core.tables import Base, User
 from serving.main import create_app
 from tests.serving.core.conftest import core_settings
 
 EXAMPLES_PER_OPERATION = 8
 STATEFUL_SCENARIOS = 25
 STATEFUL_STEPS = 8
+ADMIN_EMAIL = "admin@example.org"
+FUZZER = "fuzzer"
 
 
 @pytest.fixture
@@ -45,9 +47,9 @@ def fuzzed_app(learnlake_home, database_url):
     upgrade(database_url)
     database = Database(database_url)
     with database.write() as session:
-        admin = User(email="admin@example.org", name="Admin", role=Role.ADMIN)
+        admin = User(email=ADMIN_EMAIL, name="Admin", role=Role.ADMIN)
         session.add(admin)
-    _, key = create_key(database, "fuzzer")
+    _, key = create_key(database, FUZZER)
     database.dispose()
     app = create_app(settings)
     basic = base64.b64encode(f"fuzzer:{key}".encode())
@@ -86,6 +88,9 @@ def test_chains_of_calls_with_real_ids_get_no_5xx(fuzzed_app):
     calls: list[str] = []
 
     class Chains(schema.as_state_machine()):
+        def setup(self):
+            _restore(fuzzed_app.state.database)
+
         def get_call_kwargs(self, case):
             return {"headers": {"Authorization": _credentials(fuzzed_app, case.path)}}
 
@@ -98,6 +103,20 @@ def test_chains_of_calls_with_real_ids_get_no_5xx(fuzzed_app):
                                  phases=[Phase.generate]))
     print(f"{len(calls)} calls in {STATEFUL_SCENARIOS} chains over {len(set(calls))} operations")
     assert len(set(calls)) >= 10
+
+
+def _restore(database: Database) -> None:
+    """Every scenario starts from the same database: the admin and the fuzzer's key alone. Hypothesis replays the
+    start of earlier scenarios to explore from there; rows an earlier scenario left (a course listed, so a link has
+    an id to give) would make the same start draw differently, which it rejects as a flaky strategy."""
+    with database.write() as session:
+        for table in reversed(Base.metadata.sorted_tables):
+            if table.name == "users":
+                session.execute(table.delete().where(table.c.email != ADMIN_EMAIL))
+            elif table.name == "source_keys":
+                session.execute(table.delete().where(table.c.name != FUZZER))
+            elif table.name != "outbox_relay":
+                session.execute(table.delete())
 
 
 def _credentials(app, path: str) -> str:
