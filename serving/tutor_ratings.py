@@ -41,7 +41,7 @@ class RatedAnswersCache:
         document have none, and say nothing to retrieval)."""
         rows = session.execute(
             select(TutorTurn.id, TutorTurn.helpful, TutorTurn.citations, TutorTurn.user_id)
-            .where(TutorTurn.course_id == course_id, TutorTurn.helpful.is_not(None))
+            .where(TutorTurn.course_id == course_id, TutorTurn.rated_at.is_not(None), TutorTurn.helpful.is_not(None))
             .order_by(TutorTurn.rated_at.desc()).limit(MOST_RECENT)).all()
         rated = [_Rated(turn_id, helpful, documents, asker) for turn_id, helpful, citations, asker in rows
                  if (documents := tuple(dict.fromkeys(c["document_id"] for c in citations or []

@@ -239,7 +239,9 @@ class TutorTurn(Base):
     """
 
     __tablename__ = "tutor_turns"
-    __table_args__ = (Index("ix_tutor_turns_course_at", "course_id", "created_at"),)  # a course's tutor report
+    __table_args__ = (Index("ix_tutor_turns_course_at", "course_id", "created_at"),  # a course's tutor report
+                      # its rated turns, newest rating first: what each question reads (serving/tutor_ratings.py)
+                      Index("ix_tutor_turns_course_rated", "course_id", "rated_at"))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     conversation_id: Mapped[str] = mapped_column(String(36), index=True)
