@@ -245,6 +245,10 @@ def tutor_section(token: str, course_id: str, weeks: list[dict]) -> None:
                                "from the material": t["grounded"], "helpful": t["helpful"],
                                "cited": "; ".join(t["cited"]), "answer": t["answer"]} for t in report["to_look_at"]])
         st.dataframe(frame, width="stretch", hide_index=True)
+    if report["sections"]:
+        st.caption("The sections rated answers cited, the most often unhelpful first: a section the tutor's answers "
+                   "keep failing from may say something unclearly.")
+        st.dataframe(pd.DataFrame(report["sections"]), width="stretch", hide_index=True)
 
 
 def learner_section(token: str, course_id: str, learners: list[dict]) -> None:

@@ -99,6 +99,9 @@ def test_the_cohort_report_counts_each_answer_once_by_its_latest_rating(small_de
         assert not at.exception, at.exception
         assert "The tutor in this course" in [h.value for h in at.subheader]
         assert any("Answers rated" in c.proto.spec for c in at.get("vega_lite_chart"))
+        # The sections the two rated answers cited (the one taken back is not rated), each answer counted once.
+        sections = next(frame.value for frame in at.dataframe if "rated_unhelpful" in frame.value.columns)
+        assert sections["rated_helpful"].sum() >= 1 and sections["rated_unhelpful"].sum() >= 1
     finally:
         api.terminate()
         api.wait(60)

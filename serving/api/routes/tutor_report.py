@@ -1,12 +1,13 @@
 """``GET /api/v1/courses/{course_id}/tutor-report``: how the tutor does in a course, for its instructor.
 
 How many questions it was asked, how many it answered from the material, how its askers rated the
-answers, and the questions to look at: those it could not answer from the material and those whose
-asker said the answer did not help. They show the instructor what the material is missing or says
+answers, the sections whose answers were rated (the most often unhelpful first), and the questions to look at:
+those it could not answer from the material and those whose asker said the answer did not help. They show the instructor what the material is missing or says
 unclearly. Askers are not named, and an e-mail address in a question or an answer is masked, as the
 lake masks it; reading their questions is noted in the access log.
 """
 
+from collections import defaultdict
 from datetime import datetime
 from typing import Annotated
 
@@ -25,6 +26,10 @@ from serving.core.audit import record_access
 from serving.core.permissions import Permission
 from serving.core.tables import TutorTurn, User
 
+SECTIONS = 20
+RATED_READ = 5000  # the newest rated turns counted per section
+
+
 router = APIRouter(prefix="/api/v1/courses", tags=["tutor"], responses={**SIGNED_IN, **documented(404, 422)})
 
 
@@ -38,11 +43,18 @@ class TurnToLookAt(BaseModel):
     asked_at: datetime
 
 
+class SectionRatings(BaseModel):
+    section: str  # its title
+    rated_helpful: int  # rated answers citing it that helped
+    rated_unhelpful: int  # and that did not
+
+
 class TutorReportOut(BaseModel):
     asked: int
     answered_from_material: int
     rated: int
     rated_helpful: int
+    sections: list[SectionRatings]  # cited by rated answers: the most often unhelpful first (at most SECTIONS)
     to_look_at: list[TurnToLookAt]  # newest first
     total_to_look_at: int
     limit: int
@@ -72,6 +84,27 @@ def tutor_report(course_id: str, user: Annotated[User, Depends(require(Permissio
                                cited=[cited(c.get("title", ""), c.get("heading", "")) for c in t.citations or []])
                   for t, question, answer in zip(turns, questions, answers, strict=True)]
         askers = [t.user_id for t in turns]
+        sections = _section_ratings(session.execute(
+            select(TutorTurn.helpful, TutorTurn.citations)
+            .where(in_course, TutorTurn.rated_at.is_not(None), TutorTurn.helpful.is_not(None))
+            .order_by(TutorTurn.rated_at.desc()).limit(RATED_READ)).all())
     record_access(database, user, "tutor_report", f"/api/v1/courses/{course_id}/tutor-report", askers)
     return TutorReportOut(asked=asked, answered_from_material=grounded, rated=rated, rated_helpful=helpful,
-                          to_look_at=listed, total_to_look_at=total, limit=limit, offset=offset)
+                          sections=sections, to_look_at=listed, total_to_look_at=total, limit=limit, offset=offset)
+
+
+def _section_ratings(rated: list[tuple[bool, list]]) -> list[SectionRatings]:
+    """Per section cited, the rated answers citing it that helped and that did not: a section often cited by
+    unhelpful answers is one the tutor, or the material, gets wrong. Sections are told apart by id (by title in
+    turns kept before citations named their section)."""
+    titles: dict[str, str] = {}
+    counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for helpful, citations in rated:
+        cited_here = {(c.get("document_id") or c.get("title", "")): c.get("title", "")
+                      for c in citations or [] if isinstance(c, dict)}
+        for key, title in cited_here.items():
+            titles[key] = title
+            counts[key][0 if helpful else 1] += 1
+    ranked = sorted(counts, key=lambda key: (-counts[key][1], counts[key][0], titles[key]))[:SECTIONS]
+    return [SectionRatings(section=titles[key], rated_helpful=counts[key][0], rated_unhelpful=counts[key][1])
+            for key in ranked]

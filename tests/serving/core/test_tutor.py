@@ -267,6 +267,9 @@ def test_the_instructor_sees_what_the_tutor_could_not_help_with_and_no_asker_is_
     assert report.status_code == 200, report.text
     body = report.json()
     assert (body["asked"], body["answered_from_material"], body["rated"], body["rated_helpful"]) == (3, 2, 2, 1)
+    # The sections their answers cited, the most often unhelpful first.
+    assert body["sections"][0] == {"section": "Slicing", "rated_helpful": 0, "rated_unhelpful": 1}
+    assert {"section": "While loops", "rated_helpful": 1, "rated_unhelpful": 0} in body["sections"]
     assert [t["turn_id"] for t in body["to_look_at"]] == [unanswered["turn_id"], unhelpful["turn_id"]], "newest first"
     assert body["total_to_look_at"] == 2 and body["to_look_at"][1]["helpful"] is False
     assert body["to_look_at"][1]["cited"][0].startswith("Slicing > ")
