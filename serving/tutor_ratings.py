@@ -11,7 +11,7 @@ import threading
 from typing import NamedTuple
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from models.tutor.retrieval import RatedAnswers, question_vectors
@@ -22,6 +22,14 @@ MOST_RECENT = 2000  # rated turns of a course remembered: the newest, when there
 # after a restart, a course's first questions each take a share of its ratings in, rather than the first waiting
 # for all of them.
 EMBEDDED_PER_ASK = 50
+
+
+def rated_turns(course_id: str, *columns, limit: int) -> Select:
+    """The ``columns`` of a course's rated turns, newest rating first (``ix_tutor_turns_course_rated``): what the
+    tutor remembers, and what its report counts per section."""
+    return (select(*columns).where(TutorTurn.course_id == course_id, TutorTurn.rated_at.is_not(None),
+                                   TutorTurn.helpful.is_not(None))
+            .order_by(TutorTurn.rated_at.desc()).limit(limit))
 
 
 class _Rated(NamedTuple):
@@ -39,10 +47,8 @@ class RatedAnswersCache:
     def for_course(self, session: Session, course_id: str) -> RatedAnswers:
         """The course's rated turns whose answers cited documents (turns kept before citations named their
         document have none, and say nothing to retrieval)."""
-        rows = session.execute(
-            select(TutorTurn.id, TutorTurn.helpful, TutorTurn.citations, TutorTurn.user_id)
-            .where(TutorTurn.course_id == course_id, TutorTurn.rated_at.is_not(None), TutorTurn.helpful.is_not(None))
-            .order_by(TutorTurn.rated_at.desc()).limit(MOST_RECENT)).all()
+        rows = session.execute(rated_turns(course_id, TutorTurn.id, TutorTurn.helpful, TutorTurn.citations,
+                                           TutorTurn.user_id, limit=MOST_RECENT)).all()
         rated = [_Rated(turn_id, helpful, documents, asker) for turn_id, helpful, citations, asker in rows
                  if (documents := tuple(dict.fromkeys(c["document_id"] for c in citations or []
                                                       if isinstance(c, dict) and c.get("document_id"))))]

@@ -1,10 +1,11 @@
 """``GET /api/v1/courses/{course_id}/tutor-report``: how the tutor does in a course, for its instructor.
 
 How many questions it was asked, how many it answered from the material, how its askers rated the
-answers, the sections whose answers were rated (the most often unhelpful first), and the questions to look at:
-those it could not answer from the material and those whose asker said the answer did not help. They show the instructor what the material is missing or says
-unclearly. Askers are not named, and an e-mail address in a question or an answer is masked, as the
-lake masks it; reading their questions is noted in the access log.
+answers, the sections whose answers were rated (the most often unhelpful first), and the questions to look
+at: those it could not answer from the material and those whose asker said the answer did not help. They
+show the instructor what the material is missing or says unclearly. Askers are not named, and an e-mail
+address in a question or an answer is masked, as the lake masks it; reading their questions is noted in the
+access log.
 """
 
 from collections import defaultdict
@@ -25,6 +26,7 @@ from serving.api.routes.tutor import cited
 from serving.core.audit import record_access
 from serving.core.permissions import Permission
 from serving.core.tables import TutorTurn, User
+from serving.tutor_ratings import rated_turns
 
 SECTIONS = 20
 RATED_READ = 5000  # the newest rated turns counted per section
@@ -85,9 +87,7 @@ def tutor_report(course_id: str, user: Annotated[User, Depends(require(Permissio
                   for t, question, answer in zip(turns, questions, answers, strict=True)]
         askers = [t.user_id for t in turns]
         sections = _section_ratings(session.execute(
-            select(TutorTurn.helpful, TutorTurn.citations)
-            .where(in_course, TutorTurn.rated_at.is_not(None), TutorTurn.helpful.is_not(None))
-            .order_by(TutorTurn.rated_at.desc()).limit(RATED_READ)).all())
+            rated_turns(course.id, TutorTurn.helpful, TutorTurn.citations, limit=RATED_READ)).all())
     record_access(database, user, "tutor_report", f"/api/v1/courses/{course_id}/tutor-report", askers)
     return TutorReportOut(asked=asked, answered_from_material=grounded, rated=rated, rated_helpful=helpful,
                           sections=sections, to_look_at=listed, total_to_look_at=total, limit=limit, offset=offset)

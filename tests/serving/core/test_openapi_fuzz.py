@@ -52,7 +52,7 @@ def fuzzed_app(learnlake_home, database_url):
     _, key = create_key(database, FUZZER)
     database.dispose()
     app = create_app(settings)
-    basic = base64.b64encode(f"fuzzer:{key}".encode())
+    basic = base64.b64encode(f"{FUZZER}:{key}".encode())
     app.state.test_headers = {"bearer": f"Bearer {issue_access_token(admin.id, Role.ADMIN, settings)}",
                               "basic": f"Basic {basic.decode()}", "key": f"Bearer {key}"}
     yield app
