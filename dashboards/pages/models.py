@@ -1,6 +1,7 @@
 """ML engineers: registered models with their champion and challengers, held-out metrics across
-versions, the lake versions each run read, feature freshness, drift of the live dropout scores, and
-where the recommended items sit against simulated learners' true level.
+versions, the lake versions each run read, feature freshness, drift of the live dropout scores,
+where the recommended items sit against simulated learners' true level, and each evaluation on
+real data (``learnlake eval ...``) beside its baseline.
 
 The registry is read with MLflow's client; live scores come from the API (every active
 enrolment's risk, no one named, with the signed-in ML engineer's or admin's token); freshness
@@ -21,6 +22,7 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from dashboards.api import ApiError, get
+from dashboards.evaluation_views import headline_rows, newest_chart
 from dashboards.session import current_user
 from learnlake.settings import get_settings
 
@@ -62,6 +64,11 @@ def versions() -> pd.DataFrame:
                    for k, v in run.data.params.items() if k.startswith("input.") and k.endswith(".version")},
                 "run_id": version.run_id})
     return pd.DataFrame(rows).sort_values(["model", "version"]) if rows else pd.DataFrame()
+
+
+@st.cache_data(ttl=CACHE_S, show_spinner=False)
+def evaluation_headlines() -> pd.DataFrame:
+    return headline_rows(_client())
 
 
 @st.cache_data(ttl=CACHE_S, show_spinner=False)
@@ -161,36 +168,63 @@ def level_section(table: pd.DataFrame) -> None:
             xOffset="items:N"), width="stretch")
 
 
+def evaluations_section() -> None:
+    st.subheader("Evaluations on real data")
+    with st.spinner("Reading the evaluations..."):
+        runs = evaluation_headlines()
+    if runs.empty:
+        st.info("No data yet: no evaluation on real data has been run here (`learnlake eval kt --data-dir ...` and "
+                "the others, README: Evaluations on real data).")
+        return
+    st.caption("What each `learnlake eval` scored, beside the strongest simple method on the same data (every "
+               "figure: higher is better). The newest run of each evaluation on each data set:")
+    st.altair_chart(newest_chart(runs), width="stretch")
+    shown = runs.drop(columns=["key"])
+    three = st.column_config.NumberColumn(format="%.3f")
+    st.dataframe(shown, width="stretch", hide_index=True,
+                 column_config={"value": three, "baseline value": three, "gain": three})
+    st.download_button("Download CSV", shown.to_csv(index=False), "evaluations.csv", "text/csv")
+
+
+def registry_section(table: pd.DataFrame) -> None:
+    model = st.selectbox("Model", sorted(table["model"].unique()))
+    shown = table[table["model"] == model].dropna(axis=1, how="all")
+    metrics = [c for c in shown.columns if c.startswith("metric:")]
+    st.dataframe(shown, width="stretch", hide_index=True)
+    st.download_button("Download CSV", shown.to_csv(index=False), f"{model}-versions.csv", "text/csv")
+    if metrics:
+        metric = st.selectbox("Held-out metric", metrics)
+        st.altair_chart(alt.Chart(shown).mark_line(point=True).encode(
+            # Field names with a colon: spelled out, not in Altair's "field:type" shorthand.
+            x=alt.X("version:O", title="Version"),
+            y=alt.Y(field=metric, type="quantitative", title=metric.removeprefix("metric:"),
+                    scale=alt.Scale(zero=False)),
+            color=alt.Color("role:N", title=None),
+            tooltip=["version:O", "role:N", alt.Tooltip(field=metric, type="quantitative")]), width="stretch")
+
+
+def freshness_section() -> None:
+    st.subheader("Feature freshness")
+    freshness = feature_freshness()
+    if freshness.empty:
+        st.info("No data yet: the online store has not been materialised here (or it is Redis).")
+    else:
+        st.dataframe(freshness, width="stretch", hide_index=True)
+
+
 user = current_user()
 st.title("Models")
 if not _registry_exists():
-    st.info("No data yet: no model has been trained (`learnlake pipeline run`).")
+    st.info("No data yet: no model has been trained and nothing evaluated (`learnlake pipeline run`, "
+            "`learnlake eval ...`).")
     st.stop()
 with st.spinner("Reading the model registry..."):
     table = versions()
 if table.empty:
     st.info("No data yet: no model is registered.")
-    st.stop()
-
-model = st.selectbox("Model", sorted(table["model"].unique()))
-shown = table[table["model"] == model].dropna(axis=1, how="all")
-metrics = [c for c in shown.columns if c.startswith("metric:")]
-st.dataframe(shown, width="stretch", hide_index=True)
-st.download_button("Download CSV", shown.to_csv(index=False), f"{model}-versions.csv", "text/csv")
-if metrics:
-    metric = st.selectbox("Held-out metric", metrics)
-    st.altair_chart(alt.Chart(shown).mark_line(point=True).encode(
-        # Field names with a colon: spelled out, not in Altair's "field:type" shorthand.
-        x=alt.X("version:O", title="Version"),
-        y=alt.Y(field=metric, type="quantitative", title=metric.removeprefix("metric:"), scale=alt.Scale(zero=False)),
-        color=alt.Color("role:N", title=None),
-        tooltip=["version:O", "role:N", alt.Tooltip(field=metric, type="quantitative")]), width="stretch")
-
-st.subheader("Feature freshness")
-freshness = feature_freshness()
-if freshness.empty:
-    st.info("No data yet: the online store has not been materialised here (or it is Redis).")
 else:
-    st.dataframe(freshness, width="stretch", hide_index=True)
-drift_section(table, user.token)
-level_section(table)
+    registry_section(table)
+    freshness_section()
+    drift_section(table, user.token)
+    level_section(table)
+evaluations_section()

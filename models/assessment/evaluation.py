@@ -38,6 +38,7 @@ from sklearn.metrics import cohen_kappa_score
 
 from models.assessment.short_answers import Assessment, contains, grade, normalised
 from models.embeddings import embed
+from models.headline import HEADLINE, against_strongest
 from models.tutor.rag_evaluation import CHAPTER, held_out, read_questions
 
 POINTS = 2
@@ -175,11 +176,13 @@ def evaluate(questions_dir: Path, *, progress: bool = False) -> dict:
     sure = [not g.needs_review for g in grades]
     kept_truth = [int(t) for t, s in zip(truth, sure, strict=True) if s]
     kept_given = [g.score for g, s in zip(grades, sure, strict=True) if s]
+    agreement = _report(rows, graded)
+    held_out = agreement["held_out"]
     return {
         "questions": len({r["question_id"] for r in rows}),
         "answers": len(rows),
         "answers_by_kind": {kind: sum(r["kind"] == kind for r in rows) for kind in sorted({r["kind"] for r in rows})},
-        "agreement": _report(rows, graded),
+        "agreement": agreement,
         "grader_by_kind": {kind: round(float(np.mean([g.score == r["points"] for g, r in zip(grades, rows, strict=True)
                                                       if r["kind"] == kind])), 4)
                            for kind in sorted({r["kind"] for r in rows})},
@@ -187,4 +190,7 @@ def evaluate(questions_dir: Path, *, progress: bool = False) -> dict:
                          "not_sent": _agreement(kept_truth, kept_given) if kept_truth else None},
         "cut_offs": {"word_overlap": overlap_cuts, "similarity": similarity_cuts},
         "grading_p95_ms": round(float(np.percentile(latencies, 95)) * 1000, 2),
+        HEADLINE: {"held_out_qwk": against_strongest(
+            "quadratic weighted kappa, held-out chapters", "grader", held_out["grader"]["qwk"],
+            {name: figures["qwk"] for name, figures in held_out.items() if name != "grader"})},
     }

@@ -22,6 +22,7 @@ from lake.sources.datasets.common import DatasetError
 from lake.sources.datasets.kddcup2015 import EVENT_TYPES, course_files, read_course, read_truth
 from models.dropout.features import activity_cube, activity_features
 from models.dropout.model import BaselineModel, DropoutModel, scores
+from models.headline import HEADLINE, comparison
 
 log = logging.getLogger(__name__)
 TYPES = [f"event_{t}" for t in EVENT_TYPES]
@@ -93,15 +94,18 @@ def evaluate(train_dir: Path, test_dir: Path | None = None, *, seed: int = 0) ->
     model = DropoutModel(train.names, seed=seed).fit(train.features, train.labels)
     baseline = BaselineModel(train.names).fit(train.features, train.labels)
     probability = model.predict_proba(test.features)
+    figures, baseline_figures = scores(test.labels, probability), scores(test.labels, baseline.predict_proba(test.features))
     return {
         "dataset": "kddcup2015",
         "train_enrollments": len(train.labels),
         "test_enrollments": len(test.labels),
         "split": "directories" if test_dir is not None else f"80/20 by enrollment, seed {seed}",
         "dropout_rate_test": float(test.labels.mean()),
-        **scores(test.labels, probability),
+        **figures,
         "test_courses": len(np.unique(test.courses)),
         "auc_within_course": within_course_auc(test.labels, probability, test.courses),
-        "baselines": {"recency_activity_logistic": scores(test.labels, baseline.predict_proba(test.features))},
+        "baselines": {"recency_activity_logistic": baseline_figures},
         "features": len(train.names),
+        HEADLINE: {"test_auc": comparison("test AUC", "gradient boosting", figures["auc"],
+                                          "recency and activity, logistic", baseline_figures["auc"])},
     }

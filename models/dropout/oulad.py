@@ -27,6 +27,7 @@ import polars as pl
 from lake.sources.datasets.common import DatasetError
 from lake.sources.datasets.oulad import FILES, clickstream, clickstream_files, read_file
 from models.dropout.model import BaselineModel, DropoutModel, scores
+from models.headline import HEADLINE, comparison
 
 log = logging.getLogger(__name__)
 CUTOFFS = (30, 60, 90)
@@ -159,4 +160,8 @@ def evaluate(data_dir: Path, *, seed: int = 0, cutoffs: tuple[int, ...] = CUTOFF
         log.info("at-risk day %d: AUC %.4f", cutoff, result["cutoffs"][f"day_{cutoff}"]["auc"])
     for name, figures in result["cutoffs"].items():
         result[f"auc_{name}"] = figures["auc"]
+    result[HEADLINE] = {f"auc_{name}": comparison(f"AUC of Fail or Withdrawn by {name.replace('_', ' ')}",
+                                                  "gradient boosting", figures["auc"], "submitted scores, logistic",
+                                                  figures["baseline_score_and_missed"]["auc"])
+                        for name, figures in result["cutoffs"].items()}
     return result

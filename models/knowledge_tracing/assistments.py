@@ -43,6 +43,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import accuracy_score, roc_auc_score
 
+from models.headline import HEADLINE, comparison
 from models.knowledge_tracing.boosting import fit_boosted
 from models.knowledge_tracing.data import disjoint, one_based, read_split, split_files
 from models.knowledge_tracing.training import TrainingConfig, fit
@@ -200,4 +201,5 @@ def evaluate(data_dir: Path, *, seed: int = 0, conservative_groups: bool = False
         "auc": figures[best]["auc"], "acc": figures[best]["acc"],
         "baseline_auc": figures[baseline]["auc"],
         "models": figures,
+        HEADLINE: {"test_auc": comparison("test AUC", best, figures[best]["auc"], baseline, figures[baseline]["auc"])},
     }

@@ -17,6 +17,7 @@ import numpy as np
 
 from lake.sources.datasets.assistments import read_sequences
 from lake.sources.datasets.common import DatasetError
+from models.headline import HEADLINE, against_strongest
 from models.knowledge_tracing.data import split_files
 from models.recommender.metrics import coverage, hit_at_k, ndcg_at_k, novelty
 from models.recommender.sequential import PopularityBaseline, SequentialRecommender, TransitionsBaseline
@@ -87,4 +88,7 @@ def evaluate(data_dir: Path, *, seed: int = 0) -> dict:
         },
     }
     result["ndcg_vs_transitions"] = result["ndcg_at_10"] / max(result["baselines"]["transitions"]["ndcg_at_10"], 1e-9)
+    result[HEADLINE] = {"ndcg_at_10": against_strongest(
+        "NDCG@10 of the next skill session", "variable-order Markov chain", result["ndcg_at_10"],
+        {name: figures["ndcg_at_10"] for name, figures in result["baselines"].items()})}
     return result

@@ -24,6 +24,7 @@ from sklearn.metrics import log_loss, roc_auc_score
 
 from lake.sources.datasets.assistments import read_sequences
 from lake.sources.simulator import SimulationConfig, simulate
+from models.headline import HEADLINE, against_strongest
 from models.knowledge_tracing.data import split_files
 from models.recommender.reviews import FEATURES, Answer, ForgettingModel, records
 
@@ -120,4 +121,22 @@ def evaluate(data_dir: Path | None, *, learners: int = LEARNERS, seed: int = 7) 
     found = {"simulator": evaluate_simulator(learners=learners, seed=seed)}
     if data_dir is not None:
         found["assistments"] = evaluate_assistments(data_dir)
+    found[HEADLINE] = _headline(found)
     return found
+
+
+def _headline(found: dict) -> dict:
+    """The review list beside the strongest simple pick on the simulator, and the forgetting model beside the shares
+    right on ASSISTments when it was read."""
+    picked = dict(found["simulator"]["share_of_truly_weakest"])
+    headline = {"truly_weakest": against_strongest(
+        f"share of the first {PICKS} reviews among the {PICKS} truly weakest skills (simulator)", "forgetting model",
+        picked.pop("forgetting_model"), picked)}
+    if "assistments" in found:
+        gap = dict(found["assistments"]["after_gap"])
+        model = gap.pop("forgetting_model")["auc"]
+        headline["after_gap_auc"] = against_strongest(
+            f"next-answer AUC after {gap['min_answers_between']}+ answers on other skills (ASSISTments)",
+            "forgetting model", model,
+            {name: figures["auc"] for name, figures in gap.items() if isinstance(figures, dict)})
+    return headline

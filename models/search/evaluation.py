@@ -14,6 +14,7 @@ from rich.progress import track
 
 from lake.sources.datasets.common import DatasetError
 from lake.sources.datasets.openstax import read_book
+from models.headline import HEADLINE, against_strongest
 from models.search.content_search import MODES, ContentSearch, Filters, SearchDocument, index_passages
 from models.tutor.content import Document, chunk_documents
 from models.tutor.index import TutorIndex
@@ -50,4 +51,7 @@ def evaluate(content_dir: Path, questions_dir: Path, *, progress: bool = False) 
                          "p50_ms": float(np.percentile(latencies, 50)), "p95_ms": float(np.percentile(latencies, 95))}
     return {"book": book.title, "sections": len(documents), "questions": len(questions),
             "query": "the question's text, without its options", **figures["hybrid"],
-            "bm25_alone": figures["keyword"], "modes": figures}
+            "bm25_alone": figures["keyword"], "modes": figures,
+            HEADLINE: {"recall_at_5": against_strongest(
+                "recall@5 of the gold section", "hybrid", figures["hybrid"]["recall_at_5"],
+                {f"{mode} alone": figures[mode]["recall_at_5"] for mode in MODES if mode != "hybrid"})}}

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from learnlake.cli import app as cli
 from models.evaluation import EXPERIMENT
+from models.headline import WORDS
 from models.knowledge_tracing import boosting
 from tests.conftest import real_data_dir
 
@@ -41,6 +42,29 @@ def _logged(settings, run_id: str) -> dict[str, float]:
     return run.data.metrics
 
 
+def _headline(settings, result: dict, key: str) -> dict:
+    """The comparison ``key`` of the result's headline, checked to be in its MLflow run: words as tags, figures as
+    metrics (what the Models page reads)."""
+    figures = result["headline"][key]
+    run = MlflowClient(settings.mlflow_tracking_uri).get_run(result["mlflow_run_id"])
+    assert {word: run.data.tags[f"headline.{key}.{word}"] for word in WORDS} == {word: figures[word] for word in WORDS}
+    for name in ("value", "baseline_value"):
+        assert run.data.metrics[f"headline.{key}.{name}"] == pytest.approx(figures[name])
+    return figures
+
+
+def test_reviews_on_the_simulator_alone_have_a_headline_beside_the_strongest_baseline(learnlake_home):
+    result = _run("reviews", "--learners", "40")
+    assert set(result["headline"]) == {"truly_weakest"}, "no ASSISTments comparison without its files"
+    figures = _headline(learnlake_home, result, "truly_weakest")
+    picked = result["simulator"]["share_of_truly_weakest"]
+    assert figures["model"] == "forgetting model" and figures["value"] == picked["forgetting_model"]
+    assert figures["baseline_value"] == max(picked["lowest_share_right"], picked["random"])
+    assert figures["baseline"] == ("lowest share right" if picked["lowest_share_right"] >= picked["random"] else "random")
+    run = MlflowClient(learnlake_home.mlflow_tracking_uri).get_run(result["mlflow_run_id"])
+    assert run.data.tags["learnlake.data"] == "simulated learners"
+
+
 def test_recommender_evaluation_beats_both_baselines_on_assist2009(learnlake_home):
     result = _run("recommender", "--data-dir", str(_data("assistments/assist2009")))
     baselines = result["baselines"]
@@ -50,6 +74,11 @@ def test_recommender_evaluation_beats_both_baselines_on_assist2009(learnlake_hom
     metrics = _logged(learnlake_home, result["mlflow_run_id"])
     assert metrics["ndcg_at_10"] == pytest.approx(result["ndcg_at_10"])
     assert metrics["baselines.transitions.ndcg_at_10"] == pytest.approx(baselines["transitions"]["ndcg_at_10"])
+    assert _headline(learnlake_home, result, "ndcg_at_10") == {
+        "measure": "NDCG@10 of the next skill session", "model": "variable-order Markov chain",
+        "value": result["ndcg_at_10"], "baseline": "transitions", "baseline_value": baselines["transitions"]["ndcg_at_10"]}
+    run = MlflowClient(learnlake_home.mlflow_tracking_uri).get_run(result["mlflow_run_id"])
+    assert run.data.tags["learnlake.data"].endswith("assist2009"), "the folder the files are in"
 
 
 def test_dropout_evaluation_trains_on_some_courses_and_tests_on_others(learnlake_home, tmp_path):
@@ -65,6 +94,9 @@ def test_dropout_evaluation_trains_on_some_courses_and_tests_on_others(learnlake
     # Across courses the recency/activity baseline is close behind (see the closing note): both are reported.
     assert abs(result["auc"] - result["baselines"]["recency_activity_logistic"]["auc"]) < 0.03
     assert _logged(learnlake_home, result["mlflow_run_id"])["auc"] == pytest.approx(result["auc"])
+    figures = _headline(learnlake_home, result, "test_auc")
+    assert (figures["value"], figures["baseline_value"]) == (result["auc"],
+                                                             result["baselines"]["recency_activity_logistic"]["auc"])
     # The three test courses one by one: an average of their own AUCs, near the pooled one here.
     assert result["test_courses"] == 3 and abs(result["auc_within_course"] - result["auc"]) < 0.05
 
@@ -98,6 +130,9 @@ def test_atrisk_evaluation_reports_each_cutoff(learnlake_home):
     assert aucs[0] < aucs[2], "more of the presentation known, better predictions"
     assert result["split"] == "latest presentation of each module"
     assert _logged(learnlake_home, result["mlflow_run_id"])["auc_day_90"] == pytest.approx(aucs[2])
+    for day in (30, 60, 90):
+        figures, cutoff = _headline(learnlake_home, result, f"auc_day_{day}"), result["cutoffs"][f"day_{day}"]
+        assert (figures["value"], figures["baseline_value"]) == (cutoff["auc"], cutoff["baseline_score_and_missed"]["auc"])
 
 
 def _assist2009_slice(directory: Path) -> Path:
@@ -128,6 +163,9 @@ def test_knowledge_tracing_evaluation_on_a_slice(learnlake_home, tmp_path):
     assert result["best"] == max(result["models"], key=lambda m: result["models"][m]["validation_auc"])
     metrics = _logged(learnlake_home, result["mlflow_run_id"])
     assert metrics["models.dkt.auc"] == pytest.approx(result["models"]["dkt"]["auc"])
+    figures = _headline(learnlake_home, result, "test_auc")
+    assert (figures["model"], figures["value"]) == (result["best"], result["auc"])
+    assert (figures["baseline"], figures["baseline_value"]) == ("dkt", result["baseline_auc"])
 
 
 def test_knowledge_tracing_evaluation_keeps_to_its_time_budget(tmp_path):
@@ -163,6 +201,9 @@ def test_reviews_evaluation_beats_the_share_right_after_a_gap_on_assist2009(lear
     assert simulated["forgetting_model"] > simulated["random"]
     metrics = _logged(learnlake_home, result["mlflow_run_id"])
     assert metrics["assistments.after_gap.forgetting_model.auc"] == pytest.approx(gap["forgetting_model"]["auc"])
+    figures = _headline(learnlake_home, result, "after_gap_auc")
+    assert figures["value"] == gap["forgetting_model"]["auc"]
+    assert figures["baseline_value"] == max(gap["share_right_so_far"]["auc"], gap["share_right_last_3"]["auc"])
 
 
 def test_search_evaluation_on_the_openstax_book_reports_hybrid_beside_bm25(learnlake_home, tmp_path):
@@ -179,6 +220,9 @@ def test_search_evaluation_on_the_openstax_book_reports_hybrid_beside_bm25(learn
         assert 0 < figures["p50_ms"] <= figures["p95_ms"]
     assert result["recall_at_5"] >= result["bm25_alone"]["recall_at_5"] and result["recall_at_5"] > 0.5
     assert _logged(learnlake_home, result["mlflow_run_id"])["recall_at_5"] == pytest.approx(result["recall_at_5"])
+    figures = _headline(learnlake_home, result, "recall_at_5")
+    assert figures["value"] == result["recall_at_5"]
+    assert figures["baseline_value"] == max(result["modes"][m]["recall_at_5"] for m in ("keyword", "semantic"))
 
 
 def test_grading_evaluation_on_the_openstax_questions_reports_agreement_beside_baselines(learnlake_home):
@@ -193,3 +237,7 @@ def test_grading_evaluation_on_the_openstax_questions_reports_agreement_beside_b
     assert held_out["answers"] < result["answers"] / 2 and 0 < result["review_queue"]["share_sent"] < 0.5
     logged = _logged(learnlake_home, result["mlflow_run_id"])
     assert logged["agreement.held_out.grader.qwk"] == pytest.approx(held_out["qwk"])
+    figures = _headline(learnlake_home, result, "held_out_qwk")
+    assert figures["value"] == held_out["qwk"] and figures["baseline"] != "grader"
+    assert figures["baseline_value"] == max(f["qwk"] for name, f in result["agreement"]["held_out"].items()
+                                            if name != "grader")

@@ -212,6 +212,11 @@ def test_eval_rag_on_the_openstax_book(tmp_path, learnlake_home):
     clean, flipped = figures["rated"]["0_percent_flipped"], figures["rated"]["20_percent_flipped"]
     assert clean["questions"] == flipped["questions"] == figures["questions"]
     assert clean["rated_helpful"] > flipped["rated_helpful"] and clean["recall_at_5"] >= 0.5
+    # The headline: hybrid beside the stronger single search, on every question and on the held-out chapters.
+    for key, by_mode in (("recall_at_5", figures["modes"]), ("held_out_recall_at_5", figures["splits"]["held_out"])):
+        headline = figures["headline"][key]
+        assert headline["model"] == "hybrid" and headline["value"] == by_mode["hybrid"]["recall_at_5"]
+        assert headline["baseline_value"] == max(by_mode[m]["recall_at_5"] for m in ("dense", "bm25"))
 
 
 def test_eval_rag_says_what_is_missing(tmp_path, learnlake_home):

@@ -1,0 +1,48 @@
+"""Each ``learnlake eval`` run's headline (``models/headline.py``) as the Models page shows it: every comparison,
+newest run first, and a chart of the newest run of each evaluation beside its baseline."""
+
+from datetime import UTC, datetime
+
+import altair as alt
+import pandas as pd
+from mlflow import MlflowClient
+
+# The dashboards may not import models/: these two names are written again here (a test holds them equal).
+EVALUATIONS = "learnlake-evaluations"  # models.evaluation.EXPERIMENT: every `learnlake eval` run
+HEADLINE = "headline"  # models.headline.HEADLINE: a run's main figures beside their baselines, as tags and metrics
+
+
+def headline_rows(client: MlflowClient) -> pd.DataFrame:
+    """One row per comparison in the headline of every evaluation run, newest run first; empty when none."""
+    experiment = client.get_experiment_by_name(EVALUATIONS)
+    if experiment is None:
+        return pd.DataFrame()
+    rows = []
+    for run in client.search_runs([experiment.experiment_id], order_by=["attributes.start_time DESC"],
+                                  max_results=1000):
+        tags, metrics = run.data.tags, run.data.metrics
+        for key in sorted(k.split(".")[1] for k in tags if k.startswith(f"{HEADLINE}.") and k.endswith(".measure")):
+            named = f"{HEADLINE}.{key}"
+            rows.append({"run at": datetime.fromtimestamp(run.info.start_time / 1000, UTC),
+                         "evaluation": tags.get("learnlake.evaluation", ""), "data": tags.get("learnlake.data", ""),
+                         "key": key, "measure": tags[f"{named}.measure"], "model": tags[f"{named}.model"],
+                         "value": metrics.get(f"{named}.value"), "baseline": tags[f"{named}.baseline"],
+                         "baseline value": metrics.get(f"{named}.baseline_value"), "run_id": run.info.run_id})
+    frame = pd.DataFrame(rows)
+    if not frame.empty:
+        frame.insert(frame.columns.get_loc("run_id"), "gain", frame["value"] - frame["baseline value"])
+    return frame
+
+
+def newest_chart(runs: pd.DataFrame) -> alt.Chart:
+    """Bars of the newest run of each evaluation on each data set (``headline_rows``): LearnLake beside its baseline."""
+    newest = runs.drop_duplicates(["evaluation", "data", "key"])  # the runs come newest first
+    # Two lines a label ("|" splits them): what was evaluated on what, then the measure.
+    newest = newest.assign(what=newest["evaluation"] + " on " + newest["data"] + "|" + newest["measure"])
+    bars = pd.concat([newest.assign(method="LearnLake", name=newest["model"], figure=newest["value"]),
+                      newest.assign(method="baseline", name=newest["baseline"], figure=newest["baseline value"])])
+    return alt.Chart(bars).mark_bar().encode(
+        y=alt.Y("what:N", title=None, axis=alt.Axis(labelLimit=400, labelExpr="split(datum.label, '|')")),
+        x=alt.X("figure:Q", title="Figure"),
+        color=alt.Color("method:N", title=None), yOffset="method:N",
+        tooltip=["what:N", "name:N", alt.Tooltip("figure:Q", format=".3f"), "run at:T"])
