@@ -22,9 +22,14 @@ eval_app = typer.Typer(help="Evaluate the models on real datasets; each run is l
 def _report_evaluation(kind: str, result: dict, inputs: dict[str, list[Path]], *, as_json: bool,
                        params: dict | None = None) -> None:
     from models.evaluation import log_evaluation
+    from models.headline import HEADLINE
 
     result["mlflow_run_id"] = log_evaluation(kind, result, inputs=inputs, params=params)
     print_figures(result, as_json=as_json, title=f"{kind} evaluation")
+    if not as_json:  # the headline again, as sentences
+        for c in result.get(HEADLINE, {}).values():
+            console.print(f"[bold]{c['measure']}[/bold]: {c['model']} {c['value']:.4f}, {c['baseline']} "
+                          f"{c['baseline_value']:.4f} ({c['value'] - c['baseline_value']:+.4f})")
 
 
 TRAINABLE = {

@@ -63,6 +63,11 @@ def test_reviews_on_the_simulator_alone_have_a_headline_beside_the_strongest_bas
     assert figures["baseline"] == ("lowest share right" if picked["lowest_share_right"] >= picked["random"] else "random")
     run = MlflowClient(learnlake_home.mlflow_tracking_uri).get_run(result["mlflow_run_id"])
     assert run.data.tags["learnlake.data"] == "simulated learners"
+    # For people, after the table: the headline as a sentence.
+    for_people = CliRunner().invoke(cli, ["eval", "reviews", "--learners", "40"])
+    assert for_people.exit_code == 0, for_people.output
+    assert f"forgetting model {figures['value']:.4f}, {figures['baseline']} {figures['baseline_value']:.4f}" in \
+        " ".join(for_people.output.split())
 
 
 def test_recommender_evaluation_beats_both_baselines_on_assist2009(learnlake_home):
