@@ -136,7 +136,7 @@ def _headline(found: dict) -> dict:
         gap = dict(found["assistments"]["after_gap"])
         model = gap.pop("forgetting_model")["auc"]
         headline["after_gap_auc"] = against_strongest(
-            f"next-answer AUC after {gap['min_answers_between']}+ answers on other skills (ASSISTments)",
+            f"next-answer AUC after {gap['min_answers_between']}+ answers on other skills (real answers)",
             "forgetting model", model,
             {name: figures["auc"] for name, figures in gap.items() if isinstance(figures, dict)})
     return headline
