@@ -96,8 +96,22 @@ def configure_logging(level: str = "INFO", log_format: str = "auto") -> None:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, root.level))
 
 
+class _CurrentStderr(logging.StreamHandler):
+    """Writes to ``sys.stderr`` as it is when a record comes (as Python's last-resort handler does; the console
+    handler's rich Console does too): whoever swapped it since (a test runner, per test) gets the record, and a
+    thread logging later never meets a stream closed under it."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _replaced) -> None:
+        pass
+
+
 def _json_handler() -> logging.Handler:
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _CurrentStderr()
     handler.setFormatter(JsonFormatter())
     return handler
 

@@ -1,4 +1,8 @@
+import io
+import json
 import logging
+import sys
+from contextlib import contextmanager
 
 import pytest
 from rich.logging import RichHandler
@@ -6,19 +10,38 @@ from rich.logging import RichHandler
 from learnlake.logging import configure_logging
 
 
-@pytest.fixture
-def cli_handler():
+@contextmanager
+def _our_handler(log_format: str):
     """The handler configure_logging puts on the root logger; the root is put back afterwards."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
     for handler in [h for h in handlers if getattr(h, "learnlake", False)]:  # an app of an earlier test made one
         root.removeHandler(handler)
     try:
-        configure_logging("INFO", "console")
-        yield next(h for h in root.handlers if isinstance(h, RichHandler))
+        configure_logging("INFO", log_format)
+        yield next(h for h in root.handlers if getattr(h, "learnlake", False))
     finally:
         root.handlers[:] = handlers
         root.setLevel(level)
+
+
+@pytest.fixture
+def cli_handler():
+    with _our_handler("console") as handler:
+        assert isinstance(handler, RichHandler)
+        yield handler
+
+
+def test_json_lines_go_to_stderr_as_it_is_when_logged_not_as_it_was_configured(monkeypatch):
+    # A test runner swaps stderr per test: a thread of an earlier test's server logging later must not write
+    # to the closed stream (Python's "--- Logging error ---"), nor should a swapped stream miss the line.
+    first, second = io.StringIO(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", first)
+    with _our_handler("json") as handler:
+        first.close()
+        monkeypatch.setattr(sys, "stderr", second)
+        handler.handle(logging.LogRecord("mail.log", logging.WARNING, __file__, 1, "connection lost", None, None))
+    assert json.loads(second.getvalue())["event"] == "connection lost"
 
 
 def _passes(handler: logging.Handler, logger: str, level: int) -> bool:
@@ -43,15 +66,11 @@ def test_lightning_lines_print_once_and_its_device_banner_not_at_all(cli_handler
 
 
 def test_a_json_line_has_the_bound_context_the_request_id_the_extras_and_the_exception():
-    import json
-
     from learnlake.logging import JsonFormatter, bound_context, request_id
 
     try:
         raise ValueError("boom")
     except ValueError:
-        import sys
-
         exc_info = sys.exc_info()
     record = logging.LogRecord("lake.committer", logging.ERROR, __file__, 1, "committed %s", (3,), exc_info)
     record.events = 3  # as `extra={"events": 3}` sets it
