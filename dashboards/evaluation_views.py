@@ -1,5 +1,5 @@
 """Each ``learnlake eval`` run's headline (``models/headline.py``) as the Models page shows it: every comparison,
-newest run first, and a chart of the newest run of each evaluation beside its baseline."""
+newest run first, a chart of the newest run of each evaluation beside its baseline, and one measure over its runs."""
 
 from datetime import UTC, datetime
 
@@ -39,10 +39,30 @@ def newest_chart(runs: pd.DataFrame) -> alt.Chart:
     newest = runs.drop_duplicates(["evaluation", "data", "key"])  # the runs come newest first
     # Two lines a label ("|" splits them): what was evaluated on what, then the measure.
     newest = newest.assign(what=newest["evaluation"] + " on " + newest["data"] + "|" + newest["measure"])
-    bars = pd.concat([newest.assign(method="LearnLake", name=newest["model"], figure=newest["value"]),
-                      newest.assign(method="baseline", name=newest["baseline"], figure=newest["baseline value"])])
-    return alt.Chart(bars).mark_bar().encode(
+    return alt.Chart(_both(newest)).mark_bar().encode(
         y=alt.Y("what:N", title=None, axis=alt.Axis(labelLimit=400, labelExpr="split(datum.label, '|')")),
         x=alt.X("figure:Q", title="Figure"),
         color=alt.Color("method:N", title=None), yOffset="method:N",
         tooltip=["what:N", "name:N", alt.Tooltip("figure:Q", format=".3f"), "run at:T"])
+
+
+def _both(rows: pd.DataFrame) -> pd.DataFrame:
+    """Each row twice: LearnLake's figure (``method``, ``name``, ``figure``) and its baseline's."""
+    return pd.concat([rows.assign(method="LearnLake", name=rows["model"], figure=rows["value"]),
+                      rows.assign(method="baseline", name=rows["baseline"], figure=rows["baseline value"])])
+
+
+def repeated_measures(runs: pd.DataFrame) -> dict[str, tuple[str, str, str]]:
+    """The measures run more than once on the same data, by label: what ``history_chart`` can draw."""
+    counted = runs.groupby(["evaluation", "data", "key"], sort=False)["measure"].agg(["first", "size"]).reset_index()
+    return {f"{r.evaluation} on {r.data}: {r.first}": (r.evaluation, r.data, r.key)
+            for r in counted.itertuples() if r.size > 1}
+
+
+def history_chart(runs: pd.DataFrame, evaluation: str, data: str, key: str) -> alt.Chart:
+    """One measure over its runs (``repeated_measures``): LearnLake's figure and its baseline's, run by run."""
+    rows = runs[(runs["evaluation"] == evaluation) & (runs["data"] == data) & (runs["key"] == key)]
+    return alt.Chart(_both(rows)).mark_line(point=True).encode(
+        x=alt.X("run at:T", title="Run"), y=alt.Y("figure:Q", title="Figure", scale=alt.Scale(zero=False)),
+        color=alt.Color("method:N", title=None),
+        tooltip=["name:N", alt.Tooltip("figure:Q", format=".3f"), "run at:T", "run_id:N"])

@@ -22,7 +22,7 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from dashboards.api import ApiError, get
-from dashboards.evaluation_views import headline_rows, newest_chart
+from dashboards.evaluation_views import headline_rows, history_chart, newest_chart, repeated_measures
 from dashboards.session import current_user
 from learnlake.settings import get_settings
 
@@ -179,6 +179,9 @@ def evaluations_section() -> None:
     st.caption("What each `learnlake eval` scored, beside the strongest simple method on the same data (every "
                "figure: higher is better). The newest run of each evaluation on each data set:")
     st.altair_chart(newest_chart(runs), width="stretch")
+    if repeated := repeated_measures(runs):
+        chosen = st.selectbox("Over its runs", list(repeated))
+        st.altair_chart(history_chart(runs, *repeated[chosen]), width="stretch")
     shown = runs.drop(columns=["key"])
     three = st.column_config.NumberColumn(format="%.3f")
     st.dataframe(shown, width="stretch", hide_index=True,

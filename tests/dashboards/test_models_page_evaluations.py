@@ -51,8 +51,12 @@ def test_each_evaluation_is_charted_beside_its_baseline_and_listed_newest_first(
                                                                    figures["baseline"])
         assert (row["value"], row["baseline value"]) == pytest.approx((figures["value"], figures["baseline_value"]))
         assert row["gain"] == pytest.approx(figures["value"] - figures["baseline_value"])
-    charts = [c.proto.spec for c in at.get("vega_lite_chart")]
-    assert len(charts) == 1 and '"yOffset"' in charts[0] and '"method"' in charts[0]
+    newest, over_runs = [c.proto.spec for c in at.get("vega_lite_chart")]
+    assert '"bar"' in newest and '"yOffset"' in newest and '"method"' in newest
+    # The measure ran twice on the same data: it can be followed over its runs.
+    [chooser] = [s for s in at.selectbox if s.label == "Over its runs"]
+    assert chooser.options == [f"reviews on simulated learners: {newer['measure']}"]
+    assert '"line"' in over_runs and '"run at"' in over_runs
     assert len(at.get("download_button")) == 1
 
 
