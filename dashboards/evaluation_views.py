@@ -18,8 +18,9 @@ def headline_rows(client: MlflowClient) -> pd.DataFrame:
     if experiment is None:
         return pd.DataFrame()
     rows = []
-    for run in client.search_runs([experiment.experiment_id], order_by=["attributes.start_time DESC"],
-                                  max_results=1000):
+    # Finished runs only: one that failed while it was logged may hold a headline's words without its figures.
+    for run in client.search_runs([experiment.experiment_id], filter_string="attributes.status = 'FINISHED'",
+                                  order_by=["attributes.start_time DESC"], max_results=1000):
         tags, metrics = run.data.tags, run.data.metrics
         for key in sorted(k.split(".")[1] for k in tags if k.startswith(f"{HEADLINE}.") and k.endswith(".measure")):
             named = f"{HEADLINE}.{key}"

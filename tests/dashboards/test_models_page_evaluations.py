@@ -4,6 +4,7 @@ import json
 
 import pytest
 import streamlit as st
+from mlflow import MlflowClient
 from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
@@ -39,6 +40,12 @@ def test_the_page_reads_the_experiment_and_the_headline_that_the_evaluations_wri
 
 def test_each_evaluation_is_charted_beside_its_baseline_and_listed_newest_first(learnlake_home):
     older, newer = _evaluate_reviews(7), _evaluate_reviews(8)
+    # A run that failed while it was logged: its headline's words, none of its figures. It is not listed.
+    client = MlflowClient(learnlake_home.mlflow_tracking_uri)
+    failed = client.create_run(client.get_experiment_by_name(EXPERIMENT).experiment_id,
+                               tags={"learnlake.evaluation": "kt", **{f"{HEADLINE}.test_auc.{word}": "x"
+                                                                      for word in ("measure", "model", "baseline")}})
+    client.set_terminated(failed.info.run_id, "FAILED")
     at = _models_page()
     assert not at.exception, at.exception
     # Evaluations are shown before any model is trained: they read data sets, not the lake.
