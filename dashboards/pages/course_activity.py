@@ -5,6 +5,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from dashboards.course_names import course_names
 from lake.warehouse import WarehouseNotPublished, query
 from learnlake.settings import get_settings
 
@@ -28,6 +29,7 @@ st.caption("Learners with at least one event in the course, per day.")
 try:
     with st.spinner("Loading daily activity..."):
         daily = load_daily_activity()
+        titles = course_names()
 except WarehouseNotPublished as exc:
     st.info(f"No data yet: {exc}")
     st.stop()
@@ -36,8 +38,10 @@ if daily.empty:
     st.info("No data yet: the warehouse has no course activity.")
     st.stop()
 
-courses = sorted(daily["course_id"].unique())
-chosen = st.multiselect("Courses", courses, default=courses)
+daily = daily.assign(course=daily["course_id"].map(lambda course_id: titles.get(course_id, course_id)))
+names = dict(zip(daily["course_id"], daily["course"], strict=True))
+courses = sorted(names, key=names.get)
+chosen = st.multiselect("Courses", courses, default=courses, format_func=names.get)
 first_day, last_day = daily["activity_date"].min(), daily["activity_date"].max()
 days = st.date_input("Days", value=(first_day, last_day), min_value=first_day, max_value=last_day)
 start, end = (days[0], days[-1]) if days else (first_day, last_day)  # a range being picked has one end
@@ -55,14 +59,17 @@ chart = (
     .encode(
         x=alt.X("activity_date:T", title="Day"),
         y=alt.Y("active_learners:Q", title="Active learners"),
-        color=alt.Color("course_id:N", title="Course"),
-        tooltip=["course_id", "activity_date:T", "active_learners", "events"],
+        color=alt.Color("course:N", title="Course", legend=alt.Legend(labelLimit=300)),
+        tooltip=["course", "activity_date:T", "active_learners", "events"],
     )
     .properties(height=360)
 )
 st.altair_chart(chart, width="stretch")
-st.dataframe(shown, width="stretch", hide_index=True)
-st.download_button("Download CSV", shown.to_csv(index=False), "course_daily_active_learners.csv", "text/csv")
+# Days as dates (the chart needs them as timestamps), and the course's id kept for joining with other exports.
+table = shown.assign(activity_date=shown["activity_date"].dt.date)[
+    ["course", "activity_date", "active_learners", "events", "course_id"]]
+st.dataframe(table, width="stretch", hide_index=True)
+st.download_button("Download CSV", table.to_csv(index=False), "course_daily_active_learners.csv", "text/csv")
 
 st.subheader("Events by content type")
 try:
@@ -84,6 +91,7 @@ elif by_type is not None:
         color=alt.Color("content_type:N", title="Content type"),
         tooltip=["week:T", "content_type", alt.Tooltip("events:Q", format=",")]).properties(height=300),
         width="stretch")
+    weekly = weekly.assign(week=weekly["week"].dt.date)
     st.dataframe(weekly, width="stretch", hide_index=True)
     st.download_button("Download CSV", weekly.to_csv(index=False), "weekly_events_by_content_type.csv", "text/csv",
                        key="by_type")

@@ -7,6 +7,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from dashboards.course_names import course_names
 from dashboards.tutor_views import WEEK_COLUMNS, tutor_weeks_chart
 from lake.warehouse import WarehouseNotPublished, query
 from learnlake.settings import get_settings
@@ -15,24 +16,23 @@ CACHE_S = 60
 MIN_LEARNERS_PER_TERM = 3  # a search term or question shows only once this many learners typed it
 
 
-@st.cache_data(ttl=CACHE_S, show_spinner=False)
-def courses() -> pd.DataFrame:
-    return query(get_settings(), "select course_id, coalesce(title, course_id) as title from marts.dim_courses "
-                 "order by title", frame="pandas")
+FUNNEL_STEPS = {"enrolled": "enrolled", "started": "started", "reached_25_pct": "reached 25 %",
+                "reached_50_pct": "reached 50 %", "reached_75_pct": "reached 75 %", "completed": "completed"}
 
 
 @st.cache_data(ttl=CACHE_S, show_spinner=False)
 def funnel(course_ids: tuple[str, ...]) -> pd.DataFrame:
     frame = query(get_settings(), "select * from marts.fct_course_funnel where list_contains($1, course_id)",
                   [list(course_ids)], frame="pandas")
-    steps = ["enrolled", "started", "reached_25_pct", "reached_50_pct", "reached_75_pct", "completed"]
-    return pd.DataFrame({"step": steps, "learners": [int(frame[s].sum()) for s in steps]})
+    return pd.DataFrame({"step": list(FUNNEL_STEPS.values()),
+                         "learners": [int(frame[column].sum()) for column in FUNNEL_STEPS]})
 
 
 @st.cache_data(ttl=CACHE_S, show_spinner=False)
 def retention(course_ids: tuple[str, ...]) -> pd.DataFrame:
+    # The cohort's Monday as text: a date reaches the chart as a timestamp, which an ordinal axis prints in ms.
     return query(get_settings(), """
-        select cast(cohort_week as date) as cohort_week, weeks_since_enrollment,
+        select strftime(cohort_week, '%Y-%m-%d') as cohort_week, weeks_since_enrollment,
                sum(cohort_learners) as cohort_learners,
                sum(active_learners) / nullif(sum(cohort_learners), 0) as retention_rate
         from marts.fct_retention_cohorts where list_contains($1, course_id)
@@ -81,15 +81,14 @@ def _table(frame: pd.DataFrame, name: str, **config) -> None:
 st.title("Learning analytics")
 try:
     with st.spinner("Loading courses..."):
-        catalogue = courses()
+        titles = course_names()
 except WarehouseNotPublished as exc:
     st.info(f"No data yet: {exc}")
     st.stop()
-if catalogue.empty:
+if not titles:
     st.info("No data yet: the warehouse has no course.")
     st.stop()
 
-titles = dict(zip(catalogue["course_id"], catalogue["title"], strict=True))
 chosen = tuple(st.multiselect("Courses", list(titles), default=list(titles), format_func=titles.get))
 if not chosen:
     st.info("Choose at least one course.")

@@ -71,10 +71,11 @@ def build_catalog(cfg: SimulationConfig, rng: np.random.Generator, users: list[d
         previous_module_items: list[str] = []
         for m in range(n_modules):
             module_id = new_uuid(rng)
-            modules.append({"module_id": module_id, "course_id": course.course_id, "position": m + 1,
-                            "title": f"Module {m + 1}"})
             # Modules move through the skills in order; difficulty rises through the course.
             focus = course.skill_ids[min(len(course.skill_ids) - 1, m * len(course.skill_ids) // n_modules)]
+            focus_name = skill_names[course.skill_ids.index(focus)]
+            modules.append({"module_id": module_id, "course_id": course.course_id, "position": m + 1,
+                            "title": f"Module {m + 1}: {focus_name}"})
             n_items = int(rng.integers(cfg.items_per_module[0], cfg.items_per_module[1] + 1))
             types = ["lesson", "video"] + list(rng.choice(["lesson", "video", "quiz"], n_items - 2))
             types.append("quiz" if m < n_modules - 1 else "assignment")
@@ -92,7 +93,7 @@ def build_catalog(cfg: SimulationConfig, rng: np.random.Generator, users: list[d
                     "module_id": module_id,
                     "position": position,
                     "content_type": content_type,
-                    "title": f"{content_type.title()} {m + 1}.{position}: {skill_names[course.skill_ids.index(focus)]}",
+                    "title": f"{content_type.title()} {m + 1}.{position}: {focus_name}",
                     "body": None,  # lessons get theirs below; videos and quizzes have no text to read
                     "skills": item_skills,
                     "difficulty": round(float(rng.normal(-0.8 + 1.6 * m / max(1, n_modules - 1), 0.5)), 3),

@@ -5,8 +5,10 @@ app is driven with Streamlit's AppTest in this process, and reaches the API over
 user's token.
 """
 
+import json
+import re
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import date, timedelta
 
 import httpx
 import pytest
@@ -146,6 +148,14 @@ def test_an_analyst_opens_on_course_activity(app):
     assert at.title[0].value == "Course activity"
     events = int(at.metric[2].value.replace(",", ""))
     assert events > 0
+    # Courses are named by their titles, in the picker, the chart and the table (whose CSV keeps the ids too).
+    daily = next(d.value for d in at.dataframe if "active_learners" in d.value.columns)
+    assert list(daily.columns)[:2] == ["course", "activity_date"]
+    assert "Python Foundations" in set(daily["course"]) and not set(daily["course"]) & set(daily["course_id"])
+    assert "Python Foundations" in at.multiselect[0].options
+    assert all(isinstance(day, date) for day in daily["activity_date"])
+    chart = next(json.loads(c.proto.spec) for c in at.get("vega_lite_chart") if "Active learners" in c.proto.spec)
+    assert chart["encoding"]["color"]["field"] == "course"
     by_type = next(d.value for d in at.dataframe if "content_type" in d.value.columns)
     assert {"video", "quiz", "question"} <= set(by_type["content_type"])
     assert by_type["events"].sum() < events, "enrolments are not activity by content type"
@@ -164,6 +174,11 @@ def test_learning_analytics_show_the_funnel_cohorts_content_and_what_several_lea
     tables = {tuple(d.value.columns): d.value for d in at.dataframe}
     funnel = tables[("step", "learners")]
     assert funnel["learners"].iloc[0] >= funnel["learners"].iloc[-1] > 0
+    assert "reached 50 %" in set(funnel["step"])
+    # Cohorts are named by their Monday, in the heatmap too (a date there was printed as milliseconds).
+    cohorts = next(d.value for d in at.dataframe if "cohort_week" in d.value.columns)
+    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", week) for week in cohorts["cohort_week"])
+    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", week) for week in at.select_slider[0].value)
     searches = tables[("text", "times", "learners")]
     assert len(searches) > 0 and (searches["learners"] >= 3).all()
     assert len(at.get("download_button")) == len(at.dataframe), "every table can be downloaded"

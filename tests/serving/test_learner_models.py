@@ -249,6 +249,10 @@ def test_an_instructor_drills_down_into_one_learners_timeline(platform):
     times = [e["occurred_at"] for e in body["recent_events"]]
     assert 0 < len(times) <= 20 and times == sorted(times, reverse=True)
     assert any(e["title"] for e in body["recent_events"]), "item events carry the item's title"
+    # An answer to a quiz's question ("<quiz id>/q2") is named by its quiz.
+    every_event = _get(platform, "teacher", Role.INSTRUCTOR, url, events=500).json()["recent_events"]
+    answers = [e for e in every_event if e["object_type"] == "question"]
+    assert answers and all(e["title"] and e["item_id"] for e in answers)
     assert _get(platform, "admin", Role.ADMIN, url).status_code == 200
     assert _get(platform, "other_teacher", Role.INSTRUCTOR, url).status_code == 403
     assert _get(platform, "learner", Role.LEARNER, url).status_code == 403

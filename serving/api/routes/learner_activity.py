@@ -37,7 +37,7 @@ class LearnerEvent(BaseModel):
     verb: str
     object_type: str | None
     item_id: str | None
-    title: str | None  # the content item's title, when the event names one
+    title: str | None  # the content item's title, when the event names one or one of its questions
     success: bool | None
     score: float | None
 
@@ -86,7 +86,8 @@ def learner_activity(course_id: str, user_id: str,
     latest = query(settings, """
         select e.occurred_at, e.verb, e.object_type, i.item_id, i.title, e.is_success as success, e.score
         from staging.stg_lake__events as e
-        left join marts.dim_content_items as i on i.item_id = e.object_id
+        -- a question "<quiz id>/q2" belongs to its quiz, as in fct_graded_answers
+        left join marts.dim_content_items as i on i.item_id = split_part(e.object_id, '/', 1)
         where e.learner_id = $learner and e.course_id = $course
         order by e.occurred_at desc, e.event_id desc
         limit $limit""", params | {"limit": events})
