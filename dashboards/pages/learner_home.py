@@ -82,6 +82,8 @@ def practice_section(token: str, course_id: str, reviews: dict | None) -> None:
         return
     turn = st.session_state.setdefault(f"practice-turn:{course_id}:{skill}", 0)
     question = questions[turn % len(questions)]
+    # The marking stays until the next question: searching or asking the tutor meanwhile reruns the page.
+    marked_key = f"practice-marked:{course_id}:{question['question_id']}"
     with st.form(f"practice:{question['question_id']}"):
         st.markdown(question["prompt"].replace("_____", "\\_\\_\\_\\_\\_"))
         if question["generator"] == "openai-compatible":
@@ -91,13 +93,16 @@ def practice_section(token: str, course_id: str, reviews: dict | None) -> None:
         else:
             given = st.text_input("Your answer (the missing words)", max_chars=500)
         checked = st.form_submit_button("Check")
-    if checked and given:
+    if checked and not given:
+        st.warning("Choose or type an answer first.")
+    elif checked:
         try:
-            marked = post(f"/api/v1/courses/{course_id}/practice/{question['question_id']}/answers", token,
-                          {"answer": given})
+            st.session_state[marked_key] = post(
+                f"/api/v1/courses/{course_id}/practice/{question['question_id']}/answers", token, {"answer": given})
         except ApiError as exc:
             st.error(exc.detail)
             return
+    if marked := st.session_state.get(marked_key):
         source = marked["source"]
         where = source["heading"] if source["heading"].startswith(source["title"]) else \
             f"{source['title']} > {source['heading']}"
@@ -105,6 +110,7 @@ def practice_section(token: str, course_id: str, reviews: dict | None) -> None:
             ("Right. " if marked["correct"] else f"Not quite: the answer is {marked['expected']}. ")
             + f"From {where}: {marked['feedback']}")
     if st.button("Next question", key=f"practice-next:{course_id}:{skill}"):
+        st.session_state.pop(marked_key, None)
         st.session_state[f"practice-turn:{course_id}:{skill}"] = turn + 1
         st.rerun()
 

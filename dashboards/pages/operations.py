@@ -117,7 +117,9 @@ st.title("Operations")
 latest, total = last_received()
 left, middle, right = st.columns(3)
 left.metric("Events in the lake", f"{total:,}")
-middle.metric("Last event received", f"{latest:%Y-%m-%d %H:%M:%S} UTC" if latest else "none yet")
+# Short enough for a third of the page (a whole timestamp was cut off); the full one on hovering.
+middle.metric("Last event received (UTC)", f"{latest:%b %d, %H:%M}" if latest else "none yet",
+              help=f"{latest:%Y-%m-%d %H:%M:%S} UTC" if latest else None)
 backlog = landing_backlog()
 right.metric("Landing backlog (batches)", f"{int(backlog['backlog_batches'].sum()):,}" if not backlog.empty else "0")
 for writer in backlog.itertuples() if not backlog.empty else ():

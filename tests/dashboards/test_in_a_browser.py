@@ -136,8 +136,16 @@ def test_the_learner_page_shows_reviews_with_reasons_searches_and_practises(brow
     else:
         page.get_by_role("textbox", name="Your answer (the missing words)").fill("a guess")
     page.get_by_role("button", name="Check").click()
-    expect(page.get_by_text(re.compile(r"^(Right\.|Not quite: the answer is) .*From .+: "))).to_be_visible(
-        timeout=30_000)
+    marking = page.get_by_text(re.compile(r"^(Right\.|Not quite: the answer is) .*From .+: "))
+    expect(marking).to_be_visible(timeout=30_000)
     page.screenshot(path=tmp_path / "learner-reviews-search-practice.png", full_page=True)
+    # The marking stays while the learner searches again, and goes with the next question.
+    page.get_by_role("textbox", name="Search this course").fill(reviews["reviews"][-1]["skill_name"])
+    page.keyboard.press("Enter")
+    _settled(page, "My learning")
+    expect(marking).to_be_visible()
+    page.get_by_role("button", name="Next question").click()
+    _settled(page, "My learning")
+    expect(marking).to_have_count(0)
     _no_exception(page, "learner / reviews, search and practice")
     page.close()
