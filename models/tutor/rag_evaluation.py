@@ -12,6 +12,11 @@ pasted code is searched, the best of four tried (``models/tutor/query_code.py`` 
 then, the questions of every third chapter are kept aside (``held_out``): the figures are given for all
 questions and for the development and held-out splits, and choices look at the development split only.
 
+``answers`` reads the offline tutor's answers (``answers.ExtractiveAnswerer``) to the same queries from the five
+passages hybrid search finds, as the tutor answers: the share of answers with a sentence from a gold section and
+the share of their sentences that come from one, beside the same answerer choosing the sentences closest to the
+question whatever their passage's rank.
+
 ``rated`` measures what the tutor learns from its askers' ratings (``retrieval.RatedAnswers``), with simulated
 askers: each question's answer cites the first ``CITED`` sections hybrid search finds, and its asker rates it
 helpful when one of them is a gold section (``flipped``: that share of askers rate the other way, at random).
@@ -32,7 +37,8 @@ from rich.progress import track
 
 from lake.sources.datasets.common import DatasetError
 from lake.sources.datasets.openstax import read_book
-from models.headline import HEADLINE, against_strongest
+from models.headline import HEADLINE, against_strongest, comparison
+from models.tutor.answers import ExtractiveAnswerer
 from models.tutor.content import Document, chunk_documents
 from models.tutor.index import TutorIndex
 from models.tutor.retrieval import CANDIDATES, MODES, Mode, RatedAnswers, Retriever, question_vectors
@@ -107,6 +113,9 @@ def _figures(first_hits: list[int | None], latencies: list[float], answer_shown:
 
 
 CITED = 3  # sections an answer cites: the tutor's "I don't know" points to three
+ANSWERED_FROM = 5  # passages the tutor answers from (serving/tutor.py)
+ANSWERERS = {"extractive": ExtractiveAnswerer(), "closest_sentences": ExtractiveAnswerer(rank_penalty=0.0)}
+CITATION = re.compile(r" \[(\d+)\](?= |$)")  # an extractive answer is "sentence [n] sentence [m]..."
 FLIPPED = (0.0, 0.2)
 
 
@@ -136,6 +145,32 @@ def _found(retriever: Retriever, course: str, query: str, question: dict, *, mod
     shown = _normalise(" ".join(p.chunk.text for p in passages[:5]))
     return (held_out(question["id"]), next((rank for rank, s in enumerate(sections) if s in question["gold"]), None),
             latency, any(_normalise(c) and _normalise(c) in shown for c in question["correct"]), sections)
+
+
+def _answers(retriever: Retriever, course: str, queries: list[str], questions: list[dict], *, progress: bool) -> dict:
+    """Per answerer (``ANSWERERS``), on every question and on each split: how much of its answers comes from a
+    gold section."""
+    found = [retriever.search(course, query, k=ANSWERED_FROM)
+             for query in track(queries, description="answers...", disable=not progress)]
+    figures = {}
+    for name, answerer in ANSWERERS.items():
+        read = []  # (held out, whether each sentence of the answer is from a gold section; None: no answer)
+        for query, question, passages in zip(queries, questions, found, strict=True):
+            answer = answerer.answer(query, passages)
+            documents = {c.number: c.document_id for c in answer.citations}
+            read.append((held_out(question["id"]), [documents[int(n)] in question["gold"]
+                                                    for n in CITATION.findall(answer.text)] if answer.grounded else None))
+        figures[name] = {**_answer_figures([r for _, r in read]),
+                         **{split: _answer_figures([r for aside, r in read if aside == (split == "held_out")])
+                            for split in ("development", "held_out")}}
+    return figures
+
+
+def _answer_figures(read: list[list[bool] | None]) -> dict:
+    answered = [sentences for sentences in read if sentences]
+    return {"answered": len(answered), "questions": len(read),
+            "with_a_sentence_from_gold": float(np.mean([any(s) for s in answered])) if answered else 0.0,
+            "sentences_from_gold": float(np.mean([np.mean(s) for s in answered])) if answered else 0.0}
 
 
 def _split_figures(found: list[tuple]) -> tuple[dict, dict]:
@@ -175,6 +210,7 @@ def evaluate(content_dir: Path, questions_dir: Path, *, progress: bool = False) 
         figures[mode], by_split = _split_figures(found_by[mode])
         for split, split_figures in by_split.items():
             splits[split][mode] = split_figures
+    answers = _answers(retriever, book.slug, queries, answerable, progress=progress)
     cited = [tuple(f[4][:CITED]) for f in found_by["hybrid"]]
     rated = {}
     for flipped in FLIPPED:
@@ -184,13 +220,19 @@ def evaluate(content_dir: Path, questions_dir: Path, *, progress: bool = False) 
     return {"book": book.title, "sections": len(book.sections), "passages": len(chunks),
             "questions": len(answerable), "questions_outside_the_book": len(questions) - len(answerable),
             "query": "question and its answer options", **figures["hybrid"], "modes": figures,
-            "splits": splits, "rated": {"cited_sections": CITED, **rated},
-            HEADLINE: _headline(figures, splits.get("held_out", {}))}
+            "splits": splits, "answers": answers, "rated": {"cited_sections": CITED, **rated},
+            HEADLINE: _headline(figures, splits.get("held_out", {}), answers)}
 
 
-def _headline(figures: dict, held_out: dict) -> dict:
-    """Hybrid recall@5 beside the stronger single search, on every question and on the held-out chapters."""
+def _headline(figures: dict, held_out: dict, answers: dict) -> dict:
+    """Hybrid recall@5 beside the stronger single search, on every question and on the held-out chapters; and the
+    tutor's answers with a sentence from a gold section on the held-out chapters, beside the closest sentences."""
     found = {}
+    if answers["extractive"]["held_out"]["questions"]:
+        found["held_out_answers_from_gold"] = comparison(
+            "answers quoting a gold section, held-out chapters", "extractive tutor",
+            answers["extractive"]["held_out"]["with_a_sentence_from_gold"], "closest sentences alone",
+            answers["closest_sentences"]["held_out"]["with_a_sentence_from_gold"])
     for key, where, by_mode in (("recall_at_5", "every question", figures),
                                 ("held_out_recall_at_5", "held-out chapters", held_out)):
         if "hybrid" in by_mode:

@@ -68,6 +68,26 @@ def test_extractive_answers_quote_the_passages_and_cite_them(retriever):
     assert "checked before every repetition" in answer.text
 
 
+def test_the_sentences_quoted_follow_retrieval_not_the_order_the_passages_come_in(retriever):
+    """The tutor puts passages on a learner's weak skills first; the sentences an answer quotes still lean on
+    retrieval's ranking (``RANK_PENALTY``), so only their citation numbers change."""
+    question = "How does a for loop count with range?"
+    passages = retriever.search("py", question, k=5)
+    assert len(passages) >= 2
+    answerer = ExtractiveAnswerer(max_sentences=2)
+
+    def quoted(answer):
+        return {sentence for sentence, _ in re.findall(r"\s*(.*?) \[(\d+)\]", answer.text)}
+
+    assert quoted(answerer.answer(question, passages)) == quoted(answerer.answer(question, passages[::-1]))
+    # The penalty is per rank: without it the two orders agree too (closeness alone), and a heavy one keeps the
+    # answer to the top passage.
+    assert quoted(ExtractiveAnswerer(max_sentences=2, rank_penalty=0.0).answer(question, passages[::-1])) == \
+        quoted(ExtractiveAnswerer(max_sentences=2, rank_penalty=0.0).answer(question, passages))
+    top = ExtractiveAnswerer(max_sentences=2, rank_penalty=10.0).answer(question, passages[::-1])
+    assert {c.passage for c in top.citations} == {passages[0].chunk.text}
+
+
 def test_an_unanswerable_question_gets_i_dont_know_with_pointers(retriever):
     question = "What temperature should I bake sourdough bread at?"
     passages = retriever.search("py", question, k=5)

@@ -212,6 +212,15 @@ def test_eval_rag_on_the_openstax_book(tmp_path, learnlake_home):
     clean, flipped = figures["rated"]["0_percent_flipped"], figures["rated"]["20_percent_flipped"]
     assert clean["questions"] == flipped["questions"] == figures["questions"]
     assert clean["rated_helpful"] > flipped["rated_helpful"] and clean["recall_at_5"] >= 0.5
+    # The offline tutor's answers to the same queries: how much of them comes from a gold section.
+    for answerer in ("extractive", "closest_sentences"):
+        read = figures["answers"][answerer]
+        assert read["questions"] == figures["questions"] and 0 < read["answered"] <= read["questions"]
+        assert read["development"]["questions"] + read["held_out"]["questions"] == read["questions"]
+        assert 0 < read["sentences_from_gold"] <= read["with_a_sentence_from_gold"] <= 1
+    answered = figures["headline"]["held_out_answers_from_gold"]
+    assert (answered["value"], answered["baseline_value"]) == tuple(
+        figures["answers"][a]["held_out"]["with_a_sentence_from_gold"] for a in ("extractive", "closest_sentences"))
     # The headline: hybrid beside the stronger single search, on every question and on the held-out chapters.
     for key, by_mode in (("recall_at_5", figures["modes"]), ("held_out_recall_at_5", figures["splits"]["held_out"])):
         headline = figures["headline"][key]
