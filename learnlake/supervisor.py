@@ -25,6 +25,9 @@ from learnlake.settings import Settings
 from learnlake.stop_request import StopRequest
 
 STOP_GRACE_S = 10.0  # how long the services have to stop after SIGTERM
+# How long ``started()`` waits for every service to accept connections (the API loads its models before it listens,
+# the Dagster UI its code first): past it, it is said anyway and the slow one's log tells the rest.
+READY_WITHIN_S = 180.0
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -110,8 +113,9 @@ def check_ports(services: list[Service]) -> None:
 
 
 def supervise(services: list[Service], *, env: dict[str, str], logs: Path, started=lambda: None,
-              grace_s: float = STOP_GRACE_S) -> None:
-    """Start every service, call ``started()`` once they are all launched, then wait.
+              grace_s: float = STOP_GRACE_S, ready_within_s: float = READY_WITHIN_S) -> None:
+    """Start every service, call ``started()`` once each accepts connections where it listens (or after
+    ``ready_within_s``), then wait.
 
     Returns on Ctrl-C or SIGTERM after stopping every service; raises ``ServiceExited`` when one exits, and
     ``PortInUse``, having started nothing, when a service's port is taken."""
@@ -126,12 +130,14 @@ def supervise(services: list[Service], *, env: dict[str, str], logs: Path, start
         for service in services:
             procs[service.name] = subprocess.Popen(service.command, cwd=repo_root(), env=env, start_new_session=True,
                                                    stdout=log_files[service.name], stderr=subprocess.STDOUT)
+        waiting, ready_by = [s.listens_on for s in services if s.listens_on is not None], time.monotonic() + ready_within_s
+        while waiting and time.monotonic() < ready_by:
+            _raise_if_one_exited(procs, log_paths)
+            if waiting := [address for address in waiting if not _accepts(address)]:
+                time.sleep(0.2)
         started()
         while True:
-            for name, proc in procs.items():
-                if proc.poll() is not None:
-                    raise ServiceExited(f"{name} exited with code {proc.returncode}; stopping the rest. "
-                                        f"The end of {log_paths[name]}:\n{_tail(log_paths[name])}")
+            _raise_if_one_exited(procs, log_paths)
             time.sleep(1)
     except KeyboardInterrupt:
         pass
@@ -143,6 +149,22 @@ def supervise(services: list[Service], *, env: dict[str, str], logs: Path, start
                 handle.close()
             for signum, handler in handlers.items():
                 signal.signal(signum, handler)
+
+
+def _raise_if_one_exited(procs: dict[str, subprocess.Popen], log_paths: dict[str, Path]) -> None:
+    for name, proc in procs.items():
+        if proc.poll() is not None:
+            raise ServiceExited(f"{name} exited with code {proc.returncode}; stopping the rest. "
+                                f"The end of {log_paths[name]}:\n{_tail(log_paths[name])}")
+
+
+def _accepts(address: tuple[str, int]) -> bool:
+    """Whether something accepts connections at the address a service binds (``0.0.0.0`` reaches this host)."""
+    try:
+        with socket.create_connection(address, timeout=0.5):
+            return True
+    except OSError:
+        return False
 
 
 def _stop(procs: list[subprocess.Popen], grace_s: float) -> None:

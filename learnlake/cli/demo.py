@@ -75,6 +75,8 @@ def _serve(settings: Settings) -> None:
         table.add_row("logs", str(logs))
         Console().print(table)
 
+    console.print(f"Starting {', '.join(service.name for service in services)}: their addresses follow once each "
+                  "answers (a minute at most)...")
     try:
         supervise(services, env=env, logs=logs, started=show_addresses)
     except ServiceExited as exc:

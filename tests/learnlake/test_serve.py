@@ -5,6 +5,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -44,6 +45,31 @@ def _answers(url: str) -> bool:
         return False
 
 
+def _line_with(proc: subprocess.Popen, text: str, *, within_s: float) -> str:
+    """What ``proc`` printed up to and including the first line with ``text`` (read in a thread, so the wait
+    has a limit)."""
+    seen, found = [], threading.Event()
+
+    def read() -> None:
+        for line in proc.stdout:
+            seen.append(line)
+            if text in line:
+                found.set()
+                return
+
+    threading.Thread(target=read, daemon=True).start()
+    assert found.wait(within_s), f"no {text!r} within {within_s} s:\n{''.join(seen)}"
+    return "".join(seen)
+
+
+def _takes_connections(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def test_serve_on_a_new_home_starts_every_service_and_ctrl_c_stops_them_all(tmp_path):
     """On a new home the API and the MLflow UI used to migrate MLflow's empty store at the same moment; the API
     failed part-way ("no such column: spans.dimension_attributes") and took every service down with it."""
@@ -56,6 +82,9 @@ def test_serve_on_a_new_home_starts_every_service_and_ctrl_c_stops_them_all(tmp_
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     home_entry = f"LEARNLAKE_HOME={home}"
     try:
+        # The addresses are printed once every service takes connections, not when the processes are launched.
+        banner = _line_with(serve, "LearnLake is serving", within_s=240)
+        assert all(_takes_connections(port) for port in ports.values()), banner
         urls = [f"http://127.0.0.1:{ports[setting]}{path}" for setting, path in SERVICES.items()]
         deadline = time.monotonic() + 240
         while not all(_answers(url) for url in urls):
@@ -65,6 +94,7 @@ def test_serve_on_a_new_home_starts_every_service_and_ctrl_c_stops_them_all(tmp_
         assert len(_processes_with(home_entry)) > len(SERVICES)
         serve.send_signal(signal.SIGINT)
         output, _ = serve.communicate(timeout=60)
+        output = banner + output
         assert serve.returncode == 0, output
         assert output.rstrip().endswith("stopped")
         deadline = time.monotonic() + 10

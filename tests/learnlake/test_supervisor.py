@@ -147,6 +147,39 @@ def test_a_service_that_exits_stops_the_rest_and_shows_the_end_of_its_log(tmp_pa
     assert {signum: signal.getsignal(signum) for signum in handlers} == handlers  # the caller's are back
 
 
+def test_started_is_said_once_every_service_accepts_connections(tmp_path):
+    """Not when the processes are launched: the API loads its models before it listens, and an address printed
+    before then refuses the first visit."""
+    port = free_port()
+    late = ("import socket, sys, time\n"  # listens after 1.5 s, then exits (which ends the supervision)
+            f"time.sleep(1.5); s = socket.socket(); s.bind(('127.0.0.1', {port})); s.listen(); time.sleep(1)")
+    said = []
+    launched = time.monotonic()
+    with pytest.raises(ServiceExited, match="api exited with code 0"):
+        supervise([Service("api", [sys.executable, "-c", late], "", ("127.0.0.1", port))], env=dict(os.environ),
+                  logs=tmp_path / "logs", started=lambda: said.append((time.monotonic() - launched, _accepts(port))))
+    assert len(said) == 1 and said[0][0] >= 1.5 and said[0][1], said
+
+
+def test_started_is_said_anyway_when_a_service_is_slow_to_listen(tmp_path):
+    silent = "import time; time.sleep(3)"  # never listens
+    said = []
+    launched = time.monotonic()
+    with pytest.raises(ServiceExited):
+        supervise([Service("api", [sys.executable, "-c", silent], "", ("127.0.0.1", free_port()))],
+                  env=dict(os.environ), logs=tmp_path / "logs", ready_within_s=1,
+                  started=lambda: said.append(time.monotonic() - launched))
+    assert len(said) == 1 and 1 <= said[0] < 3
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
 def test_a_taken_port_is_refused_before_any_service_starts(tmp_path):
     """Said at once, with the setting to change, rather than in the service's log once the others have started."""
     with socket.socket() as holder:
