@@ -133,7 +133,7 @@ def supervise(services: list[Service], *, env: dict[str, str], logs: Path, start
         waiting, ready_by = [s.listens_on for s in services if s.listens_on is not None], time.monotonic() + ready_within_s
         while waiting and time.monotonic() < ready_by:
             _raise_if_one_exited(procs, log_paths)
-            if waiting := [address for address in waiting if not _accepts(address)]:
+            if waiting := [address for address in waiting if not accepts_connections(address)]:
                 time.sleep(0.2)
         started()
         while True:
@@ -158,7 +158,7 @@ def _raise_if_one_exited(procs: dict[str, subprocess.Popen], log_paths: dict[str
                                 f"The end of {log_paths[name]}:\n{_tail(log_paths[name])}")
 
 
-def _accepts(address: tuple[str, int]) -> bool:
+def accepts_connections(address: tuple[str, int]) -> bool:
     """Whether something accepts connections at the address a service binds (``0.0.0.0`` reaches this host)."""
     try:
         with socket.create_connection(address, timeout=0.5):

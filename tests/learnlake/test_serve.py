@@ -12,6 +12,7 @@ from pathlib import Path
 import httpx
 
 from benchmarks.harness import free_port
+from learnlake.supervisor import accepts_connections
 
 SERVICES = {  # setting: the path that answers 200 once the service is up
     "API_PORT": "/health",
@@ -62,14 +63,6 @@ def _line_with(proc: subprocess.Popen, text: str, *, within_s: float) -> str:
     return "".join(seen)
 
 
-def _takes_connections(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
 def test_serve_on_a_new_home_starts_every_service_and_ctrl_c_stops_them_all(tmp_path):
     """On a new home the API and the MLflow UI used to migrate MLflow's empty store at the same moment; the API
     failed part-way ("no such column: spans.dimension_attributes") and took every service down with it."""
@@ -84,7 +77,7 @@ def test_serve_on_a_new_home_starts_every_service_and_ctrl_c_stops_them_all(tmp_
     try:
         # The addresses are printed once every service takes connections, not when the processes are launched.
         banner = _line_with(serve, "LearnLake is serving", within_s=240)
-        assert all(_takes_connections(port) for port in ports.values()), banner
+        assert all(accepts_connections(("127.0.0.1", port)) for port in ports.values()), banner
         urls = [f"http://127.0.0.1:{ports[setting]}{path}" for setting, path in SERVICES.items()]
         deadline = time.monotonic() + 240
         while not all(_answers(url) for url in urls):

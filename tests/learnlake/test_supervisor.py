@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.harness import free_port
-from learnlake.supervisor import PortInUse, Service, ServiceExited, supervise
+from learnlake.supervisor import PortInUse, Service, ServiceExited, accepts_connections, supervise
 
 # A service that writes "<its pid> <its child's pid>" to a file, starts a child that ignores SIGTERM (as a
 # code server waiting for its runs does), and ignores SIGTERM itself when STUBBORN is set.
@@ -157,7 +157,7 @@ def test_started_is_said_once_every_service_accepts_connections(tmp_path):
     launched = time.monotonic()
     with pytest.raises(ServiceExited, match="api exited with code 0"):
         supervise([Service("api", [sys.executable, "-c", late], "", ("127.0.0.1", port))], env=dict(os.environ),
-                  logs=tmp_path / "logs", started=lambda: said.append((time.monotonic() - launched, _accepts(port))))
+                  logs=tmp_path / "logs", started=lambda: said.append((time.monotonic() - launched, accepts_connections(("127.0.0.1", port)))))
     assert len(said) == 1 and said[0][0] >= 1.5 and said[0][1], said
 
 
@@ -170,14 +170,6 @@ def test_started_is_said_anyway_when_a_service_is_slow_to_listen(tmp_path):
                   env=dict(os.environ), logs=tmp_path / "logs", ready_within_s=1,
                   started=lambda: said.append(time.monotonic() - launched))
     assert len(said) == 1 and 1 <= said[0] < 3
-
-
-def _accepts(port: int) -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-            return True
-    except OSError:
-        return False
 
 
 def test_a_taken_port_is_refused_before_any_service_starts(tmp_path):
