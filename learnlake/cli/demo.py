@@ -76,7 +76,7 @@ def _serve(settings: Settings) -> None:
         Console().print(table)
 
     console.print(f"Starting {', '.join(service.name for service in services)}: their addresses follow once each "
-                  "answers (a minute at most)...")
+                  "takes connections (the Dagster UI is the slowest: about a minute on two cores)...")
     try:
         supervise(services, env=env, logs=logs, started=show_addresses)
     except ServiceExited as exc:
