@@ -123,17 +123,24 @@ def bench_serve(
 def bench_dashboards(
     home: Annotated[Path | None, typer.Option(help="A trained LearnLake home (default: LEARNLAKE_HOME).")] = None,
     rounds: Annotated[int, typer.Option(help="Warm loads timed per page.", min=1)] = 3,
+    role: Annotated[list[str] | None, typer.Option(
+        help="Only this role's pages (again for more roles): learner, instructor, analyst, ml_engineer, admin.")
+    ] = None,
     events: Annotated[int | None, typer.Option(
         help="First grow the home's lake to this many events (its own, tiled over new learners), rebuild and "
              "publish the warehouse: e.g. 10000000. Changes the home: use a copy.", min=1)] = None,
     as_json: JsonOption = False,
 ) -> None:
-    """Time every dashboard page of every role in headless Chromium, against the API and streamlit on loopback."""
+    """Time every dashboard page of every role (or of ``--role``) in headless Chromium, against the API and
+    streamlit on loopback."""
     import json
     from dataclasses import asdict
 
     from benchmarks import dashboards as bench_pages
 
+    if unknown := sorted(set(role or []) - set(bench_pages.PAGES)):
+        raise typer.BadParameter(f"no role {', '.join(unknown)}: one of {', '.join(bench_pages.PAGES)}",
+                                 param_hint="--role")
     home = home or get_settings().home
     if events:
         from benchmarks.transform import grow_and_publish
@@ -141,7 +148,7 @@ def bench_dashboards(
 
         with console.status(f"Growing the lake to {events:,} events and rebuilding the warehouse..."):
             events = grow_and_publish(Settings(home=home), events)
-    results = bench_pages.run(home, rounds=rounds, progress=lambda m: console.print(m, style="dim"))
+    results = bench_pages.run(home, rounds=rounds, roles=role, progress=lambda m: console.print(m, style="dim"))
     if as_json:
         print(json.dumps({"home": str(home), "lake_events": events, "pages": [asdict(r) for r in results]}))
         return
