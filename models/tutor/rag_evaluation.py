@@ -228,15 +228,15 @@ def _headline(figures: dict, held_out: dict, answers: dict) -> dict:
     """Hybrid recall@5 beside the stronger single search, on every question and on the held-out chapters; and the
     tutor's answers with a sentence from a gold section on the held-out chapters, beside the closest sentences."""
     found = {}
-    if answers["extractive"]["held_out"]["questions"]:
-        found["held_out_answers_from_gold"] = comparison(
-            "answers quoting a gold section, held-out chapters", "extractive tutor",
-            answers["extractive"]["held_out"]["with_a_sentence_from_gold"], "closest sentences alone",
-            answers["closest_sentences"]["held_out"]["with_a_sentence_from_gold"])
     for key, where, by_mode in (("recall_at_5", "every question", figures),
                                 ("held_out_recall_at_5", "held-out chapters", held_out)):
         if "hybrid" in by_mode:
             found[key] = against_strongest(
                 f"recall@5 of the gold section, {where}", "hybrid", by_mode["hybrid"]["recall_at_5"],
                 {f"{mode} alone": by_mode[mode]["recall_at_5"] for mode in MODES if mode != "hybrid"})
+    if answers["extractive"]["held_out"]["questions"]:
+        found["held_out_answers_from_gold"] = comparison(
+            "answers quoting a gold section, held-out chapters", "extractive tutor",
+            answers["extractive"]["held_out"]["with_a_sentence_from_gold"], "closest sentences alone",
+            answers["closest_sentences"]["held_out"]["with_a_sentence_from_gold"])
     return found

@@ -84,10 +84,12 @@ def learner_activity(course_id: str, user_id: str,
         where d.learner_id = $learner and d.course_id = $course and d.study_events > 0
         order by day""", params)
     latest = query(settings, """
-        select e.occurred_at, e.verb, e.object_type, i.item_id, i.title, e.is_success as success, e.score
+        select e.occurred_at, e.verb, e.object_type, coalesce(i.item_id, q.item_id) as item_id,
+               coalesce(i.title, q.title) as title, e.is_success as success, e.score
         from staging.stg_lake__events as e
-        -- a question "<quiz id>/q2" belongs to its quiz, as in fct_graded_answers
-        left join marts.dim_content_items as i on i.item_id = split_part(e.object_id, '/', 1)
+        left join marts.dim_content_items as i on i.item_id = e.object_id
+        -- else a question "<quiz id>/q2" belongs to its quiz, as in fct_graded_answers
+        left join marts.dim_content_items as q on i.item_id is null and q.item_id = split_part(e.object_id, '/', 1)
         where e.learner_id = $learner and e.course_id = $course
         order by e.occurred_at desc, e.event_id desc
         limit $limit""", params | {"limit": events})
