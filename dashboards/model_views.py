@@ -42,12 +42,17 @@ def _escaped(text: str) -> str:
     return "".join(f"\\{c}" if c in "\\`*_{}[]()#+-.!|<>$~" else c for c in text)
 
 
-def show_recommendations(found: dict) -> None:
-    """A learner's next items from the API, each with its reason; "(again)" marks an item to review."""
-    items = pd.DataFrame(found["items"], columns=["rank", "title", "reason", "score", "review"])
+def show_recommendations(found: dict, due_for_review: frozenset[str] = frozenset()) -> None:
+    """A learner's next items from the API, each with its reason; "(again)" marks an item to review. When every
+    item is one of ``due_for_review`` (items whose reasons the page shows under "Due for review", as once a course
+    is done), their titles only: the same reasons twice side by side read as two lists."""
+    items = pd.DataFrame(found["items"], columns=["rank", "item_id", "title", "reason", "score", "review"])
     if items.empty:
         st.info("Nothing left to recommend in this course: well done.")
         return
+    only_reviews = bool(due_for_review) and bool(items["item_id"].isin(due_for_review).all())
+    if only_reviews:
+        st.markdown("Review these first (why each, under *Due for review*):")
     for row in items.itertuples():
         again = " (again)" if row.review is True else ""
-        st.markdown(f"**{row.rank}. {row.title}{again}**  \n{row.reason}")
+        st.markdown(f"**{row.rank}. {row.title}{again}**" + ("" if only_reviews else f"  \n{row.reason}"))

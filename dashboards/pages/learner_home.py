@@ -48,6 +48,8 @@ def show_mastery(found: dict) -> None:
         st.info("No answers yet: mastery appears after your first graded answers.")
         return
     st.altair_chart(mastery_chart(skills), width="stretch")
+    st.caption("Read from your answers and their order. *Due for review* also counts the days since you last "
+               "practised a skill, so it can put the skills in another order.")
 
 
 def show_reviews(found: dict) -> None:
@@ -241,9 +243,13 @@ def live_progress(token: str, titles: dict[str, str]) -> None:
 @st.fragment(run_every=LIVE_S)
 def live_next_items(token: str, user_id: str, course_id: str) -> None:
     """What to do next, read afresh every few seconds (it changes as I answer and complete items)."""
+    try:
+        due = frozenset(r["item_id"] for r in _reviews(token, user_id, course_id)["reviews"] if r["due"] and r["item_id"])
+    except ApiError:
+        due = frozenset()  # "Due for review" says why there are none
     _model_section("What to do next", "recommendations",
                    lambda: get(f"/api/v1/learners/{user_id}/recommendations", token, course_id=course_id, k=5),
-                   show_recommendations)
+                   lambda found: show_recommendations(found, due))
 
 
 @st.fragment(run_every=LIVE_S)

@@ -123,13 +123,15 @@ class Review:
         return self.due_at is not None and self.due_at <= now
 
     def reason(self, name: str, now: datetime) -> str:
-        """What a learner reads: "you answered 2 of 7 on Loops right; last practised 12 days ago; ..."."""
+        """What a learner reads: "you answered 2 of 7 on Loops right; last practised 12 days ago; ...". Not the
+        chance itself: the learner's page charts the knowledge-tracing model's chance per skill, a figure of
+        another model (it reads the order of answers, not the days between them), and two percentages for one
+        skill side by side read as a contradiction."""
         parts = [f"you answered {self.right} of {self.answers} on {name} right"]
         if self.last_practised_at is not None:
             days = days_between(self.last_practised_at, now)
             parts.append("last practised today" if days < 1 else
                          f"last practised {int(days)} day{'s' if int(days) != 1 else ''} ago")
-        parts.append(f"chance of a right answer on a typical question now {self.chance:.0%}")
         if self.due_at is not None and self.due_at > now:
             parts.append(f"due in {max(1, math.ceil(days_between(now, self.due_at)))} days")
         return "; ".join(parts)

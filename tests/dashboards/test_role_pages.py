@@ -204,9 +204,21 @@ def _recommendations_with_a_review():
     from dashboards.model_views import show_recommendations
 
     show_recommendations({"items": [
-        {"rank": 1, "title": "Loops", "reason": "review Loops first: expected success 0.69, against 0.27 on Lists",
-         "score": 0.69, "review": True},
-        {"rank": 2, "title": "Lists", "reason": "next in the course", "score": 0.41, "review": False}]})
+        {"rank": 1, "item_id": "i1", "title": "Loops",
+         "reason": "review Loops first: expected success 0.69, against 0.27 on Lists", "score": 0.69, "review": True},
+        {"rank": 2, "item_id": "i2", "title": "Lists", "reason": "next in the course", "score": 0.41, "review": False}]},
+        frozenset({"i1"}))
+
+
+def _only_due_reviews():
+    from dashboards.model_views import show_recommendations
+
+    show_recommendations({"items": [
+        {"rank": 1, "item_id": "q6", "title": "Quiz 6.4: dictionaries", "score": 0.6, "review": True,
+         "reason": "review dictionaries: you answered 1 of 4 on dictionaries right; last practised 45 days ago"},
+        {"rank": 2, "item_id": "q2", "title": "Quiz 2.4: conditionals", "score": 0.35, "review": True,
+         "reason": "review conditionals: you answered 8 of 12 on conditionals right; last practised 55 days ago"}]},
+        frozenset({"q6", "q2", "q3"}))
 
 
 def test_a_review_is_marked_again_on_the_learner_page():
@@ -214,6 +226,13 @@ def test_a_review_is_marked_again_on_the_learner_page():
     shown = [m.value for m in at.markdown]
     assert shown[0].startswith("**1. Loops (again)**") and "review Loops first" in shown[0]
     assert shown[1].startswith("**2. Lists**") and "(again)" not in shown[1]
+
+
+def test_once_only_due_reviews_are_left_their_reasons_are_not_shown_twice():
+    at = AppTest.from_function(_only_due_reviews).run()
+    shown = [m.value for m in at.markdown]
+    assert "Due for review" in shown[0]
+    assert shown[1:] == ["**1. Quiz 6.4: dictionaries (again)**", "**2. Quiz 2.4: conditionals (again)**"]
 
 
 def test_at_risk_changes_and_notifications_appear_on_the_pages_as_they_arrive(app, served_demo):
