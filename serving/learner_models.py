@@ -218,10 +218,11 @@ class LearnerModels:
             rows, features = self._dropout_features(model, [(learner, course_id) for learner in learner_ids], as_of)
             risk = model.predict_proba(features)
             reasons = model.reasons(features)
+            order = model.riskiest_first(features)
         found = [LearnerRisk(learner, float(p), [_reason(r) for r in why],
                              row.get("learner_course_activity__age_days"))
                  for learner, p, why, row in zip(learner_ids, risk, reasons, rows, strict=True)]
-        return champion.version, sorted(found, key=lambda r: -r.risk)
+        return champion.version, [found[i] for i in order]
 
     def risk_scores(self, enrolments: list[tuple[str, str]], *, as_of: datetime) -> tuple[str, np.ndarray]:
         """(model version, the dropout risk of each (learner, course)), without reasons: for monitoring."""

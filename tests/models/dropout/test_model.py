@@ -38,3 +38,18 @@ def test_the_within_course_auc_ignores_how_the_courses_differ_in_dropout_rate():
     assert within_course_auc(labels, scores, courses) == 1.0  # c, with one outcome, is left out
     assert roc_auc_score(labels, scores) < 1.0
     assert within_course_auc(labels[courses == "c"], scores[courses == "c"], courses[courses == "c"]) is None
+
+
+def test_learners_of_one_calibrated_risk_are_ranked_by_the_boosters_scores():
+    features, labels = _rows(n=2000)
+    model = DropoutModel(["activity", "idle_days", "study_minutes"]).fit(features, labels)
+    held_out, _ = _rows(n=500, seed=2)
+    risk, order = model.predict_proba(held_out), model.riskiest_first(held_out)
+    assert sorted(order.tolist()) == list(range(len(held_out)))
+    assert (np.diff(risk[order]) <= 0).all(), "riskiest first"
+    # Isotonic calibration ties learners; the order within a tie is the boosters' (here, inactivity and idleness).
+    top = risk[order] == risk[order][0]
+    assert top.sum() > 1, "the top calibrated step holds several learners"
+    tied = model._readable(held_out[order][top])
+    raw = np.mean([c.estimator.decision_function(tied) for c in model.classifier.calibrated_classifiers_], axis=0)
+    assert (np.diff(raw) <= 0).all() and raw[0] > raw[-1]
