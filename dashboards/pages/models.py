@@ -134,9 +134,13 @@ def drift_section(table: pd.DataFrame, token: str) -> None:
     counts, _ = np.histogram(np.clip(scores, 0, 1), bins=np.array(reference["edges"]))
     current = (counts / counts.sum()).tolist()
     value = psi(reference["shares"], current)
+    # Which way it moved: the training mean from the bins' middles (the reference keeps shares, not scores).
+    edges = np.array(reference["edges"])
+    trained_mean = float(np.dot(reference["shares"], (edges[:-1] + edges[1:]) / 2))
     (st.warning if value > PSI_WARNING else st.success)(
         f"PSI {value:.3f} between the live scores of {len(scores):,} learners and the training scores of "
-        f"{reference['rows']:,} learner-weeks (warning above {PSI_WARNING}).")
+        f"{reference['rows']:,} learner-weeks (warning above {PSI_WARNING}). Mean risk now "
+        f"{float(np.mean(scores)):.0%}, about {trained_mean:.0%} in training.")
     bins = bin_labels(reference["edges"])
     shares = pd.DataFrame({"risk": bins * 2, "share": reference["shares"] + current,
                            "scores": ["training"] * len(bins) + ["live"] * len(bins)})

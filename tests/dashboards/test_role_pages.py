@@ -194,6 +194,7 @@ def test_an_ml_engineer_sees_champion_and_challengers_freshness_and_drift(app):
     assert "learner_recent_answers" in set(freshness["feature view"])
     drift = [m.value for m in at.success] + [m.value for m in at.warning]
     assert drift and drift[0].startswith("PSI "), "the live dropout scores are compared with the training ones"
+    assert re.search(r"Mean risk now \d+%, about \d+% in training\.$", drift[0]), "which way they moved"
     # Where the recommended items sit against the simulated learners' true level: the top 3 beside
     # popularity's, and the reviews beside the new items they went before.
     level = [c.proto.spec for c in at.get("vega_lite_chart") if "True chance of success" in c.proto.spec]
