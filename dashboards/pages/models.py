@@ -201,11 +201,11 @@ def registry_section(table: pd.DataFrame) -> None:
     st.download_button("Download CSV", shown.to_csv(index=False), f"{model}-versions.csv", "text/csv")
     if metrics:
         metric = st.selectbox("Held-out metric", metrics)
-        st.altair_chart(alt.Chart(shown).mark_line(point=True).encode(
+        st.altair_chart(alt.Chart(shown).mark_line(point=alt.OverlayMarkDef(size=60)).encode(
             # Field names with a colon: spelled out, not in Altair's "field:type" shorthand.
-            x=alt.X("version:O", title="Version"),
+            x=alt.X("version:O", title="Version", axis=alt.Axis(labelAngle=0)),
             y=alt.Y(field=metric, type="quantitative", title=metric.removeprefix("metric:"),
-                    scale=alt.Scale(zero=False)),
+                    scale=alt.Scale(zero=False), axis=alt.Axis(format=".3~f")),
             color=alt.Color("role:N", title=None),
             tooltip=["version:O", "role:N", alt.Tooltip(field=metric, type="quantitative")]), width="stretch")
 
