@@ -97,6 +97,11 @@ ON_REQUEST = {"akt": TrainingConfig(network="akt", window=100, max_epochs=20)}
 # rate and feature share; 18 s) alone validation 0.8389, test 0.8330 (one seed of the shipped model: 0.8377 / 0.8331);
 # averaged with the five shipped seeds at a weight of 0.3, validation 0.8391 -> 0.8395 and test 0.8342 -> 0.8344.
 # It errs much as another seed does, so it is not worth a dependency.
+# Later still, on one run's saved predictions (hybrid 0.8349, weight 0.3; boosted 0.8342, networks 0.8229): the
+# networks' weight chosen on validation per bucket of the learner's rows so far (0.8348), of attempts on the skill
+# (0.8348) or of skills seen (0.8348); a logistic stacking of the two on validation, plain (0.8346) and with their
+# products with history length and attempts (validation 0.8410, test 0.8346); of every member (0.8345). How the
+# two are mixed is not where the rest is.
 BUDGET_S = 13 * 60
 PREDICTION_RESERVE_S = 30.0  # kept back at the end: scoring the last network, the hybrid's weights
 MIN_SHARE_S = 20.0  # a network given less than this is skipped
