@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards.api import ApiError, delete, get, post, put
+from dashboards.cohort_views import retention_heatmap
 from dashboards.model_views import answer_or_why_not, mastery_chart
 from dashboards.session import current_user
 from dashboards.tutor_views import WEEK_COLUMNS, tutor_weeks_chart
@@ -100,13 +101,7 @@ def cohort_section(report: dict) -> None:
     if retention.empty:
         st.info("No cohorts yet.")
     else:
-        heat = alt.Chart(retention).mark_rect().encode(
-            x=alt.X("weeks_since_enrollment:O", title="Weeks since enrolment"),
-            y=alt.Y("cohort_week:O", title="Cohort (week of enrolment)"),
-            color=alt.Color("retention_rate:Q", title="Active", scale=alt.Scale(domain=[0, 1])),
-            tooltip=["cohort_week", "weeks_since_enrollment", "cohort_learners",
-                     alt.Tooltip("retention_rate:Q", format=".0%")])
-        st.altair_chart(heat, width="stretch")
+        st.altair_chart(retention_heatmap(retention), width="stretch")
         _download(retention, "retention")
 
 

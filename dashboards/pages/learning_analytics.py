@@ -7,6 +7,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from dashboards.cohort_views import retention_heatmap
 from dashboards.course_names import course_names
 from dashboards.tutor_views import WEEK_COLUMNS, tutor_weeks_chart
 from lake.warehouse import WarehouseNotPublished, query
@@ -110,12 +111,7 @@ else:
     weeks = sorted(cohorts["cohort_week"].unique())
     first, last = st.select_slider("Cohorts", options=weeks, value=(weeks[0], weeks[-1]))
     shown = cohorts[(cohorts["cohort_week"] >= first) & (cohorts["cohort_week"] <= last)]
-    st.altair_chart(alt.Chart(shown).mark_rect().encode(
-        x=alt.X("weeks_since_enrollment:O", title="Weeks since enrolment"),
-        y=alt.Y("cohort_week:O", title="Cohort (week of enrolment)"),
-        color=alt.Color("retention_rate:Q", title="Active", scale=alt.Scale(domain=[0, 1])),
-        tooltip=["cohort_week", "weeks_since_enrollment", "cohort_learners",
-                 alt.Tooltip("retention_rate:Q", format=".0%")]), width="stretch")
+    st.altair_chart(retention_heatmap(shown), width="stretch")
     _table(shown, "retention", retention_rate=st.column_config.NumberColumn("Active", format="percent"))
 
 st.subheader("Content engagement and difficulty")
