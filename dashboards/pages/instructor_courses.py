@@ -223,9 +223,11 @@ def tutor_section(token: str, course_id: str, weeks: list[dict]) -> None:
     except ApiError as exc:
         st.error(exc.detail)
         return
-    if not report["asked"]:
-        return
     st.subheader("The tutor in this course")
+    if not report["asked"]:
+        st.info("No data yet: no learner has asked the tutor about this course. They ask from their page; how it "
+                "answers and how they rate it will show here.")
+        return
     asked, rated = report["asked"], report["rated"]
     left, middle, right = st.columns(3)
     left.metric("Questions asked", f"{asked:,}")

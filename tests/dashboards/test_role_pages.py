@@ -69,6 +69,8 @@ def test_the_instructor_sees_their_cohort_report_and_the_at_risk_list(app, serve
     at_risk = next(frame.value for frame in at.dataframe if "rule_flag" in frame.value.columns)
     assert len(at_risk) > 0 and {"risk", "reasons", "rule_flag"} <= set(at_risk.columns)
     assert list(at_risk["risk"]) == sorted(at_risk["risk"], reverse=True)
+    # The tutor's section is there before anyone asks, saying what will show in it.
+    assert "The tutor in this course" in [h.value for h in at.subheader]
 
 
 def test_the_instructor_drills_down_into_a_learner(app, served_demo):
