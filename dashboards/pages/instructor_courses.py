@@ -194,8 +194,8 @@ def practice_section(token: str, course_id: str) -> None:
             question_id, out = question["question_id"], question["question_id"] in taken_out
             by = "a language model" if question["generator"] != "extractive" else "rules"
             st.markdown(f"{'~~' if out else ''}{question['prompt']}{'~~' if out else ''}")
-            st.caption(f"Answer: **{question['answer']}**. From \"{question['source']['title']} > "
-                       f"{question['source']['heading']}\": {question['evidence']} (written by {by})")
+            st.caption(f"Answer: **{question['answer']}**. From \"{question['source']['section']}\": "
+                       f"{question['evidence']} (written by {by})")
             if out:
                 st.caption(f"Withdrawn: {question['withdrawal_reason'] or 'no reason given'}")
                 label, key, reason = "Put back", "restore", None

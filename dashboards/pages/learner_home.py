@@ -105,12 +105,9 @@ def practice_section(token: str, course_id: str, reviews: dict | None) -> None:
             st.error(exc.detail)
             return
     if marked := st.session_state.get(marked_key):
-        source = marked["source"]
-        where = source["heading"] if source["heading"].startswith(source["title"]) else \
-            f"{source['title']} > {source['heading']}"
         (st.success if marked["correct"] else st.warning)(
             ("Right. " if marked["correct"] else f"Not quite: the answer is {marked['expected']}. ")
-            + f"From {where}: {marked['feedback']}")
+            + f"From {marked['source']['section']}: {marked['feedback']}")
     if st.button("Next question", key=f"practice-next:{course_id}:{skill}"):
         st.session_state.pop(marked_key, None)
         st.session_state[f"practice-turn:{course_id}:{skill}"] = turn + 1
@@ -144,7 +141,7 @@ def written_section(token: str, course_id: str) -> None:
         full = graded["score"] == graded["points"]
         (st.success if full else st.warning)(f"{graded['score']} of {graded['points']} points. {graded['feedback']}")
         if graded["citation"]:
-            with st.expander(f"Read: {graded['citation']['title']} > {graded['citation']['heading']}"):
+            with st.expander(f"Read: {graded['citation']['section']}"):
                 st.write(graded["citation"]["text"])
 
 
@@ -192,7 +189,7 @@ def tutor_section(token: str, course_id: str) -> None:
         with st.chat_message("assistant"):
             st.write(turn["answer"])
             for c in turn["citations"]:
-                with st.expander(f"[{c['number']}] {c['title']} > {c['heading']}"):
+                with st.expander(f"[{c['number']}] {c['section']}"):
                     st.caption(c["location"])
                     st.write(c["passage"])
             rating_key = f"rating:{turn['turn_id']}"

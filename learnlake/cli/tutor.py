@@ -61,5 +61,5 @@ def tutor_ask(
     out = Console()  # course text is printed as it is: "s[i]" is code, not Rich markup
     out.print(answer.text, markup=False, highlight=False)
     for citation in answer.citations:
-        out.print(f"[{citation.number}] {citation.title} > {citation.heading} ({citation.location})",
+        out.print(f"[{citation.number}] {citation.section} ({citation.location})",
                   markup=False, highlight=False)

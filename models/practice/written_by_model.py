@@ -145,7 +145,7 @@ class QuestionWriter:
     def messages(self, chunk: Chunk) -> list[dict]:
         return [{"role": "system", "content": SYSTEM_PROMPT},
                 {"role": "user", "content": f"Write at most {self.per_passage} questions from this passage of "
-                                            f"\"{chunk.title} > {chunk.heading}\":\n\n{chunk.text}"}]
+                                            f"\"{chunk.section}\":\n\n{chunk.text}"}]
 
     def write(self, chunk: Chunk) -> WrittenQuestions:
         """Checked questions on the passage; ``ChatCompletionError`` when the endpoint fails."""

@@ -24,6 +24,7 @@ from learnlake.errors import LearnLakeError
 from learnlake.settings import Settings
 from models.chat import ChatCompletionError, ChatEndpoint
 from models.embeddings import embed_kept
+from models.tutor.chunks import section_path
 from models.tutor.retrieval import Passage
 
 # MiniLM cosine similarity; unrelated text sits around 0 to 0.2, a passage on the topic of
@@ -59,6 +60,10 @@ class Citation:
     passage: str
     document_id: str  # the section or lesson's id: what the tutor's askers rate, through its answer's citations
 
+    @property
+    def section(self) -> str:
+        return section_path(self.title, self.heading)
+
 
 @dataclass(frozen=True)
 class Answer:
@@ -88,7 +93,7 @@ def dont_know(passages: list[Passage], generator: str, *, pointers: int = 3) -> 
     """"I don't know", with the closest distinct sections to look at."""
     closest = list({p.chunk.document_id: p for p in passages}.values())[:pointers]
     citations = [_citation(n, p) for n, p in enumerate(closest, start=1)]
-    where = "; ".join(f"{c.title} ({c.heading})" for c in citations)
+    where = "; ".join(c.section for c in citations)
     text = f"{DONT_KNOW}: the course material does not answer this." + (f" The closest sections: {where}." if where
                                                                          else "")
     return Answer(text, citations, grounded=False, generator=generator)
@@ -136,7 +141,7 @@ class OpenAICompatibleAnswerer:
         self.threshold, self.max_passages = threshold, max_passages
 
     def messages(self, question: str, passages: list[Passage]) -> list[dict]:
-        numbered = "\n\n".join(f"[{n}] {p.chunk.title} > {p.chunk.heading}\n{p.chunk.text}"
+        numbered = "\n\n".join(f"[{n}] {p.chunk.section}\n{p.chunk.text}"
                                for n, p in enumerate(passages, start=1))
         return [{"role": "system", "content": SYSTEM_PROMPT},
                 {"role": "user", "content": f"Passages:\n\n{numbered}\n\nQuestion: {question}"}]

@@ -26,15 +26,25 @@ class Chunk:
     skills: tuple[str, ...] = ()  # the skills its content item practises: the tutor shows weak ones first
 
     @property
+    def section(self) -> str:
+        """Where the passage sits, as a reader names it: "Variables > Assignment"."""
+        return section_path(self.title, self.heading)
+
+    @property
     def indexed_text(self) -> str:
         """What is embedded and matched: the passage under its titles (they carry the topic)."""
-        path = self.heading if self.heading.startswith(self.title) else f"{self.title} > {self.heading}"
-        return f"{path}\n{self.text}"
+        return f"{self.section}\n{self.text}"
 
     @property
     def fingerprint(self) -> str:
         """Changes when anything a reader sees changes: re-indexing skips unchanged chunks."""
         return hashlib.sha256(repr(sorted(asdict(self).items())).encode()).hexdigest()[:16]
+
+
+def section_path(title: str, heading: str) -> str:
+    """The document's title, then the heading path inside it, once: a lesson's heading path starts with its
+    title already ("Lesson 6.1: dictionaries > Iterating over a dictionary"), an OpenStax section's does not."""
+    return heading if heading.startswith(title) else f"{title} > {heading}"
 
 
 def _headings(lines: list[str]) -> dict[int, tuple[int, str]]:

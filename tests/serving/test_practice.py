@@ -42,6 +42,8 @@ def test_a_learner_practises_a_weak_skill_and_the_answers_reach_the_lake(demo_ap
     assert all(q["skill_names"][q["skill_ids"].index(skill)] != skill for q in on_skill), "named skills"
     question = next(q for q in questions if q["kind"] == "multiple_choice")
     assert "_____" in question["prompt"] and len(question["options"]) == 4 and question["source"]["title"]
+    source = question["source"]
+    assert source["section"].startswith(source["title"]) and source["section"].count(source["title"]) == 1
 
     landing = demo_app["client"].app.state.landing
     seq = landing.last_seq()

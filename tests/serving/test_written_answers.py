@@ -47,6 +47,8 @@ def test_answers_get_a_score_feedback_citing_the_material_and_reach_the_lake(dem
     full = full.json()
     assert (full["score"], full["points"], full["status"]) == (2, 2, "graded") and full["confidence"] >= 0.7
     assert full["citation"]["title"] and full["citation"]["text"] and full["citation"]["title"] in full["feedback"]
+    section = full["citation"]["section"]
+    assert f'Read "{section}"' in full["feedback"] and section.count(full["citation"]["title"]) == 1
     half = _answer(demo_app, "learner", items["concept"],
                    {"answer": "a sample is a subset of the population"}).json()
     assert half["score"] == 1 and half["missed"] == ["it is chosen at random"] and "Missing" in half["feedback"]

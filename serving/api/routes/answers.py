@@ -22,6 +22,7 @@ from pydantic import BaseModel, Field, StringConstraints
 from sqlalchemy import func, select
 
 from models.assessment.short_answers import Assessment
+from models.tutor.chunks import section_path
 from serving.api.auth import require
 from serving.api.course_access import editable_course, item_of, require_studying, visible_course
 from serving.api.deps import StateDep
@@ -63,6 +64,7 @@ class CitationOut(BaseModel):
     item_id: str
     title: str
     heading: str
+    section: str  # the title and heading path, once: how a page names it
     location: str
     text: str
 
@@ -97,6 +99,11 @@ class ReviewBody(Body):
     comment: Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)] | None = None
 
 
+def _citation(kept: dict | None) -> dict | None:
+    """A graded answer's citation as kept, its section named (answers graded before it was kept name none)."""
+    return None if kept is None else {"section": section_path(kept["title"], kept["heading"]), **kept}
+
+
 def _out(row: GradedAnswer, *, for_editor: bool) -> dict:
     found = row.feedback or {}
     covered = found.get("covered", [])
@@ -105,7 +112,7 @@ def _out(row: GradedAnswer, *, for_editor: bool) -> dict:
             "automatic_score": row.score, "confidence": row.confidence, "status": row.status,
             "feedback": found.get("text", ""), "covered": covered,
             "missed": found.get("missed", []) if covered or for_editor else [],
-            "conflicts": found.get("conflicts", []), "citation": found.get("citation"),
+            "conflicts": found.get("conflicts", []), "citation": _citation(found.get("citation")),
             "reviewer_comment": row.reviewer_comment, "created_at": row.created_at}
 
 

@@ -39,6 +39,7 @@ class SourceOut(BaseModel):
     item_id: str
     title: str
     heading: str
+    section: str  # the title and heading path, once: how a page names it
     location: str  # where to read it
 
 
@@ -88,7 +89,8 @@ class AnswerOut(BaseModel):
 
 def _source(question: PracticeQuestion) -> SourceOut:
     chunk = question.chunk
-    return SourceOut(item_id=chunk.document_id, title=chunk.title, heading=chunk.heading, location=chunk.location)
+    return SourceOut(item_id=chunk.document_id, title=chunk.title, heading=chunk.heading, section=chunk.section,
+                     location=chunk.location)
 
 
 def _studied_course(state, user: User, course_id: str) -> Course:

@@ -48,6 +48,7 @@ class CitationOut(BaseModel):
     number: int  # as cited in the answer: [1]
     title: str  # the section or lesson
     heading: str
+    section: str  # the title and heading path, once: how a page names it
     location: str  # where to read it
     passage: str
 
@@ -58,11 +59,6 @@ def tutor_event(learner_id: str, verb: str, about: dict, result: dict, conversat
     return {"event_id": str(uuid.uuid4()), "learner_id": learner_id, "verb": verb, "object": about, "result": result,
             "context": {"platform": "learnlake-tutor", "session_id": conversation_id},
             "timestamp": datetime.now(UTC).isoformat(), "tutor": tutor}
-
-
-def cited(title: str, heading: str) -> str:
-    """How a cited passage is named in the lake's ``asked`` events and the instructor's tutor report."""
-    return f"{title} > {heading}"
 
 
 class AskOut(BaseModel):
@@ -110,7 +106,8 @@ def answer_turn(state, user: User, body: AskBody) -> AskOut:
         raise HTTPException(502, str(exc)) from exc
     answer = reply.answer
     conversation_id = body.conversation_id or str(uuid.uuid4())
-    citations = [CitationOut(number=c.number, title=c.title, heading=c.heading, location=c.location,
+    citations = [CitationOut(number=c.number, title=c.title, heading=c.heading,
+                             section=c.section, location=c.location,
                              passage=c.passage) for c in answer.citations]
     turn_id = new_id()
     with database.write() as session:
@@ -122,7 +119,7 @@ def answer_turn(state, user: User, body: AskBody) -> AskOut:
         learner_id, "asked", {"type": "tutor", "id": conversation_id, "course_id": course.id},
         {"response": body.question, "success": answer.grounded, "duration_s": round(time.perf_counter() - started, 3)},
         conversation_id, {"turn_id": turn_id, "generator": answer.generator, "answer": answer.text,
-                          "cited": [cited(c.title, c.heading) for c in answer.citations]}), source="tutor")
+                          "cited": [c.section for c in answer.citations]}), source="tutor")
     return AskOut(conversation_id=conversation_id, turn_id=turn_id, answer=answer.text, grounded=answer.grounded,
                   generator=answer.generator, citations=citations)
 

@@ -17,12 +17,12 @@ from pydantic import BaseModel
 from sqlalchemy import case, func, or_, select
 
 from lake.privacy import mask_emails_in
+from models.tutor.chunks import section_path
 from serving.api.auth import require, require_on
 from serving.api.course_access import visible_course
 from serving.api.deps import DatabaseDep
 from serving.api.pagination import Limit, Offset
 from serving.api.responses import SIGNED_IN, documented
-from serving.api.routes.tutor import cited
 from serving.core.audit import record_access
 from serving.core.permissions import Permission
 from serving.core.tables import TutorTurn, User
@@ -41,7 +41,7 @@ class TurnToLookAt(BaseModel):
     answer: str
     grounded: bool  # False: the material did not answer it
     helpful: bool | None  # the asker's rating; None: not rated
-    cited: list[str]  # "section > heading" of each passage cited
+    cited: list[str]  # the section of each passage cited: "title > heading", once
     asked_at: datetime
 
 
@@ -83,7 +83,7 @@ def tutor_report(course_id: str, user: Annotated[User, Depends(require(Permissio
         questions, answers = (mask_emails_in([getattr(t, text) for t in turns]) for text in ("question", "answer"))
         listed = [TurnToLookAt(turn_id=t.id, question=question, answer=answer, grounded=t.grounded,
                                helpful=t.helpful, asked_at=t.created_at,
-                               cited=[cited(c.get("title", ""), c.get("heading", "")) for c in t.citations or []])
+                               cited=[section_path(c.get("title", ""), c.get("heading", "")) for c in t.citations or []])
                   for t, question, answer in zip(turns, questions, answers, strict=True)]
         askers = [t.user_id for t in turns]
         sections = _section_ratings(session.execute(

@@ -8,7 +8,7 @@ from qdrant_client import QdrantClient
 from typer.testing import CliRunner
 
 from models.tutor.answers import RELEVANCE_THRESHOLD
-from models.tutor.chunks import document_chunks
+from models.tutor.chunks import document_chunks, section_path
 from models.tutor.index import TutorIndex
 from models.tutor.retrieval import MIN_VOTES, MODES, RatedAnswers, Retriever, question_vectors
 from tests.conftest import real_data_dir
@@ -77,6 +77,8 @@ def test_chunks_follow_headings_overlap_and_say_where_they_come_from():
     assert chunks[-1].location == "modules/m1/index.cnxml#Part B"
     assert len({c.chunk_id for c in chunks}) == len(chunks)
     assert chunks[0].indexed_text.startswith("Intro > Part A\n")
+    # Where a passage sits names its title once, whether or not the heading path starts with it.
+    assert chunks[0].section == "Intro > Part A" and section_path("Intro", "Part A") == "Intro > Part A"
     with pytest.raises(ValueError, match="overlap"):
         document_chunks(course_id="c", document_id="m1", title="t", markdown="x", location="x", words=10, overlap=10)
 

@@ -81,6 +81,8 @@ def test_answers_cite_only_indexed_passages(api, course):
     indexed = {c.text for c in course["chunks"]}
     assert body["citations"] and all(c["passage"] in indexed for c in body["citations"])
     assert {c["title"] for c in body["citations"]} == {"While loops"}
+    assert all(c["section"].count(c["title"]) == 1 and c["section"].endswith(c["heading"].split(" > ")[-1])
+               for c in body["citations"]), "each citation names its section, the title once"
     assert "checked before every repetition" in body["answer"] and "[1]" in body["answer"]
 
 
@@ -272,7 +274,7 @@ def test_the_instructor_sees_what_the_tutor_could_not_help_with_and_no_asker_is_
     assert {"section": "While loops", "rated_helpful": 1, "rated_unhelpful": 0} in body["sections"]
     assert [t["turn_id"] for t in body["to_look_at"]] == [unanswered["turn_id"], unhelpful["turn_id"]], "newest first"
     assert body["total_to_look_at"] == 2 and body["to_look_at"][1]["helpful"] is False
-    assert body["to_look_at"][1]["cited"][0].startswith("Slicing > ")
+    assert body["to_look_at"][1]["cited"][0] == "Slicing", "the section, its title once (heading \"Slicing\")"
     assert learner.id not in report.text and learner.email not in report.text
     assert body["to_look_at"][0]["question"] == "I am <email>: who won the football world cup in 1998?"
     assert "jane.doe" not in report.text, "an address typed into a question does not name its asker"
