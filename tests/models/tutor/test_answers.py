@@ -88,6 +88,30 @@ def test_the_sentences_quoted_follow_retrieval_not_the_order_the_passages_come_i
     assert {c.passage for c in top.citations} == {passages[0].chunk.text}
 
 
+DICTIONARIES = """# Dictionaries
+
+## Iterating over a dictionary
+
+`for name in ages:` visits the keys; `ages.values()` gives the values and `ages.items()` gives key and value pairs,
+as in `for name, age in ages.items():`. Dictionaries keep the order in which keys were inserted.
+"""
+
+
+def test_a_sentence_is_read_under_its_heading(tmp_path):
+    """A sentence mostly code says little alone; under "Iterating over a dictionary" it answers (``HEADING_WEIGHT``)."""
+    client = QdrantClient(path=str(tmp_path / "qdrant"))
+    index = TutorIndex(client)
+    index.sync_course("py", document_chunks(course_id="py", document_id="dicts", title="Dictionaries",
+                                            markdown=DICTIONARIES, location="dicts.md"))
+    question = "How can I get each key and value of a dict?"
+    passages = Retriever(index).search("py", question, k=5)
+    alone = ExtractiveAnswerer(max_sentences=1, heading_weight=0.0).answer(question, passages)
+    headed = ExtractiveAnswerer(max_sentences=1).answer(question, passages)
+    client.close()
+    assert alone.text.startswith("Dictionaries keep the order"), "alone, the sentence that names dictionaries"
+    assert headed.text.startswith("`for name in ages:` visits the keys"), "under its heading, the one that answers"
+
+
 def test_an_unanswerable_question_gets_i_dont_know_with_pointers(retriever):
     question = "What temperature should I bake sourdough bread at?"
     passages = retriever.search("py", question, k=5)
