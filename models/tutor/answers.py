@@ -132,11 +132,13 @@ class ExtractiveAnswerer:
                     candidates.append((n, position, sentence))
                     lower.append(below[id(p)])
                     headed.append(f"{p.chunk.heading}: {sentence}")
-        # Sentences are kept embedded: the passages of a course's common questions come back often.
-        vectors = embed_kept([question] + [sentence for _, _, sentence in candidates])
-        closeness = vectors[1:] @ vectors[0]
+        # Sentences are kept embedded: the passages of a course's common questions come back often. One batch.
+        vectors = embed_kept([question] + [sentence for _, _, sentence in candidates]
+                             + (headed if self.heading_weight else []))
+        closeness = vectors[1:len(candidates) + 1] @ vectors[0]
         if self.heading_weight:
-            closeness = (1 - self.heading_weight) * closeness + self.heading_weight * (embed_kept(headed) @ vectors[0])
+            closeness = (1 - self.heading_weight) * closeness + self.heading_weight * (vectors[len(candidates) + 1:]
+                                                                                      @ vectors[0])
         similarity = closeness - self.rank_penalty * np.array(lower)
         chosen = sorted(np.argsort(-similarity)[:self.max_sentences].tolist(),
                         key=lambda i: (candidates[i][0], candidates[i][1]))
