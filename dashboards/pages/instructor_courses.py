@@ -225,7 +225,7 @@ def tutor_section(token: str, course_id: str, weeks: list[dict]) -> None:
         return
     st.subheader("The tutor in this course")
     if not report["asked"]:
-        st.info("No data yet: no learner has asked the tutor about this course. They ask from their page; how it "
+        st.info("No data yet: no question asked to the tutor in this course. Learners ask from their page; how it "
                 "answers and how they rate it will show here.")
         return
     asked, rated = report["asked"], report["rated"]
