@@ -5,6 +5,7 @@
 from dataclasses import dataclass
 
 from models.assessment.short_answers import Assessment, Grade, grade
+from models.tutor.chunks import section_path
 from models.tutor.index import TutorIndexBusyError
 from serving.tutor import Tutor
 
@@ -13,7 +14,7 @@ from serving.tutor import Tutor
 class GradedReply:
     grade: Grade
     feedback: str
-    citation: dict | None  # {item_id, title, heading, section, location, text} of the passage cited
+    citation: dict | None  # {item_id, title, heading, location, text} of the passage cited
 
 
 def _feedback(result: Grade, citation: dict | None) -> str:
@@ -28,7 +29,7 @@ def _feedback(result: Grade, citation: dict | None) -> str:
     if result.conflicts:
         words += " You also gave " + ", ".join(result.conflicts) + ", which the reference answer does not."
     if citation is not None:
-        words += f" Read \"{citation['section']}\" ({citation['location']})."
+        words += f" Read \"{section_path(citation['title'], citation['heading'])}\" ({citation['location']})."
     if result.needs_review:
         words += " Your instructor will check this grade."
     return words
@@ -48,5 +49,5 @@ class AnswerGrader:
         if passages:
             chunk = passages[0].chunk
             citation = {"item_id": chunk.document_id, "title": chunk.title, "heading": chunk.heading,
-                        "section": chunk.section, "location": chunk.location, "text": chunk.text}
+                        "location": chunk.location, "text": chunk.text}
         return GradedReply(result, _feedback(result, citation), citation)

@@ -218,7 +218,7 @@ class LearnerModels:
             rows, features = self._dropout_features(model, [(learner, course_id) for learner in learner_ids], as_of)
             risk = model.predict_proba(features)
             reasons = model.reasons(features)
-            order = model.riskiest_first(features)
+            order = model.riskiest_first(features, risk)
         found = [LearnerRisk(learner, float(p), [_reason(r) for r in why],
                              row.get("learner_course_activity__age_days"))
                  for learner, p, why, row in zip(learner_ids, risk, reasons, rows, strict=True)]

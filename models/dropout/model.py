@@ -78,14 +78,14 @@ class DropoutModel:
     def predict_proba(self, features: np.ndarray) -> np.ndarray:
         return self.classifier.predict_proba(self._readable(features))[:, 1]
 
-    def riskiest_first(self, features: np.ndarray) -> np.ndarray:
-        """Row indices by calibrated risk, highest first. Isotonic calibration is a step function: learners
-        long gone all calibrate to the top step (in the demo, 24 of a course's learners at exactly 1.0), so
-        ties among equal risks go by the boosters' own scores, which still tell those learners apart."""
+    def riskiest_first(self, features: np.ndarray, risk: np.ndarray) -> np.ndarray:
+        """Row indices by calibrated ``risk`` (``predict_proba(features)``), highest first. Isotonic calibration is
+        a step function: learners long gone all calibrate to the top step (in the demo, 24 of a course's learners
+        at exactly 1.0), so ties among equal risks go by the boosters' own scores, which still tell them apart."""
         readable = self._readable(features)
         raw = np.mean([c.estimator.decision_function(readable) for c in self.classifier.calibrated_classifiers_],
                       axis=0)
-        return np.lexsort((-raw, -self.predict_proba(features)))
+        return np.lexsort((-raw, -risk))
 
     def reasons(self, features: np.ndarray, *, top: int = 3) -> list[list[Reason]]:
         """For each row, the ``top`` features that raise its risk most above a typical learner's."""

@@ -100,8 +100,8 @@ class ReviewBody(Body):
 
 
 def _citation(kept: dict | None) -> dict | None:
-    """A graded answer's citation as kept, its section named (answers graded before it was kept name none)."""
-    return None if kept is None else {"section": section_path(kept["title"], kept["heading"]), **kept}
+    """A graded answer's citation as kept (title and heading), with its section named from them."""
+    return None if kept is None else {**kept, "section": section_path(kept["title"], kept["heading"])}
 
 
 def _out(row: GradedAnswer, *, for_editor: bool) -> dict:

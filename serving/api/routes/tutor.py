@@ -106,9 +106,8 @@ def answer_turn(state, user: User, body: AskBody) -> AskOut:
         raise HTTPException(502, str(exc)) from exc
     answer = reply.answer
     conversation_id = body.conversation_id or str(uuid.uuid4())
-    citations = [CitationOut(number=c.number, title=c.title, heading=c.heading,
-                             section=c.section, location=c.location,
-                             passage=c.passage) for c in answer.citations]
+    citations = [CitationOut(number=c.number, title=c.title, heading=c.heading, section=c.section,
+                             location=c.location, passage=c.passage) for c in answer.citations]
     turn_id = new_id()
     with database.write() as session:
         session.add(TutorTurn(id=turn_id, conversation_id=conversation_id, user_id=user.id, course_id=course.id,
