@@ -205,7 +205,7 @@ class LearnerModels:
             found.append(SkillReview(review.skill_id, name, review.chance, review.due(now), review.due_at,
                                      review.answers, review.right, review.last_practised_at,
                                      item.item_id if item else None, item.title if item else None,
-                                     review.reason(name, now)))
+                                     review.reason(now)))
         return champion.version, found
 
     def risks(self, course_id: str, learner_ids: list[str], *, as_of: datetime) -> tuple[str, list[LearnerRisk]]:

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboards.course_names import course_names
+from dashboards.tables import show_table
 from lake.warehouse import WarehouseNotPublished, query
 from learnlake.settings import get_settings
 
@@ -68,7 +69,7 @@ st.altair_chart(chart, width="stretch")
 # Days as dates (the chart needs them as timestamps), and the course's id kept for joining with other exports.
 table = shown.assign(activity_date=shown["activity_date"].dt.date)[
     ["course", "activity_date", "active_learners", "events", "course_id"]]
-st.dataframe(table, width="stretch", hide_index=True)
+show_table(table)
 st.download_button("Download CSV", table.to_csv(index=False), "course_daily_active_learners.csv", "text/csv")
 
 st.subheader("Events by content type")
@@ -92,6 +93,6 @@ elif by_type is not None:
         tooltip=["week:T", "content_type", alt.Tooltip("events:Q", format=",")]).properties(height=300),
         width="stretch")
     weekly = weekly.assign(week=weekly["week"].dt.date)
-    st.dataframe(weekly, width="stretch", hide_index=True)
+    show_table(weekly)
     st.download_button("Download CSV", weekly.to_csv(index=False), "weekly_events_by_content_type.csv", "text/csv",
                        key="by_type")

@@ -14,6 +14,7 @@ from dashboards.api import ApiError, delete, get, post, put
 from dashboards.cohort_views import retention_heatmap
 from dashboards.model_views import answer_or_why_not, mastery_chart
 from dashboards.session import current_user
+from dashboards.tables import show_table
 from dashboards.tutor_views import WEEK_COLUMNS, tutor_weeks_chart
 
 CACHE_S = 60
@@ -89,7 +90,7 @@ def cohort_section(report: dict) -> None:
     if skills.empty:
         st.info("No graded answers yet.")
     else:
-        st.dataframe(skills, width="stretch", hide_index=True, column_order=(
+        show_table(skills, column_order=(
             "skill_name", "learners", "mean_accuracy", "struggling_share"), column_config={
             "skill_name": st.column_config.TextColumn("Skill"),
             "mean_accuracy": st.column_config.NumberColumn("Mean accuracy", format="percent"),
@@ -117,7 +118,7 @@ def at_risk_section(at_risk: dict) -> None:
     as_of = pd.Timestamp(at_risk["as_of"]).strftime("%Y-%m-%d %H:%M UTC")
     st.caption(f"Dropout model version {at_risk['model_version']}, features as of {as_of}. "
                "The rule flag is the at-risk rule (no visit in 7 days, not passed) beside the model.")
-    st.dataframe(shown, width="stretch", hide_index=True, column_config={
+    show_table(shown, column_config={
         "risk": st.column_config.ProgressColumn("Risk", min_value=0.0, max_value=1.0, format="percent"),
         "rule_flag": st.column_config.CheckboxColumn("Rule flag"),
         "days_since_last_activity": st.column_config.NumberColumn("Days since last activity", format="%.1f"),
@@ -241,11 +242,11 @@ def tutor_section(token: str, course_id: str, weeks: list[dict]) -> None:
         frame = pd.DataFrame([{"asked_at": t["asked_at"], "question": t["question"],
                                "from the material": t["grounded"], "helpful": t["helpful"],
                                "cited": "; ".join(t["cited"]), "answer": t["answer"]} for t in report["to_look_at"]])
-        st.dataframe(frame, width="stretch", hide_index=True)
+        show_table(frame)
     if report["sections"]:
         st.caption("The sections rated answers cited, the most often unhelpful first: a section the tutor's answers "
                    "keep failing from may say something unclearly.")
-        st.dataframe(pd.DataFrame(report["sections"]), width="stretch", hide_index=True)
+        show_table(pd.DataFrame(report["sections"]))
 
 
 def learner_section(token: str, course_id: str, learners: list[dict]) -> None:
@@ -280,8 +281,7 @@ def learner_section(token: str, course_id: str, learners: list[dict]) -> None:
         events = pd.DataFrame(activity["recent_events"])
         if not events.empty:
             st.caption("Latest events")
-            st.dataframe(events[["occurred_at", "verb", "object_type", "title", "success", "score"]],
-                         width="stretch", hide_index=True, height=220)
+            show_table(events[["occurred_at", "verb", "object_type", "title", "success", "score"]], height=220)
     mastery_column, recommendations_column = st.columns(2)
     with mastery_column, st.spinner("Tracing knowledge..."):
         mastery = answer_or_why_not(lambda: _mastery(token, course_id, user_id), "mastery model")
@@ -300,7 +300,7 @@ def learner_section(token: str, course_id: str, learners: list[dict]) -> None:
             else:
                 st.caption("What the learner is recommended next" + (" (cold start)" if recommended["cold_start"]
                                                                       else ""))
-                st.dataframe(items[["rank", "title", "reason"]], width="stretch", hide_index=True)
+                show_table(items[["rank", "title", "reason"]])
 
 
 user = current_user()

@@ -10,6 +10,7 @@ import streamlit as st
 from dashboards.api import ApiError, get, post, put
 from dashboards.model_views import answer_or_why_not, highlighted, mastery_chart, show_recommendations
 from dashboards.session import current_user
+from dashboards.tables import show_table
 
 CACHE_S = 30
 LIVE_S = 5  # the progress table and the next items are read again this often, without a reload
@@ -232,7 +233,7 @@ def live_progress(token: str, titles: dict[str, str]) -> None:
         return
     rows = pd.DataFrame([{**e, "title": titles.get(e["course_id"], e["course_id"])} for e in enrollments
                          if e["status"] != "unenrolled"], columns=["title", "status", "progress_percent"])
-    st.dataframe(rows, width="stretch", hide_index=True, column_config={
+    show_table(rows, column_config={
         "progress_percent": st.column_config.ProgressColumn("Progress", min_value=0, max_value=100,
                                                             format="%.0f %%")})
 

@@ -9,6 +9,7 @@ import streamlit as st
 
 from dashboards.cohort_views import retention_heatmap
 from dashboards.course_names import course_names
+from dashboards.tables import show_table
 from dashboards.tutor_views import WEEK_COLUMNS, tutor_weeks_chart
 from lake.warehouse import WarehouseNotPublished, query
 from learnlake.settings import get_settings
@@ -75,7 +76,7 @@ def typed_by_learners(verb: str, course_ids: tuple[str, ...]) -> pd.DataFrame:
 
 
 def _table(frame: pd.DataFrame, name: str, **config) -> None:
-    st.dataframe(frame, width="stretch", hide_index=True, column_config=config)
+    show_table(frame, column_config=config)
     st.download_button("Download CSV", frame.to_csv(index=False), f"{name}.csv", "text/csv", key=name)
 
 

@@ -24,6 +24,7 @@ from mlflow.exceptions import MlflowException
 from dashboards.api import ApiError, get
 from dashboards.evaluation_views import headline_rows, history_chart, newest_chart, repeated_measures
 from dashboards.session import current_user
+from dashboards.tables import show_table
 from learnlake.settings import get_settings
 
 CACHE_S = 60
@@ -188,8 +189,7 @@ def evaluations_section() -> None:
         st.altair_chart(history_chart(runs, *repeated[chosen]), width="stretch")
     shown = runs.drop(columns=["key"])
     three = st.column_config.NumberColumn(format="%.3f")
-    st.dataframe(shown, width="stretch", hide_index=True,
-                 column_config={"value": three, "baseline value": three, "gain": three})
+    show_table(shown, column_config={"value": three, "baseline value": three, "gain": three})
     st.download_button("Download CSV", shown.to_csv(index=False), "evaluations.csv", "text/csv")
 
 
@@ -197,7 +197,7 @@ def registry_section(table: pd.DataFrame) -> None:
     model = st.selectbox("Model", sorted(table["model"].unique()))
     shown = table[table["model"] == model].dropna(axis=1, how="all")
     metrics = [c for c in shown.columns if c.startswith("metric:")]
-    st.dataframe(shown, width="stretch", hide_index=True)
+    show_table(shown)
     st.download_button("Download CSV", shown.to_csv(index=False), f"{model}-versions.csv", "text/csv")
     if metrics:
         metric = st.selectbox("Held-out metric", metrics)
@@ -216,7 +216,7 @@ def freshness_section() -> None:
     if freshness.empty:
         st.info("No data yet: the online store has not been materialised here (or it is Redis).")
     else:
-        st.dataframe(freshness, width="stretch", hide_index=True)
+        show_table(freshness)
 
 
 user = current_user()

@@ -11,6 +11,7 @@ import pandas as pd
 import polars as pl
 import streamlit as st
 
+from dashboards.tables import show_table
 from lake.committer_health import STALLED_STATES, every_ingestion_report
 from lake.maintenance import table_files
 from lake.readers import scan_table, table_exists
@@ -139,7 +140,7 @@ else:
         x=alt.X("hour:T", title="Hour received"), y=alt.Y("events:Q", title="Events"),
         color=alt.Color("source:N", title="Source"), tooltip=["hour:T", "source", "events"]), width="stretch")
 if not backlog.empty:
-    st.dataframe(backlog, width="stretch", hide_index=True)
+    show_table(backlog)
 
 st.subheader("Privacy: retention and erasures")
 retention, pending = privacy_state()
@@ -148,7 +149,7 @@ st.caption(f"{pending} erasure(s) still being carried out (the privacy_erasure j
 if retention.empty:
     st.caption("Retention has not run yet: the privacy_retention job runs daily at 02:15 UTC.")
 else:
-    st.dataframe(retention, width="stretch", hide_index=True)
+    show_table(retention)
 
 st.subheader("Delta tables")
 with st.spinner("Reading the Delta logs..."):
@@ -156,7 +157,7 @@ with st.spinner("Reading the Delta logs..."):
 if tables.empty:
     st.info("No data yet: no Delta table has been written.")
 else:
-    st.dataframe(tables, width="stretch", hide_index=True)
+    show_table(tables)
     st.download_button("Download CSV", tables.to_csv(index=False), "delta_tables.csv", "text/csv")
 
 st.subheader("Pipeline runs and data-quality checks")
@@ -165,7 +166,7 @@ with st.spinner("Reading the Dagster instance..."):
 if runs.empty:
     st.info("No data yet: no pipeline has run (`learnlake pipeline run`).")
 else:
-    st.dataframe(runs, width="stretch", hide_index=True)
+    show_table(runs)
     if checks.empty:
         st.info("The recent runs evaluated no data-quality check.")
     else:
@@ -174,4 +175,4 @@ else:
         shown = st.error if (failed["severity"] == "error").any() else st.warning if len(failed) else st.success
         shown(f"{len(checks) - len(failed)} of {len(checks)} checks passed in the latest run that evaluated any"
               + (f"; failed: {', '.join(failed['check'])}" if len(failed) else "."))
-        st.dataframe(checks, width="stretch", hide_index=True)
+        show_table(checks)

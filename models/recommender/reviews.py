@@ -25,7 +25,7 @@ what the next-answer measures score.
 The weight of the time since the last practice is the forgetting the answers show: when it is
 negative, a skill's chance falls day by day, and the skill is *due* on the day it is predicted to
 fall under ``REVIEW_BELOW``. A skill already under it is due now. The review list puts due skills
-first, weakest first, each with a reason in words ("you answered 2 of 7 on Loops right; last
+first, weakest first, each with a reason in words ("Loops: you answered 2 of 7 right; last
 practised 12 days ago") and the item that practises it at the learner's level.
 """
 
@@ -122,12 +122,13 @@ class Review:
     def due(self, now: datetime) -> bool:
         return self.due_at is not None and self.due_at <= now
 
-    def reason(self, name: str, now: datetime) -> str:
-        """What a learner reads: "you answered 2 of 7 on Loops right; last practised 12 days ago; ...". Not the
-        chance itself: the learner's page charts the knowledge-tracing model's chance per skill, a figure of
+    def reason(self, now: datetime) -> str:
+        """What a learner reads after the skill's name: "you answered 2 of 7 right; last practised 12 days ago;
+        ...". The name is left to whoever prints it ("Loops: ...", "review Loops: ..."), so it is never said
+        twice. Not the chance itself: the learner's page charts the knowledge-tracing model's chance per skill, a figure of
         another model (it reads the order of answers, not the days between them), and two percentages for one
         skill side by side read as a contradiction."""
-        parts = [f"you answered {self.right} of {self.answers} on {name} right"]
+        parts = [f"you answered {self.right} of {self.answers} right"]
         if self.last_practised_at is not None:
             days = days_between(self.last_practised_at, now)
             parts.append("last practised today" if days < 1 else

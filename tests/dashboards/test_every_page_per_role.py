@@ -11,6 +11,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from benchmarks.harness import free_port, start_api
+from dashboards.tables import MISSING
 from learnlake.settings import Settings, get_settings
 from serving.core.enums import Role
 from serving.core.migrate import upgrade
@@ -102,5 +103,7 @@ def test_on_the_demo_every_page_renders_its_data(served_demo, role, monkeypatch)
                        and "asked to the tutor" not in i.value and "evaluation on real data" not in i.value]
             assert not missing, f"{role} {page}: {missing}"
             assert at.dataframe or at.metric, f"{role} {page} shows neither a table nor a figure"
+            # A missing value reads as a dash, not as Streamlit's "None" (a video has no first-attempt accuracy).
+            assert all(table.proto.placeholder == MISSING for table in at.dataframe), f"{role} {page}"
     finally:
         get_settings.cache_clear()

@@ -218,9 +218,9 @@ def _only_due_reviews():
 
     show_recommendations({"items": [
         {"rank": 1, "item_id": "q6", "title": "Quiz 6.4: dictionaries", "score": 0.6, "review": True,
-         "reason": "review dictionaries: you answered 1 of 4 on dictionaries right; last practised 45 days ago"},
+         "reason": "review dictionaries: you answered 1 of 4 right; last practised 45 days ago"},
         {"rank": 2, "item_id": "q2", "title": "Quiz 2.4: conditionals", "score": 0.35, "review": True,
-         "reason": "review conditionals: you answered 8 of 12 on conditionals right; last practised 55 days ago"}]},
+         "reason": "review conditionals: you answered 8 of 12 right; last practised 55 days ago"}]},
         frozenset({"q6", "q2", "q3"}))
 
 

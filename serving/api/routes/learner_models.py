@@ -81,7 +81,7 @@ class SkillReviewOut(BaseModel):
     last_practised_at: datetime | None
     item_id: str | None  # the course's item to review it by, nearest the learner's level
     item_title: str | None
-    reason: str
+    reason: str  # read after the skill's name: "you answered 2 of 7 right; last practised 12 days ago"
 
 
 class ReviewsOut(BaseModel):

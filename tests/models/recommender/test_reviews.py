@@ -57,9 +57,9 @@ def test_it_learns_forgetting_and_schedules_reviews_on_its_own_curve():
 def test_a_review_explains_itself_in_words():
     now = START + timedelta(days=12, hours=3)
     review = Review("c1s3", 0.41, now, answers=7, right=2, last_practised_at=START)
-    assert review.reason("loops", now) == "you answered 2 of 7 on loops right; last practised 12 days ago"
+    assert review.reason(now) == "you answered 2 of 7 right; last practised 12 days ago"
     ahead = Review("c1s3", 0.8, now + timedelta(days=3), answers=1, right=1, last_practised_at=now)
-    assert ahead.reason("loops", now).endswith("last practised today; due in 3 days")
+    assert ahead.reason(now).endswith("last practised today; due in 3 days")
 
 
 def test_ability_weighs_each_answer_by_how_hard_its_question_was():
