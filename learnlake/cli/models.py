@@ -157,12 +157,15 @@ def eval_recommender(
                        params={"seed": seed})
 
 
+def _book_files(content_dir: Path) -> list[Path]:
+    return sorted(content_dir.rglob("*.cnxml")) + sorted(content_dir.rglob("*.collection.xml"))
+
+
 def _report_book_evaluation(kind: str, evaluate, content_dir: Path, questions_dir: Path, *, as_json: bool) -> None:
     """Run ``evaluate(content_dir, questions_dir, progress=...)`` on a book and its questions, and report it."""
     with clear_errors("cannot evaluate"):
         result = evaluate(content_dir, questions_dir, progress=not as_json)
-    inputs = {"content": sorted(content_dir.rglob("*.cnxml")) + sorted(content_dir.rglob("*.collection.xml")),
-              "questions": sorted(questions_dir.rglob("*.json"))}
+    inputs = {"content": _book_files(content_dir), "questions": sorted(questions_dir.rglob("*.json"))}
     _report_evaluation(kind, result, inputs, as_json=as_json)
 
 
@@ -201,6 +204,17 @@ def eval_search(content_dir: BookOption, questions_dir: QuestionsOption, as_json
     from models.search import evaluation
 
     _report_book_evaluation("search", evaluation.evaluate, content_dir, questions_dir, as_json=as_json)
+
+
+@eval_app.command("practice")
+def eval_practice(content_dir: BookOption, as_json: JsonOption = False) -> None:
+    """Practice questions made from a book: how often a reader who has not read the passage picks the right option
+    by its meaning alone, distractors from nearby passages beside distractors alike in length only."""
+    from models.practice import evaluation
+
+    with clear_errors("cannot evaluate"), console.status("Making the book's practice questions..."):
+        result = evaluation.evaluate(content_dir)
+    _report_evaluation("practice", result, {"content": _book_files(content_dir)}, as_json=as_json)
 
 
 @eval_app.command("grading")

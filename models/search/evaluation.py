@@ -16,7 +16,7 @@ from lake.sources.datasets.common import DatasetError
 from lake.sources.datasets.openstax import read_book
 from models.headline import HEADLINE, against_strongest
 from models.search.content_search import MODES, ContentSearch, Filters, SearchDocument, index_passages
-from models.tutor.content import Document, chunk_documents
+from models.tutor.content import book_chunks
 from models.tutor.index import TutorIndex
 from models.tutor.rag_evaluation import read_questions
 
@@ -31,8 +31,7 @@ def evaluate(content_dir: Path, questions_dir: Path, *, progress: bool = False) 
     if not questions:
         raise DatasetError(f"none of the questions names a section of the book in {content_dir}")
     index = TutorIndex.in_memory()
-    index.sync_course(book.slug, chunk_documents([Document(book.slug, s.module_id, s.title, s.markdown, s.path)
-                                                  for s in book.sections]))
+    index.sync_course(book.slug, book_chunks(book))
     search = ContentSearch(documents, index_passages(index))
     everything = Filters(courses=frozenset({book.slug}))
     search.search("warm up", everything, k=1)  # loads the embedding model once

@@ -47,3 +47,10 @@ def chunk_documents(documents: list[Document]) -> list[Chunk]:
     return [chunk for d in documents for chunk in document_chunks(
         course_id=d.course_id, document_id=d.document_id, title=d.title, markdown=d.markdown, location=d.location,
         skills=d.skills)]
+
+
+def book_chunks(book) -> list[Chunk]:
+    """An OpenStax book's sections (``lake.sources.datasets.openstax.Book``) as the passages of one course, the
+    book's slug: what the evaluations on a book index."""
+    return chunk_documents([Document(book.slug, section.module_id, section.title, section.markdown, section.path)
+                            for section in book.sections])

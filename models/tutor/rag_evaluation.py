@@ -39,7 +39,7 @@ from lake.sources.datasets.common import DatasetError
 from lake.sources.datasets.openstax import read_book
 from models.headline import HEADLINE, against_strongest, comparison
 from models.tutor.answers import ExtractiveAnswerer
-from models.tutor.content import Document, chunk_documents
+from models.tutor.content import book_chunks
 from models.tutor.index import TutorIndex
 from models.tutor.retrieval import CANDIDATES, MODES, Mode, RatedAnswers, Retriever, question_vectors
 
@@ -190,8 +190,7 @@ def _normalise(text: str) -> str:
 def evaluate(content_dir: Path, questions_dir: Path, *, progress: bool = False) -> dict:
     book = read_book(content_dir)
     questions = read_questions(questions_dir)
-    chunks = chunk_documents([Document(book.slug, section.module_id, section.title, section.markdown, section.path)
-                              for section in book.sections])
+    chunks = book_chunks(book)
     known = {section.module_id for section in book.sections}
     answerable = [q for q in questions if q["gold"] & known]
     log.info("rag: %d sections, %d passages, %d questions (%d about sections of this book)",

@@ -230,6 +230,20 @@ def test_search_evaluation_on_the_openstax_book_reports_hybrid_beside_bm25(learn
     assert figures["baseline_value"] == max(result["modes"][m]["recall_at_5"] for m in ("keyword", "semantic"))
 
 
+def test_practice_evaluation_on_the_openstax_book_reports_guessing_beside_length_matched_distractors(learnlake_home):
+    result = _run("practice", "--content-dir", str(_data("openstax-python")))
+    near, length = result["by_distractors"]["near"], result["by_distractors"]["length"]
+    assert result["passages"] > 500 and near["multiple_choice"] > 500 and result["chance"] == 0.25
+    for figures in (near, length):
+        assert figures["settled_by_the_passage"] == 1.0, "no distractor is in the passage; the answer is"
+        assert 0.25 <= figures["guessed_by_shared_words"] <= figures["guessed_without_the_passage"] <= 1
+    assert near["guessed_without_the_passage"] < length["guessed_without_the_passage"] - 0.1
+    assert near["guessed_by_shared_words"] < length["guessed_by_shared_words"]
+    figures = _headline(learnlake_home, result, "not_guessed")
+    assert figures["value"] == 1 - near["guessed_without_the_passage"]
+    assert figures["baseline_value"] == 1 - length["guessed_without_the_passage"]
+
+
 def test_grading_evaluation_on_the_openstax_questions_reports_agreement_beside_baselines(learnlake_home):
     result = _run("grading", "--questions-dir", str(_data("openstax-python") / "questions"))
     assert result["questions"] > 400 and result["answers"] == sum(result["answers_by_kind"].values())

@@ -37,6 +37,22 @@ def test_every_question_is_answerable_from_the_passage_it_cites(course_chunks):
         assert q.skills == q.chunk.skills
 
 
+def test_distractors_come_from_the_passages_nearest_the_question_first(course_chunks):
+    """On the simulated course a skill's passages are the nearest: distractors from them are ones a learner who
+    knows only the topic cannot rule out. Alike in length alone, they come from anywhere in the course."""
+    def on_the_same_skill(order: str) -> float:
+        shared = []
+        for q in practice_questions(course_chunks, distractors=order):
+            for option in set(q.options) - {q.answer}:
+                found_in = [c for c in course_chunks if option in c.text]
+                assert found_in, "a distractor is a term of another passage of the course"
+                shared.append(any(set(c.skills) & set(q.skills) for c in found_in))
+        return sum(shared) / len(shared)
+
+    near, anywhere = on_the_same_skill("near"), on_the_same_skill("length")
+    assert near > anywhere + 0.15, (near, anywhere)
+
+
 def test_answers_are_marked_leniently_on_form_and_strictly_on_content(course_chunks):
     question = next(q for q in practice_questions(course_chunks) if q.kind == "cloze")
     assert question.is_right(question.answer) and question.is_right(f"  `{question.answer.upper()}`. ")
