@@ -1,4 +1,4 @@
-"""How every page shows a table: the page's full width, no index, and a dash where a value is missing."""
+"""How every page shows a table: the page's full width, no index, headers in words, a dash where a value is missing."""
 
 import pandas as pd
 import streamlit as st
@@ -8,6 +8,15 @@ import streamlit as st
 MISSING = "—"
 
 
-def show_table(frame: pd.DataFrame, **options) -> None:
-    """``st.dataframe`` as the pages use it; ``options`` as ``st.dataframe``'s (column_config, height...)."""
-    st.dataframe(frame, width="stretch", hide_index=True, placeholder=MISSING, **options)
+def header(column: str) -> str:
+    """A column's name as a header: "days_since_last_activity" reads "Days since last activity"."""
+    words = column.replace("_", " ").strip()
+    return words[:1].upper() + words[1:]  # "p95 ms" -> "P95 ms", an "MRR" kept as it is
+
+
+def show_table(frame: pd.DataFrame, column_config: dict | None = None, **options) -> None:
+    """``st.dataframe`` as the pages use it; ``column_config`` and ``options`` as ``st.dataframe``'s. A column it
+    does not configure is headed by its name in words."""
+    headers = {str(c): header(str(c)) for c in frame.columns}
+    st.dataframe(frame, width="stretch", hide_index=True, placeholder=MISSING,
+                 column_config=headers | (column_config or {}), **options)

@@ -119,9 +119,10 @@ def at_risk_section(at_risk: dict) -> None:
     st.caption(f"Dropout model version {at_risk['model_version']}, features as of {as_of}. "
                "The rule flag is the at-risk rule (no visit in 7 days, not passed) beside the model.")
     show_table(shown, column_config={
+        "name": "Learner", "email": "E-mail", "reasons": "Why",
         "risk": st.column_config.ProgressColumn("Risk", min_value=0.0, max_value=1.0, format="percent"),
         "rule_flag": st.column_config.CheckboxColumn("Rule flag"),
-        "days_since_last_activity": st.column_config.NumberColumn("Days since last activity", format="%.1f"),
+        "days_since_last_activity": st.column_config.NumberColumn("Days since last activity", format="%.0f"),
         "progress_percent": st.column_config.NumberColumn("Progress", format="%.0f %%")})
     _download(shown, "at_risk")
 
@@ -281,7 +282,10 @@ def learner_section(token: str, course_id: str, learners: list[dict]) -> None:
         events = pd.DataFrame(activity["recent_events"])
         if not events.empty:
             st.caption("Latest events")
-            show_table(events[["occurred_at", "verb", "object_type", "title", "success", "score"]], height=220)
+            events["occurred_at"] = pd.to_datetime(events["occurred_at"], format="ISO8601")  # with or without fractions
+            show_table(events[["occurred_at", "verb", "object_type", "title", "success", "score"]], height=220,
+                       column_config={"occurred_at": st.column_config.DatetimeColumn("When", format="YYYY-MM-DD HH:mm"),
+                                      "object_type": "Object", "success": "Right"})
     mastery_column, recommendations_column = st.columns(2)
     with mastery_column, st.spinner("Tracing knowledge..."):
         mastery = answer_or_why_not(lambda: _mastery(token, course_id, user_id), "mastery model")
@@ -300,7 +304,7 @@ def learner_section(token: str, course_id: str, learners: list[dict]) -> None:
             else:
                 st.caption("What the learner is recommended next" + (" (cold start)" if recommended["cold_start"]
                                                                       else ""))
-                show_table(items[["rank", "title", "reason"]])
+                show_table(items[["rank", "title", "reason"]], column_config={"title": "Item", "reason": "Why"})
 
 
 user = current_user()

@@ -234,6 +234,7 @@ def live_progress(token: str, titles: dict[str, str]) -> None:
     rows = pd.DataFrame([{**e, "title": titles.get(e["course_id"], e["course_id"])} for e in enrollments
                          if e["status"] != "unenrolled"], columns=["title", "status", "progress_percent"])
     show_table(rows, column_config={
+        "title": "Course",
         "progress_percent": st.column_config.ProgressColumn("Progress", min_value=0, max_value=100,
                                                             format="%.0f %%")})
 

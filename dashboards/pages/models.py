@@ -193,18 +193,27 @@ def evaluations_section() -> None:
     st.download_button("Download CSV", shown.to_csv(index=False), "evaluations.csv", "text/csv")
 
 
+ACRONYMS = {"auc": "AUC", "pr": "PR", "ndcg": "NDCG", "mrr": "MRR", "rmse": "RMSE", "mae": "MAE", "qwk": "QWK"}
+
+
+def metric_label(column: str) -> str:
+    """A registry table's metric column as a reader names it: "metric:test_pr_auc" reads "test PR AUC"."""
+    return " ".join(ACRONYMS.get(word, word) for word in column.removeprefix("metric:").split("_"))
+
+
 def registry_section(table: pd.DataFrame) -> None:
     model = st.selectbox("Model", sorted(table["model"].unique()))
     shown = table[table["model"] == model].dropna(axis=1, how="all")
     metrics = [c for c in shown.columns if c.startswith("metric:")]
-    show_table(shown)
+    inputs = {c: f"{c.removeprefix('input:')} (version read)" for c in shown.columns if c.startswith("input:")}
+    show_table(shown, column_config={metric: metric_label(metric) for metric in metrics} | inputs)
     st.download_button("Download CSV", shown.to_csv(index=False), f"{model}-versions.csv", "text/csv")
     if metrics:
-        metric = st.selectbox("Held-out metric", metrics)
+        metric = st.selectbox("Held-out metric", metrics, format_func=metric_label)
         st.altair_chart(alt.Chart(shown).mark_line(point=alt.OverlayMarkDef(size=60)).encode(
             # Field names with a colon: spelled out, not in Altair's "field:type" shorthand.
             x=alt.X("version:O", title="Version", axis=alt.Axis(labelAngle=0)),
-            y=alt.Y(field=metric, type="quantitative", title=metric.removeprefix("metric:"),
+            y=alt.Y(field=metric, type="quantitative", title=metric_label(metric),
                     scale=alt.Scale(zero=False), axis=alt.Axis(format=".3~f")),
             color=alt.Color("role:N", title=None),
             tooltip=["version:O", "role:N", alt.Tooltip(field=metric, type="quantitative")]), width="stretch")

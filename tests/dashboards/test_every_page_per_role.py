@@ -5,6 +5,9 @@ The empty platform is a fresh home with one account per role and the API serving
 loopback: no events, no warehouse, no model, no course.
 """
 
+import json
+import re
+
 import pytest
 import sqlalchemy as sa
 import streamlit as st
@@ -103,7 +106,13 @@ def test_on_the_demo_every_page_renders_its_data(served_demo, role, monkeypatch)
                        and "asked to the tutor" not in i.value and "evaluation on real data" not in i.value]
             assert not missing, f"{role} {page}: {missing}"
             assert at.dataframe or at.metric, f"{role} {page} shows neither a table nor a figure"
-            # A missing value reads as a dash, not as Streamlit's "None" (a video has no first-attempt accuracy).
-            assert all(table.proto.placeholder == MISSING for table in at.dataframe), f"{role} {page}"
+            for table in at.dataframe:
+                # A missing value reads as a dash, not as Streamlit's "None" (a video has no first-attempt accuracy),
+                # and every column is headed in words, not by its name in the API ("days_since_last_activity").
+                assert table.proto.placeholder == MISSING, f"{role} {page}"
+                labels = [column.get("label") for column in json.loads(table.proto.columns).values()
+                          if not column.get("hidden")]  # the index, hidden
+                assert len(labels) >= len(table.value.columns), f"{role} {page}: {list(table.value.columns)}"
+                assert all(label and not re.fullmatch(r"\w+_\w+", label) for label in labels), f"{role} {page}: {labels}"
     finally:
         get_settings.cache_clear()
