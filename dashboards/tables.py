@@ -8,10 +8,17 @@ import streamlit as st
 MISSING = "—"
 
 
+UNITS = {"s": "(s)", "ms": "(ms)", "mb": "(MB)", "kb": "(kB)"}  # a name's last word that is a unit
+
+
 def header(column: str) -> str:
-    """A column's name as a header: "days_since_last_activity" reads "Days since last activity"."""
-    words = column.replace("_", " ").strip()
-    return words[:1].upper() + words[1:]  # "p95 ms" -> "P95 ms", an "MRR" kept as it is
+    """A column's name as a header: "days_since_last_activity" reads "Days since last activity", "size_mb" reads
+    "Size (MB)"."""
+    words = column.strip().split("_")
+    if len(words) > 1 and words[-1] in UNITS:
+        words[-1] = UNITS[words[-1]]
+    text = " ".join(w for w in words if w)
+    return text[:1].upper() + text[1:]  # "p95 (ms)" -> "P95 (ms)", an "MRR" kept as it is
 
 
 def show_table(frame: pd.DataFrame, column_config: dict | None = None, **options) -> None:

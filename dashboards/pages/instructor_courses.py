@@ -14,7 +14,7 @@ from dashboards.api import ApiError, delete, get, post, put
 from dashboards.cohort_views import retention_heatmap
 from dashboards.model_views import answer_or_why_not, mastery_chart
 from dashboards.session import current_user
-from dashboards.tables import show_table
+from dashboards.tables import header, show_table
 from dashboards.tutor_views import WEEK_COLUMNS, tutor_weeks_chart
 
 CACHE_S = 60
@@ -58,7 +58,8 @@ def _bars(frame: pd.DataFrame, x: str, y: str, x_title: str, y_title: str) -> al
 
 
 def _download(frame: pd.DataFrame, name: str) -> None:
-    st.download_button(f"Download {name} (CSV)", frame.to_csv(index=False), f"{name}.csv", "text/csv", key=name)
+    st.download_button(f"Download {header(name).lower()} (CSV)", frame.to_csv(index=False), f"{name}.csv", "text/csv",
+                       key=name)
 
 
 def cohort_section(report: dict) -> None:
