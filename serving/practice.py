@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from models.chat import ChatCompletionError
-from models.practice.questions import PracticeQuestion, practice_questions
+from models.practice.questions import PracticeQuestion, practice_questions, practised
 from models.practice.written_by_model import GENERATOR, QuestionWriter
 from models.tutor.chunks import Chunk
 from serving.core.db import Database
@@ -69,7 +69,7 @@ class PracticeBank:
         chunks, built = self._course(course_id)
         built = [q for q in built if skill_id is None or skill_id in q.skills]
         if self.writer is not None and self.database is not None:
-            chunks = [c for c in chunks if skill_id is None or skill_id in c.skills]
+            chunks = [c for c in chunks if practised(c, skill_id)]
             written = self._stored(course_id, chunks)
             done = self._answered_on(course_id, chunks) | {q.chunk.fingerprint for q in written}
             self._ask_for(course_id, [c for c in chunks if c.fingerprint not in done])

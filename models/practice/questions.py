@@ -1,7 +1,8 @@
 """Practice questions made from a course's own passages, offline and deterministically.
 
 For a skill with no quiz item left, a learner still needs graded practice. Each question is one
-sentence of a passage the tutor indexes, with a key term blanked out:
+sentence of a passage the tutor indexes that practises a skill (a preface teaches none), with a key
+term blanked out:
 
 - the key term is an inline code span when the sentence has one (``append(x)``, ``x = 5``: what a
   programming course asks about), else the sentence's word that is most particular to its passage
@@ -14,7 +15,7 @@ sentence of a passage the tutor indexes, with a key term blanked out:
   single name), then those alike in length. Distractors from anywhere in the course, alike in length
   only (the rule before), let a reader who never read the passage pick the answer by its topic: on
   the OpenStax Python book a reader who takes the option closest in meaning to the prompt (MiniLM)
-  was right on 71 % of the multiple-choice questions, and is on 49 % with distractors from nearby
+  was right on 70 % of the multiple-choice questions, and is on 50 % with distractors from nearby
   passages (chance: 25 %; ``learnlake eval practice``).
 
 Every question is checked to be answerable from the passage it cites, and dropped otherwise: the
@@ -168,10 +169,16 @@ class _Pool:
         return [self.terms[i] for i in np.lexsort(keys)]
 
 
+def practised(chunk: Chunk, skill_id: str | None = None) -> bool:
+    """Whether practice questions are made from the passage: it practises a skill (``skill_id`` when given)."""
+    return skill_id in chunk.skills if skill_id is not None else bool(chunk.skills)
+
+
 def practice_questions(chunks: list[Chunk], skill_id: str | None = None, *,
                        distractors: DistractorOrder = "near") -> list[PracticeQuestion]:
-    """Checked questions from a course's passages (those on ``skill_id`` when given), in passage order: a
-    cloze and a multiple-choice question alternate, so a learner meets both."""
+    """Checked questions from a course's passages that practise a skill (those on ``skill_id`` when given), in
+    passage order: a cloze and a multiple-choice question alternate, so a learner meets both. A passage that
+    practises none (a preface, a syllabus) gives no question, though its terms may be distractors."""
     weights = _particular_words(chunks)
     vectors = _unit_rows(weights)
     candidates = []  # (passage number, sentence, term, kind, prompt)
@@ -192,7 +199,7 @@ def practice_questions(chunks: list[Chunk], skill_id: str | None = None, *,
     questions = []
     for number, sentence, term, kind, prompt in candidates:
         chunk = chunks[number]
-        if skill_id is not None and skill_id not in chunk.skills:
+        if not practised(chunk, skill_id):
             continue
         question_id = hashlib.sha256(f"{chunk.chunk_id}|{chunk.fingerprint}|{sentence}|{term}".encode()).hexdigest()[:16]
         chosen: list[str] = []

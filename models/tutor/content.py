@@ -51,6 +51,7 @@ def chunk_documents(documents: list[Document]) -> list[Chunk]:
 
 def book_chunks(book) -> list[Chunk]:
     """An OpenStax book's sections (``lake.sources.datasets.openstax.Book``) as the passages of one course, the
-    book's slug: what the evaluations on a book index."""
-    return chunk_documents([Document(book.slug, section.module_id, section.title, section.markdown, section.path)
-                            for section in book.sections])
+    book's slug, each practising its chapter's skill as when imported: what the evaluations on a book index."""
+    return chunk_documents([Document(book.slug, section.module_id, section.title, section.markdown, section.path,
+                                     (chapter.skill_id,) if chapter.skill_id else ())
+                            for chapter in book.chapters for section in chapter.sections])

@@ -3,8 +3,8 @@
 The book is taught by a system account (``openstax@learnlake.example``, an instructor who
 cannot sign in); chapters become modules and sections become lesson items whose body is the
 section's Markdown and whose ``source`` says which book, module and file it came from. Each chapter
-is a skill its sections practise, named by the chapter's title (the course's ``skill_names``), so
-mastery, reviews and practice questions speak of "Loops", not of an id.
+is a skill its sections practise (the front matter's teach none), named by the chapter's title (the
+course's ``skill_names``), so mastery, reviews and practice questions speak of "Loops", not of an id.
 Importing a book again updates the sections whose text changed and adds new ones; every
 change is written with its domain event, like any other.
 """
@@ -46,7 +46,7 @@ def import_book(database: Database, outbox: Outbox, book: Book) -> ImportReport:
                 session, outbox, actor_id=importer.id, title=book.title, instructor_id=importer.id,
                 description=f"OpenStax: {book.title}", status=CourseStatus.PUBLISHED,
                 meta={"source": "openstax", "book_uuid": book.uuid, "slug": book.slug, "license": book.license_url})
-        names = {_chapter_skill(book, position): chapter.title for position, chapter in enumerate(book.chapters, 1)}
+        names = {chapter.skill_id: chapter.title for chapter in book.chapters if chapter.skill_id}
         if courses.skill_names(course.meta) != names:
             courses.update_course(session, outbox, course, {"metadata": {**course.meta, courses.SKILL_NAMES: names}},
                                   actor_id=importer.id)
@@ -59,7 +59,7 @@ def import_book(database: Database, outbox: Outbox, book: Book) -> ImportReport:
             if module is None:
                 module = courses.create_module(session, outbox, course.id, actor_id=importer.id, title=chapter.title,
                                                position=position)
-            skills = [_chapter_skill(book, position)]
+            skills = [chapter.skill_id] if chapter.skill_id else []
             for item_position, section in enumerate(chapter.sections, start=1):
                 item = items.get(section.module_id)
                 minutes = max(1, round(len(section.markdown.split()) * MINUTES_PER_WORD))
@@ -77,7 +77,3 @@ def import_book(database: Database, outbox: Outbox, book: Book) -> ImportReport:
                                         actor_id=importer.id)
                     updated += 1
     return ImportReport(course.id, created, added, updated)
-
-
-def _chapter_skill(book: Book, position: int) -> str:
-    return f"{book.slug}:chapter-{position}"

@@ -2,8 +2,9 @@
 
 The collection file (``collections/*.collection.xml``) gives the table of contents:
 subcollections are chapters, their modules are sections (``modules/<id>/index.cnxml``).
-Modules outside any chapter (a preface) form a first chapter named "Front matter". Each
-section keeps where it came from (book, module id, file) so that answers built from it can
+Modules outside any chapter (a preface) form a first chapter named "Front matter". Each other
+chapter is a skill its sections practise (``BookChapter.skill_id``); the front matter teaches none,
+so no practice question is made from a preface or a licence. Each section keeps where it came from (book, module id, file) so that answers built from it can
 cite their source. Figures keep their alt text and caption; images themselves are not read.
 """
 
@@ -33,6 +34,7 @@ class BookSection:
 class BookChapter:
     title: str
     sections: list[BookSection] = field(default_factory=list)
+    skill_id: str | None = None  # None: the front matter, which teaches nothing to practise
 
 
 @dataclass
@@ -75,6 +77,9 @@ def read_book(data_dir: Path) -> Book:
             chapters.append(chapter)
     if front.sections:
         chapters.insert(0, front)
+    for position, chapter in enumerate(chapters, start=1):  # the front matter keeps its place in the numbering
+        if chapter is not front:
+            chapter.skill_id = f"{slug}:chapter-{position}"
     return Book(title, slug, book_uuid, license_element.get("url") if license_element is not None else None,
                 chapters)
 

@@ -1,6 +1,7 @@
 """Practice questions from the simulator's lesson texts: every question is answerable from the passage it
 cites, distractors are ruled out by it, and the same material gives the same questions."""
 
+import dataclasses
 import re
 
 import polars as pl
@@ -51,6 +52,18 @@ def test_distractors_come_from_the_passages_nearest_the_question_first(course_ch
 
     near, anywhere = on_the_same_skill("near"), on_the_same_skill("length")
     assert near > anywhere + 0.15, (near, anywhere)
+
+
+def test_a_passage_that_practises_no_skill_gives_no_question_but_may_give_distractors(course_chunks):
+    """A preface or a syllabus teaches nothing to practise: asking a learner to fill in its licence terms would
+    waste their practice. Its terms still stand beside other passages' answers."""
+    untagged = [dataclasses.replace(c, skills=()) if n % 2 else c for n, c in enumerate(course_chunks)]
+    questions = practice_questions(untagged)
+    assert questions and all(q.chunk.skills for q in questions)
+    assert {q.question_id for q in questions} == {q.question_id for q in practice_questions(course_chunks)
+                                                  if q.chunk in untagged}
+    unpractised = " ".join(c.text.lower() for c in untagged if not c.skills)
+    assert any(o.lower() in unpractised for q in questions for o in q.options if o != q.answer)
 
 
 def test_answers_are_marked_leniently_on_form_and_strictly_on_content(course_chunks):

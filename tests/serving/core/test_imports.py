@@ -42,9 +42,10 @@ def test_an_imported_book_is_a_published_course_anyone_can_read(api, book):
     assert [m["title"] for m in modules][:3] == ["Front matter", "Statements", "Expressions"]
     section = modules[1]["items"][2]
     assert section["source"]["module"] == "m00003" and section["body"].startswith("# Input/output")
-    # Each chapter is a skill its sections practise, named by the chapter's title.
+    # Each chapter is a skill its sections practise, named by the chapter's title; the front matter teaches none.
     assert course["metadata"]["skill_names"][section["skills"][0]] == "Statements"
-    assert len(course["metadata"]["skill_names"]) == len(book.chapters)
+    assert len(course["metadata"]["skill_names"]) == len(book.chapters) - 1
+    assert modules[0]["items"] and all(item["skills"] == [] for item in modules[0]["items"])
     # Importing again changes nothing; a changed section is updated in place, with its event.
     assert import_book(database, outbox, book).sections_added == 0
     edited = dataclasses.replace(book, chapters=[dataclasses.replace(c, sections=list(c.sections))
