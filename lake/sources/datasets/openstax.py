@@ -1,11 +1,14 @@
 """An OpenStax book in CNXML -> chapters of sections, each section as Markdown with its headings.
 
 The collection file (``collections/*.collection.xml``) gives the table of contents:
-subcollections are chapters, their modules are sections (``modules/<id>/index.cnxml``).
-Modules outside any chapter (a preface) form a first chapter named "Front matter". Each other
-chapter is a skill its sections practise (``BookChapter.skill_id``); the front matter teaches none,
-so no practice question is made from a preface or a licence. Each section keeps where it came from (book, module id, file) so that answers built from it can
-cite their source. Figures keep their alt text and caption; images themselves are not read.
+subcollections are chapters, their modules are sections (``modules/<id>/index.cnxml``). A
+subcollection of subcollections (a unit) gives its chapters in order, and its own modules (a unit's
+opening page) a chapter under its title. Modules outside any chapter form a chapter named "Front
+matter" (a preface) before the first chapter, or "Back matter" (appendices) after it. Each chapter
+is a skill its sections practise (``BookChapter.skill_id``); front and back matter teach none, so
+no practice question is made from a preface or a licence. Each section keeps where it came from
+(book, module id, file) so that answers built from it can cite their source. Figures keep their alt
+text and caption; images themselves are not read.
 """
 
 import re
@@ -34,7 +37,7 @@ class BookSection:
 class BookChapter:
     title: str
     sections: list[BookSection] = field(default_factory=list)
-    skill_id: str | None = None  # None: the front matter, which teaches nothing to practise
+    skill_id: str | None = None  # None: front or back matter, which teach nothing to practise
 
 
 @dataclass
@@ -62,26 +65,35 @@ def read_book(data_dir: Path) -> Book:
     book_uuid = _text(metadata.find(f"{MDML}uuid")) if metadata is not None else slug
     license_element = metadata.find(f"{MDML}license") if metadata is not None else None
     modules_dir = collections[0].parent.parent / "modules"
-    chapters: list[BookChapter] = []
-    front = BookChapter("Front matter")
     content = root.find(f"{COLLXML}content")
     if content is None:
         raise DatasetError(f"{collections[0]}: the collection has no content")
+    front, back, chapters = BookChapter("Front matter"), BookChapter("Back matter"), []
     for child in content:
         if child.tag == f"{COLLXML}module":
-            front.sections.append(_section(modules_dir, child.get("document"), data_dir))
+            (back if chapters else front).sections.append(_section(modules_dir, child.get("document"), data_dir))
         elif child.tag == f"{COLLXML}subcollection":
-            chapter = BookChapter(_text(child.find(f"{MDML}title")) or f"Chapter {len(chapters) + 1}")
-            for module in child.iter(f"{COLLXML}module"):
-                chapter.sections.append(_section(modules_dir, module.get("document"), data_dir))
-            chapters.append(chapter)
-    if front.sections:
-        chapters.insert(0, front)
+            chapters.extend(_chapters(child, modules_dir, data_dir))
+    chapters = [chapter for chapter in (front, *chapters, back) if chapter.sections]
     for position, chapter in enumerate(chapters, start=1):  # the front matter keeps its place in the numbering
-        if chapter is not front:
+        if chapter is not front and chapter is not back:
+            chapter.title = chapter.title or f"Chapter {position}"
             chapter.skill_id = f"{slug}:chapter-{position}"
     return Book(title, slug, book_uuid, license_element.get("url") if license_element is not None else None,
                 chapters)
+
+
+def _chapters(subcollection: ET.Element, modules_dir: Path, data_dir: Path) -> list[BookChapter]:
+    """The subcollection's own modules as a chapter, then the chapters of the subcollections it holds."""
+    chapter = BookChapter(_text(subcollection.find(f"{MDML}title")))
+    found = [chapter]
+    content = subcollection.find(f"{COLLXML}content")
+    for child in content if content is not None else ():
+        if child.tag == f"{COLLXML}module":
+            chapter.sections.append(_section(modules_dir, child.get("document"), data_dir))
+        elif child.tag == f"{COLLXML}subcollection":
+            found.extend(_chapters(child, modules_dir, data_dir))
+    return [c for c in found if c.sections]
 
 
 def _parse(path: Path) -> ET.Element:
