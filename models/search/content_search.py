@@ -38,7 +38,7 @@ RRF_K = 60  # Cormack et al.'s constant
 SNIPPET_WORDS = 30
 DIFFICULTY_BANDS = {"easy": (-np.inf, -0.5), "medium": (-0.5, 0.5), "hard": (0.5, np.inf)}  # IRT logits
 WORD = re.compile(r"[A-Za-z0-9_]+")
-MARKUP = re.compile(r"(^|\n)#{1,6}\s+|`")  # Markdown heading marks and code ticks: not shown in a snippet
+HEADING = re.compile(r"^#{1,6}[ \t]+(.*?)[ \t]*$", re.MULTILINE)
 
 
 def difficulty_band(difficulty: float | None) -> str | None:
@@ -93,17 +93,27 @@ class Results:
     facets: dict[str, list[tuple[str, str, int]]]  # facet -> (value, label, count), most first
 
 
-def _snippet(text: str, query_stems: set[str], passage: str | None) -> tuple[str, list[tuple[int, int]]]:
+def _readable(markdown: str, title: str) -> str:
+    """Markdown as a snippet reads it: without the item's own title (shown above the snippet), each heading
+    ended so that it does not run into its first sentence ("When to use a loop: Use a loop ..."), no code ticks."""
+    first = HEADING.match(markdown.lstrip())
+    if first and first.group(1).casefold() == title.strip().casefold() and markdown.lstrip()[first.end():].strip():
+        markdown = markdown.lstrip()[first.end():]
+    ended = HEADING.sub(lambda m: m.group(1) + ("" if m.group(1)[-1:] in ".:?!" else ":"), markdown)
+    return ended.replace("`", "")
+
+
+def _snippet(text: str, query_stems: set[str], passage: str | None, title: str = "") -> tuple[str, list[tuple[int, int]]]:
     """The window of ``SNIPPET_WORDS`` words of ``text`` with the most query words (``passage``'s start
     when none is there), and the ranges of those words in it."""
-    source = MARKUP.sub(r"\1", text)
+    source = _readable(text, title)
     words = list(WORD.finditer(source))
     if not words:
         return source[:200], []
     stems = [stem(w.group().lower()) for w in words]
     hit = [len(w.group()) > 1 and s in query_stems for w, s in zip(words, stems, strict=True)]
     if not any(hit) and passage:
-        source = MARKUP.sub(r"\1", passage)
+        source = _readable(passage, title)
         words = list(WORD.finditer(source))
         stems = [stem(w.group().lower()) for w in words]
         hit = [len(w.group()) > 1 and s in query_stems for w, s in zip(words, stems, strict=True)]
@@ -178,7 +188,8 @@ class ContentSearch:
         hits = []
         for i in order[:k]:
             passage = self.passage_text[best_passage[i]] if i in best_passage else None
-            snippet, ranges = _snippet(self.documents[i].text or self.documents[i].title, stems, passage)
+            snippet, ranges = _snippet(self.documents[i].text or self.documents[i].title, stems, passage,
+                                       self.documents[i].title)
             hits.append(Hit(self.documents[i], fused[i], tuple(sorted(matched[i])), snippet, ranges))
         return Results(len(order), hits, self._facets([self.documents[i] for i in order]))
 

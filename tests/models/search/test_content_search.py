@@ -4,7 +4,7 @@ facets, snippets and their highlights."""
 import pytest
 
 from models.embeddings import embed
-from models.search.content_search import ContentSearch, Filters, SearchDocument, difficulty_band
+from models.search.content_search import ContentSearch, Filters, SearchDocument, _readable, difficulty_band
 from models.tutor.retrieval import tokens
 
 DOCUMENTS = [
@@ -70,7 +70,12 @@ def test_snippets_highlight_the_query_words_in_any_form(search):
     hit = search.search("loop over ranges", Filters(courses=SEEN), mode="keyword").hits[0]
     assert hit.document.item_id == "loops" and "#" not in hit.snippet and "`" not in hit.snippet
     marked = [hit.snippet[a:b].lower() for a, b in hit.highlights]
-    assert {"loops", "loop", "looping", "range"} <= set(marked)
+    assert {"loop", "looping", "range"} <= set(marked)
+    # The item's title is shown above its snippet, not again in it; a heading ends before its first sentence.
+    assert hit.snippet.startswith("A for loop repeats")
+    assert " ".join(_readable("# Loops\n\n## When to loop\nUse `for`.\n## Why?\nTo repeat.", "Loops").split()) == \
+        "When to loop: Use for. Why? To repeat."
+    assert _readable("# Loops\n", "Loops").strip() == "Loops:", "a title with nothing under it is all there is to show"
     assert search.search("quiz", Filters(courses=SEEN), mode="keyword").hits[0].snippet == "Quiz: loops"
 
 
