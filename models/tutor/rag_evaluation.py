@@ -14,8 +14,9 @@ questions and for the development and held-out splits, and choices look at the d
 
 ``answers`` reads the offline tutor's answers (``answers.ExtractiveAnswerer``) to the same queries from the five
 passages hybrid search finds, as the tutor answers: the share of answers with a sentence from a gold section and
-the share of their sentences that come from one, beside the same answerer choosing the sentences closest to the
-question as they stand, whatever their passage's rank and heading (the answerer before issue 31's last choices).
+the share of their sentences that come from one, beside the same answerer choosing the three sentences closest to
+the question as they stand, whatever their passage's rank and heading and however far the second and third are
+(the answerer before issue 31's last choices).
 
 ``rated`` measures what the tutor learns from its askers' ratings (``retrieval.RatedAnswers``), with simulated
 askers: each question's answer cites the first ``CITED`` sections hybrid search finds, and its asker rates it
@@ -115,7 +116,7 @@ def _figures(first_hits: list[int | None], latencies: list[float], answer_shown:
 CITED = 3  # sections an answer cites: the tutor's "I don't know" points to three
 ANSWERED_FROM = 5  # passages the tutor answers from (serving/tutor.py)
 ANSWERERS = {"extractive": ExtractiveAnswerer(),
-             "closest_sentences": ExtractiveAnswerer(rank_penalty=0.0, heading_weight=0.0)}
+             "closest_sentences": ExtractiveAnswerer(rank_penalty=0.0, heading_weight=0.0, margin=None)}
 CITATION = re.compile(r" \[(\d+)\](?= |$)")  # an extractive answer is "sentence [n] sentence [m]..."
 FLIPPED = (0.0, 0.2)
 

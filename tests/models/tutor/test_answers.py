@@ -9,6 +9,7 @@ from qdrant_client import QdrantClient
 from models.chat import ChatEndpoint
 from models.tutor.answers import (
     DONT_KNOW,
+    MARGIN,
     AnswerGenerationError,
     ExtractiveAnswerer,
     OpenAICompatibleAnswerer,
@@ -86,6 +87,20 @@ def test_the_sentences_quoted_follow_retrieval_not_the_order_the_passages_come_i
         quoted(ExtractiveAnswerer(max_sentences=2, rank_penalty=0.0).answer(question, passages))
     top = ExtractiveAnswerer(max_sentences=2, rank_penalty=10.0).answer(question, passages[::-1])
     assert {c.passage for c in top.citations} == {passages[0].chunk.text}
+
+
+def test_an_answer_quotes_only_sentences_nearly_as_close_to_the_question_as_the_closest(retriever):
+    """Up to three sentences, each within ``MARGIN`` of the closest: not one that only shares the topic."""
+    question = "What does a negative index count from?"
+    passages = retriever.search("py", question, k=5)
+
+    def quoted(margin):
+        return [s for s, _ in re.findall(r"\s*(.*?) \[(\d+)\]", ExtractiveAnswerer(margin=margin).answer(
+            question, passages).text)]
+
+    every = quoted(None)  # the closest three there are, however far
+    assert quoted(MARGIN) == quoted(0.0) == ["Negative indices count from the end of the string."]
+    assert len(every) > 1 and set(quoted(MARGIN)) < set(every)
 
 
 DICTIONARIES = """# Dictionaries
