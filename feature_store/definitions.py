@@ -31,6 +31,11 @@ class FeatureView:
     description: str = ""
     tables: tuple[str, ...] = field(default=())  # warehouse tables the query reads, for lineage
 
+    @property
+    def age_column(self) -> str:
+        """The frame column saying how old the view's values are, in days (missing: older than ``ttl``, or none)."""
+        return f"{self.name}__age_days"
+
     def column(self, feature: str) -> str:
         """The name a feature has in frames: ``<view>__<feature>``, unique across views."""
         if feature not in self.features:

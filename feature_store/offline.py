@@ -30,10 +30,6 @@ def history(con: duckdb.DuckDBPyConnection, view: FeatureView, *, before: dateti
                    params={"before": before} if before is not None else None).pl()
 
 
-def _age_column(view: FeatureView) -> str:
-    return f"{view.name}__age_days"
-
-
 def training_frame(con: duckdb.DuckDBPyConnection, entities: pl.DataFrame, service: FeatureService) -> pl.DataFrame:
     """The entity frame with the service's features as of each row's ``event_timestamp``."""
     missing = [k for k in [*service.join_keys, EVENT_TIMESTAMP] if k not in entities.columns]
@@ -55,7 +51,7 @@ def training_frame(con: duckdb.DuckDBPyConnection, entities: pl.DataFrame, servi
             for feature in features:
                 selected.append(f"case when {fresh} then {alias}.{feature} end as \"{view.column(feature)}\"")
             selected.append(f"case when {fresh} then date_diff('second', {alias}.feature_timestamp, "
-                            f"e.{EVENT_TIMESTAMP}) / 86400.0 end as \"{_age_column(view)}\"")
+                            f"e.{EVENT_TIMESTAMP}) / 86400.0 end as \"{view.age_column}\"")
             joins.append(f"asof left join ({view.query}) as {alias} "
                          f"on {keys} and e.{EVENT_TIMESTAMP} >= {alias}.feature_timestamp")
         sql = f"select {', '.join(selected)} from __entities as e {' '.join(joins)} order by e.__row"
@@ -68,4 +64,4 @@ def training_frame(con: duckdb.DuckDBPyConnection, entities: pl.DataFrame, servi
 
 def feature_columns(service: FeatureService) -> list[str]:
     """The frame columns a model of this service reads: features, and the age of each view's values."""
-    return service.columns + [_age_column(view) for view, _ in service.views]
+    return service.columns + [view.age_column for view, _ in service.views]

@@ -198,5 +198,5 @@ def online_features(store: OnlineStore, service: FeatureService, entity: dict, *
         fresh = stamp is not None and stamp <= now and now - stamp <= view.ttl
         for feature in features:
             values[view.column(feature)] = doc[feature] if fresh else None
-        values[f"{view.name}__age_days"] = (now - stamp).total_seconds() / 86400 if fresh else None
+        values[view.age_column] = (now - stamp).total_seconds() / 86400 if fresh else None
     return values

@@ -10,7 +10,6 @@ mastery or a champion changes.
 """
 
 import logging
-import math
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,6 +23,7 @@ from learnlake.errors import ModelNotFoundError
 from learnlake.settings import Settings
 from models import names
 from models.dropout.live import live_features
+from models.dropout.reasons import reason_text
 from models.recommender.next_items import TARGET_SUCCESS, expected_success
 from models.recommender.reviews import Answer
 from serving.champions import ChampionCache
@@ -219,7 +219,7 @@ class LearnerModels:
             risk = model.predict_proba(features)
             reasons = model.reasons(features)
             order = model.riskiest_first(features, risk)
-        found = [LearnerRisk(learner, float(p), [_reason(r) for r in why],
+        found = [LearnerRisk(learner, float(p), [reason_text(r) for r in why],
                              row.get("learner_course_activity__age_days"))
                  for learner, p, why, row in zip(learner_ids, risk, reasons, rows, strict=True)]
         return champion.version, [found[i] for i in order]
@@ -236,10 +236,3 @@ class LearnerModels:
     def _dropout_features(self, model, enrolments: list[tuple[str, str]], as_of: datetime
                           ) -> tuple[list[dict], np.ndarray]:
         return live_features(self.store, model.feature_names, enrolments, as_of)
-
-
-def _reason(reason) -> str:
-    def shown(x: float) -> str:
-        return "none" if math.isnan(x) else f"{x:.1f}"
-
-    return f"{reason.label}: {shown(reason.value)} (typical {shown(reason.typical)})"

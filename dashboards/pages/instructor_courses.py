@@ -120,7 +120,8 @@ def at_risk_section(at_risk: dict) -> None:
     st.caption(f"Dropout model version {at_risk['model_version']}, features as of {as_of}. "
                "The rule flag is the at-risk rule (no visit in 7 days, not passed) beside the model.")
     show_table(shown, column_config={
-        "name": "Learner", "email": "E-mail", "reasons": "Why",
+        "name": "Learner", "email": "E-mail",
+        "reasons": st.column_config.TextColumn("Why", width="large"),  # the reasons are read, not glanced at
         "risk": st.column_config.ProgressColumn("Risk", min_value=0.0, max_value=1.0, format="percent"),
         "rule_flag": st.column_config.CheckboxColumn("Rule flag"),
         "days_since_last_activity": st.column_config.NumberColumn("Days since last activity", format="%.0f"),

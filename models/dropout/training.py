@@ -25,6 +25,7 @@ from learnlake.errors import DataQualityError
 from learnlake.settings import Settings, get_settings
 from models import names
 from models.dropout.model import DropoutModel, scores
+from models.dropout.reasons import reason_text
 from models.registration import log_and_register
 from models.tracking import TrainingResult, configure_mlflow
 
@@ -62,7 +63,7 @@ class DropoutPyfunc(mlflow.pyfunc.PythonModel):
         reasons = self.model.reasons(features)
         return pd.DataFrame({
             "risk": self.model.predict_proba(features),
-            "reasons": ["; ".join(f"{r.label}: {r.value:.1f} (typical {r.typical:.1f})" for r in row)
+            "reasons": ["; ".join(reason_text(r) for r in row)
                         for row in reasons],
         })
 
