@@ -22,7 +22,7 @@ def tutor_weeks_chart(weeks: pd.DataFrame) -> alt.VConcatChart:
         names, colours = zip(*parts.values(), strict=True)
         return alt.Chart(long, height=160).mark_bar().encode(
             x=alt.X("week:O", title="Week of", sort=sorted(weeks["week"])),
-            y=alt.Y("sum(count):Q", title=title),
+            y=alt.Y("sum(count):Q", title=title, axis=alt.Axis(format="d", tickMinStep=1)),  # counts: whole ticks
             color=alt.Color("part:N", title=None, sort=list(names), legend=alt.Legend(labelLimit=300),
                             scale=alt.Scale(domain=list(names), range=list(colours))),
             order=alt.Order("part_order:Q"),

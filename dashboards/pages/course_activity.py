@@ -7,6 +7,7 @@ import streamlit as st
 
 from dashboards.course_names import course_names
 from dashboards.tables import show_table
+from dashboards.time_series import zero_filled
 from lake.warehouse import WarehouseNotPublished, query
 from learnlake.settings import get_settings
 
@@ -54,8 +55,11 @@ left.metric("Courses", f"{shown['course_id'].nunique():,}")
 middle.metric("Days with activity", f"{shown['activity_date'].nunique():,}")
 right.metric("Events", f"{int(shown['events'].sum()):,}")
 
+days_shown = pd.date_range(pd.Timestamp(start), pd.Timestamp(end), freq="D")
+every_day = zero_filled(shown[["course_id", "activity_date", "active_learners", "events"]], by="course_id",
+                        when="activity_date", counts=["active_learners", "events"], periods=days_shown)
 chart = (
-    alt.Chart(shown)
+    alt.Chart(every_day.assign(course=every_day["course_id"].map(names)))
     .mark_line(point=False)
     .encode(
         x=alt.X("activity_date:T", title="Day"),
@@ -87,7 +91,9 @@ elif by_type is not None:
     # Weeks, not days: a content type's daily counts are too sparse to read as a line.
     weekly = (by_type.assign(week=by_type["activity_date"].dt.to_period("W").dt.start_time)
               .groupby(["week", "content_type"], as_index=False)["events"].sum())
-    st.altair_chart(alt.Chart(weekly).mark_area().encode(
+    weeks_shown = pd.period_range(pd.Timestamp(start), pd.Timestamp(end), freq="W").start_time
+    every_week = zero_filled(weekly, by="content_type", when="week", counts=["events"], periods=weeks_shown)
+    st.altair_chart(alt.Chart(every_week).mark_area().encode(
         x=alt.X("week:T", title="Week"), y=alt.Y("events:Q", title="Events", stack=True),
         color=alt.Color("content_type:N", title="Content type"),
         tooltip=["week:T", "content_type", alt.Tooltip("events:Q", format=",")]).properties(height=300),
