@@ -113,7 +113,8 @@ else:
     first, last = st.select_slider("Cohorts", options=weeks, value=(weeks[0], weeks[-1]))
     shown = cohorts[(cohorts["cohort_week"] >= first) & (cohorts["cohort_week"] <= last)]
     st.altair_chart(retention_heatmap(shown), width="stretch")
-    _table(shown, "retention", retention_rate=st.column_config.NumberColumn("Active", format="percent"))
+    _table(shown, "retention", retention_rate=st.column_config.NumberColumn("Active", format="percent"),
+           weeks_since_enrollment="Weeks since enrolment")  # the heat map's word
 
 st.subheader("Content engagement and difficulty")
 st.caption("Items learners leave unfinished most, then those answered right least often at the first attempt.")
