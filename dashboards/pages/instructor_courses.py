@@ -19,6 +19,7 @@ from dashboards.tutor_views import WEEK_COLUMNS, tutor_weeks_chart
 
 CACHE_S = 60
 LIVE_S = 5  # new at-risk changes are looked for this often, without a reload
+CHANGES_OPEN = 5  # more new at-risk changes than this are counted, and listed only when asked
 
 
 # Cached per token: one user's answers are never served to another.
@@ -141,9 +142,14 @@ def live_at_risk_changes(token: str, course_id: str) -> None:
     if not changes:
         return
     st.subheader("New at-risk changes")
-    for n in changes:
-        mark = "⚠️" if n["data"].get("at_risk") else "✅"
-        st.markdown(f"{mark} {n['body']}  \n_{pd.Timestamp(n['created_at']).strftime('%Y-%m-%d %H:%M UTC')}_")
+    # A new warehouse can move many learners at once (a quiet month): the count first, each change on request.
+    at_risk = sum(bool(n["data"].get("at_risk")) for n in changes)
+    more = " among your newest unread notifications" if inbox["total"] > len(inbox["items"]) else ""
+    st.markdown(f"**{at_risk}** now at risk, **{len(changes) - at_risk}** no longer at risk{more}.")
+    with st.expander("Each change", expanded=len(changes) <= CHANGES_OPEN):
+        for n in changes:
+            mark = "⚠️" if n["data"].get("at_risk") else "✅"
+            st.markdown(f"{mark} {n['body']}  \n_{pd.Timestamp(n['created_at']).strftime('%Y-%m-%d %H:%M UTC')}_")
     if st.button("Mark these as seen", key=f"seen:{course_id}"):
         for n in changes:
             post(f"/api/v1/notifications/{n['id']}/read", token, {})

@@ -257,15 +257,28 @@ def test_at_risk_changes_and_notifications_appear_on_the_pages_as_they_arrive(ap
         nudge = Notification(user_id=learner.id, kind=NotificationKind.INACTIVE, title="Your courses are waiting",
                              body="You have not studied for 8 days.", data={})
         session.add_all([change, nudge])
+    added = [change.id, nudge.id]
     try:
         at.run()  # the live section reads the inbox again on its own every few seconds; a run does the same
         assert "New at-risk changes" in [h.value for h in at.subheader]
         assert any("Ada is now at risk" in m.value for m in at.markdown)
+        assert any("**1** now at risk, **0** no longer at risk" in m.value for m in at.markdown)
         learner_page = _sign_in(AppTest.from_file(APP, default_timeout=60), served_demo["learner"])
         assert any("Your courses are waiting" in box.value for box in learner_page.info)
+        # A publication that moves many learners at once: counted, each change listed only when asked.
+        with database.write() as session:
+            many = [Notification(user_id=served_demo["instructor"].id, kind=NotificationKind.AT_RISK,
+                                 title="A learner's risk changed", body=f"Learner {n} changed.",
+                                 data={"course_id": own, "user_id": f"l{n}", "at_risk": n != 0}) for n in range(7)]
+            session.add_all(many)
+        added += [n.id for n in many]
+        at.run()
+        assert any("**7** now at risk, **1** no longer at risk" in m.value for m in at.markdown)
+        listing = next(e for e in at.expander if e.label == "Each change")
+        assert not listing.proto.expanded and any("Learner 3 changed." in m.value for m in listing.markdown)
     finally:
         with database.write() as session:
-            session.query(Notification).filter(Notification.id.in_([change.id, nudge.id])).delete()
+            session.query(Notification).filter(Notification.id.in_(added)).delete()
         database.dispose()
 
 
