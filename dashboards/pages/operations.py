@@ -175,4 +175,4 @@ else:
         shown = st.error if (failed["severity"] == "error").any() else st.warning if len(failed) else st.success
         shown(f"{len(checks) - len(failed)} of {len(checks)} checks passed in the latest run that evaluated any"
               + (f"; failed: {', '.join(failed['check'])}" if len(failed) else "."))
-        show_table(checks)
+        show_table(checks.sort_values("passed", kind="stable"))  # the failed first, not somewhere in a hundred rows

@@ -143,6 +143,8 @@ def test_an_admin_opens_on_operations_with_the_lake_the_runs_and_the_checks(app)
     # Every blocking check passed; on the demo the drift check (a warning) may not: its last day's learners
     # are far from the training weeks.
     assert not at.error and any("checks passed" in shown.value for shown in [*at.success, *at.warning])
+    checks = next(d.value for d in at.dataframe if "check" in d.value.columns)["passed"].tolist()
+    assert checks == sorted(checks), "the failed checks come first"
 
 
 def test_an_analyst_opens_on_course_activity(app):
