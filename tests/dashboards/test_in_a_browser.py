@@ -129,6 +129,7 @@ def test_the_learner_page_shows_reviews_with_reasons_searches_and_practises(brow
     page.get_by_role("textbox", name="Search this course").fill(reviews["reviews"][0]["skill_name"])
     page.keyboard.press("Enter")
     expect(page.get_by_text("items match")).to_be_visible(timeout=30_000)
+    _settled(page, "My learning")  # the search's rerun draws the practice question again: click once it is done
     # A practice question made from the material, answered and marked with the sentence that settles it.
     options = page.get_by_role("radiogroup", name="Your answer")
     if options.count():
