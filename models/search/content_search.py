@@ -96,9 +96,10 @@ class Results:
 def _readable(markdown: str, title: str) -> str:
     """Markdown as a snippet reads it: without the item's own title (shown above the snippet), each heading
     ended so that it does not run into its first sentence ("When to use a loop: Use a loop ..."), no code ticks."""
-    first = HEADING.match(markdown.lstrip())
-    if first and first.group(1).casefold() == title.strip().casefold() and markdown.lstrip()[first.end():].strip():
-        markdown = markdown.lstrip()[first.end():]
+    stripped = markdown.lstrip()
+    first = HEADING.match(stripped)
+    if first and first.group(1).casefold() == title.strip().casefold() and stripped[first.end():].strip():
+        markdown = stripped[first.end():]
     ended = HEADING.sub(lambda m: m.group(1) + ("" if m.group(1)[-1:] in ".:?!" else ":"), markdown)
     return ended.replace("`", "")
 

@@ -3,8 +3,9 @@
 The book is taught by a system account (``openstax@learnlake.example``, an instructor who
 cannot sign in); chapters become modules and sections become lesson items whose body is the
 section's Markdown and whose ``source`` says which book, module and file it came from. Each chapter
-is a skill its sections practise (the front matter's teach none), named by the chapter's title (the
-course's ``skill_names``), so mastery, reviews and practice questions speak of "Loops", not of an id.
+is a skill its sections practise (the sections of the front and back matter practise none), named by the
+chapter's title (the course's ``skill_names``), so mastery, reviews and practice questions speak of "Loops",
+not of an id.
 Importing a book again updates the sections whose text changed and adds new ones; every
 change is written with its domain event, like any other.
 """
